@@ -1,0 +1,314 @@
+//! The content-addressed store of stage outputs: one file per (stage, shard).
+//!
+//! This is the only crate that knows the on-disk format (bincode, zstd, the header) and
+//! the cache's paths. A file is `MAGIC`, codec version, payload length, xxh3 of the
+//! payload, then the payload: zstd of bincode (`legacy()` with a size limit, so a corrupt
+//! length prefix is an error, not an abort). Files are written to a temporary name in
+//! the same directory and renamed, so a reader never sees half a file.
+//!
+//! Invariant: any bad file (truncated, bit-flipped, wrong version, foreign) reads as
+//! `Lookup::Corrupt`, never as a panic or a wrong value; the caller recomputes.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+const MAGIC: &[u8; 8] = b"PITHCACH";
+/// Bump when the header, compression or bincode config changes.
+const CODEC_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8 + 4 + 8 + 8;
+/// No cached value may decode to more than this: a corrupt length can't exhaust memory.
+const DECODE_LIMIT: usize = 1 << 30;
+const ZSTD_LEVEL: i32 = 3;
+
+fn bincode_config() -> impl bincode::config::Config {
+    bincode::config::legacy().with_limit::<DECODE_LIMIT>()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache file {path}: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("writing cache file {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("encoding a value for {path}: {message}")]
+    Encode { path: PathBuf, message: String },
+    #[error("cache directory {path}: {source}")]
+    Dir { path: PathBuf, source: io::Error },
+}
+
+/// A 256-bit content key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Key(pub [u8; 32]);
+
+impl Key {
+    /// The key of a stage's output: its name, version, config and input.
+    pub fn for_stage(stage: &str, version: u32, config: &impl Serialize, input: &Key) -> Key {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(stage.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&version.to_le_bytes());
+        hasher.update(fingerprint(config).0.as_slice());
+        hasher.update(&input.0);
+        Key(*hasher.finalize().as_bytes())
+    }
+
+    pub fn hex(&self) -> String {
+        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+    }
+}
+
+/// The content hash of any serialisable value (of its bincode encoding).
+pub fn fingerprint<T: Serialize + ?Sized>(value: &T) -> Key {
+    let mut hasher = blake3::Hasher::new();
+    // Hashing never fails; an encode error (impossible for our plain types) would only
+    // leave the hash of a prefix, which is still a deterministic key.
+    let _ = bincode::serde::encode_into_std_write(value, &mut hasher, bincode_config());
+    Key(*hasher.finalize().as_bytes())
+}
+
+/// What a lookup found.
+#[derive(Debug)]
+pub enum Lookup<T> {
+    Hit(T),
+    Miss,
+    /// The file was there but unusable; it has been removed.
+    Corrupt(CacheError),
+}
+
+/// A cache directory, or none (`--no-cache`): then every lookup misses and puts vanish.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StageUsage {
+    pub stage: String,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+impl Cache {
+    pub fn disabled() -> Cache {
+        Cache { root: None }
+    }
+
+    pub fn open(root: &Path) -> Result<Cache, CacheError> {
+        fs::create_dir_all(root).map_err(|source| CacheError::Dir { path: root.to_owned(), source })?;
+        Ok(Cache { root: Some(root.to_owned()) })
+    }
+
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    fn path(&self, stage: &str, version: u32, key: &Key) -> Option<PathBuf> {
+        let hex = key.hex();
+        let root = self.root.as_ref()?;
+        Some(root.join(format!("{stage}-v{version}")).join(&hex[..2]).join(format!("{hex}.bin.zst")))
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, stage: &str, version: u32, key: &Key) -> Lookup<T> {
+        let Some(path) = self.path(stage, version, key) else { return Lookup::Miss };
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
+            Err(err) => return Lookup::Corrupt(CacheError::Corrupt { path, message: err.to_string() }),
+        };
+        match decode(&bytes) {
+            Ok(value) => Lookup::Hit(value),
+            Err(message) => {
+                // A bad file would fail every later run too: drop it so the recomputed
+                // value can take its place.
+                let _ = fs::remove_file(&path);
+                Lookup::Corrupt(CacheError::Corrupt { path, message })
+            }
+        }
+    }
+
+    pub fn put<T: Serialize>(&self, stage: &str, version: u32, key: &Key, value: &T) -> Result<(), CacheError> {
+        let Some(path) = self.path(stage, version, key) else { return Ok(()) };
+        let bytes = encode(value).map_err(|message| CacheError::Encode { path: path.clone(), message })?;
+        let dir = path.parent().expect("cache paths have a parent");
+        let write = || -> io::Result<()> {
+            fs::create_dir_all(dir)?;
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            tmp.write_all(&bytes)?;
+            tmp.persist(&path).map_err(|err| err.error)?;
+            Ok(())
+        };
+        write().map_err(|source| CacheError::Write { path: path.clone(), source })
+    }
+
+    /// Files and bytes per stage directory, sorted by stage.
+    pub fn usage(&self) -> Result<Vec<StageUsage>, CacheError> {
+        let Some(root) = &self.root else { return Ok(Vec::new()) };
+        let dir_err = |source| CacheError::Dir { path: root.clone(), source };
+        let mut res = Vec::new();
+        for entry in fs::read_dir(root).map_err(dir_err)? {
+            let entry = entry.map_err(dir_err)?;
+            if !entry.file_type().map_err(dir_err)?.is_dir() {
+                continue;
+            }
+            let mut usage =
+                StageUsage { stage: entry.file_name().to_string_lossy().into_owned(), ..Default::default() };
+            for sub in fs::read_dir(entry.path()).map_err(dir_err)?.flatten() {
+                for file in fs::read_dir(sub.path()).into_iter().flatten().flatten() {
+                    if let Ok(meta) = file.metadata() {
+                        usage.files += 1;
+                        usage.bytes += meta.len();
+                    }
+                }
+            }
+            res.push(usage);
+        }
+        res.sort_by(|a, b| a.stage.cmp(&b.stage));
+        Ok(res)
+    }
+
+    /// Removes every cached file; returns the bytes freed.
+    pub fn clean(&self) -> Result<u64, CacheError> {
+        let Some(root) = &self.root else { return Ok(0) };
+        let freed = self.usage()?.iter().map(|u| u.bytes).sum();
+        for usage in self.usage()? {
+            let path = root.join(&usage.stage);
+            fs::remove_dir_all(&path).map_err(|source| CacheError::Dir { path, source })?;
+        }
+        Ok(freed)
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    let raw = bincode::serde::encode_to_vec(value, bincode_config()).map_err(|e| e.to_string())?;
+    let payload = zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&CODEC_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    if bytes.len() < HEADER_LEN {
+        return Err(format!("truncated header ({} bytes)", bytes.len()));
+    }
+    let (header, payload) = bytes.split_at(HEADER_LEN);
+    if &header[..8] != MAGIC {
+        return Err("not a pith cache file (bad magic)".to_owned());
+    }
+    let codec = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
+    if codec != CODEC_VERSION {
+        return Err(format!("codec version {codec}, expected {CODEC_VERSION}"));
+    }
+    let len = u64::from_le_bytes(header[12..20].try_into().expect("8 bytes"));
+    if len != payload.len() as u64 {
+        return Err(format!("payload is {} bytes, header says {len}", payload.len()));
+    }
+    let checksum = u64::from_le_bytes(header[20..28].try_into().expect("8 bytes"));
+    if checksum != xxhash_rust::xxh3::xxh3_64(payload) {
+        return Err("checksum mismatch".to_owned());
+    }
+    let raw = decompress(payload)?;
+    let (value, used) = bincode::serde::decode_from_slice(&raw, bincode_config()).map_err(|e| e.to_string())?;
+    if used != raw.len() {
+        return Err(format!("{} trailing bytes after the value", raw.len() - used));
+    }
+    Ok(value)
+}
+
+fn decompress(payload: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let decoder = zstd::stream::read::Decoder::new(payload).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    decoder.take(DECODE_LIMIT as u64 + 1).read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    if raw.len() > DECODE_LIMIT {
+        return Err("payload decompresses past the size limit".to_owned());
+    }
+    Ok(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Value {
+        id: String,
+        items: Vec<u32>,
+        note: Option<String>,
+    }
+
+    fn value() -> Value {
+        Value { id: "doc".into(), items: (0..100).collect(), note: Some("x".into()) }
+    }
+
+    #[test]
+    fn round_trip() {
+        let bytes = encode(&value()).unwrap();
+        assert_eq!(decode::<Value>(&bytes).unwrap(), value());
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_an_error() {
+        let bytes = encode(&value()).unwrap();
+        for len in 0..bytes.len() {
+            assert!(decode::<Value>(&bytes[..len]).is_err(), "truncated to {len}");
+        }
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x10;
+            assert!(decode::<Value>(&bad).is_err(), "flipped byte {i}");
+        }
+    }
+
+    #[test]
+    fn huge_length_prefix_is_an_error_not_an_abort() {
+        // A bincode vector claiming 2^40 elements, wrapped in a valid header.
+        let raw = (1u64 << 40).to_le_bytes().to_vec();
+        let payload = zstd::bulk::compress(&raw, 3).unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&CODEC_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        assert!(decode::<Vec<u64>>(&bytes).is_err());
+    }
+
+    #[test]
+    fn store_hit_miss_corrupt_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = Key::for_stage("parse", 1, &"cfg", &fingerprint("input"));
+        assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Miss));
+        cache.put("parse", 1, &key, &value()).unwrap();
+        assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Hit(v) if v == value()));
+        assert!(matches!(cache.get::<Value>("parse", 2, &key), Lookup::Miss));
+
+        let path = cache.path("parse", 1, &key).unwrap();
+        let len = fs::metadata(&path).unwrap().len();
+        fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 2).unwrap();
+        assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Corrupt(_)));
+        assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Miss), "bad file removed");
+
+        cache.put("parse", 1, &key, &value()).unwrap();
+        assert_eq!(cache.usage().unwrap()[0].files, 1);
+        assert!(cache.clean().unwrap() > 0);
+        assert!(cache.usage().unwrap().is_empty());
+    }
+
+    #[test]
+    fn keys_depend_on_every_part() {
+        let input = fingerprint("input");
+        let base = Key::for_stage("strip", 1, &"cfg", &input);
+        assert_ne!(base, Key::for_stage("parse", 1, &"cfg", &input));
+        assert_ne!(base, Key::for_stage("strip", 2, &"cfg", &input));
+        assert_ne!(base, Key::for_stage("strip", 1, &"cfg2", &input));
+        assert_ne!(base, Key::for_stage("strip", 1, &"cfg", &fingerprint("other")));
+    }
+}

@@ -1,0 +1,398 @@
+//! Repetition removal at three levels: inside a document (a title printed twice, a
+//! paragraph scraped twice), across the corpus (site chrome repeated on many pages), and
+//! whole documents (exact and near duplicates).
+//!
+//! The corpus-wide part is a map and a reduce, so it runs per shard and in any order:
+//! `sketch` (map, per document, cached per shard) → `reduce` (merge all sketches into
+//! `CorpusStats`) → `dedup` (apply, per document). Invariants: the result depends only on
+//! the set of documents and their input order, never on shard sizes or thread count;
+//! `dedup` only removes blocks and is idempotent; a dropped duplicate always names a kept
+//! document in `duplicate_of`.
+
+mod minhash;
+mod normalize;
+
+use pith_types::{Block, BlockKind, DedupedDoc, DocDrop, Removal, StrippedDoc};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+pub use normalize::normalize;
+
+/// Bump whenever the output of `sketch`, `reduce` or `dedup` changes for some input.
+pub const VERSION: u32 = 1;
+
+pub const STAGE: &str = "dedup";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DedupConfig {
+    pub repeated_headings: bool,
+    pub repeated_paragraphs: bool,
+    /// Remove blocks that recur in many documents (site chrome).
+    pub corpus_lines: bool,
+    /// A block is chrome when at least this many documents hold it ...
+    pub line_min_docs: u32,
+    /// ... and at least this share of all documents.
+    pub line_min_share: f64,
+    /// Blocks longer than this are never counted (chrome is short; prose lines are
+    /// mostly unique and would only fill memory).
+    pub line_max_chars: usize,
+    pub exact: bool,
+    pub near: bool,
+    /// Estimated Jaccard similarity at or above which two documents are near duplicates.
+    pub near_threshold: f64,
+    /// Words per shingle.
+    pub shingle: usize,
+    pub bands: usize,
+    pub rows: usize,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            repeated_headings: true,
+            repeated_paragraphs: true,
+            corpus_lines: true,
+            line_min_docs: 10,
+            line_min_share: 0.001,
+            line_max_chars: 200,
+            exact: true,
+            near: true,
+            near_threshold: 0.8,
+            shingle: 5,
+            bands: 32,
+            rows: 4,
+        }
+    }
+}
+
+impl DedupConfig {
+    pub fn n_hashes(&self) -> usize {
+        self.bands * self.rows
+    }
+}
+
+/// What the corpus pass needs to know of one document: fixed-size fingerprints only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sketch {
+    pub id: String,
+    /// Hash of the normalised kept text; `None` when nothing is left.
+    pub exact: Option<u64>,
+    /// MinHash signature of the normalised kept text (empty when near-dup is off).
+    pub minhash: Vec<u32>,
+    /// Distinct hashes of the document's short blocks, for corpus-wide chrome.
+    pub lines: Vec<u64>,
+}
+
+/// The merged corpus pass: what `dedup` applies to each document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CorpusStats {
+    pub n_docs: u64,
+    /// Block hashes held by enough documents to be chrome, sorted.
+    pub chrome: Vec<u64>,
+    /// Verdicts by document ordinal (position in the corpus), sorted by ordinal.
+    pub drops: Vec<(u64, DocDrop)>,
+    /// Cluster representative id by document ordinal, for every member of a near-dup
+    /// cluster (the representative included), sorted by ordinal.
+    pub clusters: Vec<(u64, String)>,
+}
+
+/// The map step: fingerprints of one stripped document.
+pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
+    let text = normalize(&doc.text());
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let exact = (!words.is_empty()).then(|| xxh3_64(words.join(" ").as_bytes()));
+    let minhash = if cfg.near && !words.is_empty() {
+        minhash::signature(&words, cfg.shingle, cfg.n_hashes())
+    } else {
+        Vec::new()
+    };
+    let mut lines: Vec<u64> = if cfg.corpus_lines {
+        doc.blocks.iter().filter(|b| b.text.len() <= cfg.line_max_chars).map(|b| line_hash(&b.text)).collect()
+    } else {
+        Vec::new()
+    };
+    lines.sort_unstable();
+    lines.dedup();
+    Sketch { id: doc.id.clone(), exact, minhash, lines }
+}
+
+fn line_hash(text: &str) -> u64 {
+    xxh3_64(normalize::normalize_line(text).as_bytes())
+}
+
+/// The reduce step over all sketches in corpus order (ordinal = position).
+pub fn reduce(sketches: &[&Sketch], cfg: &DedupConfig) -> CorpusStats {
+    let n_docs = sketches.len() as u64;
+
+    let mut chrome = Vec::new();
+    if cfg.corpus_lines {
+        let mut doc_freq: FxHashMap<u64, u32> = FxHashMap::default();
+        for s in sketches {
+            for &h in &s.lines {
+                *doc_freq.entry(h).or_default() += 1;
+            }
+        }
+        let min_docs = (cfg.line_min_docs as f64).max((cfg.line_min_share * n_docs as f64).ceil()) as u32;
+        chrome = doc_freq.into_iter().filter(|&(_, n)| n >= min_docs).map(|(h, _)| h).collect();
+        chrome.sort_unstable();
+    }
+
+    let mut drops: FxHashMap<u64, DocDrop> = FxHashMap::default();
+    if cfg.exact {
+        let mut first: FxHashMap<u64, usize> = FxHashMap::default();
+        for (i, s) in sketches.iter().enumerate() {
+            let Some(h) = s.exact else { continue };
+            match first.get(&h) {
+                Some(&kept) => {
+                    drops.insert(
+                        i as u64,
+                        DocDrop {
+                            reason: "exact_duplicate".to_owned(),
+                            duplicate_of: Some(sketches[kept].id.clone()),
+                            similarity: Some(1.0),
+                        },
+                    );
+                }
+                None => {
+                    first.insert(h, i);
+                }
+            }
+        }
+    }
+
+    let mut clusters = Vec::new();
+    if cfg.near {
+        let live: Vec<(usize, &[u32])> = sketches
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| !drops.contains_key(&(*i as u64)) && s.minhash.len() == cfg.n_hashes())
+            .map(|(i, s)| (i, s.minhash.as_slice()))
+            .collect();
+        let mut parent: Vec<usize> = (0..sketches.len()).collect();
+        for (i, j) in minhash::candidates(&live, cfg.bands, cfg.rows) {
+            if minhash::similarity(&sketches[i].minhash, &sketches[j].minhash) >= cfg.near_threshold {
+                union(&mut parent, i, j);
+            }
+        }
+        let mut in_cluster: FxHashSet<usize> = FxHashSet::default();
+        for &(i, _) in &live {
+            let root = find(&mut parent, i);
+            if root != i {
+                in_cluster.insert(root);
+                in_cluster.insert(i);
+            }
+        }
+        let mut members: Vec<usize> = in_cluster.into_iter().collect();
+        members.sort_unstable();
+        for i in members {
+            let root = find(&mut parent, i);
+            clusters.push((i as u64, sketches[root].id.clone()));
+            if root != i {
+                let sim = minhash::similarity(&sketches[i].minhash, &sketches[root].minhash);
+                drops.insert(
+                    i as u64,
+                    DocDrop {
+                        reason: "near_duplicate".to_owned(),
+                        duplicate_of: Some(sketches[root].id.clone()),
+                        similarity: Some((sim * 1000.0).round() / 1000.0),
+                    },
+                );
+            }
+        }
+    }
+    let mut drops: Vec<(u64, DocDrop)> = drops.into_iter().collect();
+    drops.sort_unstable_by_key(|(i, _)| *i);
+    CorpusStats { n_docs, chrome, drops, clusters }
+}
+
+fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
+    list.binary_search_by_key(&ordinal, |(i, _)| *i).ok().map(|i| &list[i].1)
+}
+
+/// Union by smallest index, so every cluster's root is its first document.
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        let (lo, hi) = (ra.min(rb), ra.max(rb));
+        parent[hi] = lo;
+    }
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+/// The apply step for the document at `ordinal`.
+pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
+    let mut blocks: Vec<Block> = Vec::with_capacity(doc.blocks.len());
+    let mut removed = doc.removed.clone();
+    let mut seen_headings: FxHashSet<String> = FxHashSet::default();
+    let mut seen_paragraphs: FxHashSet<String> = FxHashSet::default();
+    if let Some(title) = &doc.title {
+        seen_headings.insert(normalize(title));
+    }
+    let mut remove = |block: &Block, kind: &str, rule: &str| {
+        removed.push(Removal {
+            stage: STAGE.to_owned(),
+            kind: kind.to_owned(),
+            rule: rule.to_owned(),
+            block: block.index,
+            text: block.text.clone(),
+        });
+    };
+    for block in &doc.blocks {
+        let key = normalize(&block.text);
+        if block.kind == BlockKind::Heading {
+            if cfg.repeated_headings && !seen_headings.insert(key) {
+                remove(block, "repeated_heading", "heading repeats the title or an earlier heading");
+                continue;
+            }
+        } else if cfg.repeated_paragraphs && key.len() >= 20 && !seen_paragraphs.insert(key) {
+            remove(block, "repeated_paragraph", "block repeats an earlier block");
+            continue;
+        }
+        if cfg.corpus_lines
+            && block.text.len() <= cfg.line_max_chars
+            && stats.chrome.binary_search(&line_hash(&block.text)).is_ok()
+        {
+            remove(block, "corpus_repeated_line", "block recurs in many documents of the corpus");
+            continue;
+        }
+        blocks.push(block.clone());
+    }
+    removed.sort_by_key(|r| r.block);
+
+    let mut drop = lookup(&stats.drops, ordinal).cloned();
+    let cluster = lookup(&stats.clusters, ordinal).cloned();
+    if drop.is_none() && blocks.is_empty() {
+        drop = Some(DocDrop { reason: "empty".to_owned(), duplicate_of: None, similarity: None });
+    }
+    DedupedDoc {
+        id: doc.id.clone(),
+        title: doc.title.clone(),
+        blocks,
+        removed,
+        raw_bytes: doc.raw_bytes,
+        drop,
+        cluster,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pith_types::Span;
+
+    fn doc(id: &str, title: Option<&str>, blocks: &[(BlockKind, &str)]) -> StrippedDoc {
+        StrippedDoc {
+            id: id.into(),
+            title: title.map(Into::into),
+            blocks: blocks
+                .iter()
+                .enumerate()
+                .map(|(i, (kind, text))| Block {
+                    index: i as u32,
+                    kind: *kind,
+                    text: (*text).into(),
+                    span: Span { start: 0, end: 0 },
+                })
+                .collect(),
+            removed: vec![],
+            raw_bytes: 0,
+        }
+    }
+
+    fn kinds(d: &DedupedDoc) -> Vec<(&str, &str)> {
+        d.removed.iter().map(|r| (r.kind.as_str(), r.text.as_str())).collect()
+    }
+
+    #[test]
+    fn repeated_title_and_headings() {
+        use BlockKind::*;
+        let d = doc(
+            "a",
+            Some("Big News Today"),
+            &[
+                (Heading, "Big  News Today"),
+                (Heading, "Background"),
+                (Paragraph, "Some text here that is long."),
+                (Heading, "background"),
+            ],
+        );
+        let cfg = DedupConfig::default();
+        let out = dedup(&d, 0, &CorpusStats::default(), &cfg);
+        assert_eq!(kinds(&out), vec![("repeated_heading", "Big  News Today"), ("repeated_heading", "background")]);
+        // Idempotent: applying again removes nothing more.
+        let again = StrippedDoc {
+            id: out.id.clone(),
+            title: out.title.clone(),
+            blocks: out.blocks.clone(),
+            removed: vec![],
+            raw_bytes: 0,
+        };
+        assert!(dedup(&again, 0, &CorpusStats::default(), &cfg).removed.is_empty());
+    }
+
+    #[test]
+    fn exact_and_near_duplicates() {
+        use BlockKind::*;
+        let long: String = (0..200).map(|i| format!("word{i} ")).collect();
+        let near = long.replace("word100 ", "changed ");
+        let other: String = (0..200).map(|i| format!("other{i} ")).collect();
+        let docs = [
+            doc("a", None, &[(Paragraph, &long)]),
+            doc("b", None, &[(Paragraph, &long.to_uppercase())]),
+            doc("c", None, &[(Paragraph, &near)]),
+            doc("d", None, &[(Paragraph, &other)]),
+        ];
+        let cfg = DedupConfig::default();
+        let sketches: Vec<Sketch> = docs.iter().map(|d| sketch(d, &cfg)).collect();
+        let stats = reduce(&sketches.iter().collect::<Vec<_>>(), &cfg);
+        let verdicts: Vec<Option<(String, Option<String>)>> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| dedup(d, i as u64, &stats, &cfg).drop.map(|x| (x.reason, x.duplicate_of)))
+            .collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                None,
+                Some(("exact_duplicate".into(), Some("a".into()))),
+                Some(("near_duplicate".into(), Some("a".into()))),
+                None
+            ]
+        );
+        assert_eq!(stats.clusters, vec![(0, "a".into()), (2, "a".into())]);
+    }
+
+    #[test]
+    fn chrome_needs_many_documents() {
+        use BlockKind::*;
+        let cfg = DedupConfig { line_min_docs: 3, ..DedupConfig::default() };
+        let docs: Vec<StrippedDoc> = (0..4)
+            .map(|i| {
+                let name = ["alpha", "beta", "gamma", "delta"][i];
+                let body = format!("Unique body {name} with enough words to be itself.");
+                let id = format!("d{i}");
+                if i < 3 {
+                    doc(&id, None, &[(Paragraph, "Sign up for our newsletter"), (Paragraph, &body)])
+                } else {
+                    doc(&id, None, &[(Paragraph, &body)])
+                }
+            })
+            .collect();
+        let sketches: Vec<Sketch> = docs.iter().map(|d| sketch(d, &cfg)).collect();
+        let stats = reduce(&sketches.iter().collect::<Vec<_>>(), &cfg);
+        let out = dedup(&docs[0], 0, &stats, &cfg);
+        assert_eq!(kinds(&out), vec![("corpus_repeated_line", "Sign up for our newsletter")]);
+        let cfg4 = DedupConfig { line_min_docs: 4, ..cfg };
+        let stats4 = reduce(&sketches.iter().collect::<Vec<_>>(), &cfg4);
+        assert!(dedup(&docs[0], 0, &stats4, &cfg4).removed.is_empty());
+    }
+}

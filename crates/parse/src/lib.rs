@@ -1,0 +1,321 @@
+//! Raw article text -> `ParsedDoc`: a title and a list of typed blocks with spans.
+//!
+//! Invariants: `parse` never fails and never panics on any input; problems become
+//! `diags`. Block text is the source's lines with surrounding white space trimmed, so
+//! later stages can compare blocks with the source through their `span`. This crate knows
+//! nothing about boilerplate: it only says what a block looks like.
+
+use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
+
+/// Bump whenever the output of `parse` changes for some input.
+pub const VERSION: u32 = 1;
+
+/// Blocks longer than this are never headings.
+const HEADING_MAX_WORDS: usize = 20;
+const HEADING_MAX_CHARS: usize = 160;
+/// How many blocks before the first prose paragraph are searched for the title.
+const TITLE_WINDOW: usize = 12;
+
+pub fn parse(raw: &RawDoc) -> ParsedDoc {
+    let mut diags = raw.diags.clone();
+    let text = raw.text.as_str();
+    let mut blocks = split_blocks(text, &mut diags);
+    let title_block = find_title(&blocks);
+    let title = title_block.map(|i| {
+        let block = blocks.remove(i);
+        block.text
+    });
+    ParsedDoc {
+        id: raw.id.clone(),
+        title,
+        title_block: title_block.map(|i| i as u32),
+        blocks,
+        diags,
+        raw_bytes: text.len() as u64,
+    }
+}
+
+/// Splits on blank lines. A document with no blank line at all (the common JSONL shape,
+/// one paragraph per line) is split on every line instead.
+fn split_blocks(text: &str, diags: &mut Vec<Diag>) -> Vec<Block> {
+    let mut runs: Vec<Vec<(usize, &str)>> = Vec::new();
+    let mut current: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for raw_line in text.split('\n') {
+        let line_start = offset;
+        offset += raw_line.len() + 1;
+        let trimmed_start = raw_line.len() - raw_line.trim_start().len();
+        let line = raw_line.trim();
+        if line.is_empty() {
+            if !current.is_empty() {
+                runs.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push((line_start + trimmed_start, line));
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    if runs.len() == 1 && runs[0].len() > 1 {
+        let lines = runs.pop().unwrap_or_default();
+        runs = lines.into_iter().map(|line| vec![line]).collect();
+    }
+    if text.len() > u32::MAX as usize {
+        diags.push(Diag { message: "document larger than 4 GiB: spans are clamped".to_owned(), span: None });
+    }
+    runs.into_iter()
+        .enumerate()
+        .map(|(index, lines)| {
+            let (start, first) = lines[0];
+            let (last_start, last) = lines[lines.len() - 1];
+            let end = last_start + last.len();
+            let text = if lines.len() == 1 {
+                first.to_owned()
+            } else {
+                let mut s = String::with_capacity(end - start);
+                for (i, (_, line)) in lines.iter().enumerate() {
+                    if i > 0 {
+                        s.push('\n');
+                    }
+                    s.push_str(line);
+                }
+                s
+            };
+            let kind = classify(&text, lines.len());
+            Block { index: index as u32, kind, text, span: Span { start: clamp(start), end: clamp(end) } }
+        })
+        .collect()
+}
+
+fn clamp(offset: usize) -> u32 {
+    u32::try_from(offset).unwrap_or(u32::MAX)
+}
+
+/// What a block looks like, from its text alone.
+pub fn classify(text: &str, n_lines: usize) -> BlockKind {
+    let first = text.split('\n').next().unwrap_or("");
+    if is_list_item(first) {
+        return BlockKind::ListItem;
+    }
+    if first.starts_with('>') || is_fully_quoted(text) {
+        return BlockKind::Quote;
+    }
+    if is_caption_candidate(text) {
+        return BlockKind::Caption;
+    }
+    if n_lines == 1 && is_heading_like(text) {
+        return BlockKind::Heading;
+    }
+    BlockKind::Paragraph
+}
+
+fn is_list_item(line: &str) -> bool {
+    let mut chars = line.chars();
+    match chars.next() {
+        Some('•' | '·' | '▪' | '►' | '▸' | '◦' | '✓' | '✔' | '→') => return true,
+        Some('-' | '*' | '–' | '+') => return chars.next() == Some(' '),
+        _ => {}
+    }
+    // "1. ", "12) "
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=3).contains(&digits) {
+        let rest = &line.as_bytes()[digits..];
+        return rest.len() >= 2 && matches!(rest[0], b'.' | b')') && rest[1] == b' ';
+    }
+    false
+}
+
+fn is_fully_quoted(text: &str) -> bool {
+    let t = text.trim();
+    let open = t.chars().next();
+    let close = t.chars().last();
+    t.chars().count() > 2
+        && matches!(open, Some('“' | '"' | '«' | '„'))
+        && matches!(close, Some('”' | '"' | '»' | '“'))
+        && t.matches(['“', '”', '"', '«', '»', '„']).count() == 2
+}
+
+/// A heading: one short line, not ending like a sentence, not starting in lower case.
+pub fn is_heading_like(text: &str) -> bool {
+    let t = text.trim();
+    if t.starts_with('#') {
+        return true;
+    }
+    if t.is_empty() || t.len() > HEADING_MAX_CHARS * 4 || t.chars().count() > HEADING_MAX_CHARS {
+        return false;
+    }
+    let n_words = t.split_whitespace().count();
+    if n_words > HEADING_MAX_WORDS {
+        return false;
+    }
+    let last = t.chars().last().unwrap_or(' ');
+    if matches!(last, '.' | ',' | ';' | ':' | '…' | '。' | '、') {
+        return false;
+    }
+    if last == '?' || last == '!' {
+        // Question headings are common; long questions are usually prose.
+        if n_words > 12 {
+            return false;
+        }
+    }
+    let first = t.chars().next().unwrap_or(' ');
+    !first.is_lowercase()
+}
+
+/// Cues that a block may be an image caption or photo credit. `strip` decides.
+pub fn is_caption_candidate(text: &str) -> bool {
+    const CUES: &[&str] = &[
+        "photo:",
+        "photo by",
+        "photo credit",
+        "photograph:",
+        "photograph by",
+        "photos:",
+        "image:",
+        "image credit",
+        "image source",
+        "picture:",
+        "credit:",
+        "caption:",
+        "getty images",
+        "ap photo",
+        "reuters/",
+        "/reuters",
+        "afp via",
+        "/afp",
+        "shutterstock",
+        "istock",
+        "alamy",
+        "file photo",
+        "courtesy of",
+        "(photo",
+        "[photo",
+        "flick international",
+    ];
+    if text.len() > 600 {
+        return false;
+    }
+    let lower = text.to_lowercase();
+    if CUES.iter().any(|cue| lower.contains(cue)) {
+        return true;
+    }
+    // "Image 3 of 12", "Photo 1/5"
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    words.windows(4).any(|w| {
+        matches!(w[0], "image" | "photo" | "picture" | "slide")
+            && w[1].chars().all(|c| c.is_ascii_digit())
+            && w[2] == "of"
+            && w[3].trim_end_matches(|c: char| !c.is_ascii_digit()).chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// Prose: a block that reads like running text.
+fn is_prose(block: &Block) -> bool {
+    if block.kind != BlockKind::Paragraph && block.kind != BlockKind::Quote {
+        return false;
+    }
+    let n_words = block.text.split_whitespace().count();
+    let last = block.text.trim_end().chars().last().unwrap_or(' ');
+    n_words >= 12 && matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | ')')
+}
+
+/// The title: among heading-like blocks before the first prose paragraph, one that is
+/// printed again (a scraped title often is); else the longest of the last few.
+fn find_title(blocks: &[Block]) -> Option<usize> {
+    let first_prose = blocks.iter().position(is_prose).unwrap_or(blocks.len().min(TITLE_WINDOW));
+    let window_start = first_prose.saturating_sub(TITLE_WINDOW);
+    let candidates: Vec<usize> = (window_start..first_prose)
+        .filter(|&i| {
+            let b = &blocks[i];
+            let n_words = b.text.split_whitespace().count();
+            b.kind == BlockKind::Heading && (3..=HEADING_MAX_WORDS).contains(&n_words) && !is_byline(&b.text)
+        })
+        .collect();
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let repeated = candidates.iter().copied().find(|&i| {
+        let key = norm(&blocks[i].text);
+        blocks[i + 1..blocks.len().min(first_prose + TITLE_WINDOW)].iter().any(|b| norm(&b.text) == key)
+    });
+    repeated.or_else(|| candidates.iter().copied().rev().max_by_key(|&i| blocks[i].text.split_whitespace().count()))
+}
+
+fn is_byline(text: &str) -> bool {
+    let lower = text.trim_start().to_lowercase();
+    lower.starts_with("by ")
+        || lower.starts_with("posted ")
+        || lower.starts_with("published ")
+        || lower.starts_with("updated ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pith_types::Source;
+
+    fn raw(text: &str) -> RawDoc {
+        RawDoc {
+            id: "t".into(),
+            source: Source { path: "t.txt".into(), line: None },
+            text: text.into(),
+            metadata_json: None,
+            diags: vec![],
+        }
+    }
+
+    fn kinds(doc: &ParsedDoc) -> Vec<(&'static str, &str)> {
+        doc.blocks.iter().map(|b| (b.kind.as_str(), b.text.as_str())).collect()
+    }
+
+    #[test]
+    fn blocks_and_title() {
+        let doc = parse(&raw(
+            "Menu\n\nA Title Of Some Length\n\nBy Jane Doe\n\nThis is the first paragraph of the story, and it has more than twelve words in it.\n\n- one\n- two\n",
+        ));
+        assert_eq!(doc.title.as_deref(), Some("A Title Of Some Length"));
+        assert_eq!(doc.title_block, Some(1));
+        assert_eq!(
+            kinds(&doc),
+            vec![
+                ("heading", "Menu"),
+                ("heading", "By Jane Doe"),
+                ("paragraph", "This is the first paragraph of the story, and it has more than twelve words in it."),
+                ("list_item", "- one\n- two"),
+            ]
+        );
+        let b = &doc.blocks[2];
+        let source = "Menu\n\nA Title Of Some Length\n\nBy Jane Doe\n\nThis";
+        assert_eq!(b.span.start as usize, source.len() - 4);
+    }
+
+    #[test]
+    fn repeated_heading_wins_title() {
+        let doc = parse(&raw(
+            "Physical Address\n\nThe Real Title Here Today\n\nThe Real Title Here Today\n\nSomething happened today in the city, and people talked about it for a long while.",
+        ));
+        assert_eq!(doc.title.as_deref(), Some("The Real Title Here Today"));
+        assert_eq!(doc.title_block, Some(1));
+        assert_eq!(doc.blocks.len(), 3);
+    }
+
+    #[test]
+    fn single_newline_documents_split_per_line() {
+        let doc = parse(&raw("First line of text here.\nSecond line of text here."));
+        assert_eq!(doc.blocks.len(), 2);
+        assert_eq!(doc.blocks[1].span.start, 25);
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for text in ["", "\n\n\n", "\r\n\r\n", "\u{feff}", "x", "1. ", "“", "\u{200b}\n\u{200f}", "#"] {
+            let _ = parse(&raw(text));
+        }
+    }
+
+    #[test]
+    fn caption_candidates() {
+        assert!(is_caption_candidate("A crowd gathers. (Photo: Getty Images)"));
+        assert!(is_caption_candidate("Image 3 of 12"));
+        assert!(!is_caption_candidate("The mayor spoke at length about the budget."));
+    }
+}

@@ -1,0 +1,423 @@
+//! Finding input files and reading them into shards of raw documents.
+//!
+//! A shard is a run of consecutive documents. Its boundaries depend only on the files
+//! themselves (a JSONL file is cut every `SHARD_RECORDS` lines; a run of plain files is
+//! cut before a file whose path hash hits a mask, or when it grows too big), so adding a
+//! file to a corpus changes the shard that holds it, not every shard after it.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use pith_types::{Diag, RawDoc, Source};
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+/// JSONL records per shard.
+const SHARD_RECORDS: usize = 2048;
+/// Plain files per shard, at most.
+const SHARD_FILES: usize = 512;
+/// Raw bytes per shard, at most (a single larger document makes a shard of its own).
+const SHARD_BYTES: u64 = 32 << 20;
+/// A run of plain files is cut before a file whose path hash has these bits clear.
+const FILE_CUT_MASK: u64 = 0x1f;
+/// Share of replacement characters above which a file is not text.
+const MAX_INVALID_UTF8_SHARE: f64 = 0.05;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// One document per file.
+    Text,
+    /// One document per line.
+    Jsonl(Compression),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Location {
+    File(PathBuf),
+    /// Standard input, read once at start (it cannot be read twice).
+    Stdin(Arc<Vec<u8>>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InputFile {
+    pub(crate) location: Location,
+    /// The path relative to the input argument it came from; `-` for stdin.
+    pub(crate) rel: String,
+    pub(crate) format: Format,
+    pub(crate) size: u64,
+}
+
+/// One input item in order: a document, or a part of an input that could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Entry {
+    Doc(RawDoc),
+    Unreadable { source: Source, error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RawShard {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) bytes: u64,
+}
+
+fn format_of(name: &str) -> Option<Format> {
+    let lower = name.to_ascii_lowercase();
+    let format = if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+        Format::Jsonl(Compression::None)
+    } else if lower.ends_with(".jsonl.gz") || lower.ends_with(".json.gz") || lower.ends_with(".ndjson.gz") {
+        Format::Jsonl(Compression::Gzip)
+    } else if lower.ends_with(".jsonl.zst") || lower.ends_with(".json.zst") || lower.ends_with(".jsonl.zstd") {
+        Format::Jsonl(Compression::Zstd)
+    } else if lower.ends_with(".txt") || lower.ends_with(".md") || lower.ends_with(".text") {
+        Format::Text
+    } else {
+        return None;
+    };
+    Some(format)
+}
+
+/// The input files named by the arguments: files as given, directories walked
+/// recursively in sorted order (only files of known formats), `-` as stdin.
+pub(crate) fn list_inputs(args: &[PathBuf], skipped: &mut Vec<PathBuf>) -> anyhow::Result<Vec<InputFile>> {
+    let mut res = Vec::new();
+    for arg in args {
+        if arg.as_os_str() == "-" {
+            let mut buf = Vec::new();
+            io::stdin().lock().read_to_end(&mut buf).context("reading standard input")?;
+            let first = buf.iter().find(|b| !b.is_ascii_whitespace());
+            let format = if first == Some(&b'{') { Format::Jsonl(Compression::None) } else { Format::Text };
+            res.push(InputFile {
+                size: buf.len() as u64,
+                location: Location::Stdin(Arc::new(buf)),
+                rel: "-".to_owned(),
+                format,
+            });
+            continue;
+        }
+        let meta = std::fs::metadata(arg).with_context(|| format!("{}: cannot read input", arg.display()))?;
+        if meta.is_dir() {
+            for entry in walkdir::WalkDir::new(arg).sort_by_file_name().follow_links(true) {
+                let entry = entry.with_context(|| format!("{}: cannot walk directory", arg.display()))?;
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let name = entry.file_name().to_string_lossy();
+                let Some(format) = format_of(&name) else {
+                    skipped.push(entry.path().to_owned());
+                    continue;
+                };
+                let rel = entry.path().strip_prefix(arg).unwrap_or(entry.path());
+                res.push(InputFile {
+                    size: entry.metadata().map(|m| m.len()).unwrap_or(0),
+                    location: Location::File(entry.path().to_owned()),
+                    rel: rel.to_string_lossy().replace('\\', "/"),
+                    format,
+                });
+            }
+        } else {
+            let name = arg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            // A file named explicitly is read even with an unknown extension: as text.
+            let format = format_of(&name).unwrap_or(Format::Text);
+            res.push(InputFile { size: meta.len(), location: Location::File(arg.clone()), rel: name, format });
+        }
+    }
+    Ok(res)
+}
+
+/// Reads the inputs shard by shard, in order; holds one shard in memory at a time.
+pub(crate) struct ShardReader<'a> {
+    files: &'a [InputFile],
+    max_doc_bytes: u64,
+    next_file: usize,
+    /// The open JSONL file and the next line number to read.
+    jsonl: Option<(Box<dyn BufRead + Send + 'a>, u64, usize)>,
+    seen_ids: HashSet<u64>,
+}
+
+impl<'a> ShardReader<'a> {
+    pub(crate) fn new(files: &'a [InputFile], max_doc_bytes: u64) -> Self {
+        ShardReader { files, max_doc_bytes, next_file: 0, jsonl: None, seen_ids: HashSet::new() }
+    }
+
+    /// Makes ids unique across the run: a repeated id gets `#2`, `#3`, ... appended.
+    fn unique_id(&mut self, id: String, diags: &mut Vec<Diag>) -> String {
+        if self.seen_ids.insert(xxh3_64(id.as_bytes())) {
+            return id;
+        }
+        for n in 2.. {
+            let candidate = format!("{id}#{n}");
+            if self.seen_ids.insert(xxh3_64(candidate.as_bytes())) {
+                diags.push(Diag { message: format!("id {id:?} seen before; renamed to {candidate:?}"), span: None });
+                return candidate;
+            }
+        }
+        unreachable!("some suffix is free")
+    }
+
+    fn read_jsonl_chunk(&mut self, file_index: usize) -> RawShard {
+        let file = &self.files[file_index];
+        let mut shard = RawShard { entries: Vec::new(), bytes: 0 };
+        let (mut reader, mut line_no, _) = self.jsonl.take().expect("an open JSONL file");
+        let mut buf = Vec::new();
+        let mut finished = false;
+        while shard.entries.len() < SHARD_RECORDS && shard.bytes < SHARD_BYTES {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) => {
+                    finished = true;
+                    break;
+                }
+                Ok(n) => {
+                    line_no += 1;
+                    shard.bytes += n as u64;
+                    if buf.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    let source = Source { path: file.rel.clone(), line: Some(line_no) };
+                    let entry = if n as u64 > self.max_doc_bytes {
+                        Entry::Unreadable {
+                            source,
+                            error: format!("record of {n} bytes is over --max-doc-bytes {}", self.max_doc_bytes),
+                        }
+                    } else {
+                        match jsonl_record(&buf, source.clone()) {
+                            Ok(mut doc) => {
+                                doc.id = self.unique_id(doc.id, &mut doc.diags);
+                                Entry::Doc(doc)
+                            }
+                            Err(error) => Entry::Unreadable { source, error },
+                        }
+                    };
+                    shard.entries.push(entry);
+                }
+                Err(err) => {
+                    // A truncated or corrupt compressed stream: keep what was read, report
+                    // the rest once, and move on to the next file.
+                    shard.entries.push(Entry::Unreadable {
+                        source: Source { path: file.rel.clone(), line: Some(line_no + 1) },
+                        error: format!("{}: read error after line {line_no}: {err}", file.rel),
+                    });
+                    finished = true;
+                    break;
+                }
+            }
+        }
+        if !finished {
+            self.jsonl = Some((reader, line_no, file_index));
+        }
+        shard
+    }
+}
+
+impl Iterator for ShardReader<'_> {
+    type Item = RawShard;
+
+    fn next(&mut self) -> Option<RawShard> {
+        if let Some((_, _, file_index)) = &self.jsonl {
+            let file_index = *file_index;
+            let shard = self.read_jsonl_chunk(file_index);
+            if !shard.entries.is_empty() || self.jsonl.is_some() {
+                return Some(shard);
+            }
+        }
+        let mut shard = RawShard { entries: Vec::new(), bytes: 0 };
+        while self.next_file < self.files.len() {
+            let file = &self.files[self.next_file];
+            if let Format::Jsonl(compression) = file.format {
+                if !shard.entries.is_empty() {
+                    return Some(shard);
+                }
+                self.next_file += 1;
+                match open_jsonl(file, compression) {
+                    Ok(reader) => {
+                        self.jsonl = Some((reader, 0, self.next_file - 1));
+                        let chunk = self.read_jsonl_chunk(self.next_file - 1);
+                        if chunk.entries.is_empty() && self.jsonl.is_none() {
+                            continue; // an empty file
+                        }
+                        return Some(chunk);
+                    }
+                    Err(err) => {
+                        shard.entries.push(Entry::Unreadable {
+                            source: Source { path: file.rel.clone(), line: None },
+                            error: format!("{}: {err}", file.rel),
+                        });
+                        return Some(shard);
+                    }
+                }
+            }
+            let cut = xxh3_64(file.rel.as_bytes()) & FILE_CUT_MASK == 0;
+            if !shard.entries.is_empty()
+                && (cut || shard.entries.len() >= SHARD_FILES || shard.bytes + file.size > SHARD_BYTES)
+            {
+                return Some(shard);
+            }
+            self.next_file += 1;
+            shard.bytes += file.size;
+            let entry = match read_text_file(file, self.max_doc_bytes) {
+                Ok((text, mut diags)) => {
+                    let id = self.unique_id(file.rel.clone(), &mut diags);
+                    Entry::Doc(RawDoc {
+                        id,
+                        source: Source { path: file.rel.clone(), line: None },
+                        text,
+                        metadata_json: None,
+                        diags,
+                    })
+                }
+                Err(error) => Entry::Unreadable { source: Source { path: file.rel.clone(), line: None }, error },
+            };
+            shard.entries.push(entry);
+        }
+        (!shard.entries.is_empty()).then_some(shard)
+    }
+}
+
+fn open_bytes(file: &InputFile) -> io::Result<Box<dyn Read + Send + '_>> {
+    Ok(match &file.location {
+        Location::File(path) => Box::new(File::open(path)?),
+        Location::Stdin(bytes) => Box::new(io::Cursor::new(bytes.as_slice())),
+    })
+}
+
+fn open_jsonl(file: &InputFile, compression: Compression) -> io::Result<Box<dyn BufRead + Send + '_>> {
+    const BUF: usize = 1 << 20;
+    let raw = open_bytes(file)?;
+    Ok(match compression {
+        Compression::None => Box::new(BufReader::with_capacity(BUF, raw)),
+        Compression::Gzip => Box::new(BufReader::with_capacity(BUF, flate2::read::MultiGzDecoder::new(raw))),
+        Compression::Zstd => Box::new(BufReader::with_capacity(BUF, zstd::stream::read::Decoder::new(raw)?)),
+    })
+}
+
+fn read_text_file(file: &InputFile, max_doc_bytes: u64) -> Result<(String, Vec<Diag>), String> {
+    if file.size > max_doc_bytes {
+        return Err(format!("{}: {} bytes is over --max-doc-bytes {max_doc_bytes}", file.rel, file.size));
+    }
+    let mut bytes = Vec::with_capacity(file.size as usize);
+    open_bytes(file)
+        .and_then(|r| r.take(max_doc_bytes + 1).read_to_end(&mut bytes))
+        .map_err(|err| format!("{}: {err}", file.rel))?;
+    if bytes.len() as u64 > max_doc_bytes {
+        return Err(format!("{}: over --max-doc-bytes {max_doc_bytes}", file.rel));
+    }
+    decode_text(bytes).map_err(|err| format!("{}: {err}", file.rel))
+}
+
+/// Bytes to text: BOM removed, invalid UTF-8 repaired lossily with a diagnostic, or
+/// refused when too much of it is invalid (a binary file).
+pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String> {
+    let mut diags = Vec::new();
+    let mut text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let bytes = err.into_bytes();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let bad = text.chars().filter(|&c| c == '\u{fffd}').count();
+            let total = text.chars().count().max(1);
+            if bad as f64 / total as f64 > MAX_INVALID_UTF8_SHARE {
+                return Err(format!("not text: {bad} of {total} characters are invalid UTF-8"));
+            }
+            diags.push(Diag { message: format!("invalid UTF-8 repaired: {bad} replacement characters"), span: None });
+            text
+        }
+    };
+    if text.starts_with('\u{feff}') {
+        text.drain(..3);
+        diags.push(Diag { message: "byte-order mark removed".to_owned(), span: None });
+    }
+    if text.contains('\0') {
+        text = text.replace('\0', "");
+        diags.push(Diag { message: "NUL characters removed".to_owned(), span: None });
+    }
+    Ok((text, diags))
+}
+
+/// One JSONL line to a document: `text` is required, `id` optional, the rest metadata.
+fn jsonl_record(line: &[u8], source: Source) -> Result<RawDoc, String> {
+    let (line, mut diags) = decode_text(line.to_vec())?;
+    let mut map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line.trim_end())
+        .map_err(|err| format!("{} line {}: malformed JSON: {err}", source.path, source.line.unwrap_or(0)))?;
+    let text = match map.remove("text") {
+        Some(serde_json::Value::String(text)) => text,
+        Some(_) => return Err(format!("{} line {}: `text` is not a string", source.path, source.line.unwrap_or(0))),
+        None => return Err(format!("{} line {}: no `text` field", source.path, source.line.unwrap_or(0))),
+    };
+    let (text, text_diags) = decode_text(text.into_bytes())?;
+    diags.extend(text_diags);
+    let id = match map.remove("id") {
+        Some(serde_json::Value::String(id)) => id,
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => format!("{}:{}", source.path, source.line.unwrap_or(0)),
+    };
+    let metadata_json = (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string());
+    Ok(RawDoc { id, source, text, metadata_json, diags })
+}
+
+pub(crate) fn check_output_dir(out: &Path, inputs: &[InputFile]) -> anyhow::Result<()> {
+    if out.is_file() {
+        bail!("{}: output must be a directory, and this is a file", out.display());
+    }
+    let out_abs = std::path::absolute(out).unwrap_or_else(|_| out.to_owned());
+    for input in inputs {
+        if let Location::File(path) = &input.location {
+            let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            if abs == out_abs {
+                bail!("{}: output would overwrite an input", out.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stdin_like(bytes: &[u8], format: Format) -> InputFile {
+        InputFile {
+            location: Location::Stdin(Arc::new(bytes.to_vec())),
+            rel: "-".into(),
+            format,
+            size: bytes.len() as u64,
+        }
+    }
+
+    #[test]
+    fn jsonl_lines_become_docs_or_failures() {
+        let input = b"{\"id\": \"a\", \"text\": \"hello\", \"source\": \"web\"}\nnot json\n\n{\"text\": 5}\n{\"text\": \"x\", \"id\": \"a\"}\n";
+        let files = [stdin_like(input, Format::Jsonl(Compression::None))];
+        let shards: Vec<RawShard> = ShardReader::new(&files, 1 << 20).collect();
+        assert_eq!(shards.len(), 1);
+        let entries = &shards[0].entries;
+        assert_eq!(entries.len(), 4);
+        let Entry::Doc(doc) = &entries[0] else { panic!() };
+        assert_eq!((doc.id.as_str(), doc.text.as_str()), ("a", "hello"));
+        assert_eq!(doc.metadata_json.as_deref(), Some("{\"source\":\"web\"}"));
+        assert!(
+            matches!(&entries[1], Entry::Unreadable { source, error } if source.line == Some(2) && error.contains("malformed JSON"))
+        );
+        assert!(matches!(&entries[2], Entry::Unreadable { source, .. } if source.line == Some(4)));
+        let Entry::Doc(doc) = &entries[3] else { panic!() };
+        assert_eq!(doc.id, "a#2");
+    }
+
+    #[test]
+    fn text_decoding() {
+        let (text, diags) = decode_text(b"\xef\xbb\xbfhi\xff there".to_vec()).unwrap();
+        assert_eq!(text, "hi\u{fffd} there");
+        assert_eq!(diags.len(), 2);
+        assert!(decode_text(vec![0xff; 100]).is_err());
+    }
+}

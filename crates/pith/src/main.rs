@@ -1,0 +1,349 @@
+//! `pith`: the command-line driver. The only crate that knows the CLI, the terminal, the
+//! environment and exit codes; stages are called through `pipeline`.
+
+mod config;
+mod explain;
+mod input;
+mod output;
+mod pipeline;
+mod progress;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use pith_cache::Cache;
+use serde_json::json;
+
+use crate::config::{RunConfig, StagesConfig};
+use crate::input::InputFile;
+use crate::output::{RunOutput, StageOutput};
+use crate::pipeline::{Runner, STAGE_NAMES, Stage, Totals};
+use crate::progress::Progress;
+
+/// Clean article corpora: parse, strip boilerplate, deduplicate, extract features.
+#[derive(Debug, Parser)]
+#[command(name = "pith", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', global = true)]
+    threads: Option<usize>,
+    /// Cache directory (default: $PITH_CACHE_DIR, $XDG_CACHE_HOME/pith or ~/.cache/pith).
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Neither read nor write the cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+    /// Hide the progress bars.
+    #[arg(long, global = true)]
+    no_progress: bool,
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Print more (cache use, skipped files).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// Stage settings as TOML (see `pith print-config` for the defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Documents larger than this many bytes go to failures.jsonl unprocessed.
+    #[arg(long, global = true, default_value_t = 64 << 20, value_name = "BYTES")]
+    max_doc_bytes: u64,
+    /// Skip near-duplicate detection.
+    #[arg(long, global = true)]
+    no_near_dup: bool,
+    /// Jaccard similarity at or above which documents are near duplicates.
+    #[arg(long, global = true, value_name = "J")]
+    dedup_threshold: Option<f64>,
+    /// A short block held by at least this many documents is site chrome.
+    #[arg(long, global = true, value_name = "N")]
+    min_line_docs: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the whole pipeline and write OUT/{documents,dropped,failures}.jsonl and summary.json.
+    Run {
+        /// Files or directories (walked recursively, sorted); `-` for stdin.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Run up to parse and print its records as JSONL.
+    Parse(StageArgs),
+    /// Run up to strip and print its records as JSONL.
+    Strip(StageArgs),
+    /// Run up to dedup (corpus pass included) and print its records as JSONL.
+    Dedup(StageArgs),
+    /// Run the whole pipeline and print each document's record as JSONL.
+    Features(StageArgs),
+    /// Show, block by block, what was kept and what was removed, by which stage and why.
+    Explain {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Inspect or empty the cache.
+    Cache {
+        #[command(subcommand)]
+        cmd: CacheCmd,
+    },
+    /// Print the default stage settings as TOML (a starting point for --config).
+    PrintConfig,
+}
+
+#[derive(Debug, Args)]
+struct StageArgs {
+    /// Files or directories; `-` for stdin.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write the records here instead of stdout.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CacheCmd {
+    /// Files and bytes per stage.
+    Stats,
+    /// Remove every cached file.
+    Clean,
+}
+
+fn main() -> ExitCode {
+    // Panics inside stages are caught and reported per document; the default hook
+    // would print each one as if the run had crashed.
+    std::panic::set_hook(Box::new(|_| {}));
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut stderr = io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+}
+
+/// clap's arguments → the validated run configuration (rg's `LowArgs` → `HiArgs`).
+fn run_config(global: &GlobalArgs) -> anyhow::Result<RunConfig> {
+    let mut stages = match &global.config {
+        Some(path) => StagesConfig::load(path)?,
+        None => StagesConfig::default(),
+    };
+    if global.no_near_dup {
+        stages.dedup.near = false;
+    }
+    if let Some(t) = global.dedup_threshold {
+        anyhow::ensure!((0.0..=1.0).contains(&t), "--dedup-threshold must be between 0 and 1, not {t}");
+        stages.dedup.near_threshold = t;
+    }
+    if let Some(n) = global.min_line_docs {
+        stages.dedup.line_min_docs = n;
+    }
+    anyhow::ensure!(stages.dedup.bands * stages.dedup.rows > 0, "dedup bands and rows must be positive");
+    anyhow::ensure!(stages.dedup.shingle > 0, "dedup shingle must be positive");
+    let cache_dir = (!global.no_cache).then(|| global.cache_dir.clone().unwrap_or_else(config::default_cache_dir));
+    Ok(RunConfig {
+        stages,
+        cache_dir,
+        max_doc_bytes: global.max_doc_bytes,
+        progress: !global.no_progress,
+        verbose: global.verbose,
+        quiet: global.quiet,
+    })
+}
+
+fn open_cache(cfg: &RunConfig, progress: &Progress) -> Cache {
+    match &cfg.cache_dir {
+        None => Cache::disabled(),
+        Some(dir) => Cache::open(dir).unwrap_or_else(|err| {
+            progress.warn(&format!("{err}; going on without the cache"));
+            Cache::disabled()
+        }),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let cfg = run_config(&cli.global)?;
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = cli.global.threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        pool = pool.num_threads(n);
+    }
+    let pool = pool.build().context("starting the worker threads")?;
+    pool.install(|| dispatch(cli.cmd, &cfg))
+}
+
+fn list(inputs: &[PathBuf], cfg: &RunConfig, progress: &Progress) -> anyhow::Result<Vec<InputFile>> {
+    let mut skipped = Vec::new();
+    let files = input::list_inputs(inputs, &mut skipped)?;
+    if !skipped.is_empty() && cfg.verbose {
+        for path in &skipped {
+            progress.info(&format!("skipped {} (not .txt, .md, .jsonl, .jsonl.gz or .jsonl.zst)", path.display()));
+        }
+    } else if !skipped.is_empty() {
+        progress.info(&format!("skipped {} files of unknown formats (-v lists them)", skipped.len()));
+    }
+    Ok(files)
+}
+
+#[allow(clippy::print_stdout)]
+fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
+    let progress = Progress::new(cfg.progress, cfg.quiet);
+    match cmd {
+        Cmd::Run { inputs, out } => {
+            let started = Instant::now();
+            let files = list(&inputs, cfg, &progress)?;
+            input::check_output_dir(&out, &files)?;
+            let mut sink = RunOutput::create(&out)?;
+            let runner = Runner::new(cfg, open_cache(cfg, &progress), &progress);
+            let totals = runner.run(&files, Stage::Features, &mut sink)?;
+            let summary = summary(&totals, &runner, cfg, started.elapsed().as_secs_f64());
+            sink.finish(&summary)?;
+            progress.info(&format!(
+                "{} documents: {} kept, {} dropped, {} failed -> {} ({:.2}s)",
+                totals.documents_in,
+                totals.kept,
+                totals.dropped,
+                totals.failed,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            ));
+            Ok(())
+        }
+        Cmd::Parse(args) => stage_command(args, Stage::Parse, cfg, &progress),
+        Cmd::Strip(args) => stage_command(args, Stage::Strip, cfg, &progress),
+        Cmd::Dedup(args) => stage_command(args, Stage::Dedup, cfg, &progress),
+        Cmd::Features(args) => stage_command(args, Stage::Features, cfg, &progress),
+        Cmd::Explain { inputs } => {
+            let files = list(&inputs, cfg, &progress)?;
+            let runner = Runner::new(cfg, open_cache(cfg, &progress), &progress);
+            let docs = runner.explain(&files);
+            let color = std::io::IsTerminal::is_terminal(&io::stdout());
+            let mut stdout = io::stdout().lock();
+            explain::print(&mut stdout, &docs, color)?;
+            Ok(())
+        }
+        Cmd::Cache { cmd } => {
+            let Some(dir) = &cfg.cache_dir else { anyhow::bail!("--no-cache: there is no cache to look at") };
+            let cache = Cache::open(dir)?;
+            let mut stdout = io::stdout().lock();
+            match cmd {
+                CacheCmd::Stats => {
+                    writeln!(stdout, "cache: {}", dir.display())?;
+                    let usage = cache.usage()?;
+                    for u in &usage {
+                        writeln!(stdout, "{:<16} {:>8} files {:>12} bytes", u.stage, u.files, u.bytes)?;
+                    }
+                    let (files, bytes) = usage.iter().fold((0, 0), |(f, b), u| (f + u.files, b + u.bytes));
+                    writeln!(stdout, "{:<16} {files:>8} files {bytes:>12} bytes", "total")?;
+                }
+                CacheCmd::Clean => {
+                    let freed = cache.clean()?;
+                    writeln!(stdout, "removed {freed} bytes from {}", dir.display())?;
+                }
+            }
+            Ok(())
+        }
+        Cmd::PrintConfig => {
+            print!("{}", toml::to_string(&cfg.stages)?);
+            Ok(())
+        }
+    }
+}
+
+fn stage_command(args: StageArgs, until: Stage, cfg: &RunConfig, progress: &Progress) -> anyhow::Result<()> {
+    let files = list(&args.inputs, cfg, progress)?;
+    let runner = Runner::new(cfg, open_cache(cfg, progress), progress);
+    let failures = match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("{}: cannot write", path.display()))?;
+            let mut sink = StageOutput { out: io::BufWriter::new(file), failures: Vec::new() };
+            runner.run(&files, until, &mut sink)?;
+            sink.out.flush().with_context(|| format!("{}: cannot write", path.display()))?;
+            sink.failures
+        }
+        None => {
+            let mut sink = StageOutput { out: io::BufWriter::new(io::stdout().lock()), failures: Vec::new() };
+            runner.run(&files, until, &mut sink)?;
+            sink.out.flush()?;
+            sink.failures
+        }
+    };
+    for failure in failures {
+        progress.warn(&format!("failed: {failure}"));
+    }
+    Ok(())
+}
+
+fn summary(totals: &Totals, runner: &Runner<'_>, cfg: &RunConfig, seconds: f64) -> serde_json::Value {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut stages = serde_json::Map::new();
+    for (name, c) in STAGE_NAMES.iter().zip(&runner.counters) {
+        let removed = c.removed.lock().expect("counter lock").clone();
+        stages.insert(
+            (*name).to_owned(),
+            json!({
+                "seconds": round3(c.nanos.load(Relaxed) as f64 / 1e9),
+                "documents": c.docs.load(Relaxed),
+                "cache_hits": c.hits.load(Relaxed),
+                "cache_misses": c.misses.load(Relaxed),
+                "removed": removed,
+            }),
+        );
+    }
+    json!({
+        "documents_in": totals.documents_in,
+        "kept": totals.kept,
+        "dropped": totals.dropped,
+        "failed": totals.failed,
+        "bytes_in": totals.bytes_in,
+        "bytes_out": totals.bytes_out,
+        "seconds": round3(seconds),
+        "shards": totals.shards,
+        "threads": rayon::current_num_threads(),
+        "cache_dir": cfg.cache_dir.as_ref().map(|d| d.display().to_string()),
+        "cache_warnings": totals.cache_warnings,
+        "pith_version": env!("CARGO_PKG_VERSION"),
+        "stages": stages,
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn default_config_round_trips_through_toml() {
+        let text = toml::to_string(&StagesConfig::default()).unwrap();
+        assert_eq!(toml::from_str::<StagesConfig>(&text).unwrap(), StagesConfig::default());
+    }
+}

@@ -1,0 +1,439 @@
+//! The driver's core: runs the stages over shards on the rayon pool, through the cache,
+//! and hands rendered records to a sink in input order.
+//!
+//! Two phases, because dedup needs the whole corpus:
+//! 1. per shard: parse → strip → dedup map (sketches); every result cached per shard;
+//! 2. reduce all sketches into `CorpusStats`, then per shard: dedup apply → features →
+//!    render. Phase 2 reads the inputs again (only the strip output comes from the
+//!    cache), so no phase holds more than a batch of shards' texts in memory.
+//!
+//! Invariant: the output depends only on the inputs and the config, never on the thread
+//! count or timing: shards are processed in batches with `par_iter`, whose `collect`
+//! keeps order, and written in order.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use pith_cache::{Cache, Key, Lookup, fingerprint};
+use pith_dedup::{CorpusStats, Sketch};
+use pith_types::{DedupedDoc, Failure, Features, ParsedDoc, Slot, StrippedDoc};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::RunConfig;
+use crate::input::{Entry, InputFile, RawShard, ShardReader};
+use crate::output::{self, Line};
+use crate::progress::Progress;
+
+/// The stages a user can stop after, in pipeline order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Stage {
+    Parse,
+    Strip,
+    Dedup,
+    Features,
+}
+
+/// Stage names as they appear in the cache and in `summary.json`.
+pub(crate) const STAGE_NAMES: [&str; 5] = ["parse", "strip", "dedup_map", "dedup", "features"];
+const PARSE: usize = 0;
+const STRIP: usize = 1;
+const DEDUP_MAP: usize = 2;
+const DEDUP: usize = 3;
+const FEATURES: usize = 4;
+
+const VERSIONS: [u32; 5] =
+    [pith_parse::VERSION, pith_strip::VERSION, pith_dedup::VERSION, pith_dedup::VERSION, pith_features::VERSION];
+
+#[derive(Debug, Default)]
+pub(crate) struct StageCounter {
+    pub(crate) nanos: AtomicU64,
+    pub(crate) docs: AtomicU64,
+    pub(crate) hits: AtomicU64,
+    pub(crate) misses: AtomicU64,
+    pub(crate) removed: Mutex<BTreeMap<String, u64>>,
+}
+
+/// Where rendered lines go, in input order.
+pub(crate) trait Sink {
+    fn write(&mut self, line: &Line) -> anyhow::Result<()>;
+}
+
+/// Totals of a run, for `summary.json` and the closing message.
+#[derive(Debug, Default)]
+pub(crate) struct Totals {
+    pub(crate) documents_in: u64,
+    pub(crate) kept: u64,
+    pub(crate) dropped: u64,
+    pub(crate) failed: u64,
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
+    pub(crate) shards: u64,
+    pub(crate) cache_warnings: u64,
+}
+
+pub(crate) struct Runner<'a> {
+    cfg: &'a RunConfig,
+    cache: Cache,
+    /// Set when a cache write failed (a full disk): the run goes on without the cache.
+    cache_broken: AtomicBool,
+    pub(crate) counters: [StageCounter; 5],
+    cache_warnings: AtomicU64,
+    progress: &'a Progress,
+}
+
+/// What phase 1 keeps of a shard for phase 2: small, fixed-size data only.
+struct Pass1 {
+    strip_key: Key,
+    sketches: Vec<Option<Sketch>>,
+}
+
+impl<'a> Runner<'a> {
+    pub(crate) fn new(cfg: &'a RunConfig, cache: Cache, progress: &'a Progress) -> Self {
+        Runner {
+            cfg,
+            cache,
+            cache_broken: AtomicBool::new(false),
+            counters: Default::default(),
+            cache_warnings: AtomicU64::new(0),
+            progress,
+        }
+    }
+
+    /// Runs the pipeline up to `until`, writing lines to `sink` in input order.
+    pub(crate) fn run(&self, files: &[InputFile], until: Stage, sink: &mut dyn Sink) -> anyhow::Result<Totals> {
+        let mut totals = Totals::default();
+        let batch = rayon::current_num_threads() * 2;
+        let total_bytes: u64 = files.iter().map(|f| f.size).sum();
+        self.progress.start(total_bytes, until >= Stage::Dedup);
+
+        // Phase 1.
+        let mut pass1: Vec<Pass1> = Vec::new();
+        let mut reader = ShardReader::new(files, self.cfg.max_doc_bytes);
+        loop {
+            let shards: Vec<RawShard> = reader.by_ref().take(batch).collect();
+            if shards.is_empty() {
+                break;
+            }
+            let results: Vec<(Pass1, Vec<Line>)> = shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
+            for (shard, (p1, lines)) in shards.iter().zip(results) {
+                totals.shards += 1;
+                totals.bytes_in += shard.bytes;
+                if until <= Stage::Strip {
+                    write_lines(sink, &lines, &mut totals)?;
+                }
+                pass1.push(p1);
+            }
+        }
+        if until <= Stage::Strip {
+            self.progress.finish();
+            totals.cache_warnings = self.cache_warnings.load(Ordering::Relaxed);
+            return Ok(totals);
+        }
+
+        // Reduce.
+        let started = Instant::now();
+        let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
+        let corpus = pith_dedup::reduce(&all, &self.cfg.stages.dedup);
+        let corpus_key = fingerprint(&corpus);
+        drop(all);
+        self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+
+        // Phase 2.
+        let mut offsets = Vec::with_capacity(pass1.len());
+        let mut ordinal = 0u64;
+        for p in &pass1 {
+            offsets.push(ordinal);
+            ordinal += p.sketches.iter().flatten().count() as u64;
+        }
+        let mut reader = ShardReader::new(files, self.cfg.max_doc_bytes);
+        let mut index = 0;
+        loop {
+            let shards: Vec<RawShard> = reader.by_ref().take(batch).collect();
+            if shards.is_empty() {
+                break;
+            }
+            let results: Vec<Vec<Line>> = shards
+                .par_iter()
+                .enumerate()
+                .map(|(i, shard)| {
+                    self.phase2(shard, &pass1[index + i], offsets[index + i], &corpus, &corpus_key, until)
+                })
+                .collect();
+            index += shards.len();
+            for lines in results {
+                write_lines(sink, &lines, &mut totals)?;
+            }
+        }
+        self.progress.finish();
+        totals.cache_warnings = self.cache_warnings.load(Ordering::Relaxed);
+        Ok(totals)
+    }
+
+    fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, Vec<Line>) {
+        let (parse_key, parsed) = self.parsed(shard);
+        self.progress.advance(PARSE, shard.bytes);
+        if until == Stage::Parse {
+            let lines = render_stage(shard, &parsed, "parse");
+            return (Pass1 { strip_key: parse_key, sketches: Vec::new() }, lines);
+        }
+        let (strip_key, stripped) = self.stripped(&parsed);
+        self.progress.advance(STRIP, shard.bytes);
+        if until == Stage::Strip {
+            let lines = render_stage(shard, &stripped, "strip");
+            return (Pass1 { strip_key, sketches: Vec::new() }, lines);
+        }
+        let cfg = &self.cfg.stages.dedup;
+        let (_, sketches) = self.cached(DEDUP_MAP, cfg, &fingerprint(&stripped), || {
+            stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, cfg))).collect::<Vec<_>>()
+        });
+        self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
+        (Pass1 { strip_key, sketches }, Vec::new())
+    }
+
+    fn phase2(
+        &self,
+        shard: &RawShard,
+        pass1: &Pass1,
+        offset: u64,
+        corpus: &CorpusStats,
+        corpus_key: &Key,
+        until: Stage,
+    ) -> Vec<Line> {
+        let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1.strip_key) {
+            Some(value) => value,
+            None => self.stripped(&self.parsed_uncounted(shard)).1,
+        };
+        let cfg = &self.cfg.stages.dedup;
+        let input = fingerprint(&(&pass1.strip_key, offset, corpus_key));
+        let (_, deduped) = self.cached(DEDUP, cfg, &input, || {
+            let mut ordinal = offset;
+            stripped
+                .iter()
+                .map(|slot| match slot {
+                    Slot::Ok(doc) => {
+                        let at = ordinal;
+                        ordinal += 1;
+                        guarded("dedup", || pith_dedup::dedup(doc, at, corpus, cfg))
+                    }
+                    Slot::Failed(f) => Slot::Failed(f.clone()),
+                })
+                .collect::<Vec<_>>()
+        });
+        self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
+        self.count_removed(DEDUP, &deduped, |d| d.removed.iter().filter(|r| r.stage == "dedup").map(|r| &r.kind));
+        self.progress.advance(DEDUP, shard.bytes);
+        if until == Stage::Dedup {
+            return render_stage(shard, &deduped, "dedup");
+        }
+        let fcfg = &self.cfg.stages.features;
+        let (_, features) = self.cached(FEATURES, fcfg, &fingerprint(&deduped), || {
+            deduped
+                .iter()
+                .map(|slot| match slot {
+                    Slot::Ok(doc) => guarded("features", || pith_features::features(doc, fcfg)),
+                    Slot::Failed(f) => Slot::Failed(f.clone()),
+                })
+                .collect::<Vec<_>>()
+        });
+        self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
+        self.progress.advance(FEATURES, shard.bytes);
+        output::render_final(shard, &deduped, &features)
+    }
+
+    fn parsed(&self, shard: &RawShard) -> (Key, Vec<Slot<ParsedDoc>>) {
+        let res = self.cached(PARSE, &(), &fingerprint(shard), || parse_shard(shard));
+        self.counters[PARSE].docs.fetch_add(res.1.len() as u64, Ordering::Relaxed);
+        res
+    }
+
+    /// Parse output for phase 2 when the strip output is not in the cache: no counting.
+    fn parsed_uncounted(&self, shard: &RawShard) -> Vec<Slot<ParsedDoc>> {
+        let key = Key::for_stage(STAGE_NAMES[PARSE], VERSIONS[PARSE], &(), &fingerprint(shard));
+        self.lookup(PARSE, &key).unwrap_or_else(|| parse_shard(shard))
+    }
+
+    fn stripped(&self, parsed: &[Slot<ParsedDoc>]) -> (Key, Vec<Slot<StrippedDoc>>) {
+        let cfg = &self.cfg.stages.strip;
+        let (key, stripped) = self.cached(STRIP, cfg, &fingerprint(parsed), || {
+            parsed
+                .iter()
+                .map(|slot| match slot {
+                    Slot::Ok(doc) => guarded("strip", || pith_strip::strip(doc, cfg)),
+                    Slot::Failed(f) => Slot::Failed(f.clone()),
+                })
+                .collect::<Vec<_>>()
+        });
+        self.counters[STRIP].docs.fetch_add(stripped.len() as u64, Ordering::Relaxed);
+        self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
+        (key, stripped)
+    }
+
+    fn count_removed<'d, T: 'd, I: Iterator<Item = &'d String>>(
+        &self,
+        stage: usize,
+        slots: &'d [Slot<T>],
+        kinds: impl Fn(&'d T) -> I,
+    ) {
+        let mut removed = self.counters[stage].removed.lock().expect("counter lock");
+        for doc in slots.iter().filter_map(Slot::ok) {
+            for kind in kinds(doc) {
+                *removed.entry(kind.clone()).or_default() += 1;
+            }
+        }
+    }
+
+    /// Looks the stage's output up by its key; on a miss computes and stores it.
+    /// Returns the key and the value.
+    fn cached<T, C>(&self, stage: usize, config: &C, input: &Key, compute: impl FnOnce() -> T) -> (Key, T)
+    where
+        T: Serialize + DeserializeOwned,
+        C: Serialize,
+    {
+        let name = STAGE_NAMES[stage];
+        let version = VERSIONS[stage];
+        let key = Key::for_stage(name, version, config, input);
+        let counter = &self.counters[stage];
+        if let Some(value) = self.lookup(stage, &key) {
+            counter.hits.fetch_add(1, Ordering::Relaxed);
+            return (key, value);
+        }
+        counter.misses.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let value = compute();
+        counter.nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        if !self.cache_broken.load(Ordering::Relaxed)
+            && let Err(err) = self.cache.put(name, version, &key, &value)
+            && !self.cache_broken.swap(true, Ordering::Relaxed)
+        {
+            self.progress.warn(&format!("{err}; going on without the cache"));
+            self.cache_warnings.fetch_add(1, Ordering::Relaxed);
+        }
+        (key, value)
+    }
+
+    fn lookup<T: DeserializeOwned>(&self, stage: usize, key: &Key) -> Option<T> {
+        match self.cache.get(STAGE_NAMES[stage], VERSIONS[stage], key) {
+            Lookup::Hit(value) => Some(value),
+            Lookup::Miss => None,
+            Lookup::Corrupt(err) => {
+                self.progress.warn(&format!("{err}; recomputing"));
+                self.cache_warnings.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+}
+
+fn parse_shard(shard: &RawShard) -> Vec<Slot<ParsedDoc>> {
+    shard
+        .entries
+        .iter()
+        .filter_map(|entry| match entry {
+            Entry::Doc(raw) => Some(guarded("parse", || pith_parse::parse(raw))),
+            Entry::Unreadable { .. } => None,
+        })
+        .collect()
+}
+
+/// Runs one stage on one document, turning a panic into a per-document failure.
+pub(crate) fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Slot<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(value) => Slot::Ok(value),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Slot::Failed(Failure { stage: stage.to_owned(), error: format!("panic: {message}") })
+        }
+    }
+}
+
+fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], stage: &str) -> Vec<Line> {
+    output::render_stage(shard, slots, stage)
+}
+
+fn write_lines(sink: &mut dyn Sink, lines: &[Line], totals: &mut Totals) -> anyhow::Result<()> {
+    for line in lines {
+        match line {
+            Line::Kept { bytes_out, .. } => {
+                totals.kept += 1;
+                totals.bytes_out += bytes_out;
+            }
+            Line::Dropped(_) => totals.dropped += 1,
+            Line::Failed(_) => totals.failed += 1,
+            Line::Record(_) => totals.kept += 1,
+        }
+        sink.write(line)?;
+    }
+    totals.documents_in = totals.kept + totals.dropped + totals.failed;
+    Ok(())
+}
+
+/// Stage outputs of one document, for `pith explain`.
+pub(crate) struct Explained {
+    pub(crate) parsed: Slot<ParsedDoc>,
+    pub(crate) deduped: Option<Slot<DedupedDoc>>,
+    pub(crate) features: Option<Slot<Features>>,
+}
+
+impl Runner<'_> {
+    /// Runs every stage on the given files (as a corpus of their own) and returns each
+    /// document's intermediate results, in order.
+    pub(crate) fn explain(&self, files: &[InputFile]) -> Vec<(Entry, Explained)> {
+        let shards: Vec<RawShard> = ShardReader::new(files, self.cfg.max_doc_bytes).collect();
+        let cfg = &self.cfg.stages.dedup;
+        let mut per_shard = Vec::new();
+        let mut sketches: Vec<Sketch> = Vec::new();
+        for shard in &shards {
+            let (_, parsed) = self.parsed(shard);
+            let (_, stripped) = self.stripped(&parsed);
+            for doc in stripped.iter().filter_map(Slot::ok) {
+                sketches.push(pith_dedup::sketch(doc, cfg));
+            }
+            per_shard.push((parsed, stripped));
+        }
+        let corpus = pith_dedup::reduce(&sketches.iter().collect::<Vec<_>>(), cfg);
+        let mut res = Vec::new();
+        let mut ordinal = 0;
+        for (shard, (parsed, stripped)) in shards.iter().zip(per_shard) {
+            let mut slots = parsed.into_iter().zip(stripped);
+            for entry in &shard.entries {
+                let explained = match entry {
+                    Entry::Unreadable { .. } => None,
+                    Entry::Doc(_) => slots.next().map(|(parsed, stripped)| {
+                        let deduped = match stripped {
+                            Slot::Ok(doc) => {
+                                ordinal += 1;
+                                guarded("dedup", || pith_dedup::dedup(&doc, ordinal - 1, &corpus, cfg))
+                            }
+                            Slot::Failed(f) => Slot::Failed(f),
+                        };
+                        let features = match &deduped {
+                            Slot::Ok(doc) => {
+                                guarded("features", || pith_features::features(doc, &self.cfg.stages.features))
+                            }
+                            Slot::Failed(f) => Slot::Failed(f.clone()),
+                        };
+                        Explained { parsed, deduped: Some(deduped), features: Some(features) }
+                    }),
+                };
+                res.push((
+                    entry.clone(),
+                    explained.unwrap_or(Explained {
+                        parsed: Slot::Failed(Failure { stage: "read".into(), error: String::new() }),
+                        deduped: None,
+                        features: None,
+                    }),
+                ));
+            }
+        }
+        res
+    }
+}

@@ -1,0 +1,142 @@
+//! Postal and contact blocks: street lines, city/state/postcode lines, PO boxes, and the
+//! phone, e-mail, fax and hours lines and labels that travel with them.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexSet};
+
+/// How one line of a block reads, as far as addresses go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// A street, a city/state/postcode, a PO box: enough to call a block an address.
+    Strong,
+    /// Phone, fax, e-mail, opening hours: part of a contact block, not enough alone.
+    Contact,
+    /// "Physical Address", "Contact us": a label.
+    Label,
+    Other,
+}
+
+static STRONG: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        // 304 North Cardinal St. / 1600 Pennsylvania Avenue NW, Suite 200
+        r"(?i)^\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[nsew]\.?\s+|north\s+|south\s+|east\s+|west\s+)?(?:[\p{L}\d][\p{L}\d.'-]*\s+){0,5}(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|sq|square|pkwy|parkway|hwy|highway|ter|terrace|cir|circle|plaza|broadway|row|trail|pike|alley)\b\.?(?:\s+(?:[nsew]{1,2}|north|south|east|west)\b\.?)?(?:\s*,?\s*(?:suite|ste\.?|unit|apt\.?|floor|fl\.?|#)\s*[\w-]+)?\s*,?",
+        // Dorchester Center, MA 02124 / Toronto, ON M5V 2T6
+        r"^[\p{Lu}][\p{L} .'-]{1,40},\s*(?:[A-Z]{2}|[\p{Lu}][\p{L}]+(?:\s[\p{Lu}][\p{L}]+)?)\.?,?\s+(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)\b",
+        // UK postcodes: SW1A 1AA
+        r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}$",
+        // PO Box 123
+        r"(?i)^p\.?\s?o\.?\s+box\s+\d+",
+    ])
+    .expect("address patterns compile")
+});
+
+static CONTACT: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        r"(?i)^(?:phone|tel|telephone|fax|call|mobile|toll[- ]free|t|f|p)\s*[:.]?\s*[+(]?\d[\d\s().-]{6,}\d$",
+        r"^[+(]?\d[\d\s().-]{8,}\d$",
+        r"(?i)^(?:e-?mail\s*[:.]?\s*)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+$",
+        r"(?i)^(?:work|office|opening|business)?\s*hours\b.{0,60}$",
+        r"(?i)^(?:monday|mon)\b.{0,40}\d{1,2}\s*(?:am|pm|:\d\d)",
+    ])
+    .expect("contact patterns compile")
+});
+
+static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:(?:our|physical|mailing|postal|street|office|head office|business|registered|main)\s+)?(?:address|location|headquarters|contact|contact us|contact information|contact info|get in touch|find us|visit us)\s*:?$",
+    )
+    .expect("label pattern compiles")
+});
+
+/// Lines longer than this are prose, whatever they mention.
+const MAX_LINE_WORDS: usize = 14;
+
+fn line_kind(line: &str) -> Line {
+    let line = line.trim();
+    if line.split_whitespace().count() > MAX_LINE_WORDS {
+        return Line::Other;
+    }
+    if LABEL.is_match(line) {
+        Line::Label
+    } else if STRONG.is_match(line) {
+        Line::Strong
+    } else if CONTACT.is_match(line) {
+        Line::Contact
+    } else {
+        Line::Other
+    }
+}
+
+/// What a whole block is, for the address rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddressBlock {
+    /// An address or contact block: remove it.
+    Address,
+    /// Only a label or contact line: removed when it stands next to an address block.
+    Attached,
+    No,
+}
+
+pub(crate) fn classify(text: &str) -> AddressBlock {
+    let mut n_strong = 0;
+    let mut n_contact = 0;
+    let mut n_label = 0;
+    let mut n_other = 0;
+    for line in text.lines() {
+        match line_kind(line) {
+            Line::Strong => n_strong += 1,
+            Line::Contact => n_contact += 1,
+            Line::Label => n_label += 1,
+            Line::Other => n_other += 1,
+        }
+    }
+    // A name line ("Acme Corp") may head a block with two or more address lines.
+    let others_allowed = if n_strong + n_contact >= 2 { 1 } else { 0 };
+    if n_other > others_allowed {
+        return AddressBlock::No;
+    }
+    if n_strong >= 1 || n_contact >= 2 {
+        AddressBlock::Address
+    } else if n_label + n_contact >= 1 && n_other == 0 {
+        AddressBlock::Attached
+    } else {
+        AddressBlock::No
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(text: &str, expect: AddressBlock) {
+        assert_eq!(classify(text), expect, "{text:?}");
+    }
+
+    #[test]
+    fn addresses() {
+        check("304 North Cardinal St.\nDorchester Center, MA 02124", AddressBlock::Address);
+        check("Acme Corp\n1600 Main Street, Suite 200\nSpringfield, IL 62701", AddressBlock::Address);
+        check("PO Box 1234", AddressBlock::Address);
+        check("Phone: (555) 123-4567\nEmail: news@example.com", AddressBlock::Address);
+        check("10 Downing Street\nLondon SW1A 2AA", AddressBlock::Address);
+    }
+
+    #[test]
+    fn labels() {
+        check("Physical Address", AddressBlock::Attached);
+        check("Contact Us", AddressBlock::Attached);
+        check("Work Hours Monday to Friday: 7AM - 7PM", AddressBlock::Attached);
+    }
+
+    #[test]
+    fn prose_mentioning_a_street_is_kept() {
+        check(
+            "The fire started at 12 Main Street on Tuesday night, and firefighters worked until dawn to put it out.",
+            AddressBlock::No,
+        );
+        check("Main Street is closed", AddressBlock::No);
+        check("2019 was a good year", AddressBlock::No);
+    }
+}

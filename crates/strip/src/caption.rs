@@ -1,0 +1,92 @@
+//! Image captions and photo credits.
+//!
+//! A credit word alone is weak evidence (on real pages about a third of blocks with one
+//! are article text), so a block goes only when the credit stands where credits stand:
+//! at the start or end of a short block, or in brackets, or the block is a gallery
+//! counter ("Image 3 of 12"), and the block does not read like reported speech.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexSet};
+
+/// Captions are short; longer blocks with a credit word are prose about a photo.
+const MAX_WORDS: usize = 60;
+
+static CREDIT_AT_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:\(|\[)?(?:photo(?:graph)?s?|image|picture|pic|illustration|video|credit|caption|source|file photo|photo credit|image credit|image source)\s*(?::|by\b|/|\||courtesy\b)|^(?:getty images|ap photo|shutterstock|istock(?:photo)?|alamy|flick international|courtesy of)\b",
+    )
+    .expect("caption start pattern compiles")
+});
+
+static CREDIT_ANYWHERE: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        // (Photo: Getty Images), [Image: Reuters], (AP Photo/Name)
+        r"(?i)[(\[]\s*(?:photo|image|picture|credit|illustration|video|ap photo|file)[^)\]]{0,80}[)\]]",
+        // AP Photo/Name, REUTERS/Name, Name/AFP via Getty Images
+        r"(?i)\b(?:ap photo|reuters|afp|epa|efe|xinhua)\s*/\s*\p{Lu}",
+        r"(?i)\b\p{Lu}[\p{L}.]*\s*/\s*(?:afp|reuters|ap|epa)\b",
+        r"(?i)\bvia getty images\b",
+        // ends with a credit: "... Getty Images", "... Photo: Jane Doe"
+        r"(?i)(?:getty images|shutterstock|istock(?:photo)?|alamy(?: stock photo)?|ap photo|reuters|afp|associated press)\s*\.?\s*$",
+        r"(?i)\b(?:photo|image|credit|photograph)s?\s*(?::|by)\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}\s*(?:/\s*[\p{L} ]+)?\.?\s*$",
+        // Image 3 of 12, Photo 1/5
+        r"(?i)^(?:image|photo|picture|slide)\s+\d+\s*(?:of|/)\s*\d+\b",
+    ])
+    .expect("caption patterns compile")
+});
+
+/// Speech marks plus a speech verb: a quote about a photo, not a caption.
+static SPEECH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)["“”].{3,}["“”].{0,40}\b(?:said|says|told|added|asked|wrote)\b"#)
+        .expect("speech pattern compiles")
+});
+
+/// The rule that matched, if the block is a caption or credit.
+pub(crate) fn classify(text: &str) -> Option<&'static str> {
+    let n_words = text.split_whitespace().count();
+    if n_words == 0 || n_words > MAX_WORDS || SPEECH.is_match(text) {
+        return None;
+    }
+    if CREDIT_AT_START.is_match(text) {
+        return Some("credit at start of a short block");
+    }
+    if CREDIT_ANYWHERE.is_match(text) {
+        return Some("photo credit in a short block");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(text: &str, expect: bool) {
+        assert_eq!(classify(text).is_some(), expect, "{text:?}");
+    }
+
+    #[test]
+    fn captions() {
+        check(
+            "Flick International A serene dusk scene of Boston showcasing the skyline with glowing streetlights and historic architecture.",
+            true,
+        );
+        check("Protesters march downtown on Saturday. (Photo: Getty Images)", true);
+        check("Credit: Jane Doe", true);
+        check("Image 3 of 12", true);
+        check("President Smith speaks in Washington. REUTERS/Kevin Lamarque", true);
+        check("Crowds gather near the stadium. AP Photo/John Smith", true);
+        check("The skyline at dusk. Photo: Jane Doe/The Times", true);
+    }
+
+    #[test]
+    fn prose_about_a_photo_is_kept() {
+        check(
+            "The photo by Smith, taken in 1972, became one of the defining images of the war and was reprinted around the world.",
+            false,
+        );
+        check("\"That photo changed everything for us,\" she said, holding it up.", false);
+        check("Reuters reported on Tuesday that the talks had stalled.", false);
+    }
+}

@@ -1,0 +1,118 @@
+//! Web furniture on short blocks: navigation, share bars, newsletter boxes, cookie
+//! notices, "related" lists, advert markers, bylines, footers, comment prompts.
+//!
+//! Every pattern here applies only to short blocks: broad phrase lists applied to long
+//! blocks delete real text.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Blocks with more words than this are never furniture by phrase alone.
+pub(crate) const MAX_WORDS: usize = 12;
+/// Cookie and consent notices run longer than other furniture.
+const MAX_WORDS_COOKIE: usize = 60;
+
+struct Rule {
+    kind: &'static str,
+    max_words: usize,
+    pattern: Regex,
+}
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    let rule = |kind, max_words, pattern: &str| Rule {
+        kind,
+        max_words,
+        pattern: Regex::new(pattern).expect("furniture pattern compiles"),
+    };
+    vec![
+        rule(
+            "cookie",
+            MAX_WORDS_COOKIE,
+            r"(?i)\b(?:we use cookies|this (?:web)?site uses cookies|use of cookies|cookie (?:policy|settings|preferences|consent)|accept (?:all )?cookies|manage (?:your )?(?:cookie|consent|privacy) (?:settings|preferences))\b",
+        ),
+        rule(
+            "share",
+            MAX_WORDS,
+            r"(?i)^(?:share(?: this(?: article| story| post| page)?)?(?: on| via)?|tweet|pin it|print(?: this)?(?: article| page)?|e-?mail(?: this)?(?: article| story)?|copy link|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|x|follow us(?: on)?|like us on facebook|share on (?:facebook|twitter|x|linkedin|whatsapp))(?:\s*[|,/•·]\s*(?:facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|e-?mail|print|copy link|telegram))*\s*:?$",
+        ),
+        rule(
+            "newsletter",
+            MAX_WORDS * 2,
+            r"(?i)\b(?:sign up for (?:our|the) (?:\w+ )?newsletter|subscribe to (?:our|the) (?:\w+ )?newsletter|newsletter sign[- ]?up|get (?:our|the) (?:\w+ )?newsletter|enter your e-?mail(?: address)?|by signing up,? you agree|already a subscriber|subscribe now|subscribe today|unsubscribe at any time)\b",
+        ),
+        rule(
+            "related",
+            MAX_WORDS,
+            r"(?i)^(?:related(?: articles| stories| posts| content| coverage| topics| news)?|read more|read next|read also|more from|more on this|more stories|you may also like|you might also like|recommended(?: for you| stories)?|trending(?: now)?|most (?:read|popular|viewed|shared)|popular (?:posts|stories)|see also|also read|editor'?s picks|latest (?:news|stories|posts))\b.{0,60}$",
+        ),
+        rule(
+            "advert",
+            MAX_WORDS,
+            r"(?i)^(?:advertisement|advertising|sponsored(?: content)?|ad|promoted|story continues below(?: advertisement)?|continue reading below|scroll to continue(?: with content)?)\s*:?$",
+        ),
+        rule(
+            "comments",
+            MAX_WORDS,
+            r"(?i)^(?:\d+\s+comments?|comments?(?:\s*\(\d+\))?|leave a (?:comment|reply)|post a comment|add a comment|join the (?:conversation|discussion)|show comments|view comments|be the first to comment|log ?in to comment|reply)\s*:?$",
+        ),
+        rule(
+            "navigation",
+            MAX_WORDS,
+            r"(?i)^(?:home|menu|search|skip to (?:main )?content|skip to navigation|toggle navigation|main menu|close|back to top|next|previous|next article|previous article|log ?in|sign ?in|sign up|register|my account|subscribe|open menu|close menu|breadcrumb|you are here:?.*)\s*:?$",
+        ),
+        rule(
+            "footer",
+            MAX_WORDS * 2,
+            r"(?i)(?:^(?:©|\(c\)|copyright\b)|\ball rights reserved\b|^(?:privacy policy|terms of (?:use|service)|terms (?:and|&) conditions|about us|contact us|careers|accessibility|sitemap)(?:\s*[|•·]\s*[\w &']+)*$)",
+        ),
+        rule(
+            "byline",
+            MAX_WORDS,
+            r"(?i)^(?:by\s+\p{Lu}[\p{L}.'-]+(?:\s+\p{Lu}[\p{L}.'-]+){0,3}(?:\s*(?:,|and|&)\s*\p{Lu}[\p{L}.'-]+(?:\s+\p{Lu}[\p{L}.'-]+){0,3})*|(?:published|posted|updated|last updated)(?: on| at)?:?\s.{0,60})$",
+        ),
+        rule("tags", MAX_WORDS * 2, r"(?i)^(?:tags?|topics?|filed under|categories|category)\s*:"),
+    ]
+});
+
+/// The kind and the matching rule's kind name, if a short block is furniture.
+pub(crate) fn classify(text: &str) -> Option<&'static str> {
+    let n_words = text.split_whitespace().count();
+    RULES.iter().find(|rule| n_words <= rule.max_words && rule.pattern.is_match(text.trim())).map(|rule| rule.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(text: &str, expect: Option<&str>) {
+        assert_eq!(classify(text), expect, "{text:?}");
+    }
+
+    #[test]
+    fn furniture() {
+        check("Share this article", Some("share"));
+        check("Facebook | Twitter | Email", Some("share"));
+        check("Sign up for our daily newsletter", Some("newsletter"));
+        check("We use cookies to improve your experience. By continuing you agree.", Some("cookie"));
+        check("Related Articles", Some("related"));
+        check("Advertisement", Some("advert"));
+        check("12 Comments", Some("comments"));
+        check("Skip to content", Some("navigation"));
+        check("© 2024 Example Media. All rights reserved.", Some("footer"));
+        check("By Jane Doe and John Smith", Some("byline"));
+        check("Tags: politics, boston", Some("tags"));
+    }
+
+    #[test]
+    fn prose_is_kept() {
+        check(
+            "Read more about the history of the city in our archive, which covers over a hundred years of reporting on the region and its people.",
+            None,
+        );
+        check("By the end of the year, the city had spent most of its budget.", None);
+        check("Home prices rose again.", None);
+        check("Share prices fell sharply on Monday.", None);
+    }
+}

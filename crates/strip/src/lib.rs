@@ -1,0 +1,154 @@
+//! Boilerplate removal: `ParsedDoc` -> `StrippedDoc`.
+//!
+//! Invariants: strip only removes whole blocks, never rewrites one; kept blocks keep
+//! their order; every removed block is recorded with a `kind` users filter on and the
+//! `rule` that decided, so `pith explain` can say why. Rules look at one document only
+//! (corpus-wide repetition is dedup's job) and never at a site's name, URL or id.
+
+mod address;
+mod caption;
+mod furniture;
+
+use pith_types::{Block, ParsedDoc, Removal, StrippedDoc};
+use serde::{Deserialize, Serialize};
+
+/// Bump whenever the output of `strip` changes for some input.
+pub const VERSION: u32 = 1;
+
+pub const STAGE: &str = "strip";
+
+/// Which rule families run. Part of the cache key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StripConfig {
+    pub addresses: bool,
+    pub captions: bool,
+    pub furniture: bool,
+}
+
+impl Default for StripConfig {
+    fn default() -> Self {
+        StripConfig { addresses: true, captions: true, furniture: true }
+    }
+}
+
+/// A verdict on one block: why it goes.
+struct Verdict {
+    kind: &'static str,
+    rule: String,
+}
+
+pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
+    let mut verdicts: Vec<Option<Verdict>> = doc.blocks.iter().map(|_| None).collect();
+
+    if cfg.addresses {
+        mark_addresses(&doc.blocks, &mut verdicts);
+    }
+    for (block, verdict) in doc.blocks.iter().zip(verdicts.iter_mut()) {
+        if verdict.is_some() {
+            continue;
+        }
+        if cfg.captions
+            && let Some(rule) = caption::classify(&block.text)
+        {
+            *verdict = Some(Verdict { kind: "image_caption", rule: rule.to_owned() });
+            continue;
+        }
+        if cfg.furniture
+            && let Some(kind) = furniture::classify(&block.text)
+        {
+            *verdict = Some(Verdict { kind, rule: format!("{kind} phrase in a short block") });
+        }
+    }
+
+    let mut blocks = Vec::with_capacity(doc.blocks.len());
+    let mut removed = Vec::new();
+    for (block, verdict) in doc.blocks.iter().zip(verdicts) {
+        match verdict {
+            None => blocks.push(block.clone()),
+            Some(Verdict { kind, rule }) => removed.push(Removal {
+                stage: STAGE.to_owned(),
+                kind: kind.to_owned(),
+                rule,
+                block: block.index,
+                text: block.text.clone(),
+            }),
+        }
+    }
+    StrippedDoc { id: doc.id.clone(), title: doc.title.clone(), blocks, removed, raw_bytes: doc.raw_bytes }
+}
+
+/// Address blocks, plus the labels and contact lines right next to them.
+fn mark_addresses(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
+    use address::AddressBlock;
+    let classes: Vec<AddressBlock> = blocks.iter().map(|b| address::classify(&b.text)).collect();
+    for (i, class) in classes.iter().enumerate() {
+        let rule = match class {
+            AddressBlock::Address => "postal or contact lines",
+            AddressBlock::Attached => {
+                let near = |j: Option<usize>| j.and_then(|j| classes.get(j)) == Some(&AddressBlock::Address);
+                if near(i.checked_sub(1)) || near(Some(i + 1)) {
+                    "label or contact line next to an address"
+                } else {
+                    continue;
+                }
+            }
+            AddressBlock::No => continue,
+        };
+        verdicts[i] = Some(Verdict { kind: "address", rule: rule.to_owned() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pith_types::{BlockKind, Span};
+
+    fn doc(texts: &[&str]) -> ParsedDoc {
+        let blocks = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Block {
+                index: i as u32,
+                kind: BlockKind::Paragraph,
+                text: (*t).to_owned(),
+                span: Span { start: 0, end: 0 },
+            })
+            .collect();
+        ParsedDoc { id: "d".into(), title: None, title_block: None, blocks, diags: vec![], raw_bytes: 0 }
+    }
+
+    #[track_caller]
+    fn check(texts: &[&str], expect: &[(&str, &str)]) {
+        let res = strip(&doc(texts), &StripConfig::default());
+        let got: Vec<(&str, &str)> = res.removed.iter().map(|r| (r.kind.as_str(), r.text.as_str())).collect();
+        assert_eq!(got, expect);
+        let kept: Vec<u32> = res.blocks.iter().map(|b| b.index).collect();
+        let mut all: Vec<u32> = kept.iter().copied().chain(res.removed.iter().map(|r| r.block)).collect();
+        all.sort();
+        assert_eq!(all, (0..texts.len() as u32).collect::<Vec<_>>(), "every block is kept or removed");
+    }
+
+    const PROSE: &str = "The council met on Tuesday and voted to approve the new budget for the coming year.";
+
+    #[test]
+    fn seed_shapes() {
+        check(
+            &["Physical Address", "304 North Cardinal St.\nDorchester Center, MA 02124", PROSE],
+            &[("address", "Physical Address"), ("address", "304 North Cardinal St.\nDorchester Center, MA 02124")],
+        );
+    }
+
+    #[test]
+    fn lone_label_is_kept() {
+        check(&["Contact", PROSE], &[]);
+    }
+
+    #[test]
+    fn caption_and_furniture() {
+        check(
+            &["Share this article", PROSE, "Smoke rises over the city. (Photo: Getty Images)"],
+            &[("share", "Share this article"), ("image_caption", "Smoke rises over the city. (Photo: Getty Images)")],
+        );
+    }
+}

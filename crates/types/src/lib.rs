@@ -1,0 +1,210 @@
+//! Plain data that flows between the pipeline stages.
+//!
+//! Every type here is a passive record with public fields: no IO, no logic beyond tiny
+//! helpers. Stages are functions over these types (`parse`, `strip`, `dedup`, `features`);
+//! the driver moves them around and the `cache` crate stores them.
+//!
+//! Invariant: these types go through bincode in the cache, so no serde attribute that
+//! changes the shape of the encoding (`skip`, `skip_serializing_if`, `flatten`, `tag`,
+//! `untagged`) may be used here. Changing a type means bumping the `VERSION` of every
+//! stage that stores it.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a document came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The input file relative to the input argument it came from (`-` for stdin).
+    pub path: String,
+    /// 1-based line for JSONL records, `None` for one-document-per-file inputs.
+    pub line: Option<u64>,
+}
+
+/// A document as read from the input, before any stage ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawDoc {
+    pub id: String,
+    pub source: Source,
+    pub text: String,
+    /// The other fields of a JSONL record, as a JSON object text (`None` for plain files).
+    pub metadata_json: Option<String>,
+    /// Problems met while reading (lossy UTF-8 repair, BOM, ...).
+    pub diags: Vec<Diag>,
+}
+
+/// A byte range into `RawDoc::text`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BlockKind {
+    Heading,
+    Paragraph,
+    ListItem,
+    Quote,
+    /// Looks like an image caption or photo credit; `strip` decides.
+    Caption,
+}
+
+impl BlockKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockKind::Heading => "heading",
+            BlockKind::Paragraph => "paragraph",
+            BlockKind::ListItem => "list_item",
+            BlockKind::Quote => "quote",
+            BlockKind::Caption => "caption",
+        }
+    }
+}
+
+/// One block of a document: a run of non-blank lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// Position of the block in the parsed document; stable through all later stages.
+    pub index: u32,
+    pub kind: BlockKind,
+    /// The block's lines as in the source (trailing white space and `\r` trimmed).
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diag {
+    pub message: String,
+    pub span: Option<Span>,
+}
+
+/// Output of `parse`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParsedDoc {
+    pub id: String,
+    pub title: Option<String>,
+    /// The block the title was taken from, if any (it is not in `blocks`).
+    pub title_block: Option<u32>,
+    pub blocks: Vec<Block>,
+    pub diags: Vec<Diag>,
+    /// Bytes of the raw text, for boilerplate shares.
+    pub raw_bytes: u64,
+}
+
+/// Why a block went: the stage that removed it, a kind users filter on, and the rule
+/// that decided, for `pith explain`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    pub stage: String,
+    pub kind: String,
+    pub rule: String,
+    pub block: u32,
+    pub text: String,
+}
+
+/// Output of `strip`: the kept blocks, in order, and the removed ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrippedDoc {
+    pub id: String,
+    pub title: Option<String>,
+    pub blocks: Vec<Block>,
+    pub removed: Vec<Removal>,
+    pub raw_bytes: u64,
+}
+
+/// Output of `dedup`: like `StrippedDoc`, plus the document-level verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DedupedDoc {
+    pub id: String,
+    pub title: Option<String>,
+    pub blocks: Vec<Block>,
+    pub removed: Vec<Removal>,
+    pub raw_bytes: u64,
+    /// `Some` when the whole document is dropped.
+    pub drop: Option<DocDrop>,
+    /// The near-duplicate cluster (the id of the kept representative), if any.
+    pub cluster: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocDrop {
+    /// `exact_duplicate`, `near_duplicate`, `empty`, ...
+    pub reason: String,
+    pub duplicate_of: Option<String>,
+    pub similarity: Option<f64>,
+}
+
+/// A per-document failure: the document is accounted for in `failures.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub stage: String,
+    pub error: String,
+}
+
+/// A stage's per-document result: either the record, or why it could not be made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Slot<T> {
+    Ok(T),
+    Failed(Failure),
+}
+
+impl<T> Slot<T> {
+    pub fn ok(&self) -> Option<&T> {
+        match self {
+            Slot::Ok(v) => Some(v),
+            Slot::Failed(_) => None,
+        }
+    }
+}
+
+impl StrippedDoc {
+    /// The kept text: blocks joined by a blank line.
+    pub fn text(&self) -> String {
+        join_blocks(&self.blocks)
+    }
+}
+
+impl DedupedDoc {
+    pub fn text(&self) -> String {
+        join_blocks(&self.blocks)
+    }
+}
+
+pub fn join_blocks(blocks: &[Block]) -> String {
+    let len = blocks.iter().map(|b| b.text.len() + 2).sum();
+    let mut res = String::with_capacity(len);
+    for (i, block) in blocks.iter().enumerate() {
+        if i > 0 {
+            res.push_str("\n\n");
+        }
+        res.push_str(&block.text);
+    }
+    res
+}
+
+/// A direct quotation and, where the text attributes it, its speaker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub text: String,
+    pub speaker: Option<String>,
+}
+
+/// Output of `features`: per-document signals. Serialised as the `features` object of
+/// `documents.jsonl`; every field is documented in the README.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Features {
+    pub chars: u64,
+    pub words: u64,
+    pub sentences: u64,
+    pub paragraphs: u64,
+    pub headings: u64,
+    pub mean_word_length: f64,
+    pub mean_sentence_words: f64,
+    pub language: Option<String>,
+    pub language_confidence: f64,
+    pub script: Option<String>,
+    pub stopword_ratio: f64,
+    /// Share of the block bytes (title aside) that strip and dedup removed (0..1).
+    pub boilerplate_ratio: f64,
+    pub duplicate_cluster: Option<String>,
+}

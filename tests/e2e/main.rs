@@ -1,1 +1,387 @@
-fn main() {}
+//! End-to-end tests: the real `pith` binary on `corpus/` and on small inputs made here.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const SEED: &str = "000_c8cfb4c10c946031.txt";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn corpus() -> PathBuf {
+    root().join("corpus")
+}
+
+/// Runs `pith` with `args`, a private cache dir, and no progress bars.
+fn pith(cache: &Path, args: &[&str]) -> Output {
+    pith_stdin(cache, args, None)
+}
+
+fn pith_stdin(cache: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pith"));
+    cmd.args(args).arg("--cache-dir").arg(cache).arg("--no-progress");
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("pith starts");
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().expect("pith runs")
+}
+
+#[track_caller]
+fn ok(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "pith failed: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn run_corpus(out: &Path, cache: &Path, extra: &[&str]) -> Output {
+    let corpus = corpus();
+    let mut args = vec!["run", corpus.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    ok(pith(cache, &args))
+}
+
+fn jsonl(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+fn summary(out: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+fn output_files(out: &Path) -> Vec<(String, Vec<u8>)> {
+    ["documents.jsonl", "dropped.jsonl", "failures.jsonl"]
+        .iter()
+        .map(|name| (name.to_string(), fs::read(out.join(name)).unwrap()))
+        .collect()
+}
+
+/// The stage → (hits, misses) table of a summary.
+fn cache_use(s: &Value) -> Vec<(String, u64, u64)> {
+    s["stages"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v["cache_hits"].as_u64().unwrap(), v["cache_misses"].as_u64().unwrap()))
+        .collect()
+}
+
+fn seed_record(out: &Path) -> Value {
+    jsonl(&out.join("documents.jsonl")).into_iter().find(|d| d["id"] == SEED).expect("the seed is kept")
+}
+
+#[test]
+fn seed_comes_out_as_designed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_corpus(&out, &tmp.path().join("cache"), &[]);
+    let doc = seed_record(&out);
+
+    assert_eq!(doc["title"], "Boston Police Chief Affirms Opposition to ICE Enforcement Policies");
+    assert_eq!(doc["path"], SEED);
+    assert_eq!(doc["line"], Value::Null);
+    let removed: Vec<(&str, &str, &str)> = doc["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["stage"].as_str().unwrap(), r["kind"].as_str().unwrap(), r["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        removed,
+        vec![
+            ("strip", "address", "Physical Address"),
+            ("strip", "address", "304 North Cardinal St.\nDorchester Center, MA 02124"),
+            (
+                "strip",
+                "image_caption",
+                "Flick International A serene dusk scene of Boston showcasing the skyline with glowing streetlights and historic architecture."
+            ),
+            ("dedup", "repeated_heading", "Boston Police Chief Affirms Opposition to ICE Enforcement Policies"),
+        ]
+    );
+
+    // Every heading and paragraph after the title stays, unchanged and in order.
+    let source = fs::read_to_string(corpus().join(SEED)).unwrap();
+    let blocks: Vec<&str> = source.split("\n\n").map(str::trim).filter(|b| !b.is_empty()).collect();
+    assert_eq!(blocks[4], blocks[3], "the seed prints its title twice");
+    assert_eq!(doc["text"], blocks[5..].join("\n\n"));
+    let headings = [
+        "Commitment to Local Laws",
+        "The Legal Framework",
+        "City Leadership’s Perspective",
+        "Criticism of Local Policies",
+        "Cox’s Commitment to Resident Safety",
+        "Community Concerns",
+        "Federal Consequences for Local Policies",
+        "Safety and Partnership with Federal Authorities",
+        "A Local Community’s Stand",
+    ];
+    let text = doc["text"].as_str().unwrap();
+    for heading in headings {
+        assert_eq!(text.split("\n\n").filter(|b| *b == heading).count(), 1, "{heading}");
+    }
+
+    assert_eq!(doc["features"]["language"], "eng");
+    assert!(doc["features"]["words"].as_u64().unwrap() > 700);
+}
+
+#[test]
+fn output_contract_and_bookkeeping() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_corpus(&out, &tmp.path().join("cache"), &[]);
+    let s = summary(&out);
+    let kept = jsonl(&out.join("documents.jsonl"));
+    let dropped = jsonl(&out.join("dropped.jsonl"));
+    let failed = jsonl(&out.join("failures.jsonl"));
+    assert_eq!(s["kept"].as_u64().unwrap() as usize, kept.len());
+    assert_eq!(s["dropped"].as_u64().unwrap() as usize, dropped.len());
+    assert_eq!(s["failed"].as_u64().unwrap() as usize, failed.len());
+    assert_eq!(s["documents_in"].as_u64().unwrap() as usize, kept.len() + dropped.len() + failed.len());
+    assert_eq!(kept.len() + dropped.len(), 9, "every corpus document is accounted for");
+
+    // The copy of the bakery article is dropped as a duplicate of the first one.
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0]["id"], "duplicate-exact-of-bakery.txt");
+    assert_eq!(dropped[0]["reason"], "exact_duplicate");
+    assert_eq!(dropped[0]["duplicate_of"], "bakery-furniture-share-newsletter.txt");
+
+    // JSONL records keep their id (or get one from path and line) and their metadata.
+    let rec = kept.iter().find(|d| d["id"] == "rec-1").unwrap();
+    assert_eq!((rec["path"].as_str(), rec["line"].as_u64()), (Some("records.jsonl"), Some(1)));
+    assert_eq!(rec["metadata"]["source"], "example-news");
+    assert!(kept.iter().any(|d| d["id"] == "records.jsonl:2"));
+
+    // Non-English bodies and prose that mentions a street survive whole.
+    for id in ["non-english-body.txt", "prose-mentions-street.txt"] {
+        let doc = kept.iter().find(|d| d["id"] == id).unwrap();
+        assert_eq!(doc["removed"].as_array().unwrap().len(), 0, "{id}");
+    }
+
+    // The team's contract checker agrees, where python3 is available.
+    let checker = root().join("../shared/tools/check_output.py");
+    if checker.exists() {
+        if let Ok(res) = Command::new("python3").arg(&checker).arg(&out).output() {
+            assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stdout));
+        }
+    }
+}
+
+#[test]
+fn second_run_is_all_cache_hits_and_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_corpus(&a, &cache, &[]);
+    let first = cache_use(&summary(&a));
+    assert!(first.iter().all(|(_, hits, misses)| *hits == 0 && *misses > 0), "{first:?}");
+    run_corpus(&b, &cache, &[]);
+    let second = cache_use(&summary(&b));
+    assert!(second.iter().all(|(_, hits, misses)| *hits > 0 && *misses == 0), "{second:?}");
+    assert_eq!(output_files(&a), output_files(&b));
+}
+
+#[test]
+fn changing_features_config_reruns_only_features() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    run_corpus(&tmp.path().join("a"), &cache, &[]);
+    let config = tmp.path().join("pith.toml");
+    fs::write(&config, "[features]\nlanguage = false\n").unwrap();
+    let out = tmp.path().join("b");
+    run_corpus(&out, &cache, &["--config", config.to_str().unwrap()]);
+    for (stage, hits, misses) in cache_use(&summary(&out)) {
+        if stage == "features" {
+            assert!(hits == 0 && misses > 0, "{stage}");
+        } else {
+            assert!(hits > 0 && misses == 0, "{stage}");
+        }
+    }
+    assert_eq!(seed_record(&out)["features"]["language"], Value::Null);
+}
+
+#[test]
+fn corrupt_cache_files_are_misses_not_crashes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_corpus(&a, &cache, &[]);
+    let mut n = 0;
+    for entry in walk(&cache) {
+        n += 1;
+        let bytes = fs::read(&entry).unwrap();
+        match n % 3 {
+            0 => fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap(),
+            1 => fs::write(&entry, b"garbage").unwrap(),
+            _ => {
+                let mut flipped = bytes.clone();
+                let last = flipped.len() - 1;
+                flipped[last] ^= 0xff;
+                fs::write(&entry, flipped).unwrap();
+            }
+        }
+    }
+    assert!(n >= 5, "one file per stage at least");
+    let res = run_corpus(&b, &cache, &[]);
+    assert!(String::from_utf8_lossy(&res.stderr).contains("warning: cache file"));
+    assert_eq!(output_files(&a), output_files(&b));
+    assert!(summary(&b)["cache_warnings"].as_u64().unwrap() > 0);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut res = Vec::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            res.extend(walk(&path));
+        } else {
+            res.push(path);
+        }
+    }
+    res.sort();
+    res
+}
+
+#[test]
+fn output_is_identical_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    // Many small documents, so that there are many shards to interleave.
+    let input = tmp.path().join("many");
+    fs::create_dir(&input).unwrap();
+    let seed = fs::read_to_string(corpus().join(SEED)).unwrap();
+    for i in 0..300 {
+        let text = seed.replace("Boston", &format!("Town{}", i % 40)).replace("2017", &i.to_string());
+        fs::write(input.join(format!("doc{i:04}.txt")), text).unwrap();
+    }
+    let run = |out: &Path, threads: &str| {
+        ok(pith(
+            &tmp.path().join("cache"),
+            &["run", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--threads", threads, "--no-cache"],
+        ))
+    };
+    run(&a, "1");
+    run(&b, "4");
+    assert!(summary(&a)["shards"].as_u64().unwrap() > 4);
+    assert_eq!(output_files(&a), output_files(&b));
+}
+
+#[test]
+fn single_stage_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let seed = corpus().join(SEED);
+    let seed = seed.to_str().unwrap();
+
+    let parsed = ok(pith(&cache, &["parse", seed]));
+    let parsed: Value = serde_json::from_slice(&parsed.stdout).unwrap();
+    assert_eq!(parsed["title"], "Boston Police Chief Affirms Opposition to ICE Enforcement Policies");
+
+    let stripped = ok(pith(&cache, &["strip", seed]));
+    let stripped: Value = serde_json::from_slice(&stripped.stdout).unwrap();
+    let kinds: Vec<&str> = stripped["removed"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["address", "address", "image_caption"]);
+
+    let out = tmp.path().join("dedup.jsonl");
+    ok(pith(&cache, &["dedup", seed, "-o", out.to_str().unwrap()]));
+    let deduped = jsonl(&out);
+    assert_eq!(deduped.len(), 1);
+    assert!(deduped[0]["removed"].as_array().unwrap().iter().any(|r| r["kind"] == "repeated_heading"));
+
+    let input = "{\"id\": \"x\", \"text\": \"Das ist ein kurzer deutscher Text über das Wetter in der Stadt und den Regen.\"}\n";
+    let feats = ok(pith_stdin(&cache, &["features", "-"], Some(input)));
+    let feats: Value = serde_json::from_slice(&feats.stdout).unwrap();
+    assert_eq!((feats["id"].as_str(), feats["path"].as_str()), (Some("x"), Some("-")));
+    assert_eq!(feats["features"]["language"], "deu");
+}
+
+#[test]
+fn explain_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = corpus().join(SEED);
+    let res = ok(pith(&tmp.path().join("cache"), &["explain", seed.to_str().unwrap()]));
+    let text = String::from_utf8(res.stdout).unwrap();
+    assert!(text.contains("[strip address] (heading) Physical Address <- "), "{text}");
+    assert!(text.contains("[strip image_caption]"), "{text}");
+    assert!(text.contains("[title] Boston Police Chief"), "{text}");
+    assert!(text.contains("[dedup repeated_heading] (heading) Boston Police Chief"), "{text}");
+    assert!(text.contains("[kept] (heading) The Legal Framework"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour when stdout is not a terminal");
+}
+
+#[test]
+fn bad_input_is_reported_and_the_run_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    fs::write(
+        input.join("a.jsonl"),
+        "{\"text\": \"First good record with enough words to be a document.\"}\nnot json at all\n{\"no_text\": 1}\n{\"text\": \"Second good record, also long enough to stand alone here.\"}\n",
+    )
+    .unwrap();
+    fs::write(input.join("binary.txt"), [0xffu8, 0xfe, 0x00, 0x81, 0x92].repeat(50)).unwrap();
+    fs::write(input.join("empty.txt"), "").unwrap();
+    fs::write(input.join("latin1.txt"), b"Caf\xe9 society gathers again in the old quarter of the town.").unwrap();
+    let out = tmp.path().join("out");
+    ok(pith(&tmp.path().join("cache"), &["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()]));
+    let s = summary(&out);
+    assert_eq!(s["documents_in"], 7);
+    let failures = jsonl(&out.join("failures.jsonl"));
+    let lines: Vec<(String, Option<u64>)> =
+        failures.iter().map(|f| (f["path"].as_str().unwrap().to_owned(), f["line"].as_u64())).collect();
+    assert_eq!(
+        lines,
+        vec![("a.jsonl".to_owned(), Some(2)), ("a.jsonl".to_owned(), Some(3)), ("binary.txt".to_owned(), None)]
+    );
+    assert!(failures[0]["error"].as_str().unwrap().contains("a.jsonl line 2"));
+    let kept = jsonl(&out.join("documents.jsonl"));
+    assert!(kept.iter().any(|d| d["text"].as_str().unwrap().starts_with("Caf\u{fffd} society")));
+    let dropped = jsonl(&out.join("dropped.jsonl"));
+    assert_eq!(dropped.len(), 1);
+    assert_eq!((dropped[0]["id"].as_str(), dropped[0]["reason"].as_str()), (Some("empty.txt"), Some("empty")));
+}
+
+#[test]
+fn unusable_arguments_fail_with_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let missing = tmp.path().join("no-such-dir");
+    let res = pith(&cache, &["run", missing.to_str().unwrap(), "-o", tmp.path().join("o").to_str().unwrap()]);
+    assert!(!res.status.success());
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("no-such-dir"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let file = tmp.path().join("a-file");
+    fs::write(&file, "x").unwrap();
+    let seed = corpus().join(SEED);
+    let res = pith(&cache, &["run", seed.to_str().unwrap(), "-o", file.to_str().unwrap()]);
+    assert!(!res.status.success());
+    assert!(String::from_utf8_lossy(&res.stderr).contains("a-file"));
+}
+
+#[test]
+fn cache_stats_and_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    run_corpus(&tmp.path().join("a"), &cache, &[]);
+    let stats = String::from_utf8(ok(pith(&cache, &["cache", "stats"])).stdout).unwrap();
+    assert!(stats.contains("parse-v"), "{stats}");
+    ok(pith(&cache, &["cache", "clean"]));
+    assert!(walk(&cache).is_empty());
+}

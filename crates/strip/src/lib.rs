@@ -8,12 +8,13 @@
 mod address;
 mod caption;
 mod furniture;
+mod region;
 
-use pith_types::{Block, ParsedDoc, Removal, StrippedDoc};
+use pith_types::{Block, BlockKind, ParsedDoc, Removal, StrippedDoc};
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `strip` changes for some input.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 pub const STAGE: &str = "strip";
 
@@ -24,11 +25,13 @@ pub struct StripConfig {
     pub addresses: bool,
     pub captions: bool,
     pub furniture: bool,
+    /// Keep only the main text region (the densest run of prose blocks).
+    pub main_region: bool,
 }
 
 impl Default for StripConfig {
     fn default() -> Self {
-        StripConfig { addresses: true, captions: true, furniture: true }
+        StripConfig { addresses: true, captions: true, furniture: true, main_region: true }
     }
 }
 
@@ -61,6 +64,10 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
         }
     }
 
+    if cfg.main_region {
+        mark_outside_main_region(&doc.blocks, &mut verdicts);
+    }
+
     let mut blocks = Vec::with_capacity(doc.blocks.len());
     let mut removed = Vec::new();
     for (block, verdict) in doc.blocks.iter().zip(verdicts) {
@@ -76,6 +83,28 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
         }
     }
     StrippedDoc { id: doc.id.clone(), title: doc.title.clone(), blocks, removed, raw_bytes: doc.raw_bytes }
+}
+
+/// Blocks outside the main text region. A heading right before the region stays: it is
+/// the region's own heading (or a repeated title, which dedup removes as such).
+fn mark_outside_main_region(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
+    let infos: Vec<region::BlockInfo<'_>> = blocks
+        .iter()
+        .zip(verdicts.iter())
+        .map(|(b, v)| region::BlockInfo { text: &b.text, removed: v.is_some() })
+        .collect();
+    let (scores, run) = region::main_region(&infos);
+    let Some((mut start, end)) = run else { return };
+    if start > 0 && blocks[start - 1].kind == BlockKind::Heading && verdicts[start - 1].is_none() {
+        start -= 1;
+    }
+    for (i, verdict) in verdicts.iter_mut().enumerate() {
+        if verdict.is_none() && (i < start || i >= end) {
+            let rule =
+                format!("outside the main text region (block score {:.0}; region is blocks {start}..{end})", scores[i]);
+            *verdict = Some(Verdict { kind: "outside_main_text", rule });
+        }
+    }
 }
 
 /// Address blocks, plus the labels and contact lines right next to them.
@@ -102,7 +131,7 @@ fn mark_addresses(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pith_types::{BlockKind, Span};
+    use pith_types::Span;
 
     fn doc(texts: &[&str]) -> ParsedDoc {
         let blocks = texts
@@ -141,7 +170,7 @@ mod tests {
 
     #[test]
     fn lone_label_is_kept() {
-        check(&["Contact", PROSE], &[]);
+        check(&[PROSE, "Contact", PROSE], &[]);
     }
 
     #[test]

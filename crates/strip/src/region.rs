@@ -1,0 +1,191 @@
+//! The main text region: one contiguous run of blocks chosen by prose density.
+//!
+//! Each block gets a score: long, stop-word-dense, sentence-like blocks add (in
+//! proportion to their length), short or link-list-like blocks subtract a little, and
+//! end-of-article markers ("12 comments", "Leave a reply", "About the author") subtract
+//! a lot. The main text is the run of blocks with the largest sum (Kadane's algorithm);
+//! blocks outside it are boilerplate. This is the single strongest signal a text-only
+//! cleaner has (jusText's stop-word density, boilerpipe's text density), and it needs no
+//! site-specific rule.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use rustc_hash::FxHashMap;
+
+/// The languages whose stop words are known; a document uses the one that matches most
+/// of its words.
+const LANGUAGES: &[&str] =
+    &["en", "de", "fr", "es", "pt", "it", "nl", "ru", "id", "ms", "pl", "tr", "sv", "da", "no", "fi", "cs", "ro"];
+
+/// word → bit set of the languages whose stop lists hold it.
+static STOP_WORDS: LazyLock<FxHashMap<&'static str, u32>> = LazyLock::new(|| {
+    let mut map: FxHashMap<&'static str, u32> = FxHashMap::default();
+    for (bit, code) in LANGUAGES.iter().enumerate() {
+        for word in stop_words::lookup(code).unwrap_or_default() {
+            *map.entry(word).or_default() |= 1 << bit;
+        }
+    }
+    map
+});
+
+/// Headings and markers that end an article's text: what follows is comments, related
+/// links or an author box.
+static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:\d+\s+(?:comments?|responses?|replies)|comments?(?:\s*\(\d+\))?|leave a (?:comment|reply)|post a comment|add a comment|join the (?:conversation|discussion)|related(?: articles| posts| stories| content| news)?|you (?:may|might) also like|more from .{1,40}|more stories|recommended(?: for you| stories)?|about the author|read (?:more|next)|latest (?:news|posts|stories)|most (?:read|popular|viewed))\s*:?$",
+    )
+    .expect("end marker pattern compiles")
+});
+
+/// What the scorer knows of one block.
+pub(crate) struct BlockInfo<'a> {
+    pub(crate) text: &'a str,
+    /// Already removed by an earlier rule.
+    pub(crate) removed: bool,
+}
+
+/// Tunables, kept together so their effect can be measured (`cargo xtask eval`).
+const MIN_GOOD_WORDS: usize = 10;
+const MIN_STOP_DENSITY: f64 = 0.25;
+const SHORT_PENALTY: f64 = 4.0;
+const REMOVED_PENALTY: f64 = 2.0;
+const END_MARKER_PENALTY: f64 = 60.0;
+
+/// Per-block scores (for `pith explain`) and the chosen run `[start, end)`, or `None`
+/// when no block reads like prose (then nothing is removed by this rule).
+pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Option<(usize, usize)>) {
+    let words: Vec<Vec<String>> = blocks.iter().map(|b| tokens(b.text)).collect();
+    let cjk = blocks.iter().map(|b| cjk_share(b.text)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
+    let lang_bit = dominant_language(&words);
+    let scores: Vec<f64> = blocks
+        .iter()
+        .zip(&words)
+        .map(|(block, words)| {
+            if block.removed {
+                return -REMOVED_PENALTY;
+            }
+            if END_MARKER.is_match(block.text.trim()) {
+                return -END_MARKER_PENALTY;
+            }
+            // CJK text has no spaces between words: count characters, two per word.
+            let n_words =
+                if cjk { block.text.chars().filter(|c| c.is_alphanumeric()).count() / 2 } else { words.len() };
+            let density = match lang_bit {
+                Some(bit) if !cjk => {
+                    words.iter().filter(|w| STOP_WORDS.get(w.as_str()).is_some_and(|m| m & bit != 0)).count() as f64
+                        / words.len().max(1) as f64
+                }
+                _ => 1.0,
+            };
+            let sentence_like = ends_like_sentence(block.text);
+            if n_words >= MIN_GOOD_WORDS && density >= MIN_STOP_DENSITY && sentence_like {
+                n_words as f64
+            } else if n_words >= MIN_GOOD_WORDS * 3 && density >= MIN_STOP_DENSITY {
+                n_words as f64 / 2.0
+            } else {
+                -SHORT_PENALTY
+            }
+        })
+        .collect();
+    let run = max_sum_run(&scores);
+    (scores, run)
+}
+
+/// Kadane: the `[start, end)` with the largest positive sum, first one on ties.
+fn max_sum_run(scores: &[f64]) -> Option<(usize, usize)> {
+    let mut best: Option<(f64, usize, usize)> = None;
+    let mut sum = 0.0;
+    let mut start = 0;
+    for (i, &s) in scores.iter().enumerate() {
+        if sum <= 0.0 {
+            sum = 0.0;
+            start = i;
+        }
+        sum += s;
+        if sum > 0.0 && best.is_none_or(|(b, _, _)| sum > b) {
+            best = Some((sum, start, i + 1));
+        }
+    }
+    best.map(|(_, start, end)| (start, end))
+}
+
+fn tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+fn cjk_share(text: &str) -> f64 {
+    let mut n = 0usize;
+    let mut cjk = 0usize;
+    for c in text.chars().filter(|c| c.is_alphanumeric()) {
+        n += 1;
+        if matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af) {
+            cjk += 1;
+        }
+    }
+    if n == 0 { 0.0 } else { cjk as f64 / n as f64 }
+}
+
+/// The bit of the language whose stop words cover most words of the document.
+fn dominant_language(words: &[Vec<String>]) -> Option<u32> {
+    let mut counts = [0usize; 32];
+    for word in words.iter().flatten() {
+        if let Some(&mask) = STOP_WORDS.get(word.as_str()) {
+            for (bit, count) in counts.iter_mut().enumerate().take(LANGUAGES.len()) {
+                if mask & (1 << bit) != 0 {
+                    *count += 1;
+                }
+            }
+        }
+    }
+    let (bit, &n) = counts.iter().enumerate().take(LANGUAGES.len()).max_by_key(|&(i, n)| (*n, usize::MAX - i))?;
+    (n > 0).then_some(1 << bit)
+}
+
+fn ends_like_sentence(text: &str) -> bool {
+    let t = text.trim_end();
+    let last = t.chars().last().unwrap_or(' ');
+    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | '！' | '？' | ')' | ':' | '…')
+        || t.matches(". ").count() >= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(texts: &[&str]) -> Option<(usize, usize)> {
+        let blocks: Vec<BlockInfo<'_>> = texts.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        main_region(&blocks).1
+    }
+
+    const P1: &str =
+        "The council met on Tuesday and voted to approve the new budget for the coming year, after a long debate.";
+    const P2: &str =
+        "Most of the money will go to schools and roads, and the rest will be kept in reserve for the winter.";
+
+    #[test]
+    fn picks_the_prose_run() {
+        assert_eq!(run(&["Home", "News", "Sports", P1, "A heading", P2, "Contact", "Privacy"]), Some((3, 6)));
+    }
+
+    #[test]
+    fn end_markers_cut_comment_threads() {
+        let comment =
+            "I think the council should have spent more of the money on the parks, which are in a sorry state.";
+        assert_eq!(run(&[P1, P2, "3 Comments", comment, comment]), Some((0, 2)));
+    }
+
+    #[test]
+    fn non_english_prose_counts() {
+        let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
+        assert_eq!(run(&["Startseite", de, de, "Impressum"]), Some((1, 3)));
+    }
+
+    #[test]
+    fn no_prose_no_region() {
+        assert_eq!(run(&["Home", "News"]), None);
+    }
+}

@@ -14,7 +14,7 @@ use pith_types::{Block, BlockKind, ParsedDoc, Removal, StrippedDoc};
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `strip` changes for some input.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 pub const STAGE: &str = "strip";
 
@@ -85,7 +85,7 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     StrippedDoc { id: doc.id.clone(), title: doc.title.clone(), blocks, removed, raw_bytes: doc.raw_bytes }
 }
 
-/// Blocks outside the main text region. A heading right before the region stays: it is
+/// Blocks outside the main text regions. A heading right before a region stays: it is
 /// the region's own heading (or a repeated title, which dedup removes as such).
 fn mark_outside_main_region(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
     let infos: Vec<region::BlockInfo<'_>> = blocks
@@ -93,15 +93,19 @@ fn mark_outside_main_region(blocks: &[Block], verdicts: &mut [Option<Verdict>]) 
         .zip(verdicts.iter())
         .map(|(b, v)| region::BlockInfo { text: &b.text, removed: v.is_some() })
         .collect();
-    let (scores, run) = region::main_region(&infos);
-    let Some((mut start, end)) = run else { return };
-    if start > 0 && blocks[start - 1].kind == BlockKind::Heading && verdicts[start - 1].is_none() {
-        start -= 1;
+    let (scores, mut runs) = region::main_region(&infos);
+    let Some(&(best_start, best_end)) = runs.first() else { return };
+    for run in &mut runs {
+        if run.0 > 0 && blocks[run.0 - 1].kind == BlockKind::Heading && verdicts[run.0 - 1].is_none() {
+            run.0 -= 1;
+        }
     }
     for (i, verdict) in verdicts.iter_mut().enumerate() {
-        if verdict.is_none() && (i < start || i >= end) {
-            let rule =
-                format!("outside the main text region (block score {:.0}; region is blocks {start}..{end})", scores[i]);
+        if verdict.is_none() && !runs.iter().any(|&(s, e)| (s..e).contains(&i)) {
+            let rule = format!(
+                "outside the main text region (block score {:.0}; main region is blocks {best_start}..{best_end})",
+                scores[i]
+            );
             *verdict = Some(Verdict { kind: "outside_main_text", rule });
         }
     }

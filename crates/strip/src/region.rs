@@ -48,13 +48,16 @@ pub(crate) struct BlockInfo<'a> {
 /// Tunables, kept together so their effect can be measured (`cargo xtask eval`).
 const MIN_GOOD_WORDS: usize = 10;
 const MIN_STOP_DENSITY: f64 = 0.25;
-const SHORT_PENALTY: f64 = 4.0;
+const SHORT_PENALTY: f64 = 6.0;
 const REMOVED_PENALTY: f64 = 2.0;
 const END_MARKER_PENALTY: f64 = 60.0;
+/// A second prose run is kept too when its sum is at least this share of the best one's
+/// (pages with two content parts, such as a review list and its FAQ).
+const EXTRA_RUN_SHARE: f64 = 0.3;
 
-/// Per-block scores (for `pith explain`) and the chosen run `[start, end)`, or `None`
-/// when no block reads like prose (then nothing is removed by this rule).
-pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Option<(usize, usize)>) {
+/// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
+/// empty when no block reads like prose (then nothing is removed by this rule).
+pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, usize)>) {
     let words: Vec<Vec<String>> = blocks.iter().map(|b| tokens(b.text)).collect();
     let cjk = blocks.iter().map(|b| cjk_share(b.text)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang_bit = dominant_language(&words);
@@ -88,8 +91,36 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Option<(usize,
             }
         })
         .collect();
-    let run = max_sum_run(&scores);
-    (scores, run)
+    let runs = match max_sum_run(&scores) {
+        Some(best) => {
+            let mut runs = vec![best];
+            runs.extend(extra_runs(&scores, best));
+            runs
+        }
+        None => Vec::new(),
+    };
+    (scores, runs)
+}
+
+/// Other runs worth keeping besides the best: maximal positive runs whose sum is at least
+/// `EXTRA_RUN_SHARE` of the best run's, left and right of it, never across an end marker.
+fn extra_runs(scores: &[f64], best: (usize, usize)) -> Vec<(usize, usize)> {
+    let best_sum: f64 = scores[best.0..best.1].iter().sum();
+    let mut res = Vec::new();
+    let mut todo = vec![(0, best.0), (best.1, scores.len())];
+    while let Some((lo, hi)) = todo.pop() {
+        let Some((s, e)) = max_sum_run(&scores[lo..hi]) else { continue };
+        let (s, e) = (lo + s, lo + e);
+        let sum: f64 = scores[s..e].iter().sum();
+        let between = if e <= best.0 { e..best.0 } else { best.1..s };
+        if sum >= EXTRA_RUN_SHARE * best_sum && scores[between].iter().all(|&x| x > -END_MARKER_PENALTY) {
+            res.push((s, e));
+            todo.push((lo, s));
+            todo.push((e, hi));
+        }
+    }
+    res.sort_unstable();
+    res
 }
 
 /// Kadane: the `[start, end)` with the largest positive sum, first one on ties.
@@ -158,7 +189,7 @@ mod tests {
 
     fn run(texts: &[&str]) -> Option<(usize, usize)> {
         let blocks: Vec<BlockInfo<'_>> = texts.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
-        main_region(&blocks).1
+        main_region(&blocks).1.first().copied()
     }
 
     const P1: &str =
@@ -182,6 +213,15 @@ mod tests {
     fn non_english_prose_counts() {
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
         assert_eq!(run(&["Startseite", de, de, "Impressum"]), Some((1, 3)));
+    }
+
+    #[test]
+    fn a_second_strong_run_is_kept() {
+        let blocks: Vec<BlockInfo<'_>> = [P1, P2, "Menu", "Home", "News", "Sports", "Weather", P1]
+            .iter()
+            .map(|t| BlockInfo { text: t, removed: false })
+            .collect();
+        assert_eq!(main_region(&blocks).1, vec![(0, 2), (7, 8)]);
     }
 
     #[test]

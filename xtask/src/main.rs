@@ -10,6 +10,7 @@
 
 mod bench;
 mod ci;
+mod dedup_eval;
 mod eval;
 mod fuzz;
 mod gen_corpus;
@@ -35,6 +36,8 @@ enum Task {
     Ci,
     /// Run `pith` on the ground-truth corpora and score its output (the metric of score.py).
     Eval(eval::EvalArgs),
+    /// Measure near-duplicate detection (precision, recall) on a generated corpus.
+    DedupEval(dedup_eval::DedupEvalArgs),
     /// Write a deterministic synthetic corpus with known duplicates and boilerplate.
     GenCorpus(gen_corpus::GenCorpusArgs),
     /// Check that crates are documented in ARCHITECTURE.md, have `//!` docs and no `dbg!`.
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Task::Ci => ci::run(),
         Task::Eval(args) => eval::run(&args),
         Task::GenCorpus(args) => gen_corpus::run(&args),
+        Task::DedupEval(args) => dedup_eval::run(&args),
         Task::Tidy => tidy::run(),
         Task::Bench => bench::run(),
         Task::Fuzz => fuzz::run(),

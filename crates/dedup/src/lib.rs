@@ -20,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 pub use normalize::normalize;
 
 /// Bump whenever the output of `sketch`, `reduce` or `dedup` changes for some input.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 5;
 
 pub const STAGE: &str = "dedup";
 
@@ -83,6 +83,9 @@ pub struct Sketch {
     pub minhash: Vec<u32>,
     /// Distinct hashes of the document's short blocks, for corpus-wide chrome.
     pub lines: Vec<u64>,
+    /// Sorted distinct shingle hashes, to verify near-duplicate candidates exactly. Only
+    /// candidates' shingles are needed after the map step; the driver drops the rest.
+    pub shingles: Vec<u32>,
 }
 
 /// The merged corpus pass: what `dedup` applies to each document.
@@ -93,20 +96,27 @@ pub struct CorpusStats {
     pub chrome: Vec<u64>,
     /// Verdicts by document ordinal (position in the corpus), sorted by ordinal.
     pub drops: Vec<(u64, DocDrop)>,
-    /// Cluster representative id by document ordinal, for every member of a near-dup
-    /// cluster (the representative included), sorted by ordinal.
+    /// Cluster representative id by document ordinal, for every member of a duplicate
+    /// cluster, exact or near (the representative included), sorted by ordinal.
     pub clusters: Vec<(u64, String)>,
 }
 
 /// The map step: fingerprints of one stripped document.
 pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
+    // Words as datatrove's MinHash sees them: NFKC, lower case, punctuation dropped.
     let text = normalize(&doc.text());
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let exact = (!words.is_empty()).then(|| xxh3_64(words.join(" ").as_bytes()));
-    let minhash = if cfg.near && !words.is_empty() {
-        minhash::signature(&words, cfg.shingle, cfg.n_hashes())
+    let (minhash, shingles) = if cfg.near && !words.is_empty() {
+        let hashes = minhash::shingle_hashes(&words, cfg.shingle);
+        let minhash = minhash::signature(&hashes, cfg.n_hashes());
+        // 32 bits per shingle are plenty to compare two documents' few hundred shingles.
+        let mut shingles: Vec<u32> = hashes.iter().map(|&h| h as u32).collect();
+        shingles.sort_unstable();
+        shingles.dedup();
+        (minhash, shingles)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let mut lines: Vec<u64> = if cfg.corpus_lines {
         doc.blocks.iter().filter(|b| b.text.len() <= cfg.line_max_chars).map(|b| line_hash(&b.text)).collect()
@@ -115,117 +125,192 @@ pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
     };
     lines.sort_unstable();
     lines.dedup();
-    Sketch { id: doc.id.clone(), exact, minhash, lines }
+    Sketch { id: doc.id.clone(), exact, minhash, lines, shingles }
 }
 
 fn line_hash(text: &str) -> u64 {
     xxh3_64(normalize::normalize_line(text).as_bytes())
 }
 
-/// The reduce step over all sketches in corpus order (ordinal = position).
-pub fn reduce(sketches: &[&Sketch], cfg: &DedupConfig) -> CorpusStats {
+/// How many documents hold each short block: the corpus-wide half of chrome detection.
+/// Counting is a sum, so it can be done shard by shard, in any order, and the per-document
+/// `Sketch::lines` dropped as soon as they are counted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineCounts {
+    doc_freq: FxHashMap<u64, u32>,
+}
+
+impl LineCounts {
+    pub fn add(&mut self, sketch: &Sketch) {
+        for &h in &sketch.lines {
+            *self.doc_freq.entry(h).or_default() += 1;
+        }
+    }
+
+    pub fn from_sketches<'a>(sketches: impl IntoIterator<Item = &'a Sketch>) -> LineCounts {
+        let mut counts = LineCounts::default();
+        for sketch in sketches {
+            counts.add(sketch);
+        }
+        counts
+    }
+
+    /// Distinct block hashes counted so far.
+    pub fn len(&self) -> usize {
+        self.doc_freq.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.doc_freq.is_empty()
+    }
+}
+
+/// Exact copies after the first carry its signature: only first copies go to LSH.
+fn exact_firsts(sketches: &[&Sketch], cfg: &DedupConfig) -> FxHashMap<u64, usize> {
+    let mut first_of_hash: FxHashMap<u64, usize> = FxHashMap::default();
+    if cfg.exact {
+        for (i, s) in sketches.iter().enumerate() {
+            if let Some(h) = s.exact {
+                first_of_hash.entry(h).or_insert(i);
+            }
+        }
+    }
+    first_of_hash
+}
+
+/// Near-duplicate candidates by LSH banding: pairs of ordinals `(i, j)`, `i < j`, sorted.
+/// They still need `similarity` before `reduce` joins them.
+pub fn candidate_pairs(sketches: &[&Sketch], cfg: &DedupConfig) -> Vec<(u64, u64)> {
+    if !cfg.near {
+        return Vec::new();
+    }
+    let first_of_hash = exact_firsts(sketches, cfg);
+    let live: Vec<(usize, &[u32])> = sketches
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            s.minhash.len() == cfg.n_hashes() && s.exact.is_none_or(|h| first_of_hash.get(&h).is_none_or(|f| f == i))
+        })
+        .map(|(i, s)| (i, s.minhash.as_slice()))
+        .collect();
+    minhash::candidates(&live, cfg.bands, cfg.rows).into_iter().map(|(i, j)| (i as u64, j as u64)).collect()
+}
+
+/// The similarity of two documents: exact Jaccard of their shingle sets when both sketches
+/// still hold them, else the MinHash estimate.
+pub fn similarity(a: &Sketch, b: &Sketch) -> f64 {
+    if !a.shingles.is_empty() && !b.shingles.is_empty() {
+        minhash::jaccard(&a.shingles, &b.shingles)
+    } else {
+        minhash::similarity(&a.minhash, &b.minhash)
+    }
+}
+
+/// The reduce step over all sketches in corpus order (ordinal = position), with the block
+/// counts of the same documents and the similarity of each candidate pair.
+///
+/// Clusters: exact copies join their first copy; then, in corpus order, a document joins
+/// the cluster of the most similar earlier *kept* document, when that similarity (or, via
+/// a dropped neighbour, its lower bound by the triangle inequality of Jaccard distance)
+/// reaches the threshold. Every dropped document is therefore within the threshold of the
+/// document it names: no chains of near-near-duplicates drifting apart. `similarity` in
+/// the verdict is that value (a lower bound when reached through a neighbour).
+pub fn reduce(sketches: &[&Sketch], lines: &LineCounts, similar: &[(u64, u64, f64)], cfg: &DedupConfig) -> CorpusStats {
     let n_docs = sketches.len() as u64;
 
     let mut chrome = Vec::new();
     if cfg.corpus_lines {
-        let mut doc_freq: FxHashMap<u64, u32> = FxHashMap::default();
-        for s in sketches {
-            for &h in &s.lines {
-                *doc_freq.entry(h).or_default() += 1;
-            }
-        }
         let min_docs = (cfg.line_min_docs as f64).max((cfg.line_min_share * n_docs as f64).ceil()) as u32;
-        chrome = doc_freq.into_iter().filter(|&(_, n)| n >= min_docs).map(|(h, _)| h).collect();
+        chrome = lines.doc_freq.iter().filter(|&(_, &n)| n >= min_docs).map(|(&h, _)| h).collect();
         chrome.sort_unstable();
     }
 
-    let mut drops: FxHashMap<u64, DocDrop> = FxHashMap::default();
-    if cfg.exact {
-        let mut first: FxHashMap<u64, usize> = FxHashMap::default();
-        for (i, s) in sketches.iter().enumerate() {
-            let Some(h) = s.exact else { continue };
-            match first.get(&h) {
-                Some(&kept) => {
-                    drops.insert(
-                        i as u64,
-                        DocDrop {
-                            reason: "exact_duplicate".to_owned(),
-                            duplicate_of: Some(sketches[kept].id.clone()),
-                            similarity: Some(1.0),
-                        },
-                    );
-                }
-                None => {
-                    first.insert(h, i);
-                }
+    let first_of_hash = exact_firsts(sketches, cfg);
+    // root[i]: the kept document of i's cluster; sim_to_root[i]: their similarity.
+    let mut root: Vec<usize> = (0..sketches.len()).collect();
+    let mut sim_to_root: Vec<f64> = vec![1.0; sketches.len()];
+    // Similar earlier documents of each document, from the verified candidates.
+    let mut earlier: FxHashMap<usize, Vec<(usize, f64)>> = FxHashMap::default();
+    if cfg.near {
+        for &(i, j, sim) in similar {
+            if sim >= cfg.near_threshold {
+                earlier.entry(j as usize).or_default().push((i as usize, sim));
             }
+        }
+    }
+    for i in 0..sketches.len() {
+        if let Some(&first) = sketches[i].exact.and_then(|h| first_of_hash.get(&h)) {
+            if first != i {
+                root[i] = root[first];
+                sim_to_root[i] = sim_to_root[first];
+                continue;
+            }
+        }
+        // i joins a kept document: an earlier similar one that is kept, or the kept root of
+        // an earlier similar one when the triangle inequality of Jaccard distance
+        // guarantees i is within the threshold of that root too.
+        let best = earlier
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(e, sim)| {
+                let r = root[e];
+                let bound = if r == e { sim } else { sim + sim_to_root[e] - 1.0 };
+                (bound >= cfg.near_threshold).then_some((r, bound))
+            })
+            .fold(None::<(usize, f64)>, |best, (r, sim)| match best {
+                Some((b, bsim)) if bsim > sim || (bsim == sim && b < r) => Some((b, bsim)),
+                _ => Some((r, sim)),
+            });
+        if let Some((e, sim)) = best {
+            root[i] = e;
+            sim_to_root[i] = sim;
         }
     }
 
-    let mut clusters = Vec::new();
-    if cfg.near {
-        let live: Vec<(usize, &[u32])> = sketches
-            .iter()
-            .enumerate()
-            .filter(|(i, s)| !drops.contains_key(&(*i as u64)) && s.minhash.len() == cfg.n_hashes())
-            .map(|(i, s)| (i, s.minhash.as_slice()))
-            .collect();
-        let mut parent: Vec<usize> = (0..sketches.len()).collect();
-        for (i, j) in minhash::candidates(&live, cfg.bands, cfg.rows) {
-            if minhash::similarity(&sketches[i].minhash, &sketches[j].minhash) >= cfg.near_threshold {
-                union(&mut parent, i, j);
-            }
-        }
-        let mut in_cluster: FxHashSet<usize> = FxHashSet::default();
-        for &(i, _) in &live {
-            let root = find(&mut parent, i);
-            if root != i {
-                in_cluster.insert(root);
-                in_cluster.insert(i);
-            }
-        }
-        let mut members: Vec<usize> = in_cluster.into_iter().collect();
-        members.sort_unstable();
-        for i in members {
-            let root = find(&mut parent, i);
-            clusters.push((i as u64, sketches[root].id.clone()));
-            if root != i {
-                let sim = minhash::similarity(&sketches[i].minhash, &sketches[root].minhash);
-                drops.insert(
-                    i as u64,
-                    DocDrop {
-                        reason: "near_duplicate".to_owned(),
-                        duplicate_of: Some(sketches[root].id.clone()),
-                        similarity: Some((sim * 1000.0).round() / 1000.0),
-                    },
-                );
-            }
+    let mut has_members: FxHashSet<usize> = FxHashSet::default();
+    for (i, &r) in root.iter().enumerate() {
+        if r != i {
+            has_members.insert(r);
         }
     }
-    let mut drops: Vec<(u64, DocDrop)> = drops.into_iter().collect();
-    drops.sort_unstable_by_key(|(i, _)| *i);
+    let mut drops: Vec<(u64, DocDrop)> = Vec::new();
+    let mut clusters = Vec::new();
+    for (i, &r) in root.iter().enumerate() {
+        if r == i && !has_members.contains(&i) {
+            continue;
+        }
+        let rep = &sketches[r];
+        if r != i {
+            let same_text = sketches[i].exact.is_some() && sketches[i].exact == rep.exact;
+            let (reason, similarity) =
+                if same_text { ("exact_duplicate", 1.0) } else { ("near_duplicate", sim_to_root[i]) };
+            drops.push((
+                i as u64,
+                DocDrop {
+                    reason: reason.to_owned(),
+                    duplicate_of: Some(rep.id.clone()),
+                    similarity: Some((similarity * 1000.0).round() / 1000.0),
+                },
+            ));
+        }
+        clusters.push((i as u64, rep.id.clone()));
+    }
     CorpusStats { n_docs, chrome, drops, clusters }
+}
+
+/// The whole corpus pass in memory: candidates, their similarity, reduce. For small
+/// corpora, tests and `pith explain`; the driver runs the steps itself to bound memory.
+pub fn reduce_in_memory(sketches: &[&Sketch], cfg: &DedupConfig) -> CorpusStats {
+    let similar: Vec<(u64, u64, f64)> = candidate_pairs(sketches, cfg)
+        .into_iter()
+        .map(|(i, j)| (i, j, similarity(sketches[i as usize], sketches[j as usize])))
+        .collect();
+    reduce(sketches, &LineCounts::from_sketches(sketches.iter().copied()), &similar, cfg)
 }
 
 fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
     list.binary_search_by_key(&ordinal, |(i, _)| *i).ok().map(|i| &list[i].1)
-}
-
-/// Union by smallest index, so every cluster's root is its first document.
-fn union(parent: &mut [usize], a: usize, b: usize) {
-    let (ra, rb) = (find(parent, a), find(parent, b));
-    if ra != rb {
-        let (lo, hi) = (ra.min(rb), ra.max(rb));
-        parent[hi] = lo;
-    }
-}
-
-fn find(parent: &mut [usize], mut x: usize) -> usize {
-    while parent[x] != x {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    x
 }
 
 /// The apply step for the document at `ordinal`.
@@ -353,7 +438,7 @@ mod tests {
         ];
         let cfg = DedupConfig::default();
         let sketches: Vec<Sketch> = docs.iter().map(|d| sketch(d, &cfg)).collect();
-        let stats = reduce(&sketches.iter().collect::<Vec<_>>(), &cfg);
+        let stats = reduce_in_memory(&sketches.iter().collect::<Vec<_>>(), &cfg);
         let verdicts: Vec<Option<(String, Option<String>)>> = docs
             .iter()
             .enumerate()
@@ -368,7 +453,7 @@ mod tests {
                 None
             ]
         );
-        assert_eq!(stats.clusters, vec![(0, "a".into()), (2, "a".into())]);
+        assert_eq!(stats.clusters, vec![(0, "a".into()), (1, "a".into()), (2, "a".into())]);
     }
 
     #[test]
@@ -388,11 +473,11 @@ mod tests {
             })
             .collect();
         let sketches: Vec<Sketch> = docs.iter().map(|d| sketch(d, &cfg)).collect();
-        let stats = reduce(&sketches.iter().collect::<Vec<_>>(), &cfg);
+        let stats = reduce_in_memory(&sketches.iter().collect::<Vec<_>>(), &cfg);
         let out = dedup(&docs[0], 0, &stats, &cfg);
         assert_eq!(kinds(&out), vec![("corpus_repeated_line", "Sign up for our newsletter")]);
         let cfg4 = DedupConfig { line_min_docs: 4, ..cfg };
-        let stats4 = reduce(&sketches.iter().collect::<Vec<_>>(), &cfg4);
+        let stats4 = reduce_in_memory(&sketches.iter().collect::<Vec<_>>(), &cfg4);
         assert!(dedup(&docs[0], 0, &stats4, &cfg4).removed.is_empty());
     }
 }

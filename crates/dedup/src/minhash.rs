@@ -3,24 +3,33 @@
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-/// The MinHash signature of a text: for each of `n` hash functions, the least hash of
-/// any shingle. Two signatures agree at a position with probability = Jaccard similarity
-/// of the shingle sets.
-pub(crate) fn signature(words: &[&str], shingle: usize, n: usize) -> Vec<u32> {
-    let mut sig = vec![u32::MAX; n];
+/// The 64-bit hashes of a text's word shingles (all words, when fewer than `shingle`).
+pub(crate) fn shingle_hashes(words: &[&str], shingle: usize) -> Vec<u64> {
     if words.is_empty() {
-        return sig;
+        return Vec::new();
     }
     let size = shingle.min(words.len()).max(1);
-    let params: Vec<(u64, u64)> = (0..n as u64).map(permutation).collect();
     let mut buf = String::new();
-    for window in words.windows(size) {
-        buf.clear();
-        for w in window {
-            buf.push_str(w);
-            buf.push(' ');
-        }
-        let base = xxh3_64(buf.as_bytes());
+    words
+        .windows(size)
+        .map(|window| {
+            buf.clear();
+            for w in window {
+                buf.push_str(w);
+                buf.push(' ');
+            }
+            xxh3_64(buf.as_bytes())
+        })
+        .collect()
+}
+
+/// The MinHash signature of a shingle set: for each of `n` hash functions, the least
+/// hash of any shingle. Two signatures agree at a position with probability = Jaccard
+/// similarity of the shingle sets.
+pub(crate) fn signature(shingles: &[u64], n: usize) -> Vec<u32> {
+    let mut sig = vec![u32::MAX; n];
+    let params: Vec<(u64, u64)> = (0..n as u64).map(permutation).collect();
+    for &base in shingles {
         // One 64-bit hash per shingle, permuted cheaply per position (the standard
         // a*x+b trick on a strong base hash), instead of n full hashes per shingle.
         for (slot, &(a, b)) in sig.iter_mut().zip(&params) {
@@ -40,6 +49,26 @@ fn permutation(i: u64) -> (u64, u64) {
     (a, b)
 }
 
+/// Exact Jaccard similarity of two sorted, distinct hash lists.
+pub(crate) fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    inter as f64 / (a.len() + b.len() - inter) as f64
+}
+
 /// Estimated Jaccard similarity: the share of positions where two signatures agree.
 pub(crate) fn similarity(a: &[u32], b: &[u32]) -> f64 {
     if a.is_empty() || a.len() != b.len() {
@@ -48,6 +77,8 @@ pub(crate) fn similarity(a: &[u32], b: &[u32]) -> f64 {
     let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
     same as f64 / a.len() as f64
 }
+
+const MAX_BUCKET_PAIRS: usize = 8;
 
 /// Candidate pairs `(i, j)`, `i < j`, that share at least one band. Deterministic:
 /// pairs come out sorted.
@@ -64,10 +95,17 @@ pub(crate) fn candidates(sigs: &[(usize, &[u32])], bands: usize, rows: usize) ->
             buckets.entry(xxh3_64_with_seed(&bytes, band as u64)).or_default().push(doc);
         }
         for members in buckets.values() {
-            // Each member pairs with the bucket's first: enough for union-find, and
-            // linear in bucket size rather than quadratic.
-            for &other in &members[1..] {
-                pairs.push((members[0].min(other), members[0].max(other)));
+            // All pairs within a bucket, so that a document meets every cluster root it
+            // is near; past `MAX_BUCKET_PAIRS` members (a degenerate bucket, such as
+            // thousands of copies of one boilerplate page) only pairs with the first few,
+            // which keeps the work linear.
+            for (n, &a) in members.iter().enumerate() {
+                for &b in &members[n + 1..] {
+                    pairs.push((a.min(b), a.max(b)));
+                }
+                if n + 1 >= MAX_BUCKET_PAIRS {
+                    break;
+                }
             }
         }
     }
@@ -84,9 +122,20 @@ mod tests {
         s.split_whitespace().collect()
     }
 
+    fn signature_of(words: &[&str], shingle: usize, n: usize) -> Vec<u32> {
+        signature(&shingle_hashes(words, shingle), n)
+    }
+
+    #[test]
+    fn exact_jaccard() {
+        assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
+        assert_eq!(jaccard(&[], &[]), 1.0);
+        assert_eq!(jaccard(&[1], &[]), 0.0);
+    }
+
     #[test]
     fn identical_texts_agree_everywhere() {
-        let a = signature(&words("the quick brown fox jumps over the lazy dog again"), 3, 64);
+        let a = signature_of(&words("the quick brown fox jumps over the lazy dog again"), 3, 64);
         assert_eq!(similarity(&a, &a), 1.0);
     }
 
@@ -99,7 +148,7 @@ mod tests {
         }
         let a: Vec<&str> = base.iter().map(String::as_str).collect();
         let b: Vec<&str> = edited.iter().map(String::as_str).collect();
-        let sim = similarity(&signature(&a, 5, 256), &signature(&b, 5, 256));
+        let sim = similarity(&signature_of(&a, 5, 256), &signature_of(&b, 5, 256));
         // 10 edits each break 5 shingles of 396: J = 346 / 446 = 0.776.
         assert!((sim - 0.776).abs() < 0.08, "{sim}");
     }

@@ -11,14 +11,14 @@
 //! count or timing: shards are processed in batches with `par_iter`, whose `collect`
 //! keeps order, and written in order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use pith_cache::{Cache, Key, Lookup, fingerprint};
-use pith_dedup::{CorpusStats, Sketch};
+use pith_dedup::{CorpusStats, LineCounts, Sketch};
 use pith_types::{DedupedDoc, Failure, Features, ParsedDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -89,6 +89,8 @@ pub(crate) struct Runner<'a> {
 /// What phase 1 keeps of a shard for phase 2: small, fixed-size data only.
 struct Pass1 {
     strip_key: Key,
+    /// Where this shard's full sketches (shingles included) are cached.
+    map_key: Key,
     sketches: Vec<Option<Sketch>>,
 }
 
@@ -113,6 +115,7 @@ impl<'a> Runner<'a> {
 
         // Phase 1.
         let mut pass1: Vec<Pass1> = Vec::new();
+        let mut line_counts = LineCounts::default();
         let mut reader = ShardReader::new(files, self.cfg.max_doc_bytes);
         loop {
             let shards: Vec<RawShard> = reader.by_ref().take(batch).collect();
@@ -120,7 +123,14 @@ impl<'a> Runner<'a> {
                 break;
             }
             let results: Vec<(Pass1, Vec<Line>)> = shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
-            for (shard, (p1, lines)) in shards.iter().zip(results) {
+            for (shard, (mut p1, lines)) in shards.iter().zip(results) {
+                // Block hashes are counted now and dropped, so the corpus state held
+                // until the reduce is one fixed-size sketch per document.
+                for sketch in p1.sketches.iter_mut().flatten() {
+                    line_counts.add(sketch);
+                    sketch.lines = Vec::new();
+                    sketch.shingles = Vec::new();
+                }
                 totals.shards += 1;
                 totals.bytes_in += shard.bytes;
                 if until <= Stage::Strip {
@@ -135,21 +145,24 @@ impl<'a> Runner<'a> {
             return Ok(totals);
         }
 
-        // Reduce.
+        // Reduce: LSH candidates, verified on exact shingle sets, then clusters.
         let started = Instant::now();
-        let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
-        let corpus = pith_dedup::reduce(&all, &self.cfg.stages.dedup);
-        let corpus_key = fingerprint(&corpus);
-        drop(all);
-        self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-
-        // Phase 2.
         let mut offsets = Vec::with_capacity(pass1.len());
         let mut ordinal = 0u64;
         for p in &pass1 {
             offsets.push(ordinal);
             ordinal += p.sketches.iter().flatten().count() as u64;
         }
+        let cfg = &self.cfg.stages.dedup;
+        let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
+        let pairs = pith_dedup::candidate_pairs(&all, cfg);
+        let similar = self.verify(files, &pass1, &offsets, &pairs);
+        let corpus = pith_dedup::reduce(&all, &line_counts, &similar, cfg);
+        let corpus_key = fingerprint(&corpus);
+        drop(all);
+        self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+
+        // Phase 2.
         let mut reader = ShardReader::new(files, self.cfg.max_doc_bytes);
         let mut index = 0;
         loop {
@@ -174,25 +187,84 @@ impl<'a> Runner<'a> {
         Ok(totals)
     }
 
+    /// The exact similarity of each candidate pair, from the candidates' full sketches:
+    /// read back from the cache, or recomputed from the input where the cache has none.
+    /// Only candidates' shingle sets are held, never the whole corpus's.
+    fn verify(
+        &self,
+        files: &[InputFile],
+        pass1: &[Pass1],
+        offsets: &[u64],
+        pairs: &[(u64, u64)],
+    ) -> Vec<(u64, u64, f64)> {
+        if pairs.is_empty() {
+            return Vec::new();
+        }
+        let needed: HashSet<u64> = pairs.iter().flat_map(|&(i, j)| [i, j]).collect();
+        let shard_of = |ordinal: u64| offsets.partition_point(|&o| o <= ordinal) - 1;
+        let mut wanted: Vec<usize> = needed.iter().map(|&o| shard_of(o)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let take = |index: usize, sketches: Vec<Option<Sketch>>| -> Vec<(u64, Sketch)> {
+            sketches
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(k, sketch)| (offsets[index] + k as u64, sketch))
+                .filter(|(o, _)| needed.contains(o))
+                .collect()
+        };
+        let found: Vec<(usize, Option<Vec<Option<Sketch>>>)> =
+            wanted.par_iter().map(|&i| (i, self.lookup(DEDUP_MAP, &pass1[i].map_key))).collect();
+        let mut full: HashMap<u64, Sketch> = HashMap::new();
+        let mut missing: HashSet<usize> = HashSet::new();
+        for (index, sketches) in found {
+            match sketches {
+                Some(sketches) => full.extend(take(index, sketches)),
+                None => {
+                    missing.insert(index);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let cfg = &self.cfg.stages.dedup;
+            for (index, shard) in ShardReader::new(files, self.cfg.max_doc_bytes).enumerate() {
+                if !missing.contains(&index) {
+                    continue;
+                }
+                let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1[index].strip_key) {
+                    Some(value) => value,
+                    None => strip_shard(&self.parsed_uncounted(&shard), &self.cfg.stages.strip),
+                };
+                let sketches = stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, cfg))).collect();
+                full.extend(take(index, sketches));
+            }
+        }
+        pairs
+            .par_iter()
+            .filter_map(|&(i, j)| Some((i, j, pith_dedup::similarity(full.get(&i)?, full.get(&j)?))))
+            .collect()
+    }
+
     fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, Vec<Line>) {
         let (parse_key, parsed) = self.parsed(shard);
         self.progress.advance(PARSE, shard.bytes);
         if until == Stage::Parse {
             let lines = render_stage(shard, &parsed, "parse");
-            return (Pass1 { strip_key: parse_key, sketches: Vec::new() }, lines);
+            return (Pass1 { strip_key: parse_key, map_key: parse_key, sketches: Vec::new() }, lines);
         }
         let (strip_key, stripped) = self.stripped(&parsed);
         self.progress.advance(STRIP, shard.bytes);
         if until == Stage::Strip {
             let lines = render_stage(shard, &stripped, "strip");
-            return (Pass1 { strip_key, sketches: Vec::new() }, lines);
+            return (Pass1 { strip_key, map_key: strip_key, sketches: Vec::new() }, lines);
         }
         let cfg = &self.cfg.stages.dedup;
-        let (_, sketches) = self.cached(DEDUP_MAP, cfg, &fingerprint(&stripped), || {
+        let (map_key, sketches) = self.cached(DEDUP_MAP, cfg, &fingerprint(&stripped), || {
             stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, cfg))).collect::<Vec<_>>()
         });
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
-        (Pass1 { strip_key, sketches }, Vec::new())
+        (Pass1 { strip_key, map_key, sketches }, Vec::new())
     }
 
     fn phase2(
@@ -206,7 +278,7 @@ impl<'a> Runner<'a> {
     ) -> Vec<Line> {
         let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1.strip_key) {
             Some(value) => value,
-            None => self.stripped(&self.parsed_uncounted(shard)).1,
+            None => strip_shard(&self.parsed_uncounted(shard), &self.cfg.stages.strip),
         };
         let cfg = &self.cfg.stages.dedup;
         let input = fingerprint(&(&pass1.strip_key, offset, corpus_key));
@@ -259,15 +331,7 @@ impl<'a> Runner<'a> {
 
     fn stripped(&self, parsed: &[Slot<ParsedDoc>]) -> (Key, Vec<Slot<StrippedDoc>>) {
         let cfg = &self.cfg.stages.strip;
-        let (key, stripped) = self.cached(STRIP, cfg, &fingerprint(parsed), || {
-            parsed
-                .iter()
-                .map(|slot| match slot {
-                    Slot::Ok(doc) => guarded("strip", || pith_strip::strip(doc, cfg)),
-                    Slot::Failed(f) => Slot::Failed(f.clone()),
-                })
-                .collect::<Vec<_>>()
-        });
+        let (key, stripped) = self.cached(STRIP, cfg, &fingerprint(parsed), || strip_shard(parsed, cfg));
         self.counters[STRIP].docs.fetch_add(stripped.len() as u64, Ordering::Relaxed);
         self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
         (key, stripped)
@@ -327,6 +391,16 @@ impl<'a> Runner<'a> {
             }
         }
     }
+}
+
+fn strip_shard(parsed: &[Slot<ParsedDoc>], cfg: &pith_strip::StripConfig) -> Vec<Slot<StrippedDoc>> {
+    parsed
+        .iter()
+        .map(|slot| match slot {
+            Slot::Ok(doc) => guarded("strip", || pith_strip::strip(doc, cfg)),
+            Slot::Failed(f) => Slot::Failed(f.clone()),
+        })
+        .collect()
 }
 
 fn parse_shard(shard: &RawShard) -> Vec<Slot<ParsedDoc>> {
@@ -399,7 +473,7 @@ impl Runner<'_> {
             }
             per_shard.push((parsed, stripped));
         }
-        let corpus = pith_dedup::reduce(&sketches.iter().collect::<Vec<_>>(), cfg);
+        let corpus = pith_dedup::reduce_in_memory(&sketches.iter().collect::<Vec<_>>(), cfg);
         let mut res = Vec::new();
         let mut ordinal = 0;
         for (shard, (parsed, stripped)) in shards.iter().zip(per_shard) {

@@ -20,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 pub use normalize::normalize;
 
 /// Bump whenever the output of `sketch`, `reduce` or `dedup` changes for some input.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 pub const STAGE: &str = "dedup";
 
@@ -81,6 +81,9 @@ pub struct Sketch {
     pub exact: Option<u64>,
     /// MinHash signature of the normalised kept text (empty when near-dup is off).
     pub minhash: Vec<u32>,
+    /// One hash per LSH band of `minhash`: all the corpus pass needs to find candidates,
+    /// so the driver keeps only these in memory.
+    pub bands: Vec<u32>,
     /// Distinct hashes of the document's short blocks, for corpus-wide chrome.
     pub lines: Vec<u64>,
     /// Sorted distinct shingle hashes, to verify near-duplicate candidates exactly. Only
@@ -107,16 +110,17 @@ pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
     let text = normalize(&doc.text());
     let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let exact = (!words.is_empty()).then(|| xxh3_64(words.join(" ").as_bytes()));
-    let (minhash, shingles) = if cfg.near && !words.is_empty() {
+    let (minhash, bands, shingles) = if cfg.near && !words.is_empty() {
         let hashes = minhash::shingle_hashes(&words, cfg.shingle);
         let minhash = minhash::signature(&hashes, cfg.n_hashes());
+        let bands = minhash::band_hashes(&minhash, cfg.bands, cfg.rows);
         // 32 bits per shingle are plenty to compare two documents' few hundred shingles.
         let mut shingles: Vec<u32> = hashes.iter().map(|&h| h as u32).collect();
         shingles.sort_unstable();
         shingles.dedup();
-        (minhash, shingles)
+        (minhash, bands, shingles)
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     let mut lines: Vec<u64> = if cfg.corpus_lines {
         doc.blocks.iter().filter(|b| b.text.len() <= cfg.line_max_chars).map(|b| line_hash(&b.text)).collect()
@@ -125,7 +129,7 @@ pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
     };
     lines.sort_unstable();
     lines.dedup();
-    Sketch { id: doc.id.clone(), exact, minhash, lines, shingles }
+    Sketch { id: doc.id.clone(), exact, minhash, bands, lines, shingles }
 }
 
 fn line_hash(text: &str) -> u64 {
@@ -189,11 +193,11 @@ pub fn candidate_pairs(sketches: &[&Sketch], cfg: &DedupConfig) -> Vec<(u64, u64
         .iter()
         .enumerate()
         .filter(|(i, s)| {
-            s.minhash.len() == cfg.n_hashes() && s.exact.is_none_or(|h| first_of_hash.get(&h).is_none_or(|f| f == i))
+            s.bands.len() == cfg.bands && s.exact.is_none_or(|h| first_of_hash.get(&h).is_none_or(|f| f == i))
         })
-        .map(|(i, s)| (i, s.minhash.as_slice()))
+        .map(|(i, s)| (i, s.bands.as_slice()))
         .collect();
-    minhash::candidates(&live, cfg.bands, cfg.rows).into_iter().map(|(i, j)| (i as u64, j as u64)).collect()
+    minhash::candidates(&live, cfg.bands).into_iter().map(|(i, j)| (i as u64, j as u64)).collect()
 }
 
 /// The similarity of two documents: exact Jaccard of their shingle sets when both sketches

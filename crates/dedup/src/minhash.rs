@@ -80,19 +80,32 @@ pub(crate) fn similarity(a: &[u32], b: &[u32]) -> f64 {
 
 const MAX_BUCKET_PAIRS: usize = 8;
 
-/// Candidate pairs `(i, j)`, `i < j`, that share at least one band. Deterministic:
+/// One 32-bit hash per LSH band of `rows` signature values: two documents are candidates
+/// when any band hash agrees. (A chance 32-bit collision only adds a candidate, which the
+/// exact check then rejects.)
+pub(crate) fn band_hashes(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
+    (0..bands)
+        .filter_map(|band| {
+            let values = sig.get(band * rows..(band + 1) * rows)?;
+            let mut bytes = Vec::with_capacity(rows * 4);
+            for v in values {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            Some(xxh3_64_with_seed(&bytes, band as u64) as u32)
+        })
+        .collect()
+}
+
+/// Candidate pairs `(i, j)`, `i < j`, that share at least one band hash. Deterministic:
 /// pairs come out sorted.
-pub(crate) fn candidates(sigs: &[(usize, &[u32])], bands: usize, rows: usize) -> Vec<(usize, usize)> {
+pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     for band in 0..bands {
-        let mut buckets: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
-        for &(doc, sig) in sigs {
-            let Some(rows_of_band) = sig.get(band * rows..(band + 1) * rows) else { continue };
-            let mut bytes = Vec::with_capacity(rows * 4);
-            for r in rows_of_band {
-                bytes.extend_from_slice(&r.to_le_bytes());
+        let mut buckets: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        for &(doc, band_hashes) in docs {
+            if let Some(&h) = band_hashes.get(band) {
+                buckets.entry(h).or_default().push(doc);
             }
-            buckets.entry(xxh3_64_with_seed(&bytes, band as u64)).or_default().push(doc);
         }
         for members in buckets.values() {
             // All pairs within a bucket, so that a document meets every cluster root it

@@ -124,12 +124,14 @@ impl<'a> Runner<'a> {
             }
             let results: Vec<(Pass1, Vec<Line>)> = shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
             for (shard, (mut p1, lines)) in shards.iter().zip(results) {
-                // Block hashes are counted now and dropped, so the corpus state held
-                // until the reduce is one fixed-size sketch per document.
+                // Block hashes are counted now and dropped, and so are the signature and
+                // shingles: the corpus state held until the reduce is the id, the exact
+                // hash and the band hashes of each document.
                 for sketch in p1.sketches.iter_mut().flatten() {
                     line_counts.add(sketch);
                     sketch.lines = Vec::new();
                     sketch.shingles = Vec::new();
+                    sketch.minhash = Vec::new();
                 }
                 totals.shards += 1;
                 totals.bytes_in += shard.bytes;

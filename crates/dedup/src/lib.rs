@@ -243,12 +243,12 @@ pub fn reduce(sketches: &[&Sketch], lines: &LineCounts, similar: &[(u64, u64, f6
         }
     }
     for i in 0..sketches.len() {
-        if let Some(&first) = sketches[i].exact.and_then(|h| first_of_hash.get(&h)) {
-            if first != i {
-                root[i] = root[first];
-                sim_to_root[i] = sim_to_root[first];
-                continue;
-            }
+        if let Some(&first) = sketches[i].exact.and_then(|h| first_of_hash.get(&h))
+            && first != i
+        {
+            root[i] = root[first];
+            sim_to_root[i] = sim_to_root[first];
+            continue;
         }
         // i joins a kept document: an earlier similar one that is kept, or the kept root of
         // an earlier similar one when the triangle inequality of Jaccard distance

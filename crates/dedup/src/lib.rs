@@ -20,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 pub use normalize::normalize;
 
 /// Bump whenever the output of `sketch`, `reduce` or `dedup` changes for some input.
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 
 pub const STAGE: &str = "dedup";
 
@@ -79,16 +79,11 @@ pub struct Sketch {
     pub id: String,
     /// Hash of the normalised kept text; `None` when nothing is left.
     pub exact: Option<u64>,
-    /// MinHash signature of the normalised kept text (empty when near-dup is off).
-    pub minhash: Vec<u32>,
-    /// One hash per LSH band of `minhash`: all the corpus pass needs to find candidates,
-    /// so the driver keeps only these in memory.
+    /// One hash per LSH band of the MinHash signature of the normalised kept text: all
+    /// the corpus pass needs to find candidates (empty when near-dup is off).
     pub bands: Vec<u32>,
     /// Distinct hashes of the document's short blocks, for corpus-wide chrome.
     pub lines: Vec<u64>,
-    /// Sorted distinct shingle hashes, to verify near-duplicate candidates exactly. Only
-    /// candidates' shingles are needed after the map step; the driver drops the rest.
-    pub shingles: Vec<u32>,
 }
 
 /// The merged corpus pass: what `dedup` applies to each document.
@@ -104,23 +99,21 @@ pub struct CorpusStats {
     pub clusters: Vec<(u64, String)>,
 }
 
+/// Words as datatrove's MinHash sees them: NFKC, lower case, punctuation dropped.
+fn words(normalized: &str) -> Vec<&str> {
+    normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
+}
+
 /// The map step: fingerprints of one stripped document.
 pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
-    // Words as datatrove's MinHash sees them: NFKC, lower case, punctuation dropped.
     let text = normalize(&doc.text());
-    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let words = words(&text);
     let exact = (!words.is_empty()).then(|| xxh3_64(words.join(" ").as_bytes()));
-    let (minhash, bands, shingles) = if cfg.near && !words.is_empty() {
-        let hashes = minhash::shingle_hashes(&words, cfg.shingle);
-        let minhash = minhash::signature(&hashes, cfg.n_hashes());
-        let bands = minhash::band_hashes(&minhash, cfg.bands, cfg.rows);
-        // 32 bits per shingle are plenty to compare two documents' few hundred shingles.
-        let mut shingles: Vec<u32> = hashes.iter().map(|&h| h as u32).collect();
-        shingles.sort_unstable();
-        shingles.dedup();
-        (minhash, bands, shingles)
+    let bands = if cfg.near && !words.is_empty() {
+        let signature = minhash::signature(&minhash::shingle_hashes(&words, cfg.shingle), cfg.n_hashes());
+        minhash::band_hashes(&signature, cfg.bands, cfg.rows)
     } else {
-        (Vec::new(), Vec::new(), Vec::new())
+        Vec::new()
     };
     let mut lines: Vec<u64> = if cfg.corpus_lines {
         doc.blocks.iter().filter(|b| b.text.len() <= cfg.line_max_chars).map(|b| line_hash(&b.text)).collect()
@@ -129,7 +122,24 @@ pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
     };
     lines.sort_unstable();
     lines.dedup();
-    Sketch { id: doc.id.clone(), exact, minhash, bands, lines, shingles }
+    Sketch { id: doc.id.clone(), exact, bands, lines }
+}
+
+/// The document's sorted, distinct shingle hashes, to verify a near-duplicate candidate
+/// exactly. Computed again from the stripped document for candidates only, instead of
+/// being stored for every document.
+pub fn shingle_set(doc: &StrippedDoc, cfg: &DedupConfig) -> Vec<u32> {
+    let text = normalize(&doc.text());
+    // 32 bits per shingle are plenty to compare two documents' few hundred shingles.
+    let mut set: Vec<u32> = minhash::shingle_hashes(&words(&text), cfg.shingle).iter().map(|&h| h as u32).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
+}
+
+/// Exact Jaccard similarity of two shingle sets from `shingle_set`.
+pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
+    minhash::jaccard(a, b)
 }
 
 fn line_hash(text: &str) -> u64 {
@@ -198,16 +208,6 @@ pub fn candidate_pairs(sketches: &[&Sketch], cfg: &DedupConfig) -> Vec<(u64, u64
         .map(|(i, s)| (i, s.bands.as_slice()))
         .collect();
     minhash::candidates(&live, cfg.bands).into_iter().map(|(i, j)| (i as u64, j as u64)).collect()
-}
-
-/// The similarity of two documents: exact Jaccard of their shingle sets when both sketches
-/// still hold them, else the MinHash estimate.
-pub fn similarity(a: &Sketch, b: &Sketch) -> f64 {
-    if !a.shingles.is_empty() && !b.shingles.is_empty() {
-        minhash::jaccard(&a.shingles, &b.shingles)
-    } else {
-        minhash::similarity(&a.minhash, &b.minhash)
-    }
 }
 
 /// The reduce step over all sketches in corpus order (ordinal = position), with the block
@@ -303,14 +303,20 @@ pub fn reduce(sketches: &[&Sketch], lines: &LineCounts, similar: &[(u64, u64, f6
     CorpusStats { n_docs, chrome, drops, clusters }
 }
 
-/// The whole corpus pass in memory: candidates, their similarity, reduce. For small
-/// corpora, tests and `pith explain`; the driver runs the steps itself to bound memory.
-pub fn reduce_in_memory(sketches: &[&Sketch], cfg: &DedupConfig) -> CorpusStats {
-    let similar: Vec<(u64, u64, f64)> = candidate_pairs(sketches, cfg)
+/// The whole corpus pass in memory, from the stripped documents: sketches, candidates,
+/// their similarity, reduce. For small corpora, tests and `pith explain`; the driver runs
+/// the steps itself to bound memory.
+pub fn reduce_in_memory(docs: &[&StrippedDoc], cfg: &DedupConfig) -> CorpusStats {
+    let sketches: Vec<Sketch> = docs.iter().map(|d| sketch(d, cfg)).collect();
+    let refs: Vec<&Sketch> = sketches.iter().collect();
+    let similar: Vec<(u64, u64, f64)> = candidate_pairs(&refs, cfg)
         .into_iter()
-        .map(|(i, j)| (i, j, similarity(sketches[i as usize], sketches[j as usize])))
+        .map(|(i, j)| {
+            let (a, b) = (shingle_set(docs[i as usize], cfg), shingle_set(docs[j as usize], cfg));
+            (i, j, similarity(&a, &b))
+        })
         .collect();
-    reduce(sketches, &LineCounts::from_sketches(sketches.iter().copied()), &similar, cfg)
+    reduce(&refs, &LineCounts::from_sketches(&sketches), &similar, cfg)
 }
 
 fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
@@ -441,8 +447,7 @@ mod tests {
             doc("d", None, &[(Paragraph, &other)]),
         ];
         let cfg = DedupConfig::default();
-        let sketches: Vec<Sketch> = docs.iter().map(|d| sketch(d, &cfg)).collect();
-        let stats = reduce_in_memory(&sketches.iter().collect::<Vec<_>>(), &cfg);
+        let stats = reduce_in_memory(&docs.iter().collect::<Vec<_>>(), &cfg);
         let verdicts: Vec<Option<(String, Option<String>)>> = docs
             .iter()
             .enumerate()
@@ -476,12 +481,11 @@ mod tests {
                 }
             })
             .collect();
-        let sketches: Vec<Sketch> = docs.iter().map(|d| sketch(d, &cfg)).collect();
-        let stats = reduce_in_memory(&sketches.iter().collect::<Vec<_>>(), &cfg);
+        let stats = reduce_in_memory(&docs.iter().collect::<Vec<_>>(), &cfg);
         let out = dedup(&docs[0], 0, &stats, &cfg);
         assert_eq!(kinds(&out), vec![("corpus_repeated_line", "Sign up for our newsletter")]);
         let cfg4 = DedupConfig { line_min_docs: 4, ..cfg };
-        let stats4 = reduce_in_memory(&sketches.iter().collect::<Vec<_>>(), &cfg4);
+        let stats4 = reduce_in_memory(&docs.iter().collect::<Vec<_>>(), &cfg4);
         assert!(dedup(&docs[0], 0, &stats4, &cfg4).removed.is_empty());
     }
 }

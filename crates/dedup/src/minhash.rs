@@ -70,7 +70,8 @@ pub(crate) fn jaccard(a: &[u32], b: &[u32]) -> f64 {
 }
 
 /// Estimated Jaccard similarity: the share of positions where two signatures agree.
-pub(crate) fn similarity(a: &[u32], b: &[u32]) -> f64 {
+#[cfg(test)]
+fn similarity(a: &[u32], b: &[u32]) -> f64 {
     if a.is_empty() || a.len() != b.len() {
         return 0.0;
     }

@@ -322,6 +322,12 @@ fn summary(totals: &Totals, runner: &Runner<'_>, cfg: &RunConfig, seconds: f64) 
         "threads": rayon::current_num_threads(),
         "cache_dir": cfg.cache_dir.as_ref().map(|d| d.display().to_string()),
         "cache_warnings": totals.cache_warnings,
+        "corpus": {
+            "distinct_short_blocks": totals.distinct_blocks,
+            "chrome_blocks": totals.chrome_blocks,
+            "near_dup_candidate_pairs": totals.candidate_pairs,
+            "near_dup_similar_pairs": totals.similar_pairs,
+        },
         "pith_version": env!("CARGO_PKG_VERSION"),
         "stages": stages,
     })

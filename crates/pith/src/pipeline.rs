@@ -74,6 +74,12 @@ pub(crate) struct Totals {
     pub(crate) bytes_out: u64,
     pub(crate) shards: u64,
     pub(crate) cache_warnings: u64,
+    /// The corpus pass: distinct short blocks counted, chrome blocks found, near-duplicate
+    /// candidate pairs checked, and those at or above the threshold.
+    pub(crate) distinct_blocks: u64,
+    pub(crate) chrome_blocks: u64,
+    pub(crate) candidate_pairs: u64,
+    pub(crate) similar_pairs: u64,
 }
 
 pub(crate) struct Runner<'a> {
@@ -89,8 +95,6 @@ pub(crate) struct Runner<'a> {
 /// What phase 1 keeps of a shard for phase 2: small, fixed-size data only.
 struct Pass1 {
     strip_key: Key,
-    /// Where this shard's full sketches (shingles included) are cached.
-    map_key: Key,
     sketches: Vec<Option<Sketch>>,
 }
 
@@ -124,14 +128,12 @@ impl<'a> Runner<'a> {
             }
             let results: Vec<(Pass1, Vec<Line>)> = shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
             for (shard, (mut p1, lines)) in shards.iter().zip(results) {
-                // Block hashes are counted now and dropped, and so are the signature and
-                // shingles: the corpus state held until the reduce is the id, the exact
-                // hash and the band hashes of each document.
+                // Block hashes are counted now and dropped: the corpus state held until
+                // the reduce is the id, the exact hash and the band hashes of each
+                // document.
                 for sketch in p1.sketches.iter_mut().flatten() {
                     line_counts.add(sketch);
                     sketch.lines = Vec::new();
-                    sketch.shingles = Vec::new();
-                    sketch.minhash = Vec::new();
                 }
                 totals.shards += 1;
                 totals.bytes_in += shard.bytes;
@@ -160,6 +162,11 @@ impl<'a> Runner<'a> {
         let pairs = pith_dedup::candidate_pairs(&all, cfg);
         let similar = self.verify(files, &pass1, &offsets, &pairs);
         let corpus = pith_dedup::reduce(&all, &line_counts, &similar, cfg);
+        totals.distinct_blocks = line_counts.len() as u64;
+        totals.chrome_blocks = corpus.chrome.len() as u64;
+        totals.candidate_pairs = pairs.len() as u64;
+        totals.similar_pairs = similar.iter().filter(|(_, _, sim)| *sim >= cfg.near_threshold).count() as u64;
+        drop(line_counts);
         let corpus_key = fingerprint(&corpus);
         drop(all);
         self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -189,9 +196,9 @@ impl<'a> Runner<'a> {
         Ok(totals)
     }
 
-    /// The exact similarity of each candidate pair, from the candidates' full sketches:
-    /// read back from the cache, or recomputed from the input where the cache has none.
-    /// Only candidates' shingle sets are held, never the whole corpus's.
+    /// The exact similarity of each candidate pair, from the candidates' shingle sets,
+    /// computed from the strip output (read back from the cache, or recomputed from the
+    /// input where the cache has none). Only candidates' shingle sets are ever held.
     fn verify(
         &self,
         files: &[InputFile],
@@ -202,49 +209,47 @@ impl<'a> Runner<'a> {
         if pairs.is_empty() {
             return Vec::new();
         }
+        let cfg = &self.cfg.stages.dedup;
         let needed: HashSet<u64> = pairs.iter().flat_map(|&(i, j)| [i, j]).collect();
         let shard_of = |ordinal: u64| offsets.partition_point(|&o| o <= ordinal) - 1;
-        let mut wanted: Vec<usize> = needed.iter().map(|&o| shard_of(o)).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let take = |index: usize, sketches: Vec<Option<Sketch>>| -> Vec<(u64, Sketch)> {
-            sketches
-                .into_iter()
-                .flatten()
+        let wanted: HashSet<usize> = needed.iter().map(|&o| shard_of(o)).collect();
+        let sets_of = |index: usize, stripped: Vec<Slot<StrippedDoc>>| -> Vec<(u64, Vec<u32>)> {
+            stripped
+                .iter()
+                .filter_map(Slot::ok)
                 .enumerate()
-                .map(|(k, sketch)| (offsets[index] + k as u64, sketch))
+                .map(|(k, doc)| (offsets[index] + k as u64, doc))
                 .filter(|(o, _)| needed.contains(o))
+                .map(|(o, doc)| (o, pith_dedup::shingle_set(doc, cfg)))
                 .collect()
         };
-        let found: Vec<(usize, Option<Vec<Option<Sketch>>>)> =
-            wanted.par_iter().map(|&i| (i, self.lookup(DEDUP_MAP, &pass1[i].map_key))).collect();
-        let mut full: HashMap<u64, Sketch> = HashMap::new();
+        let mut wanted_sorted: Vec<usize> = wanted.iter().copied().collect();
+        wanted_sorted.sort_unstable();
+        let found: Vec<(usize, Option<Vec<(u64, Vec<u32>)>>)> = wanted_sorted
+            .par_iter()
+            .map(|&i| (i, self.lookup(STRIP, &pass1[i].strip_key).map(|stripped| sets_of(i, stripped))))
+            .collect();
+        let mut sets: HashMap<u64, Vec<u32>> = HashMap::new();
         let mut missing: HashSet<usize> = HashSet::new();
-        for (index, sketches) in found {
-            match sketches {
-                Some(sketches) => full.extend(take(index, sketches)),
+        for (index, found) in found {
+            match found {
+                Some(found) => sets.extend(found),
                 None => {
                     missing.insert(index);
                 }
             }
         }
         if !missing.is_empty() {
-            let cfg = &self.cfg.stages.dedup;
             for (index, shard) in ShardReader::new(files, self.cfg.max_doc_bytes).enumerate() {
-                if !missing.contains(&index) {
-                    continue;
+                if missing.contains(&index) {
+                    let stripped = strip_shard(&self.parsed_uncounted(&shard), &self.cfg.stages.strip);
+                    sets.extend(sets_of(index, stripped));
                 }
-                let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1[index].strip_key) {
-                    Some(value) => value,
-                    None => strip_shard(&self.parsed_uncounted(&shard), &self.cfg.stages.strip),
-                };
-                let sketches = stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, cfg))).collect();
-                full.extend(take(index, sketches));
             }
         }
         pairs
             .par_iter()
-            .filter_map(|&(i, j)| Some((i, j, pith_dedup::similarity(full.get(&i)?, full.get(&j)?))))
+            .filter_map(|&(i, j)| Some((i, j, pith_dedup::similarity(sets.get(&i)?, sets.get(&j)?))))
             .collect()
     }
 
@@ -253,20 +258,20 @@ impl<'a> Runner<'a> {
         self.progress.advance(PARSE, shard.bytes);
         if until == Stage::Parse {
             let lines = render_stage(shard, &parsed, "parse");
-            return (Pass1 { strip_key: parse_key, map_key: parse_key, sketches: Vec::new() }, lines);
+            return (Pass1 { strip_key: parse_key, sketches: Vec::new() }, lines);
         }
         let (strip_key, stripped) = self.stripped(&parsed);
         self.progress.advance(STRIP, shard.bytes);
         if until == Stage::Strip {
             let lines = render_stage(shard, &stripped, "strip");
-            return (Pass1 { strip_key, map_key: strip_key, sketches: Vec::new() }, lines);
+            return (Pass1 { strip_key, sketches: Vec::new() }, lines);
         }
         let cfg = &self.cfg.stages.dedup;
-        let (map_key, sketches) = self.cached(DEDUP_MAP, cfg, &fingerprint(&stripped), || {
+        let (_, sketches) = self.cached(DEDUP_MAP, cfg, &fingerprint(&stripped), || {
             stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, cfg))).collect::<Vec<_>>()
         });
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
-        (Pass1 { strip_key, map_key, sketches }, Vec::new())
+        (Pass1 { strip_key, sketches }, Vec::new())
     }
 
     fn phase2(
@@ -466,16 +471,14 @@ impl Runner<'_> {
         let shards: Vec<RawShard> = ShardReader::new(files, self.cfg.max_doc_bytes).collect();
         let cfg = &self.cfg.stages.dedup;
         let mut per_shard = Vec::new();
-        let mut sketches: Vec<Sketch> = Vec::new();
         for shard in &shards {
             let (_, parsed) = self.parsed(shard);
             let (_, stripped) = self.stripped(&parsed);
-            for doc in stripped.iter().filter_map(Slot::ok) {
-                sketches.push(pith_dedup::sketch(doc, cfg));
-            }
             per_shard.push((parsed, stripped));
         }
-        let corpus = pith_dedup::reduce_in_memory(&sketches.iter().collect::<Vec<_>>(), cfg);
+        let docs: Vec<&StrippedDoc> = per_shard.iter().flat_map(|(_, s)| s.iter().filter_map(Slot::ok)).collect();
+        let corpus = pith_dedup::reduce_in_memory(&docs, cfg);
+        drop(docs);
         let mut res = Vec::new();
         let mut ordinal = 0;
         for (shard, (parsed, stripped)) in shards.iter().zip(per_shard) {

@@ -190,7 +190,10 @@ pub struct Quote {
 }
 
 /// Output of `features`: per-document signals. Serialised as the `features` object of
-/// `documents.jsonl`; every field is documented in the README.
+/// `documents.jsonl`; every field is documented in `crates/features/FEATURES.md`.
+///
+/// Lines, where a signal needs them, are the non-blank lines of `DedupedDoc::text()`.
+/// Every float is rounded to three decimals; ranges are in FEATURES.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Features {
     pub chars: u64,
@@ -207,4 +210,108 @@ pub struct Features {
     /// Share of the block bytes (title aside) that strip and dedup removed (0..1).
     pub boilerplate_ratio: f64,
     pub duplicate_cluster: Option<String>,
+    /// Share of the characters that are decimal digits (0..1).
+    pub digit_ratio: f64,
+    pub readability: Readability,
+    pub gopher: GopherSignals,
+    pub repetition: RepetitionSignals,
+    pub c4: C4Signals,
+    pub fineweb: FineWebSignals,
+    /// Direct quotations in document order.
+    pub quotes: Vec<Quote>,
+    /// Distinct years 1900..=2099 mentioned, ascending.
+    pub years: Vec<u32>,
+    /// Distinct full dates mentioned, as ISO `YYYY-MM-DD`, ascending.
+    pub dates: Vec<String>,
+    /// Money amounts in document order.
+    pub money: Vec<Money>,
+    /// Percentages in document order (`12.5%` is `12.5`).
+    pub percentages: Vec<f64>,
+    /// Named entities, most mentioned first, then by text.
+    pub entities: Vec<Entity>,
+}
+
+/// Flesch scores; `None` unless the document is English with enough words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Readability {
+    pub flesch_reading_ease: Option<f64>,
+    pub flesch_kincaid_grade: Option<f64>,
+}
+
+/// The inputs of Gopher's quality filter (Rae et al. 2021, as in datatrove).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GopherSignals {
+    /// Tokens with at least one character that is not punctuation.
+    pub words: u64,
+    /// All tokens, punctuation included: the denominator of the ratios below.
+    pub tokens: u64,
+    pub mean_word_length: f64,
+    pub hash_ratio: f64,
+    pub ellipsis_ratio: f64,
+    pub bullet_lines_ratio: f64,
+    pub ellipsis_lines_ratio: f64,
+    pub alpha_words_ratio: f64,
+    pub stop_words: u64,
+}
+
+/// The inputs of Gopher's repetition filter (as in datatrove).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RepetitionSignals {
+    pub dup_line_frac: f64,
+    pub dup_line_char_frac: f64,
+    pub dup_para_frac: f64,
+    pub dup_para_char_frac: f64,
+    pub top_2gram_char_frac: f64,
+    pub top_3gram_char_frac: f64,
+    pub top_4gram_char_frac: f64,
+    pub dup_5gram_char_frac: f64,
+    pub dup_6gram_char_frac: f64,
+    pub dup_7gram_char_frac: f64,
+    pub dup_8gram_char_frac: f64,
+    pub dup_9gram_char_frac: f64,
+    pub dup_10gram_char_frac: f64,
+}
+
+/// The inputs of C4's line and document rules (Raffel et al. 2020, as in datatrove).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct C4Signals {
+    pub lines: u64,
+    pub lines_no_terminal_punct: u64,
+    pub no_terminal_punct_ratio: f64,
+    pub lines_few_words: u64,
+    pub few_words_ratio: f64,
+    pub lines_javascript: u64,
+    pub lines_policy: u64,
+    /// Lines that pass every C4 line rule.
+    pub lines_kept: u64,
+    pub has_lorem_ipsum: bool,
+    pub has_curly_brace: bool,
+    pub has_javascript: bool,
+    pub has_policy: bool,
+}
+
+/// The inputs of FineWeb's quality filter (Penedo et al. 2024, as in datatrove).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FineWebSignals {
+    pub line_punct_ratio: f64,
+    pub short_line_ratio: f64,
+    pub dup_line_char_ratio: f64,
+    pub newline_word_ratio: f64,
+}
+
+/// A money amount as written, its currency (ISO 4217 where known) and its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Money {
+    pub text: String,
+    pub currency: String,
+    pub amount: f64,
+}
+
+/// A named entity: a capitalised span with a kind (`person`, `organisation`, `place`,
+/// `other`) and its number of mentions in the body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    pub text: String,
+    pub kind: String,
+    pub count: u64,
 }

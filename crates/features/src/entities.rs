@@ -1,0 +1,578 @@
+//! Named entities from capitalised spans, with cheap kinds.
+//!
+//! The body's non-heading blocks are cut into words; a *run* is a sequence of capitalised
+//! words one space apart. Connectors ("of", "and", ...) join the words of an
+//! organisation's or place's name ("Immigration and Customs Enforcement") and separate
+//! other names ("Jo Smith and Tom Brown"). Leading function words ("The", "In") and
+//! trailing days and months are dropped, words like "TV" or "CEO" are no names, and a lone
+//! capitalised word at the start of a sentence or quote counts only if the document also
+//! capitalises it elsewhere (so "Critics" at a sentence start is no entity, "Homan" is).
+//!
+//! Kinds, first match wins:
+//! 1. person: a title before the name ("Mayor Michelle Wu", "Commissioner Cox"), a
+//!    lower-case job word before it ("border czar Tom Homan"), a common given name first
+//!    ("Tom Homan"), or a speech verb after it ("Adam Neumann said", "Cox firmly
+//!    stressed") or before it ("said Cox", "according to Wu"); a single word next to a
+//!    speech verb only if the document also ends a full name with it ("Marcelo Claure"),
+//!    since companies speak too ("Toyota said");
+//! 2. place: a built-in US state, country or major city;
+//! 3. person: the surname of a person found by rule 1 ("Cox addressed concerns");
+//! 4. organisation: an organisation word in the span ("Boston Police Department",
+//!    "Massachusetts Supreme Judicial Court"), a lone acronym ("ICE", "WCVB") or a lone
+//!    CamelCase word ("WeWork");
+//! 5. place: after "in" or "near", or a single word after "at" or "from";
+//! 6. other.
+//!
+//! A person is keyed by surname (the last name word, "Jr."-like suffixes aside), and named
+//! by the longest title-free form the document uses ("Michael Cox" for "Commissioner
+//! Cox" and "Cox"); two people sharing a surname are merged.
+
+use pith_types::Entity;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::lexicon::{
+    CONNECTORS, FUNCTION_WORDS, GIVEN_NAMES, LOWER_TITLES, NOT_ACRONYMS, ORG_WORDS, PLACES, SPEECH_VERBS, TITLES,
+};
+use crate::words::Word;
+
+pub(crate) const PERSON: &str = "person";
+pub(crate) const ORGANISATION: &str = "organisation";
+pub(crate) const PLACE: &str = "place";
+pub(crate) const OTHER: &str = "other";
+
+/// What a run names, once classified.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Named {
+    /// Not an entity (a lone sentence-initial word, a function word, ...).
+    Nothing,
+    /// A person, by index in `Names::people`.
+    Person(u32),
+    /// Another entity: its kind and the byte range of its text.
+    Entity(&'static str, usize, usize),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub(crate) first: u32,
+    pub(crate) last: u32,
+    pub(crate) named: Named,
+    /// A speech verb right after the run, or "said" / "according to" right before it.
+    pub(crate) speaks: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    /// Byte range of the longest title-free form seen.
+    pub(crate) display: (usize, usize),
+    n_words: usize,
+}
+
+/// Words, runs and people of a document, shared by entities and quote attribution.
+pub(crate) struct Names<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) words: Vec<Word>,
+    pub(crate) runs: Vec<Run>,
+    pub(crate) people: Vec<Person>,
+    /// Person mentions outside quotes: (byte offset, person), in text order.
+    pub(crate) person_mentions: Vec<(usize, u32)>,
+    /// Words the document capitalises away from sentence and quote starts.
+    capitalised_elsewhere: FxHashSet<&'a str>,
+}
+
+impl<'a> Names<'a> {
+    pub(crate) fn word(&self, i: usize) -> &'a str {
+        let w = &self.words[i];
+        &self.text[w.start..w.end]
+    }
+
+    fn name(&self, i: usize) -> &'a str {
+        let w = &self.words[i];
+        &self.text[w.start..w.name_end]
+    }
+
+    pub(crate) fn person_name(&self, person: u32) -> &'a str {
+        let (start, end) = self.people[person as usize].display;
+        &self.text[start..end]
+    }
+
+    /// The text a run names, if anything.
+    pub(crate) fn speaker_of_run(&self, run: usize) -> Option<&'a str> {
+        match self.runs[run].named {
+            Named::Nothing => None,
+            Named::Person(p) => Some(self.person_name(p)),
+            Named::Entity(_, start, end) => Some(&self.text[start..end]),
+        }
+    }
+
+    /// The last person mentioned outside quotes before byte `pos`.
+    pub(crate) fn last_person_before(&self, pos: usize) -> Option<u32> {
+        let n = self.person_mentions.partition_point(|&(at, _)| at < pos);
+        n.checked_sub(1).map(|i| self.person_mentions[i].1)
+    }
+
+    /// Whether the gap between words `a` and `b` (a < b) is white space only.
+    pub(crate) fn spaced(&self, a: usize, b: usize) -> bool {
+        let (wa, wb) = (&self.words[a], &self.words[b]);
+        wa.block == wb.block && self.text[wa.end..wb.start].chars().all(char::is_whitespace)
+    }
+
+    /// The next word after `i` when only white space separates them, skipping up to two
+    /// "-ly" adverbs ("Cox firmly emphasized").
+    pub(crate) fn next_skipping_adverbs(&self, i: usize) -> Option<usize> {
+        let mut at = i;
+        for _ in 0..3 {
+            let next = at + 1;
+            if next >= self.words.len() || !self.spaced(at, next) {
+                return None;
+            }
+            if !is_adverb(self.word(next)) {
+                return Some(next);
+            }
+            at = next;
+        }
+        None
+    }
+
+    /// The previous word before `i` when only white space separates them, skipping up to
+    /// two "-ly" adverbs.
+    pub(crate) fn prev_skipping_adverbs(&self, i: usize) -> Option<usize> {
+        let mut at = i;
+        for _ in 0..3 {
+            let prev = at.checked_sub(1)?;
+            if !self.spaced(prev, at) {
+                return None;
+            }
+            if !is_adverb(self.word(prev)) {
+                return Some(prev);
+            }
+            at = prev;
+        }
+        None
+    }
+
+    pub(crate) fn is_speech_verb(&self, i: usize) -> bool {
+        SPEECH_VERBS.contains(self.word(i))
+    }
+
+    /// The index of the first word starting at or after byte `pos`.
+    pub(crate) fn word_at_or_after(&self, pos: usize) -> usize {
+        self.words.partition_point(|w| w.start < pos)
+    }
+}
+
+fn is_adverb(word: &str) -> bool {
+    word.len() > 4 && word.ends_with("ly") && word.starts_with(|c: char| c.is_lowercase())
+}
+
+/// A capital after a lower-case letter, as in brand names ("WeWork", "SoftBank"), except
+/// the name prefixes Mc and Mac.
+fn is_camel_case(word: &str) -> bool {
+    if word.starts_with("Mc") || word.starts_with("Mac") {
+        return false;
+    }
+    let mut prev_lower = false;
+    for c in word.chars() {
+        if prev_lower && c.is_uppercase() {
+            return true;
+        }
+        prev_lower = c.is_lowercase();
+    }
+    false
+}
+
+fn is_connector(word: &str) -> bool {
+    CONNECTORS.contains(&word)
+}
+
+/// Groups capitalised words into runs.
+fn find_runs(text: &str, words: &mut [Word]) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let n = words.len();
+    let mut w = 0;
+    while w < n {
+        if !words[w].cap || words[w].heading {
+            w += 1;
+            continue;
+        }
+        let mut last = w;
+        loop {
+            if words[last].name_end < words[last].end {
+                // A possessive ends the name: "Boston’s approach".
+                break;
+            }
+            let next = last + 1;
+            if next < n && words[next].joined && words[next].cap {
+                last = next;
+            } else if next + 1 < n
+                && words[next].joined
+                && is_connector(&text[words[next].start..words[next].end])
+                && words[next + 1].joined
+                && words[next + 1].cap
+            {
+                last = next + 1;
+            } else {
+                break;
+            }
+        }
+        // Connectors join the words of one organisation's or place's name; otherwise they
+        // separate names: "Jo Smith and Tom Brown", "Kentucky and Louisiana".
+        let name = |i: usize| &text[words[i].start..words[i].name_end];
+        let joined_name = (w..=last).any(|i| ORG_WORDS.contains(name(i)))
+            || PLACES.contains(&text[words[w].start..words[last].name_end]);
+        let mut start = w;
+        for i in w..=last + 1 {
+            let boundary = i > last || !joined_name && !words[i].cap;
+            if boundary {
+                if start < i {
+                    let index = runs.len() as u32;
+                    for word in &mut words[start..i] {
+                        word.run = Some(index);
+                    }
+                    runs.push(Run { first: start as u32, last: i as u32 - 1, named: Named::Nothing, speaks: false });
+                }
+                start = i + 1;
+            }
+        }
+        w = last + 1;
+    }
+    runs
+}
+
+/// The part of a run that names something, once leading function words are dropped.
+struct Core {
+    first: usize,
+    last: usize,
+    /// Rule 5 applies: "in" or "near" just before (or dropped from the front), or "at" or
+    /// "from" before a single word.
+    after_place_preposition: bool,
+    /// The lower-case word just before the run, if only white space separates them.
+    prev_lower: Option<usize>,
+}
+
+impl Names<'_> {
+    fn core(&self, run: &Run) -> Option<Core> {
+        let (mut first, mut last) = (run.first as usize, run.last as usize);
+        let mut after_place_preposition = false;
+        let mut single_word_place_preposition = false;
+        while first <= last {
+            let name = self.name(first);
+            if !self.words[first].cap || FUNCTION_WORDS.contains(name) || is_connector(name) {
+                after_place_preposition |= matches!(name, "In" | "Near");
+                single_word_place_preposition |= matches!(name, "At" | "From");
+                first += 1;
+            } else {
+                break;
+            }
+        }
+        // Trailing days and months: "Argus Leader Monday".
+        while first < last && FUNCTION_WORDS.contains(self.name(last)) {
+            last -= 1;
+        }
+        if first > last || first == last && NOT_ACRONYMS.contains(self.name(first)) {
+            return None;
+        }
+        let prev_lower = match first.checked_sub(1) {
+            Some(p) if first == run.first as usize && self.spaced(p, first) && !self.words[p].cap => Some(p),
+            _ => None,
+        };
+        if let Some(p) = prev_lower {
+            after_place_preposition |= matches!(self.word(p), "in" | "near");
+            single_word_place_preposition |= matches!(self.word(p), "at" | "from");
+        }
+        // "at" and "from" precede people and companies as often as places: only a single
+        // word counts ("from Boston", not "from Quentin Tarantino").
+        after_place_preposition |= single_word_place_preposition && first == last;
+        let word = &self.words[first];
+        if first == last && word.cap_initial && first == run.first as usize {
+            // A lone capitalised word where capitals are the rule: an entity only if the
+            // document capitalises it elsewhere too, or it looks like one on its own.
+            let name = self.name(first);
+            let acronym = word.acronym && !NOT_ACRONYMS.contains(name);
+            if !acronym && !PLACES.contains(name) && !self.capitalised_elsewhere.contains(name) {
+                return None;
+            }
+        }
+        // Shouting ("BREAKING NEWS") is no name.
+        if first < last && (first..=last).all(|i| self.words[i].acronym || is_connector(self.name(i))) {
+            return None;
+        }
+        Some(Core { first, last, after_place_preposition, prev_lower })
+    }
+
+    fn core_text(&self, first: usize, last: usize) -> (usize, usize) {
+        (self.words[first].start, self.words[last].name_end)
+    }
+
+    fn has_org_word(&self, first: usize, last: usize) -> bool {
+        (first..=last).any(|i| ORG_WORDS.contains(self.name(i)))
+    }
+
+    fn has_connector(&self, first: usize, last: usize) -> bool {
+        (first..=last).any(|i| !self.words[i].cap)
+    }
+
+    /// Person evidence in the run itself or right around it: the name's word range.
+    /// `full_names` maps a last word to a two- or three-word name ending with it.
+    fn person_evidence(&self, core: &Core, full_names: &FxHashMap<&str, (usize, usize)>) -> Option<(usize, usize)> {
+        let (first, last) = (core.first, core.last);
+        // A title inside the run: the name is what follows the last title.
+        if let Some(t) = (first..=last).rev().find(|&i| TITLES.contains(self.name(i))) {
+            if t < last && last - t <= 3 && !self.has_org_word(t + 1, last) && !self.has_connector(t + 1, last) {
+                return Some((t + 1, last));
+            }
+            return None;
+        }
+        let n_words = last - first + 1;
+        if n_words > 3 || self.has_org_word(first, last) || self.has_connector(first, last) {
+            return None;
+        }
+        let text = &self.text[self.words[first].start..self.words[last].name_end];
+        if PLACES.contains(text) || (n_words == 1 && self.words[first].acronym) {
+            return None;
+        }
+        let titled = core.prev_lower.is_some_and(|p| LOWER_TITLES.contains(self.word(p)));
+        let given = n_words >= 2 && GIVEN_NAMES.contains(self.name(first));
+        if titled || given {
+            return Some((first, last));
+        }
+        if self.speaks_after(last) || self.spoken_of_before(first) {
+            // Companies speak too ("Toyota said"): one word is a person's name only if
+            // the document also gives it as the end of a full name ("Marcelo Claure").
+            if n_words > 1 {
+                return Some((first, last));
+            }
+            return full_names.get(self.name(first)).copied();
+        }
+        None
+    }
+
+    /// A two- or three-word name that could be a person's: capitalised words, no title,
+    /// organisation word, connector, acronym or known place.
+    fn could_be_full_name(&self, core: &Core) -> bool {
+        let (first, last) = (core.first, core.last);
+        (1..=2).contains(&(last - first))
+            && (first..=last).all(|i| {
+                let name = self.name(i);
+                self.words[i].cap && !self.words[i].acronym && !TITLES.contains(name) && !ORG_WORDS.contains(name)
+            })
+            && !PLACES.contains(&self.text[self.words[first].start..self.words[last].name_end])
+    }
+
+    /// A speech verb follows word `last` ("Cox declared", "Cox firmly stated").
+    fn speaks_after(&self, last: usize) -> bool {
+        self.next_skipping_adverbs(last).is_some_and(|v| self.is_speech_verb(v))
+    }
+
+    /// "said Cox", "according to Wu".
+    fn spoken_of_before(&self, first: usize) -> bool {
+        let Some(p) = first.checked_sub(1).filter(|&p| self.spaced(p, first)) else { return false };
+        let word = self.word(p);
+        if matches!(word, "said" | "says" | "added" | "asked" | "wrote") {
+            return true;
+        }
+        word == "to" && p > 0 && self.spaced(p - 1, p) && self.word(p - 1).eq_ignore_ascii_case("according")
+    }
+}
+
+/// Surnames end before suffixes like "Jr.".
+fn surname_index(names: &Names<'_>, first: usize, last: usize) -> usize {
+    if last > first && matches!(names.name(last), "Jr." | "Jr" | "Sr." | "Sr" | "II" | "III" | "IV") {
+        last - 1
+    } else {
+        last
+    }
+}
+
+/// Analyses the body: words, runs, people and their mentions.
+pub(crate) fn analyse<'a>(text: &'a str, mut words: Vec<Word>) -> Names<'a> {
+    let runs = find_runs(text, &mut words);
+    let mut capitalised_elsewhere = FxHashSet::default();
+    for w in &words {
+        if w.cap && !w.cap_initial && !w.heading {
+            capitalised_elsewhere.insert(&text[w.start..w.name_end]);
+        }
+    }
+    let mut names = Names { text, words, runs, people: Vec::new(), person_mentions: Vec::new(), capitalised_elsewhere };
+
+    let cores: Vec<Option<Core>> = names.runs.iter().map(|run| names.core(run)).collect();
+    let mut full_names: FxHashMap<&'a str, (usize, usize)> = FxHashMap::default();
+    for core in cores.iter().flatten() {
+        if names.could_be_full_name(core) {
+            full_names.entry(names.name(core.last)).or_insert((core.first, core.last));
+        }
+    }
+
+    // Pass 1: strong person evidence, which defines the surnames.
+    let mut surnames: FxHashMap<&'a str, u32> = FxHashMap::default();
+    let mut evidence = Vec::with_capacity(names.runs.len());
+    for core in &cores {
+        let found = core.as_ref().and_then(|c| names.person_evidence(c, &full_names));
+        if let Some((first, last)) = found {
+            let surname = names.name(surname_index(&names, first, last));
+            let person = Person { display: names.core_text(first, last), n_words: last - first + 1 };
+            match surnames.get(surname) {
+                Some(&p) => {
+                    let known = &mut names.people[p as usize];
+                    if person.n_words > known.n_words {
+                        *known = person;
+                    }
+                }
+                None => {
+                    surnames.insert(surname, names.people.len() as u32);
+                    names.people.push(person);
+                }
+            }
+        }
+        evidence.push(found);
+    }
+
+    // Pass 2: every run gets its kind.
+    for (r, (core, found)) in cores.iter().zip(&evidence).enumerate() {
+        let Some(core) = core else { continue };
+        let named = match found {
+            Some((first, last)) => {
+                let surname = names.name(surname_index(&names, *first, *last));
+                surnames.get(surname).map_or(Named::Nothing, |&p| Named::Person(p))
+            }
+            None => names.classify(core, &surnames),
+        };
+        names.runs[r].named = named;
+        names.runs[r].speaks = names.speaks_after(core.last) || names.spoken_of_before(core.first);
+    }
+    for run in &names.runs {
+        if let Named::Person(p) = run.named {
+            let word = &names.words[run.first as usize];
+            if !word.in_quote {
+                names.person_mentions.push((word.start, p));
+            }
+        }
+    }
+    names
+}
+
+impl<'a> Names<'a> {
+    /// Kinds 2 to 6 (see the module documentation).
+    fn classify(&self, core: &Core, surnames: &FxHashMap<&'a str, u32>) -> Named {
+        let (first, last) = (core.first, core.last);
+        let (start, end) = self.core_text(first, last);
+        let text = &self.text[start..end];
+        if PLACES.contains(text) {
+            return Named::Entity(PLACE, start, end);
+        }
+        let n_words = last - first + 1;
+        let org = self.has_org_word(first, last);
+        if n_words <= 3
+            && !org
+            && !core.after_place_preposition
+            && let Some(&p) = surnames.get(self.name(surname_index(self, first, last)))
+        {
+            return Named::Person(p);
+        }
+        let camel_case = n_words == 1 && is_camel_case(text);
+        if org || camel_case || (n_words == 1 && self.words[first].acronym && !NOT_ACRONYMS.contains(text)) {
+            return Named::Entity(ORGANISATION, start, end);
+        }
+        if core.after_place_preposition && !self.has_connector(first, last) {
+            return Named::Entity(PLACE, start, end);
+        }
+        Named::Entity(OTHER, start, end)
+    }
+}
+
+/// The entity list: mentions per text, the most frequent kind of each, sorted by count
+/// (descending) then text.
+pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
+    const KINDS: [&str; 4] = [PERSON, ORGANISATION, PLACE, OTHER];
+    let mut counts: FxHashMap<&str, [u64; 4]> = FxHashMap::default();
+    for run in &names.runs {
+        let (text, kind) = match run.named {
+            Named::Nothing => continue,
+            Named::Person(p) => (names.person_name(p), 0),
+            Named::Entity(kind, start, end) => {
+                (&names.text[start..end], KINDS.iter().position(|k| *k == kind).unwrap_or(3))
+            }
+        };
+        counts.entry(text).or_default()[kind] += 1;
+    }
+    let mut res: Vec<Entity> = counts
+        .into_iter()
+        .map(|(text, by_kind)| {
+            // The most frequent kind; on ties the first of person, organisation, place.
+            let mut best = 0;
+            for k in 1..4 {
+                if by_kind[k] > by_kind[best] {
+                    best = k;
+                }
+            }
+            Entity { text: text.to_owned(), kind: KINDS[best].to_owned(), count: by_kind.iter().sum() }
+        })
+        .collect();
+    res.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::words;
+    use pith_types::{Block, BlockKind, Span};
+
+    /// The entities of a document whose blocks are `paragraphs`, as (text, kind, count).
+    fn check(paragraphs: &[&str], expect: &[(&str, &str, u64)]) {
+        let blocks: Vec<Block> = paragraphs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Block {
+                index: i as u32,
+                kind: BlockKind::Paragraph,
+                text: (*p).into(),
+                span: Span { start: 0, end: 0 },
+            })
+            .collect();
+        let text = pith_types::join_blocks(&blocks);
+        let mut starts = Vec::new();
+        let mut at = 0;
+        for block in &blocks {
+            starts.push(at);
+            at += block.text.len() + 2;
+        }
+        let names = analyse(&text, words::scan(&text, &blocks, &starts, &[]));
+        let got = entities(&names);
+        let got: Vec<(&str, &str, u64)> = got.iter().map(|e| (e.text.as_str(), e.kind.as_str(), e.count)).collect();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn kinds() {
+        // Rule 1 (titles), 3 (surname), 4 (organisation word, acronym), 2 (built-in place);
+        // "Critics" starts a sentence and is capitalised nowhere else.
+        check(
+            &[
+                "Commissioner Michael Cox met Mayor Wu in Boston.",
+                "Cox said ICE and the Boston Police Department agreed. Critics disagree.",
+            ],
+            &[
+                ("Michael Cox", PERSON, 2),
+                ("Boston", PLACE, 1),
+                ("Boston Police Department", ORGANISATION, 1),
+                ("ICE", ORGANISATION, 1),
+                ("Wu", PERSON, 1),
+            ],
+        );
+        // Rule 5 (after "in"), a lower-case job word, a given name, names split at "and",
+        // and a company that speaks but is not a person; weekdays are no names.
+        check(
+            &["On Friday in Springfield, analyst Jo Smith and Tom Brown met. Shares of Acme rose as Acme said yes."],
+            &[("Acme", OTHER, 2), ("Jo Smith", PERSON, 1), ("Springfield", PLACE, 1), ("Tom Brown", PERSON, 1)],
+        );
+    }
+
+    #[test]
+    fn joined_names_and_handles() {
+        // Connectors join an organisation's name; "@handles" and "I'd" are no names.
+        check(
+            &["The University of Springfield hired Jane Doe. Write to @JaneDoe and I'd say hi to Doe."],
+            &[("Jane Doe", PERSON, 2), ("University of Springfield", ORGANISATION, 1)],
+        );
+    }
+}

@@ -1,0 +1,313 @@
+//! Gopher's quality and repetition signals (Rae et al. 2021, table A1), with the
+//! definitions of datatrove's `gopher_quality_filter.py` and `gopher_repetition_filter.py`.
+//!
+//! Differences from datatrove, all documented in FEATURES.md: tokens come from
+//! `text::tokens` (an approximation of NLTK's tokenizer), lines are the non-blank lines,
+//! and duplicate n-grams are compared as token sequences rather than as the concatenated
+//! string.
+
+use pith_types::{GopherSignals, RepetitionSignals};
+use rustc_hash::FxHashMap;
+
+use crate::text::{find_duplicates, is_word, paragraphs};
+use crate::{ratio, round3};
+
+const STOP_WORDS: &[&str] = &["the", "be", "to", "of", "and", "that", "have", "with"];
+
+pub(crate) fn quality(text: &str, tokens: &[&str], token_chars: &[u32], lines: &[&str]) -> GopherSignals {
+    let (mut n_words, mut word_chars, mut n_alpha, mut n_stop) = (0usize, 0usize, 0usize, 0usize);
+    for (token, &chars) in tokens.iter().zip(token_chars) {
+        let (word, alpha) = if chars as usize == token.len() {
+            let b = token.as_bytes();
+            (b.iter().any(u8::is_ascii_alphanumeric), b.iter().any(u8::is_ascii_alphabetic))
+        } else {
+            (is_word(token), token.chars().any(char::is_alphabetic))
+        };
+        if word {
+            n_words += 1;
+            word_chars += chars as usize;
+        }
+        n_alpha += usize::from(alpha);
+        // datatrove compares tokens as they are: "The" is not a stop word.
+        if (2..=4).contains(&token.len()) && STOP_WORDS.contains(token) {
+            n_stop += 1;
+        }
+    }
+    let n_hash = memchr::memchr_iter(b'#', text.as_bytes()).count();
+    let n_ellipsis = count_triple_dots(text) + text.matches('…').count();
+    let n_bullet = lines
+        .iter()
+        .filter(|l| {
+            let l = l.trim_start();
+            l.starts_with('•') || l.starts_with('-')
+        })
+        .count();
+    let n_ellipsis_lines = lines
+        .iter()
+        .filter(|l| {
+            let l = l.trim_end();
+            l.ends_with("...") || l.ends_with('…')
+        })
+        .count();
+    GopherSignals {
+        words: n_words as u64,
+        tokens: tokens.len() as u64,
+        mean_word_length: round3(ratio(word_chars, n_words)),
+        hash_ratio: round3(ratio(n_hash, tokens.len())),
+        ellipsis_ratio: round3(ratio(n_ellipsis, tokens.len())),
+        bullet_lines_ratio: round3(ratio(n_bullet, lines.len())),
+        ellipsis_lines_ratio: round3(ratio(n_ellipsis_lines, lines.len())),
+        alpha_words_ratio: round3(ratio(n_alpha, tokens.len())),
+        stop_words: n_stop as u64,
+    }
+}
+
+/// `line_duplicates` is `find_duplicates(lines)`, shared with FineWeb.
+/// Python's `text.count("...")`: a run of n periods holds n / 3 of them.
+fn count_triple_dots(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut res, mut run_end) = (0, 0);
+    for at in memchr::memchr_iter(b'.', b) {
+        if at < run_end {
+            continue;
+        }
+        let len = b[at..].iter().take_while(|&&c| c == b'.').count();
+        res += len / 3;
+        run_end = at + len;
+    }
+    res
+}
+
+pub(crate) fn repetition(
+    text: &str,
+    n_chars: usize,
+    tokens: &[&str],
+    token_chars: &[u32],
+    lines: &[&str],
+    line_duplicates: (usize, usize),
+) -> RepetitionSignals {
+    let paras = paragraphs(text);
+    let (para_dups, para_dup_chars) = find_duplicates(&paras);
+    let (line_dups, line_dup_chars) = line_duplicates;
+    let ngrams = ngram_fractions(tokens, token_chars);
+    let frac = |chars: usize| round3(ratio(chars, n_chars));
+    RepetitionSignals {
+        dup_line_frac: round3(ratio(line_dups, lines.len())),
+        dup_line_char_frac: frac(line_dup_chars),
+        dup_para_frac: round3(ratio(para_dups, paras.len())),
+        dup_para_char_frac: frac(para_dup_chars),
+        top_2gram_char_frac: frac(ngrams.top[0]),
+        top_3gram_char_frac: frac(ngrams.top[1]),
+        top_4gram_char_frac: frac(ngrams.top[2]),
+        dup_5gram_char_frac: frac(ngrams.dup[0]),
+        dup_6gram_char_frac: frac(ngrams.dup[1]),
+        dup_7gram_char_frac: frac(ngrams.dup[2]),
+        dup_8gram_char_frac: frac(ngrams.dup[3]),
+        dup_9gram_char_frac: frac(ngrams.dup[4]),
+        dup_10gram_char_frac: frac(ngrams.dup[5]),
+    }
+}
+
+/// Character counts behind the n-gram signals.
+#[derive(Debug, Default, PartialEq)]
+struct NgramChars {
+    /// For n = 2, 3, 4: characters of the most frequent n-gram (joined by spaces) times its
+    /// count, the first one on ties (datatrove's `find_top_duplicate`).
+    top: [usize; 3],
+    /// For n = 5..=10: characters of the n-grams met again by datatrove's greedy
+    /// left-to-right scan (`find_all_duplicate`), which jumps over a repeat.
+    dup: [usize; 6],
+}
+
+/// Computes every n-gram signal without building n-gram strings.
+///
+/// Each n-gram gets an exact id by interning the pair (id of its (n-1)-gram prefix, id of
+/// its last token). An n-gram can only repeat where both its (n-1)-gram prefix and suffix
+/// repeat, so each n only visits the positions whose (n-1)-gram repeats (the
+/// *candidates*); every other n-gram occurs once. The work is linear in the number of
+/// tokens, and shrinks fast with n on ordinary prose.
+fn ngram_fractions(tokens: &[&str], token_chars: &[u32]) -> NgramChars {
+    let mut res = NgramChars::default();
+    let n_tokens = tokens.len();
+    if n_tokens < 2 {
+        return res;
+    }
+    // cum[i] = characters of tokens[..i].
+    let mut cum = Vec::with_capacity(n_tokens + 1);
+    cum.push(0usize);
+    let mut unigram_ids: FxHashMap<&str, u32> = FxHashMap::default();
+    unigram_ids.reserve(n_tokens);
+    // ids[i]: the id of the n-gram at position i, meaningful for candidates only.
+    let mut ids: Vec<u32> = Vec::with_capacity(n_tokens);
+    let mut counts: Vec<u32> = Vec::new();
+    let mut total = 0;
+    for (token, &chars) in tokens.iter().zip(token_chars) {
+        total += chars as usize;
+        cum.push(total);
+        let next = unigram_ids.len() as u32;
+        let id = *unigram_ids.entry(token).or_insert(next);
+        if id == next {
+            counts.push(0);
+        }
+        counts[id as usize] += 1;
+        ids.push(id);
+    }
+    let unigrams = ids.clone();
+    let mut candidates: Vec<u32> =
+        (0..n_tokens as u32).filter(|&i| counts[unigrams[i as usize] as usize] >= 2).collect();
+    // Characters of tokens[i..i + n].
+    let span_chars = |i: usize, n: usize| cum[i + n] - cum[i];
+
+    let mut pairs: FxHashMap<u64, u32> = FxHashMap::default();
+    pairs.reserve(candidates.len());
+    let mut repeated = vec![false; n_tokens];
+    for n in 2..=10usize {
+        if n > n_tokens {
+            break;
+        }
+        let n_grams = n_tokens - n + 1;
+        // Candidates of the previous level, as a lookup for the suffix test.
+        for &i in &candidates {
+            repeated[i as usize] = true;
+        }
+        pairs.clear();
+        let mut next_counts: Vec<u32> = Vec::new();
+        let mut next_candidates = Vec::with_capacity(candidates.len());
+        // Ascending order: ids[i + 1] still holds the previous level when i is rewritten.
+        for &i in &candidates {
+            let i = i as usize;
+            if i < n_grams && repeated[i + 1] {
+                let key = (u64::from(ids[i]) << 32) | u64::from(unigrams[i + n - 1]);
+                let fresh = next_counts.len() as u32;
+                let id = *pairs.entry(key).or_insert(fresh);
+                if id == fresh {
+                    next_counts.push(0);
+                }
+                next_counts[id as usize] += 1;
+                ids[i] = id;
+                next_candidates.push(i as u32);
+            }
+        }
+        for &i in &candidates {
+            repeated[i as usize] = false;
+        }
+        next_candidates.retain(|&i| next_counts[ids[i as usize] as usize] >= 2);
+        candidates = next_candidates;
+        counts = next_counts;
+
+        if n <= 4 {
+            // The first n-gram with the highest count; space-joined characters. Without
+            // repeats, the first n-gram, once.
+            let (mut best_i, mut best_count) = (0, 1);
+            for &i in &candidates {
+                let count = counts[ids[i as usize] as usize];
+                if count > best_count {
+                    (best_i, best_count) = (i as usize, count);
+                }
+            }
+            res.top[n - 2] = (span_chars(best_i, n) + n - 1) * best_count as usize;
+        } else if !candidates.is_empty() {
+            // datatrove's scan from the left, jumping n tokens past each repeat. Only
+            // candidates can be repeats.
+            let mut seen = vec![false; counts.len()];
+            let (mut idx, mut repeated_chars) = (0, 0);
+            for &i in &candidates {
+                let i = i as usize;
+                if i < idx {
+                    continue;
+                }
+                let id = ids[i] as usize;
+                if seen[id] {
+                    repeated_chars += span_chars(i, n);
+                    idx = i + n;
+                } else {
+                    seen[id] = true;
+                    idx = i + 1;
+                }
+            }
+            res.dup[n - 5] = repeated_chars;
+        }
+        if candidates.is_empty() && n >= 4 {
+            break;
+        }
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::{char_len, lines, tokens};
+
+    fn chars(tokens: &[&str]) -> Vec<u32> {
+        tokens.iter().map(|t| char_len(t) as u32).collect()
+    }
+
+    fn check_ngrams(text: &str, top: [usize; 3], dup: [usize; 6]) {
+        let toks = tokens(text).list;
+        assert_eq!(ngram_fractions(&toks, &chars(&toks)), NgramChars { top, dup }, "{text:?}");
+    }
+
+    #[test]
+    fn top_ngrams() {
+        // datatrove find_top_duplicate: len(most common space-joined n-gram) * its count.
+        // "a b a b a b": 2-grams "a b" x3 (3 chars) = 9; 3-grams "a b a" x2 (5 chars) = 10
+        // (first on ties with "b a b"); 4-grams "a b a b" x2 (7 chars) = 14.
+        // find_all_duplicate, n=5: 5-grams "a b a b a", "b a b a b" are both new: 0.
+        check_ngrams("a b a b a b", [9, 10, 14], [0; 6]);
+        // No repeat: the first n-gram, count 1: "aa bb" = 5, "aa bb cc" = 8, "aa bb cc dd" = 11.
+        check_ngrams("aa bb cc dd ee", [5, 8, 11], [0; 6]);
+    }
+
+    #[test]
+    fn duplicate_ngrams() {
+        // Ten distinct tokens then the same ten again: for n = 5 the scan meets "a b c d e"
+        // again at index 10, counts its 5 characters (concatenated) and jumps 5 tokens to
+        // "f g h i j", again a repeat: 10. For n = 6..=10 the repeat at index 10 counts n
+        // characters and the jump ends the scan. Top n-grams: "a b" x2 = 6, "a b c" x2 = 10,
+        // "a b c d" x2 = 14.
+        let text = "a b c d e f g h i j a b c d e f g h i j";
+        check_ngrams(text, [6, 10, 14], [10, 6, 7, 8, 9, 10]);
+    }
+
+    #[test]
+    fn repetition_fractions() {
+        // Paragraphs "x y z", "x y z", "q": one duplicate of three, 5 of len(text) =
+        // 5 + 2 + 5 + 2 + 1 = 15 characters; the lines are the same three.
+        let text = "x y z\n\nx y z\n\nq";
+        let toks = tokens(text).list;
+        let ls = lines(text);
+        let r = repetition(text, 15, &toks, &chars(&toks), &ls, find_duplicates(&ls));
+        assert_eq!((r.dup_para_frac, r.dup_para_char_frac), (0.333, 0.333));
+        assert_eq!((r.dup_line_frac, r.dup_line_char_frac), (0.333, 0.333));
+    }
+
+    #[test]
+    fn triple_dots() {
+        // Python: "a...b.....c..d".count("...") == 2 (non-overlapping, left to right).
+        assert_eq!(count_triple_dots("a...b.....c..d"), 2);
+        assert_eq!(count_triple_dots("......"), 2);
+    }
+
+    #[test]
+    fn quality_signals() {
+        // Tokens: "The", "cat", "and", "the", "dog", "...", "#", "1", ",", "-", "x":
+        // 11 tokens, 7 of them with a letter or digit ("...", "#", ",", "-" are symbols).
+        let text = "The cat and the dog...\n# 1, - x";
+        let toks = tokens(text).list;
+        assert_eq!(toks.len(), 11);
+        let g = quality(text, &toks, &chars(&toks), &lines(text));
+        assert_eq!(g.words, 7);
+        // (3 + 3 + 3 + 3 + 3 + 1 + 1) / 7 = 2.429
+        assert_eq!(g.mean_word_length, 2.429);
+        // One "#" and one "..." per 11 tokens.
+        assert_eq!((g.hash_ratio, g.ellipsis_ratio), (0.091, 0.091));
+        // Lines: "The cat ... dog..." ends with an ellipsis; "# 1, - x" starts with "#",
+        // which is not a bullet.
+        assert_eq!((g.bullet_lines_ratio, g.ellipsis_lines_ratio), (0.0, 0.5));
+        // Tokens with a letter: The cat and the dog x = 6 of 11.
+        assert_eq!(g.alpha_words_ratio, 0.545);
+        // "and", "the" (case-sensitive, as datatrove's `w in stop_words`).
+        assert_eq!(g.stop_words, 2);
+    }
+}

@@ -1,0 +1,153 @@
+//! Line-level signals of C4 (datatrove `c4_filters.py`, `C4QualityFilter`) and FineWeb
+//! (datatrove `fineweb_quality_filter.py`).
+
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use pith_types::{C4Signals, FineWebSignals};
+
+use crate::text::char_len;
+use crate::{ratio, round3};
+
+/// Patterns looked for in C4 lines, lower-cased ASCII: the first two are `javascript` and
+/// `lorem ipsum`, the rest are datatrove's `POLICY_SUBSTRINGS`.
+const C4_PATTERNS: &[&str] = &[
+    "javascript",
+    "lorem ipsum",
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+];
+
+static C4_MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder().ascii_case_insensitive(true).build(C4_PATTERNS).expect("static patterns build")
+});
+
+/// C4's `END_PUNCTUATION`.
+const C4_END: &[char] = &['.', '?', '!', '"', '\''];
+
+/// datatrove's C4 `CITATION_REGEX` (`\[\d*]|\[edit]|\[citation needed]`) removed from the
+/// end of a line, as often as it matches there.
+fn strip_trailing_citations(mut line: &str) -> &str {
+    loop {
+        let Some(body) = line.strip_suffix(']') else { return line };
+        let Some(open) = body.rfind('[') else { return line };
+        let inner = &body[open + 1..];
+        if inner.bytes().all(|b| b.is_ascii_digit()) || inner == "edit" || inner == "citation needed" {
+            line = &line[..open];
+        } else {
+            return line;
+        }
+    }
+}
+
+pub(crate) fn c4(text: &str, lines: &[&str]) -> C4Signals {
+    let mut res = C4Signals { lines: lines.len() as u64, has_curly_brace: text.contains('{'), ..C4Signals::default() };
+    // One pass over the whole text for the patterns; each match is then given to its line.
+    // The patterns cannot overlap across kinds, so leftmost-first matches are enough.
+    let matches: Vec<(usize, usize)> =
+        C4_MATCHER.find_iter(text).map(|m| (m.start(), m.pattern().as_usize())).collect();
+    let mut next_match = 0;
+    for line in lines {
+        let line_start = line.as_ptr() as usize - text.as_ptr() as usize;
+        let line_end = line_start + line.len();
+        let (mut javascript, mut policy) = (false, false);
+        while next_match < matches.len() && matches[next_match].0 < line_end {
+            if matches[next_match].0 >= line_start {
+                match matches[next_match].1 {
+                    0 => javascript = true,
+                    1 => res.has_lorem_ipsum = true,
+                    _ => policy = true,
+                }
+            }
+            next_match += 1;
+        }
+        let line = line.trim();
+        // Only the first three words matter, and only a line over 1000 bytes can hold a
+        // word over 1000 characters.
+        let few_words = line.split_whitespace().nth(2).is_none();
+        let too_long_word = line.len() > 1000 && line.split_whitespace().any(|w| char_len(w) > 1000);
+        let end = strip_trailing_citations(line);
+        let no_terminal = !end.ends_with(C4_END) || end.ends_with("...");
+        res.lines_no_terminal_punct += u64::from(no_terminal);
+        res.lines_few_words += u64::from(few_words);
+        res.lines_javascript += u64::from(javascript);
+        res.lines_policy += u64::from(policy);
+        res.lines_kept += u64::from(!(too_long_word || no_terminal || few_words || javascript || policy));
+    }
+    res.has_javascript = res.lines_javascript > 0;
+    res.has_policy = res.lines_policy > 0;
+    res.no_terminal_punct_ratio = round3(ratio(res.lines_no_terminal_punct as usize, lines.len()));
+    res.few_words_ratio = round3(ratio(res.lines_few_words as usize, lines.len()));
+    res
+}
+
+/// FineWeb's `stop_chars`.
+const FINEWEB_END: &[char] = &['.', '\'', '"', '!', '?'];
+
+/// `line_duplicates` is `find_duplicates(lines)`, shared with Gopher.
+pub(crate) fn fineweb(
+    text: &str,
+    n_chars: usize,
+    lines: &[&str],
+    line_duplicates: (usize, usize),
+    n_tokens: usize,
+) -> FineWebSignals {
+    let n_punct = lines.iter().filter(|l| l.ends_with(FINEWEB_END)).count();
+    let n_short = lines.iter().filter(|l| l.len() <= 30 || char_len(l) <= 30).count();
+    let (_, dup_chars) = line_duplicates;
+    let n_newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    // Line breaks as if blocks were one newline apart, as in the text FineWeb was built on.
+    let n_breaks = lines.len().saturating_sub(1);
+    FineWebSignals {
+        line_punct_ratio: round3(ratio(n_punct, lines.len())),
+        short_line_ratio: round3(ratio(n_short, lines.len())),
+        dup_line_char_ratio: round3(ratio(dup_chars, n_chars - n_newlines.min(n_chars))),
+        newline_word_ratio: round3(ratio(n_breaks, n_tokens)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::lines;
+
+    #[test]
+    fn c4_rules() {
+        let text = "This line is fine.\nno punctuation here\nTwo words.\nEnable JavaScript to continue.\n\
+                    Read our Privacy Policy today.\nEnds with dots...\nCited fact here.[1][edit]\n{ lorem ipsum }";
+        let c = c4(text, &lines(text));
+        assert_eq!(c.lines, 8);
+        // Not ending in . ? ! " ' (or ending in "..."): "no punctuation here", "Ends with dots...",
+        // "{ lorem ipsum }". The citations are removed before the check, as datatrove does.
+        assert_eq!(c.lines_no_terminal_punct, 3);
+        assert_eq!(c.no_terminal_punct_ratio, 0.375);
+        // Fewer than 3 white-space words: "Two words.".
+        assert_eq!(c.lines_few_words, 1);
+        assert_eq!((c.lines_javascript, c.lines_policy), (1, 1));
+        // Kept by every line rule: "This line is fine." and "Cited fact here.[1][edit]".
+        assert_eq!(c.lines_kept, 2);
+        assert!(c.has_lorem_ipsum && c.has_curly_brace && c.has_javascript && c.has_policy);
+    }
+
+    #[test]
+    fn fineweb_ratios() {
+        let text = "A long line that ends with a full stop.\n\nshort\n\nshort\n\nA question?";
+        let ls = lines(text);
+        // The token count comes from the caller: 12 here.
+        let f = fineweb(text, text.chars().count(), &ls, crate::text::find_duplicates(&ls), 12);
+        // Lines ending in . ' " ! ?: 2 of 4.
+        assert_eq!(f.line_punct_ratio, 0.5);
+        // Lines of at most 30 characters: "short", "short", "A question?".
+        assert_eq!(f.short_line_ratio, 0.75);
+        // One duplicate line of 5 characters; the text has 66 characters, 6 of them newlines:
+        // 5 / 60 = 0.083.
+        assert_eq!(text.chars().count(), 66);
+        assert_eq!(f.dup_line_char_ratio, 0.083);
+        // 3 line breaks between the 4 lines, per 12 tokens.
+        assert_eq!(f.newline_word_ratio, 0.25);
+    }
+}

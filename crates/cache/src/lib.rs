@@ -1,8 +1,8 @@
 //! The content-addressed store of stage outputs: one file per (stage, shard).
 //!
 //! This is the only crate that knows the on-disk format (bincode, zstd, the header) and
-//! the cache's paths. A file is `MAGIC`, codec version, payload length, xxh3 of the
-//! payload, then the payload: zstd of bincode (`legacy()` with a size limit, so a corrupt
+//! the cache's paths. A file is `MAGIC`, codec version, the key it was stored under,
+//! payload length, xxh3 of the payload, then the payload: zstd of bincode (`legacy()` with a size limit, so a corrupt
 //! length prefix is an error, not an abort). Files are written to a temporary name in
 //! the same directory and renamed, so a reader never sees half a file.
 //!
@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 
 const MAGIC: &[u8; 8] = b"PITHCACH";
 /// Bump when the header, compression or bincode config changes.
-const CODEC_VERSION: u32 = 1;
-const HEADER_LEN: usize = 8 + 4 + 8 + 8;
+const CODEC_VERSION: u32 = 2;
+const HEADER_LEN: usize = 8 + 4 + 32 + 8 + 8;
 /// No cached value may decode to more than this: a corrupt length can't exhaust memory.
 const DECODE_LIMIT: usize = 1 << 30;
 const ZSTD_LEVEL: i32 = 3;
@@ -119,7 +119,7 @@ impl Cache {
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
             Err(err) => return Lookup::Corrupt(CacheError::Corrupt { path, message: err.to_string() }),
         };
-        match decode(&bytes) {
+        match decode(&bytes, key) {
             Ok(value) => Lookup::Hit(value),
             Err(message) => {
                 // A bad file would fail every later run too: drop it so the recomputed
@@ -132,7 +132,7 @@ impl Cache {
 
     pub fn put<T: Serialize>(&self, stage: &str, version: u32, key: &Key, value: &T) -> Result<(), CacheError> {
         let Some(path) = self.path(stage, version, key) else { return Ok(()) };
-        let bytes = encode(value).map_err(|message| CacheError::Encode { path: path.clone(), message })?;
+        let bytes = encode(value, key).map_err(|message| CacheError::Encode { path: path.clone(), message })?;
         let dir = path.parent().expect("cache paths have a parent");
         let write = || -> io::Result<()> {
             fs::create_dir_all(dir)?;
@@ -151,7 +151,7 @@ impl Cache {
         let mut res = Vec::new();
         for entry in fs::read_dir(root).map_err(dir_err)? {
             let entry = entry.map_err(dir_err)?;
-            if !entry.file_type().map_err(dir_err)?.is_dir() {
+            if !entry.file_type().map_err(dir_err)?.is_dir() || !is_stage_dir(&entry.file_name().to_string_lossy()) {
                 continue;
             }
             let mut usage =
@@ -170,11 +170,13 @@ impl Cache {
         Ok(res)
     }
 
-    /// Removes every cached file; returns the bytes freed.
+    /// Removes every cached file (the `<stage>-v<N>` directories, nothing else a user may
+    /// have put in the directory); returns the bytes freed.
     pub fn clean(&self) -> Result<u64, CacheError> {
         let Some(root) = &self.root else { return Ok(0) };
-        let freed = self.usage()?.iter().map(|u| u.bytes).sum();
-        for usage in self.usage()? {
+        let usage = self.usage()?;
+        let freed = usage.iter().map(|u| u.bytes).sum();
+        for usage in usage {
             let path = root.join(&usage.stage);
             fs::remove_dir_all(&path).map_err(|source| CacheError::Dir { path, source })?;
         }
@@ -182,19 +184,27 @@ impl Cache {
     }
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+/// `<stage>-v<digits>`, the only directories this crate creates in the root.
+fn is_stage_dir(name: &str) -> bool {
+    name.rsplit_once("-v").is_some_and(|(stage, version)| {
+        !stage.is_empty() && !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn encode<T: Serialize>(value: &T, key: &Key) -> Result<Vec<u8>, String> {
     let raw = bincode::serde::encode_to_vec(value, bincode_config()).map_err(|e| e.to_string())?;
     let payload = zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&CODEC_VERSION.to_le_bytes());
+    out.extend_from_slice(&key.0);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
     Ok(out)
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+fn decode<T: DeserializeOwned>(bytes: &[u8], key: &Key) -> Result<T, String> {
     if bytes.len() < HEADER_LEN {
         return Err(format!("truncated header ({} bytes)", bytes.len()));
     }
@@ -206,11 +216,15 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     if codec != CODEC_VERSION {
         return Err(format!("codec version {codec}, expected {CODEC_VERSION}"));
     }
-    let len = u64::from_le_bytes(header[12..20].try_into().expect("8 bytes"));
+    if header[12..44] != key.0 {
+        // A valid file under another key's name (copied or renamed by hand).
+        return Err("stored under another key".to_owned());
+    }
+    let len = u64::from_le_bytes(header[44..52].try_into().expect("8 bytes"));
     if len != payload.len() as u64 {
         return Err(format!("payload is {} bytes, header says {len}", payload.len()));
     }
-    let checksum = u64::from_le_bytes(header[20..28].try_into().expect("8 bytes"));
+    let checksum = u64::from_le_bytes(header[52..60].try_into().expect("8 bytes"));
     if checksum != xxhash_rust::xxh3::xxh3_64(payload) {
         return Err("checksum mismatch".to_owned());
     }
@@ -244,26 +258,29 @@ mod tests {
         note: Option<String>,
     }
 
+    const KEY: Key = Key([7; 32]);
+
     fn value() -> Value {
         Value { id: "doc".into(), items: (0..100).collect(), note: Some("x".into()) }
     }
 
     #[test]
     fn round_trip() {
-        let bytes = encode(&value()).unwrap();
-        assert_eq!(decode::<Value>(&bytes).unwrap(), value());
+        let bytes = encode(&value(), &KEY).unwrap();
+        assert_eq!(decode::<Value>(&bytes, &KEY).unwrap(), value());
+        assert!(decode::<Value>(&bytes, &Key([1; 32])).is_err(), "another key's file");
     }
 
     #[test]
     fn every_truncation_and_bit_flip_is_an_error() {
-        let bytes = encode(&value()).unwrap();
+        let bytes = encode(&value(), &KEY).unwrap();
         for len in 0..bytes.len() {
-            assert!(decode::<Value>(&bytes[..len]).is_err(), "truncated to {len}");
+            assert!(decode::<Value>(&bytes[..len], &KEY).is_err(), "truncated to {len}");
         }
         for i in 0..bytes.len() {
             let mut bad = bytes.clone();
             bad[i] ^= 0x10;
-            assert!(decode::<Value>(&bad).is_err(), "flipped byte {i}");
+            assert!(decode::<Value>(&bad, &KEY).is_err(), "flipped byte {i}");
         }
     }
 
@@ -274,10 +291,11 @@ mod tests {
         let payload = zstd::bulk::compress(&raw, 3).unwrap();
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&CODEC_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&KEY.0);
         bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
         bytes.extend_from_slice(&payload);
-        assert!(decode::<Vec<u64>>(&bytes).is_err());
+        assert!(decode::<Vec<u64>>(&bytes, &KEY).is_err());
     }
 
     #[test]
@@ -298,8 +316,10 @@ mod tests {
 
         cache.put("parse", 1, &key, &value()).unwrap();
         assert_eq!(cache.usage().unwrap()[0].files, 1);
+        fs::create_dir(dir.path().join("my-notes")).unwrap();
         assert!(cache.clean().unwrap() > 0);
         assert!(cache.usage().unwrap().is_empty());
+        assert!(dir.path().join("my-notes").exists(), "clean leaves what it did not make");
     }
 
     #[test]

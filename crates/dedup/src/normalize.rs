@@ -9,16 +9,23 @@ pub fn normalize(text: &str) -> String {
         if !res.is_empty() {
             res.push(' ');
         }
-        for c in word.nfkc().flat_map(char::to_lowercase) {
-            res.push(match c {
-                '‘' | '’' | '‚' | '‛' | '`' | '´' => '\'',
-                '“' | '”' | '„' | '‟' | '«' | '»' => '"',
-                '‐' | '‑' | '‒' | '–' | '—' | '―' => '-',
-                c => c,
-            });
+        if word.is_ascii() {
+            // NFKC leaves ASCII unchanged: skip the (slow) decomposition.
+            res.extend(word.chars().map(|c| fold(c.to_ascii_lowercase())));
+        } else {
+            res.extend(word.nfkc().flat_map(char::to_lowercase).map(fold));
         }
     }
     res
+}
+
+fn fold(c: char) -> char {
+    match c {
+        '‘' | '’' | '‚' | '‛' | '`' | '´' => '\'',
+        '“' | '”' | '„' | '‟' | '«' | '»' => '"',
+        '‐' | '‑' | '‒' | '–' | '—' | '―' => '-',
+        c => c,
+    }
 }
 
 /// `normalize`, and digits folded to 0, so "Updated 3 May 2024" lines count together

@@ -24,8 +24,11 @@ const SHARD_FILES: usize = 512;
 const SHARD_BYTES: u64 = 32 << 20;
 /// A run of plain files is cut before a file whose path hash has these bits clear.
 const FILE_CUT_MASK: u64 = 0x1f;
-/// Share of replacement characters above which a file is not text.
+/// A file is not text when more than this share of its characters are invalid UTF-8 ...
 const MAX_INVALID_UTF8_SHARE: f64 = 0.05;
+/// ... and there are more than this many of them (a short text with one stray Latin-1
+/// byte is text, repaired).
+const MAX_INVALID_UTF8_FEW: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Compression {
@@ -87,9 +90,24 @@ fn format_of(name: &str) -> Option<Format> {
     Some(format)
 }
 
+/// What listing the inputs found besides the files: for the user, never fatal.
+#[derive(Debug, Default)]
+pub(crate) struct ListingNotes {
+    /// Files of unknown formats inside input directories.
+    pub(crate) skipped: Vec<PathBuf>,
+    /// Parts of input directories that could not be walked (a link loop, no permission).
+    pub(crate) problems: Vec<String>,
+}
+
 /// The input files named by the arguments: files as given, directories walked
-/// recursively in sorted order (only files of known formats), `-` as stdin.
-pub(crate) fn list_inputs(args: &[PathBuf], skipped: &mut Vec<PathBuf>) -> anyhow::Result<Vec<InputFile>> {
+/// recursively in sorted order (only files of known formats, and nothing under
+/// `exclude`, the output directory), `-` as stdin.
+pub(crate) fn list_inputs(
+    args: &[PathBuf],
+    exclude: Option<&Path>,
+    notes: &mut ListingNotes,
+) -> anyhow::Result<Vec<InputFile>> {
+    let exclude = exclude.map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_owned()));
     let mut res = Vec::new();
     for arg in args {
         if arg.as_os_str() == "-" {
@@ -107,14 +125,25 @@ pub(crate) fn list_inputs(args: &[PathBuf], skipped: &mut Vec<PathBuf>) -> anyho
         }
         let meta = std::fs::metadata(arg).with_context(|| format!("{}: cannot read input", arg.display()))?;
         if meta.is_dir() {
-            for entry in walkdir::WalkDir::new(arg).sort_by_file_name().follow_links(true) {
-                let entry = entry.with_context(|| format!("{}: cannot walk directory", arg.display()))?;
+            let walk = walkdir::WalkDir::new(arg).sort_by_file_name().follow_links(true).into_iter();
+            let outside_output = |e: &walkdir::DirEntry| {
+                let abs = std::path::absolute(e.path()).unwrap_or_else(|_| e.path().to_owned());
+                exclude.as_ref().is_none_or(|out| !abs.starts_with(out))
+            };
+            for entry in walk.filter_entry(outside_output) {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(err) => {
+                        notes.problems.push(format!("{}: {err}", arg.display()));
+                        continue;
+                    }
+                };
                 if !entry.file_type().is_file() {
                     continue;
                 }
                 let name = entry.file_name().to_string_lossy();
                 let Some(format) = format_of(&name) else {
-                    skipped.push(entry.path().to_owned());
+                    notes.skipped.push(entry.path().to_owned());
                     continue;
                 };
                 let rel = entry.path().strip_prefix(arg).unwrap_or(entry.path());
@@ -173,7 +202,7 @@ impl<'a> ShardReader<'a> {
         let mut finished = false;
         while shard.entries.len() < SHARD_RECORDS && shard.bytes < SHARD_BYTES {
             buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
+            match read_line_bounded(&mut reader, &mut buf, self.max_doc_bytes) {
                 Ok(0) => {
                     finished = true;
                     break;
@@ -181,7 +210,7 @@ impl<'a> ShardReader<'a> {
                 Ok(n) => {
                     line_no += 1;
                     shard.bytes += n as u64;
-                    if buf.iter().all(u8::is_ascii_whitespace) {
+                    if n as u64 <= self.max_doc_bytes && buf.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
                     let source = Source { path: file.rel.clone(), line: Some(line_no) };
@@ -284,6 +313,36 @@ impl Iterator for ShardReader<'_> {
     }
 }
 
+/// Like `read_until(b'\n')`, but keeps at most `max + 1` bytes of the line in `buf` and
+/// skips the rest, so one enormous line can't exhaust memory. Returns the line's full
+/// length in bytes (0 at the end of the input).
+fn read_line_bounded(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: u64) -> io::Result<usize> {
+    let keep = usize::try_from(max).unwrap_or(usize::MAX).saturating_add(1);
+    let mut total = 0usize;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if available.is_empty() {
+            return Ok(total);
+        }
+        let (chunk, done) = match memchr::memchr(b'\n', available) {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let room = keep.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = chunk.len();
+        total += used;
+        reader.consume(used);
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
 fn open_bytes(file: &InputFile) -> io::Result<Box<dyn Read + Send + '_>> {
     Ok(match &file.location {
         Location::File(path) => Box::new(File::open(path)?),
@@ -326,7 +385,7 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String>
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let bad = text.chars().filter(|&c| c == '\u{fffd}').count();
             let total = text.chars().count().max(1);
-            if bad as f64 / total as f64 > MAX_INVALID_UTF8_SHARE {
+            if bad > MAX_INVALID_UTF8_FEW && bad as f64 / total as f64 > MAX_INVALID_UTF8_SHARE {
                 return Err(format!("not text: {bad} of {total} characters are invalid UTF-8"));
             }
             diags.push(Diag { message: format!("invalid UTF-8 repaired: {bad} replacement characters"), span: None });
@@ -336,6 +395,11 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String>
     if text.starts_with('\u{feff}') {
         text.drain(..3);
         diags.push(Diag { message: "byte-order mark removed".to_owned(), span: None });
+    }
+    if text.contains('\r') {
+        // CRLF to LF, and a lone CR (old Mac files) to LF too, so lines split everywhere.
+        text = text.replace("\r\n", "\n").replace('\r', "\n");
+        diags.push(Diag { message: "CR line endings normalised to LF".to_owned(), span: None });
     }
     if text.contains('\0') {
         text = text.replace('\0', "");
@@ -369,11 +433,18 @@ pub(crate) fn check_output_dir(out: &Path, inputs: &[InputFile]) -> anyhow::Resu
     if out.is_file() {
         bail!("{}: output must be a directory, and this is a file", out.display());
     }
+    check_not_an_input(out, inputs)
+}
+
+/// Refuses an output path that names one of the input files.
+pub(crate) fn check_not_an_input(out: &Path, inputs: &[InputFile]) -> anyhow::Result<()> {
     let out_abs = std::path::absolute(out).unwrap_or_else(|_| out.to_owned());
+    let out_real = std::fs::canonicalize(out).ok();
     for input in inputs {
         if let Location::File(path) = &input.location {
             let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-            if abs == out_abs {
+            let real = std::fs::canonicalize(path).ok();
+            if abs == out_abs || (real.is_some() && real == out_real) {
                 bail!("{}: output would overwrite an input", out.display());
             }
         }
@@ -411,6 +482,19 @@ mod tests {
         assert!(matches!(&entries[2], Entry::Unreadable { source, .. } if source.line == Some(4)));
         let Entry::Doc(doc) = &entries[3] else { panic!() };
         assert_eq!(doc.id, "a#2");
+    }
+
+    #[test]
+    fn long_lines_are_bounded() {
+        let mut reader = io::Cursor::new(b"abcdefghij\nxy\n".to_vec());
+        let mut buf = Vec::new();
+        assert_eq!(read_line_bounded(&mut reader, &mut buf, 3).unwrap(), 11);
+        assert_eq!(buf, b"abcd");
+        buf.clear();
+        assert_eq!(read_line_bounded(&mut reader, &mut buf, 3).unwrap(), 3);
+        assert_eq!(buf, b"xy\n");
+        buf.clear();
+        assert_eq!(read_line_bounded(&mut reader, &mut buf, 3).unwrap(), 0);
     }
 
     #[test]

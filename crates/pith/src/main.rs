@@ -192,15 +192,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     pool.install(|| dispatch(cli.cmd, &cfg))
 }
 
-fn list(inputs: &[PathBuf], cfg: &RunConfig, progress: &Progress) -> anyhow::Result<Vec<InputFile>> {
-    let mut skipped = Vec::new();
-    let files = input::list_inputs(inputs, &mut skipped)?;
-    if !skipped.is_empty() && cfg.verbose {
-        for path in &skipped {
+/// The input files; `exclude` (the output directory) is never read as input.
+fn list(
+    inputs: &[PathBuf],
+    exclude: Option<&std::path::Path>,
+    cfg: &RunConfig,
+    progress: &Progress,
+) -> anyhow::Result<Vec<InputFile>> {
+    let mut notes = input::ListingNotes::default();
+    let files = input::list_inputs(inputs, exclude, &mut notes)?;
+    for problem in &notes.problems {
+        progress.warn(&format!("skipped part of an input: {problem}"));
+    }
+    if !notes.skipped.is_empty() && cfg.verbose {
+        for path in &notes.skipped {
             progress.info(&format!("skipped {} (not .txt, .md, .jsonl, .jsonl.gz or .jsonl.zst)", path.display()));
         }
-    } else if !skipped.is_empty() {
-        progress.info(&format!("skipped {} files of unknown formats (-v lists them)", skipped.len()));
+    } else if !notes.skipped.is_empty() {
+        progress.info(&format!("skipped {} files of unknown formats (-v lists them)", notes.skipped.len()));
     }
     Ok(files)
 }
@@ -211,7 +220,7 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
     match cmd {
         Cmd::Run { inputs, out } => {
             let started = Instant::now();
-            let files = list(&inputs, cfg, &progress)?;
+            let files = list(&inputs, Some(&out), cfg, &progress)?;
             input::check_output_dir(&out, &files)?;
             let mut sink = RunOutput::create(&out)?;
             let runner = Runner::new(cfg, open_cache(cfg, &progress), &progress);
@@ -234,7 +243,7 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
         Cmd::Dedup(args) => stage_command(args, Stage::Dedup, cfg, &progress),
         Cmd::Features(args) => stage_command(args, Stage::Features, cfg, &progress),
         Cmd::Explain { inputs } => {
-            let files = list(&inputs, cfg, &progress)?;
+            let files = list(&inputs, None, cfg, &progress)?;
             let runner = Runner::new(cfg, open_cache(cfg, &progress), &progress);
             let docs = runner.explain(&files);
             let color = std::io::IsTerminal::is_terminal(&io::stdout());
@@ -271,14 +280,24 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
 }
 
 fn stage_command(args: StageArgs, until: Stage, cfg: &RunConfig, progress: &Progress) -> anyhow::Result<()> {
-    let files = list(&args.inputs, cfg, progress)?;
+    let files = list(&args.inputs, None, cfg, progress)?;
     let runner = Runner::new(cfg, open_cache(cfg, progress), progress);
     let failures = match &args.out {
         Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("{}: cannot write", path.display()))?;
-            let mut sink = StageOutput { out: io::BufWriter::new(file), failures: Vec::new() };
+            input::check_not_an_input(path, &files)?;
+            // Written beside the target and renamed at the end: a failed or killed run
+            // never leaves a half-written file under the final name.
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let tmp =
+                tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", path.display()))?;
+            let mut sink = StageOutput { out: io::BufWriter::new(tmp), failures: Vec::new() };
             runner.run(&files, until, &mut sink)?;
-            sink.out.flush().with_context(|| format!("{}: cannot write", path.display()))?;
+            let tmp = sink
+                .out
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+            tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
             sink.failures
         }
         None => {

@@ -65,15 +65,6 @@ struct FailureOut<'a> {
     id: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-struct StageOut<'a, T> {
-    id: &'a str,
-    path: &'a str,
-    line: Option<u64>,
-    #[serde(flatten)]
-    record: &'a T,
-}
-
 fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("output records serialise")
 }
@@ -142,11 +133,24 @@ pub(crate) fn render_final(shard: &RawShard, deduped: &[Slot<DedupedDoc>], featu
 
 pub(crate) fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], _stage: &str) -> Vec<Line> {
     per_entry(shard, slots, |raw, slot| match slot {
-        Slot::Ok(record) => {
-            Line::Record(json(&StageOut { id: &raw.id, path: &raw.source.path, line: raw.source.line, record }))
-        }
+        Slot::Ok(record) => Line::Record(stage_record(raw, record)),
         Slot::Failed(f) => failure(&raw.source, &f.stage, &f.error, Some(&raw.id)),
     })
+}
+
+/// A stage record led by the document's `id` (the record's own, when it has one), `path`
+/// and `line`, then the record's fields in their declared order.
+fn stage_record<T: Serialize>(raw: &pith_types::RawDoc, record: &T) -> String {
+    let fields = match serde_json::to_value(record).expect("stage records serialise") {
+        serde_json::Value::Object(map) => map,
+        other => serde_json::Map::from_iter([("record".to_owned(), other)]),
+    };
+    let mut map = serde_json::Map::new();
+    map.insert("id".to_owned(), fields.get("id").cloned().unwrap_or_else(|| raw.id.clone().into()));
+    map.insert("path".to_owned(), raw.source.path.clone().into());
+    map.insert("line".to_owned(), raw.source.line.into());
+    map.extend(fields.into_iter().filter(|(k, _)| k != "id"));
+    json(&map)
 }
 
 /// The output folder of `pith run`: each file is written under a temporary name and
@@ -168,6 +172,14 @@ fn tmp_name(dir: &Path, name: &str) -> PathBuf {
 impl RunOutput {
     pub(crate) fn create(dir: &Path) -> anyhow::Result<RunOutput> {
         fs::create_dir_all(dir).with_context(|| format!("{}: cannot create output directory", dir.display()))?;
+        // summary.json is written last: without it, a reader knows the folder is not a
+        // finished run (a run killed between the renames below leaves no stale summary).
+        match fs::remove_file(dir.join("summary.json")) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                return Err(err).with_context(|| format!("{}: cannot replace", dir.join("summary.json").display()));
+            }
+            _ => {}
+        }
         let open = |name: &str| -> anyhow::Result<BufWriter<File>> {
             let path = tmp_name(dir, name);
             let file = File::create(&path).with_context(|| format!("{}: cannot write", path.display()))?;

@@ -92,6 +92,9 @@ pub(crate) struct Runner<'a> {
     progress: &'a Progress,
 }
 
+/// Shingle sets of candidate documents, by ordinal.
+type ShingleSets = Vec<(u64, Vec<u32>)>;
+
 /// What phase 1 keeps of a shard for phase 2: small, fixed-size data only.
 struct Pass1 {
     strip_key: Key,
@@ -213,7 +216,7 @@ impl<'a> Runner<'a> {
         let needed: HashSet<u64> = pairs.iter().flat_map(|&(i, j)| [i, j]).collect();
         let shard_of = |ordinal: u64| offsets.partition_point(|&o| o <= ordinal) - 1;
         let wanted: HashSet<usize> = needed.iter().map(|&o| shard_of(o)).collect();
-        let sets_of = |index: usize, stripped: Vec<Slot<StrippedDoc>>| -> Vec<(u64, Vec<u32>)> {
+        let sets_of = |index: usize, stripped: Vec<Slot<StrippedDoc>>| -> ShingleSets {
             stripped
                 .iter()
                 .filter_map(Slot::ok)
@@ -225,7 +228,7 @@ impl<'a> Runner<'a> {
         };
         let mut wanted_sorted: Vec<usize> = wanted.iter().copied().collect();
         wanted_sorted.sort_unstable();
-        let found: Vec<(usize, Option<Vec<(u64, Vec<u32>)>>)> = wanted_sorted
+        let found: Vec<(usize, Option<ShingleSets>)> = wanted_sorted
             .par_iter()
             .map(|&i| (i, self.lookup(STRIP, &pass1[i].strip_key).map(|stripped| sets_of(i, stripped))))
             .collect();

@@ -20,11 +20,11 @@ enum Line {
 static STRONG: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         // 304 North Cardinal St. / 1600 Pennsylvania Avenue NW, Suite 200
-        r"(?i)^\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[nsew]\.?\s+|north\s+|south\s+|east\s+|west\s+)?(?:[\p{L}\d][\p{L}\d.'-]*\s+){0,5}(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|sq|square|pkwy|parkway|hwy|highway|ter|terrace|cir|circle|plaza|broadway|row|trail|pike|alley)\b\.?(?:\s+(?:[nsew]{1,2}|north|south|east|west)\b\.?)?(?:\s*,?\s*(?:suite|ste\.?|unit|apt\.?|floor|fl\.?|#)\s*[\w-]+)?\s*,?",
+        r"(?i)^\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[nsew]\.?\s+|north\s+|south\s+|east\s+|west\s+)?(?:[\p{L}\d][\p{L}\d.'-]*\s+){0,5}(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|sq|square|pkwy|parkway|hwy|highway|ter|terrace|cir|circle|plaza|broadway|row|trail|pike|alley)(?-u:\b)\.?(?:\s+(?:[nsew]{1,2}|north|south|east|west)(?-u:\b)\.?)?(?:\s*,?\s*(?:suite|ste\.?|unit|apt\.?|floor|fl\.?|#)\s*[\w-]+)?\s*,?",
         // Dorchester Center, MA 02124 / Toronto, ON M5V 2T6
-        r"^[\p{Lu}][\p{L} .'-]{1,40},\s*(?:[A-Z]{2}|[\p{Lu}][\p{L}]+(?:\s[\p{Lu}][\p{L}]+)?)\.?,?\s+(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)\b",
+        r"^[\p{Lu}][\p{L} .'-]{1,40},\s*(?:[A-Z]{2}|[\p{Lu}][\p{L}]+(?:\s[\p{Lu}][\p{L}]+)?)\.?,?\s+(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)(?-u:\b)",
         // UK postcodes: SW1A 1AA
-        r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}$",
+        r"(?-u:\b)[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}$",
         // PO Box 123
         r"(?i)^p\.?\s?o\.?\s+box\s+\d+",
     ])
@@ -36,8 +36,8 @@ static CONTACT: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?i)^(?:phone|tel|telephone|fax|call|mobile|toll[- ]free|t|f|p)\s*[:.]?\s*[+(]?\d[\d\s().-]{6,}\d$",
         r"^[+(]?\d[\d\s().-]{8,}\d$",
         r"(?i)^(?:e-?mail\s*[:.]?\s*)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+$",
-        r"(?i)^(?:work|office|opening|business)?\s*hours\b.{0,60}$",
-        r"(?i)^(?:monday|mon)\b.{0,40}\d{1,2}\s*(?:am|pm|:\d\d)",
+        r"(?i)^(?:work|office|opening|business)?\s*hours(?-u:\b).{0,60}$",
+        r"(?i)^(?:monday|mon)(?-u:\b).{0,40}\d{1,2}\s*(?:am|pm|:\d\d)",
     ])
     .expect("contact patterns compile")
 });
@@ -58,8 +58,14 @@ fn line_kind(line: &str) -> Line {
         return Line::Other;
     }
     if LABEL.is_match(line) {
-        Line::Label
-    } else if STRONG.is_match(line) {
+        return Line::Label;
+    }
+    // Every strong and contact pattern but opening hours needs a digit or an `@`: most
+    // lines have neither, and skip the regexes.
+    if !line.bytes().any(|b| b.is_ascii_digit() || b == b'@') && !line.to_ascii_lowercase().contains("hours") {
+        return Line::Other;
+    }
+    if STRONG.is_match(line) {
         Line::Strong
     } else if CONTACT.is_match(line) {
         Line::Contact

@@ -7,6 +7,7 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexSet};
 
 /// Captions are short; longer blocks with a credit word are prose about a photo.
@@ -14,7 +15,7 @@ const MAX_WORDS: usize = 60;
 
 static CREDIT_AT_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:\(|\[)?(?:photo(?:graph)?s?|image|picture|pic|illustration|video|credit|caption|source|file photo|photo credit|image credit|image source)\s*(?::|by\b|/|\||courtesy\b)|^(?:getty images|ap photo|shutterstock|istock(?:photo)?|alamy|flick international|courtesy of)\b",
+        r"(?i)^(?:\(|\[)?(?:photo(?:graph)?s?|image|picture|pic|illustration|video|credit|caption|source|file photo|photo credit|image credit|image source)\s*(?::|by(?-u:\b)|/|\||courtesy(?-u:\b))|^(?:getty images|ap photo|shutterstock|istock(?:photo)?|alamy|flick international|courtesy of)(?-u:\b)",
     )
     .expect("caption start pattern compiles")
 });
@@ -24,28 +25,63 @@ static CREDIT_ANYWHERE: LazyLock<RegexSet> = LazyLock::new(|| {
         // (Photo: Getty Images), [Image: Reuters], (AP Photo/Name)
         r"(?i)[(\[]\s*(?:photo|image|picture|credit|illustration|video|ap photo|file)[^)\]]{0,80}[)\]]",
         // AP Photo/Name, REUTERS/Name, Name/AFP via Getty Images
-        r"(?i)\b(?:ap photo|reuters|afp|epa|efe|xinhua)\s*/\s*\p{Lu}",
-        r"(?i)\b\p{Lu}[\p{L}.]*\s*/\s*(?:afp|reuters|ap|epa)\b",
-        r"(?i)\bvia getty images\b",
+        r"(?i)(?-u:\b)(?:ap photo|reuters|afp|epa|efe|xinhua)\s*/\s*\p{Lu}",
+        r"(?i)(?-u:\b)\p{Lu}[\p{L}.]*\s*/\s*(?:afp|reuters|ap|epa)(?-u:\b)",
+        r"(?i)(?-u:\b)via getty images(?-u:\b)",
         // ends with a credit: "... Getty Images", "... Photo: Jane Doe"
         r"(?i)(?:getty images|shutterstock|istock(?:photo)?|alamy(?: stock photo)?|ap photo|reuters|afp|associated press)\s*\.?\s*$",
-        r"(?i)\b(?:photo|image|credit|photograph)s?\s*(?::|by)\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}\s*(?:/\s*[\p{L} ]+)?\.?\s*$",
+        r"(?i)(?-u:\b)(?:photo|image|credit|photograph)s?\s*(?::|by)\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}\s*(?:/\s*[\p{L} ]+)?\.?\s*$",
         // Image 3 of 12, Photo 1/5
-        r"(?i)^(?:image|photo|picture|slide)\s+\d+\s*(?:of|/)\s*\d+\b",
+        r"(?i)^(?:image|photo|picture|slide)\s+\d+\s*(?:of|/)\s*\d+(?-u:\b)",
     ])
     .expect("caption patterns compile")
 });
 
 /// Speech marks plus a speech verb: a quote about a photo, not a caption.
 static SPEECH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)["“”].{3,}["“”].{0,40}\b(?:said|says|told|added|asked|wrote)\b"#)
+    Regex::new(r#"(?i)["“”].{3,}["“”].{0,40}(?-u:\b)(?:said|says|told|added|asked|wrote)(?-u:\b)"#)
         .expect("speech pattern compiles")
 });
 
 /// The rule that matched, if the block is a caption or credit.
+/// Words at least one of which every caption pattern needs: most blocks have none and
+/// skip the regexes.
+static CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "photo",
+            "image",
+            "picture",
+            "pic",
+            "illustration",
+            "video",
+            "credit",
+            "caption",
+            "source",
+            "getty",
+            "reuters",
+            "afp",
+            "epa",
+            "efe",
+            "xinhua",
+            "/ap",
+            "ap photo",
+            "associated press",
+            "shutterstock",
+            "istock",
+            "alamy",
+            "flick",
+            "courtesy",
+            "slide",
+            "file",
+        ])
+        .expect("caption cues build")
+});
+
 pub(crate) fn classify(text: &str) -> Option<&'static str> {
     let n_words = text.split_whitespace().count();
-    if n_words == 0 || n_words > MAX_WORDS || SPEECH.is_match(text) {
+    if n_words == 0 || n_words > MAX_WORDS || !CUES.is_match(text) || SPEECH.is_match(text) {
         return None;
     }
     if CREDIT_AT_START.is_match(text) {

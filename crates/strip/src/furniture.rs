@@ -29,7 +29,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             "cookie",
             MAX_WORDS_COOKIE,
-            r"(?i)\b(?:we use cookies|this (?:web)?site uses cookies|use of cookies|cookie (?:policy|settings|preferences|consent)|accept (?:all )?cookies|manage (?:your )?(?:cookie|consent|privacy) (?:settings|preferences))\b",
+            r"(?i)(?-u:\b)(?:we use cookies|this (?:web)?site uses cookies|use of cookies|cookie (?:policy|settings|preferences|consent)|accept (?:all )?cookies|manage (?:your )?(?:cookie|consent|privacy) (?:settings|preferences))(?-u:\b)",
         ),
         rule(
             "share",
@@ -39,12 +39,12 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             "newsletter",
             MAX_WORDS * 2,
-            r"(?i)\b(?:sign up for (?:our|the) (?:\w+ )?newsletter|subscribe to (?:our|the) (?:\w+ )?newsletter|newsletter sign[- ]?up|get (?:our|the) (?:\w+ )?newsletter|enter your e-?mail(?: address)?|by signing up,? you agree|already a subscriber|subscribe now|subscribe today|unsubscribe at any time)\b",
+            r"(?i)(?-u:\b)(?:sign up for (?:our|the) (?:\w+ )?newsletter|subscribe to (?:our|the) (?:\w+ )?newsletter|newsletter sign[- ]?up|get (?:our|the) (?:\w+ )?newsletter|enter your e-?mail(?: address)?|by signing up,? you agree|already a subscriber|subscribe now|subscribe today|unsubscribe at any time)(?-u:\b)",
         ),
         rule(
             "related",
             MAX_WORDS,
-            r"(?i)^(?:related(?: articles| stories| posts| content| coverage| topics| news)?|read more|read next|read also|more from|more on this|more stories|you may also like|you might also like|recommended(?: for you| stories)?|trending(?: now)?|most (?:read|popular|viewed|shared)|popular (?:posts|stories)|see also|also read|editor'?s picks|latest (?:news|stories|posts))\b.{0,60}$",
+            r"(?i)^(?:related(?: articles| stories| posts| content| coverage| topics| news)?|read more|read next|read also|more from|more on this|more stories|you may also like|you might also like|recommended(?: for you| stories)?|trending(?: now)?|most (?:read|popular|viewed|shared)|popular (?:posts|stories)|see also|also read|editor'?s picks|latest (?:news|stories|posts))(?-u:\b).{0,60}$",
         ),
         rule(
             "advert",
@@ -64,7 +64,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             "footer",
             MAX_WORDS * 2,
-            r"(?i)(?:^(?:©|\(c\)|copyright\b)|\ball rights reserved\b|^(?:privacy policy|terms of (?:use|service)|terms (?:and|&) conditions|about us|contact us|careers|accessibility|sitemap)(?:\s*[|•·]\s*[\w &']+)*$)",
+            r"(?i)(?:^(?:©|\(c\)|copyright(?-u:\b))|(?-u:\b)all rights reserved(?-u:\b)|^(?:privacy policy|terms of (?:use|service)|terms (?:and|&) conditions|about us|contact us|careers|accessibility|sitemap)(?:\s*[|•·]\s*[\w &']+)*$)",
         ),
         rule(
             "byline",
@@ -76,9 +76,22 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 });
 
 /// The kind and the matching rule's kind name, if a short block is furniture.
+/// All rules' patterns in one automaton: one scan of a block finds every rule that
+/// matches; the first in `RULES` order (and within its length limit) wins.
+static ANY_RULE: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+    regex::RegexSet::new(RULES.iter().map(|rule| rule.pattern.as_str())).expect("furniture patterns compile")
+});
+
+/// Longest block any rule looks at.
+static MAX_RULE_WORDS: LazyLock<usize> = LazyLock::new(|| RULES.iter().map(|r| r.max_words).max().unwrap_or(0));
+
 pub(crate) fn classify(text: &str) -> Option<&'static str> {
-    let n_words = text.split_whitespace().count();
-    RULES.iter().find(|rule| n_words <= rule.max_words && rule.pattern.is_match(text.trim())).map(|rule| rule.kind)
+    let n_words = text.split_whitespace().take(*MAX_RULE_WORDS + 1).count();
+    if n_words > *MAX_RULE_WORDS {
+        return None;
+    }
+    let matches = ANY_RULE.matches(text.trim());
+    matches.iter().map(|i| &RULES[i]).find(|rule| n_words <= rule.max_words).map(|rule| rule.kind)
 }
 
 #[cfg(test)]

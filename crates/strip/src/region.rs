@@ -58,13 +58,13 @@ const EXTRA_RUN_SHARE: f64 = 0.3;
 /// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
 /// empty when no block reads like prose (then nothing is removed by this rule).
 pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, usize)>) {
-    let words: Vec<Vec<String>> = blocks.iter().map(|b| tokens(b.text)).collect();
+    let counts: Vec<WordCounts> = blocks.iter().map(|b| count_words(b.text)).collect();
     let cjk = blocks.iter().map(|b| cjk_share(b.text)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
-    let lang_bit = dominant_language(&words);
+    let lang = dominant_language(&counts);
     let scores: Vec<f64> = blocks
         .iter()
-        .zip(&words)
-        .map(|(block, words)| {
+        .zip(&counts)
+        .map(|(block, counts)| {
             if block.removed {
                 return -REMOVED_PENALTY;
             }
@@ -73,12 +73,9 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, us
             }
             // CJK text has no spaces between words: count characters, two per word.
             let n_words =
-                if cjk { block.text.chars().filter(|c| c.is_alphanumeric()).count() / 2 } else { words.len() };
-            let density = match lang_bit {
-                Some(bit) if !cjk => {
-                    words.iter().filter(|w| STOP_WORDS.get(w.as_str()).is_some_and(|m| m & bit != 0)).count() as f64
-                        / words.len().max(1) as f64
-                }
+                if cjk { block.text.chars().filter(|c| c.is_alphanumeric()).count() / 2 } else { counts.words };
+            let density = match lang {
+                Some(lang) if !cjk => counts.stop[lang] as f64 / counts.words.max(1) as f64,
                 _ => 1.0,
             };
             let sentence_like = ends_like_sentence(block.text);
@@ -141,11 +138,32 @@ fn max_sum_run(scores: &[f64]) -> Option<(usize, usize)> {
     best.map(|(_, start, end)| (start, end))
 }
 
-fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .collect()
+/// A block's word count and, per known language, how many of its words are stop words.
+struct WordCounts {
+    words: usize,
+    stop: [u32; LANGUAGES.len()],
+}
+
+fn count_words(text: &str) -> WordCounts {
+    let mut res = WordCounts { words: 0, stop: [0; LANGUAGES.len()] };
+    let mut lower = String::new();
+    for word in text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').filter(|w| !w.is_empty()) {
+        res.words += 1;
+        // Stop lists are lower case; most words already are, and need no copy.
+        let key = if word.chars().any(char::is_uppercase) {
+            lower.clear();
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+            lower.as_str()
+        } else {
+            word
+        };
+        if let Some(&mask) = STOP_WORDS.get(key) {
+            for (lang, n) in res.stop.iter_mut().enumerate() {
+                *n += (mask >> lang) & 1;
+            }
+        }
+    }
+    res
 }
 
 fn cjk_share(text: &str) -> f64 {
@@ -160,20 +178,16 @@ fn cjk_share(text: &str) -> f64 {
     if n == 0 { 0.0 } else { cjk as f64 / n as f64 }
 }
 
-/// The bit of the language whose stop words cover most words of the document.
-fn dominant_language(words: &[Vec<String>]) -> Option<u32> {
-    let mut counts = [0usize; 32];
-    for word in words.iter().flatten() {
-        if let Some(&mask) = STOP_WORDS.get(word.as_str()) {
-            for (bit, count) in counts.iter_mut().enumerate().take(LANGUAGES.len()) {
-                if mask & (1 << bit) != 0 {
-                    *count += 1;
-                }
-            }
+/// The language whose stop words cover most words of the document (first on ties).
+fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
+    let mut totals = [0u64; LANGUAGES.len()];
+    for block in blocks {
+        for (total, &n) in totals.iter_mut().zip(&block.stop) {
+            *total += u64::from(n);
         }
     }
-    let (bit, &n) = counts.iter().enumerate().take(LANGUAGES.len()).max_by_key(|&(i, n)| (*n, usize::MAX - i))?;
-    (n > 0).then_some(1 << bit)
+    let (lang, &n) = totals.iter().enumerate().max_by_key(|&(i, n)| (*n, usize::MAX - i))?;
+    (n > 0).then_some(lang)
 }
 
 fn ends_like_sentence(text: &str) -> bool {

@@ -5,7 +5,11 @@
 //! later stages can compare blocks with the source through their `span`. This crate knows
 //! nothing about boilerplate: it only says what a block looks like.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
+use regex::Regex;
 
 /// Bump whenever the output of `parse` changes for some input.
 pub const VERSION: u32 = 1;
@@ -145,7 +149,7 @@ pub fn is_heading_like(text: &str) -> bool {
     if t.is_empty() || t.len() > HEADING_MAX_CHARS * 4 || t.chars().count() > HEADING_MAX_CHARS {
         return false;
     }
-    let n_words = t.split_whitespace().count();
+    let n_words = t.split_whitespace().take(HEADING_MAX_WORDS + 1).count();
     if n_words > HEADING_MAX_WORDS {
         return false;
     }
@@ -164,50 +168,47 @@ pub fn is_heading_like(text: &str) -> bool {
 }
 
 /// Cues that a block may be an image caption or photo credit. `strip` decides.
+static CAPTION_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "photo:",
+            "photo by",
+            "photo credit",
+            "photograph:",
+            "photograph by",
+            "photos:",
+            "image:",
+            "image credit",
+            "image source",
+            "picture:",
+            "credit:",
+            "caption:",
+            "getty images",
+            "ap photo",
+            "reuters/",
+            "/reuters",
+            "afp via",
+            "/afp",
+            "shutterstock",
+            "istock",
+            "alamy",
+            "file photo",
+            "courtesy of",
+            "(photo",
+            "[photo",
+            "flick international",
+        ])
+        .expect("caption cues build")
+});
+
+/// "Image 3 of 12", "Photo 1 of 5".
+static GALLERY_COUNTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?-u:\b)(?:image|photo|picture|slide)\s+\d+\s+of\s+\d+").expect("gallery pattern compiles")
+});
+
 pub fn is_caption_candidate(text: &str) -> bool {
-    const CUES: &[&str] = &[
-        "photo:",
-        "photo by",
-        "photo credit",
-        "photograph:",
-        "photograph by",
-        "photos:",
-        "image:",
-        "image credit",
-        "image source",
-        "picture:",
-        "credit:",
-        "caption:",
-        "getty images",
-        "ap photo",
-        "reuters/",
-        "/reuters",
-        "afp via",
-        "/afp",
-        "shutterstock",
-        "istock",
-        "alamy",
-        "file photo",
-        "courtesy of",
-        "(photo",
-        "[photo",
-        "flick international",
-    ];
-    if text.len() > 600 {
-        return false;
-    }
-    let lower = text.to_lowercase();
-    if CUES.iter().any(|cue| lower.contains(cue)) {
-        return true;
-    }
-    // "Image 3 of 12", "Photo 1/5"
-    let words: Vec<&str> = lower.split_whitespace().collect();
-    words.windows(4).any(|w| {
-        matches!(w[0], "image" | "photo" | "picture" | "slide")
-            && w[1].chars().all(|c| c.is_ascii_digit())
-            && w[2] == "of"
-            && w[3].trim_end_matches(|c: char| !c.is_ascii_digit()).chars().all(|c| c.is_ascii_digit())
-    })
+    text.len() <= 600 && (CAPTION_CUES.is_match(text) || GALLERY_COUNTER.is_match(text))
 }
 
 /// Prose: a block that reads like running text.
@@ -233,10 +234,13 @@ fn find_title(blocks: &[Block]) -> Option<usize> {
         })
         .collect();
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let repeated = candidates.iter().copied().find(|&i| {
-        let key = norm(&blocks[i].text);
-        blocks[i + 1..blocks.len().min(first_prose + TITLE_WINDOW)].iter().any(|b| norm(&b.text) == key)
-    });
+    // A repeat of a heading is a heading too (kinds come from the text alone): normalise
+    // each heading of the window once.
+    let end = blocks.len().min(first_prose + TITLE_WINDOW);
+    let keys: Vec<Option<String>> =
+        (window_start..end).map(|i| (blocks[i].kind == BlockKind::Heading).then(|| norm(&blocks[i].text))).collect();
+    let key = |i: usize| keys[i - window_start].as_deref();
+    let repeated = candidates.iter().copied().find(|&i| (i + 1..end).any(|j| key(j).is_some() && key(j) == key(i)));
     repeated.or_else(|| candidates.iter().copied().rev().max_by_key(|&i| blocks[i].text.split_whitespace().count()))
 }
 

@@ -61,8 +61,8 @@ impl Default for DedupConfig {
             near: true,
             near_threshold: 0.8,
             shingle: 5,
-            bands: 32,
-            rows: 4,
+            bands: 20,
+            rows: 6,
         }
     }
 }

@@ -42,7 +42,7 @@ struct GlobalArgs {
     /// Cache directory (default: $PITH_CACHE_DIR, $XDG_CACHE_HOME/pith or ~/.cache/pith).
     #[arg(long, global = true, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
-    /// Neither read nor write the cache.
+    /// Neither reuse nor keep a cache (a scratch cache under $TMPDIR lives for the run).
     #[arg(long, global = true)]
     no_cache: bool,
     /// Hide the progress bars.
@@ -171,13 +171,26 @@ fn run_config(global: &GlobalArgs) -> anyhow::Result<RunConfig> {
     })
 }
 
-fn open_cache(cfg: &RunConfig, progress: &Progress) -> Cache {
+/// The cache a run uses. With `--no-cache`, a scratch cache in a temporary directory
+/// that lives as long as the returned guard: nothing is reused from or left for other
+/// runs, but phase 2 need not compute phase 1's work again.
+fn open_cache(cfg: &RunConfig, progress: &Progress) -> (Cache, Option<tempfile::TempDir>) {
+    let scratch = || -> Option<(Cache, tempfile::TempDir)> {
+        let dir = tempfile::Builder::new().prefix("pith-scratch-").tempdir().ok()?;
+        Some((Cache::open(dir.path()).ok()?, dir))
+    };
     match &cfg.cache_dir {
-        None => Cache::disabled(),
-        Some(dir) => Cache::open(dir).unwrap_or_else(|err| {
-            progress.warn(&format!("{err}; going on without the cache"));
-            Cache::disabled()
-        }),
+        None => match scratch() {
+            Some((cache, dir)) => (cache, Some(dir)),
+            None => (Cache::disabled(), None),
+        },
+        Some(dir) => match Cache::open(dir) {
+            Ok(cache) => (cache, None),
+            Err(err) => {
+                progress.warn(&format!("{err}; going on without the cache"));
+                (Cache::disabled(), None)
+            }
+        },
     }
 }
 
@@ -223,7 +236,8 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
             let files = list(&inputs, Some(&out), cfg, &progress)?;
             input::check_output_dir(&out, &files)?;
             let mut sink = RunOutput::create(&out)?;
-            let runner = Runner::new(cfg, open_cache(cfg, &progress), &progress);
+            let (cache, _scratch) = open_cache(cfg, &progress);
+            let runner = Runner::new(cfg, cache, &progress);
             let totals = runner.run(&files, Stage::Features, &mut sink)?;
             let summary = summary(&totals, &runner, cfg, started.elapsed().as_secs_f64());
             sink.finish(&summary)?;
@@ -244,7 +258,8 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
         Cmd::Features(args) => stage_command(args, Stage::Features, cfg, &progress),
         Cmd::Explain { inputs } => {
             let files = list(&inputs, None, cfg, &progress)?;
-            let runner = Runner::new(cfg, open_cache(cfg, &progress), &progress);
+            let (cache, _scratch) = open_cache(cfg, &progress);
+            let runner = Runner::new(cfg, cache, &progress);
             let docs = runner.explain(&files);
             let color = std::io::IsTerminal::is_terminal(&io::stdout());
             let mut stdout = io::stdout().lock();
@@ -281,7 +296,8 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
 
 fn stage_command(args: StageArgs, until: Stage, cfg: &RunConfig, progress: &Progress) -> anyhow::Result<()> {
     let files = list(&args.inputs, None, cfg, progress)?;
-    let runner = Runner::new(cfg, open_cache(cfg, progress), progress);
+    let (cache, _scratch) = open_cache(cfg, progress);
+    let runner = Runner::new(cfg, cache, progress);
     let failures = match &args.out {
         Some(path) => {
             input::check_not_an_input(path, &files)?;

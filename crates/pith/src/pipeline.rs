@@ -286,13 +286,14 @@ impl<'a> Runner<'a> {
         corpus_key: &Key,
         until: Stage,
     ) -> Vec<Line> {
-        let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1.strip_key) {
-            Some(value) => value,
-            None => strip_shard(&self.parsed_uncounted(shard), &self.cfg.stages.strip),
-        };
         let cfg = &self.cfg.stages.dedup;
         let input = fingerprint(&(&pass1.strip_key, offset, corpus_key));
         let (_, deduped) = self.cached(DEDUP, cfg, &input, || {
+            // Only on a miss: the strip output, from the cache or computed again.
+            let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1.strip_key) {
+                Some(value) => value,
+                None => strip_shard(&self.parsed_uncounted(shard), &self.cfg.stages.strip),
+            };
             let mut ordinal = offset;
             stripped
                 .iter()

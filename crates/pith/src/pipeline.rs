@@ -175,6 +175,7 @@ impl<'a> Runner<'a> {
         self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
 
         // Phase 2.
+        self.progress.restart(&[DEDUP, FEATURES]);
         let mut reader = ShardReader::new(files, self.cfg.max_doc_bytes);
         let mut index = 0;
         loop {
@@ -274,6 +275,7 @@ impl<'a> Runner<'a> {
             stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, cfg))).collect::<Vec<_>>()
         });
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
+        self.progress.advance(DEDUP_MAP, shard.bytes);
         (Pass1 { strip_key, sketches }, Vec::new())
     }
 

@@ -55,6 +55,18 @@ impl Progress {
         }
     }
 
+    /// Restarts the clocks of stages that start late (phase 2), so their rate and ETA
+    /// count only their own time.
+    pub(crate) fn restart(&self, stages: &[usize]) {
+        let bars = self.bars.lock().expect("progress lock");
+        for &stage in stages {
+            if let Some(Some(bar)) = bars.get(stage) {
+                bar.reset_elapsed();
+                bar.reset_eta();
+            }
+        }
+    }
+
     pub(crate) fn finish(&self) {
         for bar in self.bars.lock().expect("progress lock").iter_mut() {
             if let Some(bar) = bar.take() {

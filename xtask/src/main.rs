@@ -42,10 +42,10 @@ enum Task {
     GenCorpus(gen_corpus::GenCorpusArgs),
     /// Check that crates are documented in ARCHITECTURE.md, have `//!` docs and no `dbg!`.
     Tidy,
-    /// Measure throughput (not implemented yet).
-    Bench,
-    /// Run a fuzz target (not implemented yet).
-    Fuzz,
+    /// Measure pipeline throughput, cache efficiency and scaling on a generated corpus.
+    Bench(bench::BenchArgs),
+    /// Run a cargo-fuzz target from fuzz/ for `--secs N` (installs cargo-fuzz if missing); `--list` the targets.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,8 +56,8 @@ fn main() -> ExitCode {
         Task::GenCorpus(args) => gen_corpus::run(&args),
         Task::DedupEval(args) => dedup_eval::run(&args),
         Task::Tidy => tidy::run(),
-        Task::Bench => bench::run(),
-        Task::Fuzz => fuzz::run(),
+        Task::Bench(args) => bench::run(&args),
+        Task::Fuzz(args) => fuzz::run(&args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use pith_cache::{Cache, Key, Lookup, fingerprint};
 use pith_dedup::{CorpusStats, LineCounts, Sketch};
-use pith_types::{DedupedDoc, Failure, Features, ParsedDoc, Slot, StrippedDoc};
+use pith_types::{DedupedDoc, DocDrop, Failure, Features, ParsedDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -170,7 +170,7 @@ impl<'a> Runner<'a> {
         totals.candidate_pairs = pairs.len() as u64;
         totals.similar_pairs = similar.iter().filter(|(_, _, sim)| *sim >= cfg.near_threshold).count() as u64;
         drop(line_counts);
-        let corpus_key = fingerprint(&corpus);
+        let chrome_key = fingerprint(&corpus.chrome);
         drop(all);
         self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
 
@@ -187,7 +187,7 @@ impl<'a> Runner<'a> {
                 .par_iter()
                 .enumerate()
                 .map(|(i, shard)| {
-                    self.phase2(shard, &pass1[index + i], offsets[index + i], &corpus, &corpus_key, until)
+                    self.phase2(shard, &pass1[index + i], offsets[index + i], &corpus, &chrome_key, until)
                 })
                 .collect();
             index += shards.len();
@@ -285,11 +285,20 @@ impl<'a> Runner<'a> {
         pass1: &Pass1,
         offset: u64,
         corpus: &CorpusStats,
-        corpus_key: &Key,
+        chrome_key: &Key,
         until: Stage,
     ) -> Vec<Line> {
         let cfg = &self.cfg.stages.dedup;
-        let input = fingerprint(&(&pass1.strip_key, offset, corpus_key));
+        // The apply step's input: this shard's strip output, the corpus-wide chrome, and
+        // only this shard's verdicts (by position in the shard), so that a change
+        // elsewhere in the corpus leaves this shard's apply, and features, cached.
+        let n_docs = pass1.sketches.iter().flatten().count() as u64;
+        let in_shard = |ordinal: u64| (offset..offset + n_docs).contains(&ordinal);
+        let drops: Vec<(u64, &DocDrop)> =
+            corpus.drops.iter().filter(|(o, _)| in_shard(*o)).map(|(o, d)| (o - offset, d)).collect();
+        let clusters: Vec<(u64, &String)> =
+            corpus.clusters.iter().filter(|(o, _)| in_shard(*o)).map(|(o, c)| (o - offset, c)).collect();
+        let input = fingerprint(&(&pass1.strip_key, chrome_key, &drops, &clusters));
         let (_, deduped) = self.cached(DEDUP, cfg, &input, || {
             // Only on a miss: the strip output, from the cache or computed again.
             let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1.strip_key) {

@@ -6,15 +6,17 @@
 //! document, which shows whether cost stays linear in a document's size).
 //! Run with `cargo bench -p pith-features`.
 
-use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
-
 use divan::Bencher;
 use divan::counter::BytesCount;
 use pith_dedup::{CorpusStats, DedupConfig};
 use pith_features::FeaturesConfig;
 use pith_strip::StripConfig;
-use pith_types::{DedupedDoc, RawDoc, Source};
+use pith_types::DedupedDoc;
+
+#[path = "../../../tests/common/bench_fixtures.rs"]
+mod fixtures;
+
+use fixtures::{fixture, fixture_names, raw_bytes};
 
 fn main() {
     divan::main();
@@ -39,69 +41,4 @@ fn features(bencher: Bencher, name: &str) {
             divan::black_box_drop(pith_features::features(divan::black_box(doc), &cfg));
         }
     });
-}
-
-// The fixture code below is the same in every stage crate's bench.
-
-struct Fixture {
-    name: &'static str,
-    docs: Vec<RawDoc>,
-}
-
-static FIXTURES: LazyLock<Vec<Fixture>> = LazyLock::new(load_fixtures);
-
-fn fixture_names() -> Vec<&'static str> {
-    FIXTURES.iter().map(|f| f.name).collect()
-}
-
-fn fixture(name: &str) -> &'static [RawDoc] {
-    &FIXTURES.iter().find(|f| f.name == name).expect("a fixture divan listed").docs
-}
-
-fn raw_bytes(docs: &[RawDoc]) -> usize {
-    docs.iter().map(|doc| doc.text.len()).sum()
-}
-
-fn raw_doc(id: String, text: String) -> RawDoc {
-    RawDoc { id: id.clone(), source: Source { path: id, line: None }, text, metadata_json: None, diags: Vec::new() }
-}
-
-fn load_fixtures() -> Vec<Fixture> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let seed = std::fs::read_to_string(root.join("corpus/000_c8cfb4c10c946031.txt")).expect("the seed article");
-    let mut res = vec![Fixture { name: "seed_article", docs: vec![raw_doc("seed".to_owned(), seed)] }];
-    let pages = corpus_dev_pages(&root.join("../shared/corpus-dev"));
-    if !pages.is_empty() {
-        let joined = pages.iter().map(|(_, text)| text.trim_end()).collect::<Vec<_>>().join("\n\n");
-        res.push(Fixture {
-            name: "corpus_dev_pages",
-            docs: pages.into_iter().map(|(id, text)| raw_doc(id, text)).collect(),
-        });
-        res.push(Fixture { name: "corpus_dev_concat", docs: vec![raw_doc("concat".to_owned(), joined)] });
-    }
-    res
-}
-
-/// The naive page texts (`<dataset>/<id>.txt`, not `.truth.txt`), sorted by path.
-fn corpus_dev_pages(dir: &Path) -> Vec<(String, String)> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|dataset| dataset.path().is_dir())
-        .flat_map(|dataset| std::fs::read_dir(dataset.path()).into_iter().flatten().filter_map(Result::ok))
-        .map(|entry| entry.path())
-        .filter(|path| {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            name.ends_with(".txt") && !name.ends_with(".truth.txt")
-        })
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .filter_map(|path| {
-            let bytes = std::fs::read(&path).ok()?;
-            Some((path.display().to_string(), String::from_utf8_lossy(&bytes).replace("\r\n", "\n")))
-        })
-        .collect()
 }

@@ -20,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 pub use normalize::normalize;
 
 /// Bump whenever the output of `sketch`, `reduce` or `dedup` changes for some input.
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 
 pub const STAGE: &str = "dedup";
 

@@ -23,30 +23,43 @@ pub(crate) fn shingle_hashes(words: &[&str], shingle: usize) -> Vec<u64> {
         .collect()
 }
 
-/// The MinHash signature of a shingle set: for each of `n` hash functions, the least
-/// hash of any shingle. Two signatures agree at a position with probability = Jaccard
-/// similarity of the shingle sets.
+/// The MinHash signature of a shingle set, by one-permutation hashing with densification
+/// (Li, Owen and Zhang 2012; Shrivastava and Li 2014): each shingle's hash picks one of
+/// `n` bins and competes only for that bin's minimum, so a document costs one hash per
+/// shingle instead of `n`. Empty bins (short documents) borrow the value of the next
+/// filled bin to the right, offset by the distance, which keeps the property LSH needs:
+/// two signatures agree at a position with probability close to the Jaccard similarity of
+/// the shingle sets. (Candidates are verified exactly afterwards, so the estimate only
+/// has to find them.)
 pub(crate) fn signature(shingles: &[u64], n: usize) -> Vec<u32> {
-    let mut sig = vec![u32::MAX; n];
-    let params: Vec<(u64, u64)> = (0..n as u64).map(permutation).collect();
-    for &base in shingles {
-        // One 64-bit hash per shingle, permuted cheaply per position (the standard
-        // a*x+b trick on a strong base hash), instead of n full hashes per shingle.
-        for (slot, &(a, b)) in sig.iter_mut().zip(&params) {
-            let h = (base.wrapping_mul(a).wrapping_add(b) >> 32) as u32;
-            if h < *slot {
-                *slot = h;
-            }
+    const EMPTY: u32 = u32::MAX;
+    let mut sig = vec![EMPTY; n];
+    if n == 0 {
+        return sig;
+    }
+    for &shingle in shingles {
+        // The shingle hash is xxh3 already; remix so bin and value use independent bits.
+        let h = xxh3_64_with_seed(&shingle.to_le_bytes(), 0x9e37_79b9);
+        let bin = (((h >> 32) * n as u64) >> 32) as usize;
+        let value = (h as u32).min(EMPTY - 1);
+        if value < sig[bin] {
+            sig[bin] = value;
+        }
+    }
+    let Some(filled) = sig.iter().position(|&v| v != EMPTY) else { return sig };
+    // Walk right to left from the last filled bin, so each empty bin sees the nearest
+    // filled bin to its right (circularly).
+    let mut next = (filled, sig[filled]);
+    for step in 0..n {
+        let i = (filled + n - step) % n;
+        if sig[i] == EMPTY {
+            let distance = ((next.0 + n - i) % n) as u32;
+            sig[i] = next.1.wrapping_add(distance.wrapping_mul(0x9e37_79b9)).min(EMPTY - 1);
+        } else {
+            next = (i, sig[i]);
         }
     }
     sig
-}
-
-/// The fixed odd multiplier and offset of hash function `i`.
-fn permutation(i: u64) -> (u64, u64) {
-    let a = xxh3_64_with_seed(&i.to_le_bytes(), 0x9e37_79b9) | 1;
-    let b = xxh3_64_with_seed(&i.to_le_bytes(), 0x85eb_ca6b);
-    (a, b)
 }
 
 /// Exact Jaccard similarity of two sorted, distinct hash lists.

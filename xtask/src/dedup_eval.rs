@@ -71,31 +71,11 @@ pub(crate) fn run(args: &DedupEvalArgs) -> anyhow::Result<()> {
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("part-")))
         .collect();
     parts.sort();
-    let status = Command::new(&pith)
-        .arg("run")
-        .args(&parts)
-        .arg("-o")
-        .arg(&out)
-        .args(["--no-cache", "--no-progress", "-q"])
-        .status()
-        .with_context(|| format!("running {}", pith.display()))?;
-    if !status.success() {
-        bail!("pith failed");
-    }
+    run_pith(&pith, "run", &parts, &out)?;
 
     // The text dedup compares is strip's output (dedup's own block removals come after).
     let stripped = dir.join("strip.jsonl");
-    let status = Command::new(&pith)
-        .arg("strip")
-        .args(&parts)
-        .arg("-o")
-        .arg(&stripped)
-        .args(["--no-cache", "--no-progress", "-q"])
-        .status()
-        .with_context(|| format!("running {}", pith.display()))?;
-    if !status.success() {
-        bail!("pith strip failed");
-    }
+    run_pith(&pith, "strip", &parts, &stripped)?;
     let mut text: HashMap<String, String> = HashMap::new();
     for record in read_jsonl(&stripped)? {
         let blocks = record["blocks"].as_array().cloned().unwrap_or_default();
@@ -177,6 +157,22 @@ pub(crate) fn run(args: &DedupEvalArgs) -> anyhow::Result<()> {
     }
     for line in &missed_examples {
         println!("missed: {line}");
+    }
+    Ok(())
+}
+
+/// `pith COMMAND INPUTS... -o OUT`, quietly and without a cache.
+fn run_pith(pith: &Path, command: &str, inputs: &[PathBuf], out: &Path) -> anyhow::Result<()> {
+    let status = Command::new(pith)
+        .arg(command)
+        .args(inputs)
+        .arg("-o")
+        .arg(out)
+        .args(["--no-cache", "--no-progress", "-q"])
+        .status()
+        .with_context(|| format!("running {}", pith.display()))?;
+    if !status.success() {
+        bail!("pith {command} failed ({status})");
     }
     Ok(())
 }

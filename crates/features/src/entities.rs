@@ -514,28 +514,13 @@ pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::words;
-    use pith_types::{Block, BlockKind, Span};
+    use crate::{text, words};
 
     /// The entities of a document whose blocks are `paragraphs`, as (text, kind, count).
     fn check(paragraphs: &[&str], expect: &[(&str, &str, u64)]) {
-        let blocks: Vec<Block> = paragraphs
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Block {
-                index: i as u32,
-                kind: BlockKind::Paragraph,
-                text: (*p).into(),
-                span: Span { start: 0, end: 0 },
-            })
-            .collect();
+        let blocks = text::paragraph_blocks(paragraphs);
         let text = pith_types::join_blocks(&blocks);
-        let mut starts = Vec::new();
-        let mut at = 0;
-        for block in &blocks {
-            starts.push(at);
-            at += block.text.len() + 2;
-        }
+        let starts = text::block_starts(&blocks);
         let names = analyse(&text, words::scan(&text, &blocks, &starts, &[]));
         let got = entities(&names);
         let got: Vec<(&str, &str, u64)> = got.iter().map(|e| (e.text.as_str(), e.kind.as_str(), e.count)).collect();

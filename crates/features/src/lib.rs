@@ -71,12 +71,7 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         n_digits += usize::from(b.is_ascii_digit());
     }
 
-    let mut starts = Vec::with_capacity(doc.blocks.len());
-    let mut at = 0;
-    for block in &doc.blocks {
-        starts.push(at);
-        at += block.text.len() + 2;
-    }
+    let starts = text::block_starts(&doc.blocks);
     let quote_spans = quotes::find(&text, &doc.blocks, &starts);
     let quote_ranges: Vec<(usize, usize)> = quote_spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
     let words = words::scan(&text, &doc.blocks, &starts, &quote_ranges);

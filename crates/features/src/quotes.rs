@@ -243,28 +243,13 @@ fn in_sentence<'a>(names: &Names<'a>, span: &Span) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{entities, words};
-    use pith_types::{BlockKind, Span as BlockSpan};
+    use crate::{entities, text, words};
 
     /// The quotes of a document whose blocks are `paragraphs`, as (text, speaker).
     fn check(paragraphs: &[&str], expect: &[(&str, Option<&str>)]) {
-        let blocks: Vec<Block> = paragraphs
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Block {
-                index: i as u32,
-                kind: BlockKind::Paragraph,
-                text: (*p).into(),
-                span: BlockSpan { start: 0, end: 0 },
-            })
-            .collect();
+        let blocks = text::paragraph_blocks(paragraphs);
         let text = pith_types::join_blocks(&blocks);
-        let mut starts = Vec::new();
-        let mut at = 0;
-        for block in &blocks {
-            starts.push(at);
-            at += block.text.len() + 2;
-        }
+        let starts = text::block_starts(&blocks);
         let spans = find(&text, &blocks, &starts);
         let ranges: Vec<(usize, usize)> = spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
         let names = entities::analyse(&text, words::scan(&text, &blocks, &starts, &ranges));

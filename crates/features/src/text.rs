@@ -3,6 +3,33 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+/// Where each block starts in the text `join_blocks` makes of them (blocks joined by a
+/// blank line).
+pub(crate) fn block_starts(blocks: &[pith_types::Block]) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(blocks.len());
+    let mut at = 0;
+    for block in blocks {
+        starts.push(at);
+        at += block.text.len() + 2;
+    }
+    starts
+}
+
+/// Test documents: one paragraph block per string.
+#[cfg(test)]
+pub(crate) fn paragraph_blocks(paragraphs: &[&str]) -> Vec<pith_types::Block> {
+    paragraphs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| pith_types::Block {
+            index: i as u32,
+            kind: pith_types::BlockKind::Paragraph,
+            text: (*p).into(),
+            span: pith_types::Span { start: 0, end: 0 },
+        })
+        .collect()
+}
+
 /// Characters in `s` as Python's `len` counts them (code points).
 pub(crate) fn char_len(s: &str) -> usize {
     if s.is_ascii() { s.len() } else { s.chars().count() }

@@ -184,6 +184,30 @@ impl Cache {
     }
 }
 
+/// Writes `value` to a file of its own (a distributed run's task output), in the cache's
+/// format under `key`: to a temporary name beside it, then renamed into place.
+pub fn write_file<T: Serialize>(path: &Path, key: &Key, value: &T) -> Result<(), CacheError> {
+    let bytes = encode(value, key).map_err(|message| CacheError::Encode { path: path.to_owned(), message })?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let write = || -> io::Result<()> {
+        fs::create_dir_all(dir)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(&bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|err| err.error)?;
+        Ok(())
+    };
+    write().map_err(|source| CacheError::Write { path: path.to_owned(), source })
+}
+
+/// Reads a file written by `write_file` under the same `key`; any other file (missing,
+/// damaged, written under another key) is an error naming the path.
+pub fn read_file<T: DeserializeOwned>(path: &Path, key: &Key) -> Result<T, CacheError> {
+    let bytes =
+        fs::read(path).map_err(|err| CacheError::Corrupt { path: path.to_owned(), message: err.to_string() })?;
+    decode(&bytes, key).map_err(|message| CacheError::Corrupt { path: path.to_owned(), message })
+}
+
 /// `<stage>-v<digits>`, the only directories this crate creates in the root.
 fn is_stage_dir(name: &str) -> bool {
     name.rsplit_once("-v").is_some_and(|(stage, version)| {
@@ -262,6 +286,18 @@ mod tests {
 
     fn value() -> Value {
         Value { id: "doc".into(), items: (0..100).collect(), note: Some("x".into()) }
+    }
+
+    #[test]
+    fn task_files_round_trip_and_refuse_another_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("work").join("map").join("00001.bin");
+        write_file(&path, &KEY, &value()).unwrap();
+        assert_eq!(read_file::<Value>(&path, &KEY).unwrap(), value());
+        let err = read_file::<Value>(&path, &Key([8; 32])).unwrap_err().to_string();
+        assert!(err.contains("00001.bin") && err.contains("another key"), "{err}");
+        let missing = read_file::<Value>(&dir.path().join("nope.bin"), &KEY).unwrap_err().to_string();
+        assert!(missing.contains("nope.bin"), "{missing}");
     }
 
     #[test]

@@ -99,6 +99,24 @@ pub struct CorpusStats {
     pub clusters: Vec<(u64, String)>,
 }
 
+impl CorpusStats {
+    /// The part of the verdicts that documents `range` (ordinals) need, with the whole
+    /// chrome list: what one shard's apply step reads when shards run as separate tasks.
+    pub fn slice(&self, range: std::ops::Range<u64>) -> CorpusStats {
+        fn part<T: Clone>(list: &[(u64, T)], range: &std::ops::Range<u64>) -> Vec<(u64, T)> {
+            let start = list.partition_point(|(o, _)| *o < range.start);
+            let end = list.partition_point(|(o, _)| *o < range.end);
+            list[start..end].to_vec()
+        }
+        CorpusStats {
+            n_docs: self.n_docs,
+            chrome: self.chrome.clone(),
+            drops: part(&self.drops, &range),
+            clusters: part(&self.clusters, &range),
+        }
+    }
+}
+
 /// Words as datatrove's MinHash sees them: NFKC, lower case, punctuation dropped.
 fn words(normalized: &str) -> Vec<&str> {
     normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
@@ -149,7 +167,7 @@ fn line_hash(text: &str) -> u64 {
 /// How many documents hold each short block: the corpus-wide half of chrome detection.
 /// Counting is a sum, so it can be done shard by shard, in any order, and the per-document
 /// `Sketch::lines` dropped as soon as they are counted.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LineCounts {
     doc_freq: FxHashMap<u64, u32>,
 }
@@ -167,6 +185,17 @@ impl LineCounts {
             counts.add(sketch);
         }
         counts
+    }
+
+    /// Adds another part of the corpus's counts (a shard's, counted by another process).
+    pub fn merge(&mut self, other: LineCounts) {
+        if self.doc_freq.len() < other.doc_freq.len() {
+            let mine = std::mem::replace(&mut self.doc_freq, other.doc_freq);
+            return self.merge(LineCounts { doc_freq: mine });
+        }
+        for (h, n) in other.doc_freq {
+            *self.doc_freq.entry(h).or_default() += n;
+        }
     }
 
     /// Distinct block hashes counted so far.
@@ -405,6 +434,34 @@ mod tests {
 
     fn kinds(d: &DedupedDoc) -> Vec<(&str, &str)> {
         d.removed.iter().map(|r| (r.kind.as_str(), r.text.as_str())).collect()
+    }
+
+    #[test]
+    fn line_counts_merged_by_shard_equal_counts_of_the_whole() {
+        let sketch = |lines: &[u64]| Sketch { id: String::new(), exact: None, bands: vec![], lines: lines.to_vec() };
+        let all = [sketch(&[1, 2]), sketch(&[2, 3]), sketch(&[2]), sketch(&[4])];
+        let whole = LineCounts::from_sketches(&all);
+        let mut merged = LineCounts::from_sketches(&all[2..]);
+        merged.merge(LineCounts::from_sketches(&all[..2]));
+        assert_eq!(merged, whole);
+        assert_eq!(merged.doc_freq[&2], 3);
+    }
+
+    #[test]
+    fn slice_keeps_the_verdicts_of_its_range_and_all_chrome() {
+        let drop =
+            |of: &str| DocDrop { reason: "exact_duplicate".into(), duplicate_of: Some(of.into()), similarity: None };
+        let stats = CorpusStats {
+            n_docs: 10,
+            chrome: vec![7, 9],
+            drops: vec![(2, drop("a")), (5, drop("b")), (8, drop("c"))],
+            clusters: vec![(1, "a".into()), (2, "a".into()), (5, "b".into()), (9, "b".into())],
+        };
+        let part = stats.slice(2..6);
+        assert_eq!(part.chrome, vec![7, 9]);
+        assert_eq!(part.drops.iter().map(|(o, _)| *o).collect::<Vec<_>>(), vec![2, 5]);
+        assert_eq!(part.clusters.iter().map(|(o, _)| *o).collect::<Vec<_>>(), vec![2, 5]);
+        assert!(stats.slice(10..12).drops.is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod pipeline;
 mod progress;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -21,7 +21,7 @@ use serde_json::json;
 use crate::config::{RunConfig, StagesConfig};
 use crate::input::InputFile;
 use crate::output::{RunOutput, StageOutput};
-use crate::pipeline::{Runner, STAGE_NAMES, Stage, Totals};
+use crate::pipeline::{Runner, STAGE_NAMES, Stage, StageStats, Totals};
 use crate::progress::Progress;
 
 /// Clean article corpora: parse, strip boilerplate, deduplicate, extract features.
@@ -239,7 +239,8 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
             let (cache, _scratch) = open_cache(cfg, &progress);
             let runner = Runner::new(cfg, cache, &progress);
             let totals = runner.run(&files, Stage::Features, &mut sink)?;
-            let summary = summary(&totals, &runner, cfg, started.elapsed().as_secs_f64());
+            let summary =
+                summary(&totals, &runner.stage_stats(), cfg.cache_dir.as_deref(), started.elapsed().as_secs_f64());
             sink.finish(&summary)?;
             progress.info(&format!(
                 "{} documents: {} kept, {} dropped, {} failed -> {} ({:.2}s)",
@@ -329,19 +330,17 @@ fn stage_command(args: StageArgs, until: Stage, cfg: &RunConfig, progress: &Prog
     Ok(())
 }
 
-fn summary(totals: &Totals, runner: &Runner<'_>, cfg: &RunConfig, seconds: f64) -> serde_json::Value {
-    use std::sync::atomic::Ordering::Relaxed;
+fn summary(totals: &Totals, stage_stats: &[StageStats], cache_dir: Option<&Path>, seconds: f64) -> serde_json::Value {
     let mut stages = serde_json::Map::new();
-    for (name, c) in STAGE_NAMES.iter().zip(&runner.counters) {
-        let removed = c.removed.lock().expect("counter lock").clone();
+    for (name, s) in STAGE_NAMES.iter().zip(stage_stats) {
         stages.insert(
             (*name).to_owned(),
             json!({
-                "seconds": round3(c.nanos.load(Relaxed) as f64 / 1e9),
-                "documents": c.docs.load(Relaxed),
-                "cache_hits": c.hits.load(Relaxed),
-                "cache_misses": c.misses.load(Relaxed),
-                "removed": removed,
+                "seconds": round3(s.seconds),
+                "documents": s.documents,
+                "cache_hits": s.cache_hits,
+                "cache_misses": s.cache_misses,
+                "removed": s.removed,
             }),
         );
     }
@@ -355,7 +354,7 @@ fn summary(totals: &Totals, runner: &Runner<'_>, cfg: &RunConfig, seconds: f64) 
         "seconds": round3(seconds),
         "shards": totals.shards,
         "threads": rayon::current_num_threads(),
-        "cache_dir": cfg.cache_dir.as_ref().map(|d| d.display().to_string()),
+        "cache_dir": cache_dir.map(|d| d.display().to_string()),
         "cache_warnings": totals.cache_warnings,
         "corpus": {
             "distinct_short_blocks": totals.distinct_blocks,

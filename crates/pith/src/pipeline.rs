@@ -21,8 +21,9 @@ use pith_cache::{Cache, Key, Lookup, fingerprint};
 use pith_dedup::{CorpusStats, LineCounts, Sketch};
 use pith_types::{DedupedDoc, DocDrop, Failure, Features, ParsedDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::RunConfig;
 use crate::input::{Entry, InputFile, RawShard, ShardReader};
@@ -50,12 +51,12 @@ const VERSIONS: [u32; 5] =
     [pith_parse::VERSION, pith_strip::VERSION, pith_dedup::VERSION, pith_dedup::VERSION, pith_features::VERSION];
 
 #[derive(Debug, Default)]
-pub(crate) struct StageCounter {
-    pub(crate) nanos: AtomicU64,
-    pub(crate) docs: AtomicU64,
-    pub(crate) hits: AtomicU64,
-    pub(crate) misses: AtomicU64,
-    pub(crate) removed: Mutex<BTreeMap<String, u64>>,
+struct StageCounter {
+    nanos: AtomicU64,
+    docs: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    removed: Mutex<BTreeMap<String, u64>>,
 }
 
 /// Where rendered lines go, in input order.
@@ -64,7 +65,7 @@ pub(crate) trait Sink {
 }
 
 /// Totals of a run, for `summary.json` and the closing message.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct Totals {
     pub(crate) documents_in: u64,
     pub(crate) kept: u64,
@@ -82,12 +83,52 @@ pub(crate) struct Totals {
     pub(crate) similar_pairs: u64,
 }
 
+impl Totals {
+    /// Adds the totals of another part of the run (a planned run's task).
+    pub(crate) fn add(&mut self, o: &Totals) {
+        self.documents_in += o.documents_in;
+        self.kept += o.kept;
+        self.dropped += o.dropped;
+        self.failed += o.failed;
+        self.bytes_in += o.bytes_in;
+        self.bytes_out += o.bytes_out;
+        self.shards += o.shards;
+        self.cache_warnings += o.cache_warnings;
+        self.distinct_blocks += o.distinct_blocks;
+        self.chrome_blocks += o.chrome_blocks;
+        self.candidate_pairs += o.candidate_pairs;
+        self.similar_pairs += o.similar_pairs;
+    }
+}
+
+/// A stage's counters at the end of a run (or of a planned run's task).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub(crate) struct StageStats {
+    pub(crate) seconds: f64,
+    pub(crate) documents: u64,
+    pub(crate) cache_hits: u64,
+    pub(crate) cache_misses: u64,
+    pub(crate) removed: BTreeMap<String, u64>,
+}
+
+impl StageStats {
+    pub(crate) fn add(&mut self, o: &StageStats) {
+        self.seconds += o.seconds;
+        self.documents += o.documents;
+        self.cache_hits += o.cache_hits;
+        self.cache_misses += o.cache_misses;
+        for (kind, n) in &o.removed {
+            *self.removed.entry(kind.clone()).or_default() += n;
+        }
+    }
+}
+
 pub(crate) struct Runner<'a> {
     cfg: &'a RunConfig,
     cache: Cache,
     /// Set when a cache write failed (a full disk): the run goes on without the cache.
     cache_broken: AtomicBool,
-    pub(crate) counters: [StageCounter; 5],
+    counters: [StageCounter; 5],
     cache_warnings: AtomicU64,
     progress: &'a Progress,
 }
@@ -96,9 +137,38 @@ pub(crate) struct Runner<'a> {
 type ShingleSets = Vec<(u64, Vec<u32>)>;
 
 /// What phase 1 keeps of a shard for phase 2: small, fixed-size data only.
-struct Pass1 {
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Pass1 {
     strip_key: Key,
     sketches: Vec<Option<Sketch>>,
+}
+
+/// Phase 1's output for a run of shards: what the corpus pass needs of them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct MapOutput {
+    pub(crate) shards: Vec<Pass1>,
+    pub(crate) lines: LineCounts,
+    /// Hashes of the documents' ids, in order: a planned run checks them for ids that
+    /// repeat across plan shards.
+    pub(crate) ids: Vec<u64>,
+}
+
+impl MapOutput {
+    /// Documents that reach the corpus pass (parsed and stripped without failure).
+    pub(crate) fn docs(&self) -> u64 {
+        self.shards.iter().map(|p| p.sketches.iter().flatten().count() as u64).sum()
+    }
+}
+
+/// The corpus ordinal of each shard's first document.
+fn offsets(pass1: &[Pass1], first: u64) -> Vec<u64> {
+    let mut offsets = Vec::with_capacity(pass1.len());
+    let mut ordinal = first;
+    for p in pass1 {
+        offsets.push(ordinal);
+        ordinal += p.sketches.iter().flatten().count() as u64;
+    }
+    offsets
 }
 
 impl<'a> Runner<'a> {
@@ -113,17 +183,57 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// The stages' counters so far, in `STAGE_NAMES` order.
+    pub(crate) fn stage_stats(&self) -> Vec<StageStats> {
+        self.counters
+            .iter()
+            .map(|c| StageStats {
+                seconds: c.nanos.load(Ordering::Relaxed) as f64 / 1e9,
+                documents: c.docs.load(Ordering::Relaxed),
+                cache_hits: c.hits.load(Ordering::Relaxed),
+                cache_misses: c.misses.load(Ordering::Relaxed),
+                removed: c.removed.lock().expect("counter lock").clone(),
+            })
+            .collect()
+    }
+
     /// Runs the pipeline up to `until`, writing lines to `sink` in input order.
     pub(crate) fn run(&self, files: &[InputFile], until: Stage, sink: &mut dyn Sink) -> anyhow::Result<Totals> {
+        let groups = [files];
         let mut totals = Totals::default();
-        let batch = rayon::current_num_threads() * 2;
         let total_bytes: u64 = files.iter().map(|f| f.size).sum();
         self.progress.start(total_bytes, until >= Stage::Dedup);
+        let map = self.map(&groups, until, sink, &mut totals)?;
+        if until >= Stage::Dedup {
+            let corpus = self.reduce(&groups, &map.shards, &map.lines, &mut totals);
+            drop(map.lines);
+            self.progress.restart(&[DEDUP, FEATURES]);
+            self.apply(&groups, &map.shards, 0, &corpus, until, sink, &mut totals)?;
+        }
+        self.progress.finish();
+        totals.cache_warnings = self.cache_warnings.load(Ordering::Relaxed);
+        Ok(totals)
+    }
 
-        // Phase 1.
-        let mut pass1: Vec<Pass1> = Vec::new();
-        let mut line_counts = LineCounts::default();
-        let mut reader = ShardReader::new(files, self.cfg.max_doc_bytes);
+    /// The shards of `groups` of files, in order. A group is read on its own: a local run
+    /// is one group, a planned run one group per plan shard.
+    fn read<'f>(&self, groups: &'f [&'f [InputFile]]) -> impl Iterator<Item = RawShard> + 'f {
+        let max = self.cfg.max_doc_bytes;
+        groups.iter().flat_map(move |files| ShardReader::new(files, max))
+    }
+
+    /// Phase 1 over `groups`: parse, strip and the dedup map step, per shard. Up to strip,
+    /// the records go to `sink`; otherwise only the corpus pass's state is returned.
+    pub(crate) fn map(
+        &self,
+        groups: &[&[InputFile]],
+        until: Stage,
+        sink: &mut dyn Sink,
+        totals: &mut Totals,
+    ) -> anyhow::Result<MapOutput> {
+        let batch = rayon::current_num_threads() * 2;
+        let mut out = MapOutput::default();
+        let mut reader = self.read(groups);
         loop {
             let shards: Vec<RawShard> = reader.by_ref().take(batch).collect();
             if shards.is_empty() {
@@ -135,69 +245,86 @@ impl<'a> Runner<'a> {
                 // the reduce is the id, the exact hash and the band hashes of each
                 // document.
                 for sketch in p1.sketches.iter_mut().flatten() {
-                    line_counts.add(sketch);
+                    out.lines.add(sketch);
                     sketch.lines = Vec::new();
                 }
+                out.ids.extend(shard.entries.iter().filter_map(|e| match e {
+                    Entry::Doc(raw) => Some(xxh3_64(raw.id.as_bytes())),
+                    Entry::Unreadable { .. } => None,
+                }));
                 totals.shards += 1;
                 totals.bytes_in += shard.bytes;
                 if until <= Stage::Strip {
-                    write_lines(sink, &lines, &mut totals)?;
+                    write_lines(sink, &lines, totals)?;
                 }
-                pass1.push(p1);
+                out.shards.push(p1);
             }
         }
-        if until <= Stage::Strip {
-            self.progress.finish();
-            totals.cache_warnings = self.cache_warnings.load(Ordering::Relaxed);
-            return Ok(totals);
-        }
+        Ok(out)
+    }
 
-        // Reduce: LSH candidates, verified on exact shingle sets, then clusters.
+    /// The corpus pass's reduce over the map output of all of `groups` (in order): LSH
+    /// candidates, verified on exact shingle sets, then clusters and chrome.
+    pub(crate) fn reduce(
+        &self,
+        groups: &[&[InputFile]],
+        pass1: &[Pass1],
+        lines: &LineCounts,
+        totals: &mut Totals,
+    ) -> CorpusStats {
         let started = Instant::now();
-        let mut offsets = Vec::with_capacity(pass1.len());
-        let mut ordinal = 0u64;
-        for p in &pass1 {
-            offsets.push(ordinal);
-            ordinal += p.sketches.iter().flatten().count() as u64;
-        }
+        let offsets = offsets(pass1, 0);
         let cfg = &self.cfg.stages.dedup;
         let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
         let pairs = pith_dedup::candidate_pairs(&all, cfg);
-        let similar = self.verify(files, &pass1, &offsets, &pairs);
-        let corpus = pith_dedup::reduce(&all, &line_counts, &similar, cfg);
-        totals.distinct_blocks = line_counts.len() as u64;
+        let similar = self.verify(groups, pass1, &offsets, &pairs);
+        let corpus = pith_dedup::reduce(&all, lines, &similar, cfg);
+        totals.distinct_blocks = lines.len() as u64;
         totals.chrome_blocks = corpus.chrome.len() as u64;
         totals.candidate_pairs = pairs.len() as u64;
         totals.similar_pairs = similar.iter().filter(|(_, _, sim)| *sim >= cfg.near_threshold).count() as u64;
-        drop(line_counts);
-        let chrome_key = fingerprint(&corpus.chrome);
-        drop(all);
         self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        corpus
+    }
 
-        // Phase 2.
-        self.progress.restart(&[DEDUP, FEATURES]);
-        let mut reader = ShardReader::new(files, self.cfg.max_doc_bytes);
+    /// Phase 2 over `groups`, whose documents are numbered from `first` in the corpus:
+    /// dedup apply, features and rendering, per shard, written to `sink` in order.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn apply(
+        &self,
+        groups: &[&[InputFile]],
+        pass1: &[Pass1],
+        first: u64,
+        corpus: &CorpusStats,
+        until: Stage,
+        sink: &mut dyn Sink,
+        totals: &mut Totals,
+    ) -> anyhow::Result<()> {
+        let batch = rayon::current_num_threads() * 2;
+        let offsets = offsets(pass1, first);
+        let chrome_key = fingerprint(&corpus.chrome);
+        let mut reader = self.read(groups);
         let mut index = 0;
         loop {
             let shards: Vec<RawShard> = reader.by_ref().take(batch).collect();
             if shards.is_empty() {
                 break;
             }
+            anyhow::ensure!(
+                index + shards.len() <= pass1.len(),
+                "the inputs hold more shards than the corpus pass saw"
+            );
             let results: Vec<Vec<Line>> = shards
                 .par_iter()
                 .enumerate()
-                .map(|(i, shard)| {
-                    self.phase2(shard, &pass1[index + i], offsets[index + i], &corpus, &chrome_key, until)
-                })
+                .map(|(i, shard)| self.phase2(shard, &pass1[index + i], offsets[index + i], corpus, &chrome_key, until))
                 .collect();
             index += shards.len();
             for lines in results {
-                write_lines(sink, &lines, &mut totals)?;
+                write_lines(sink, &lines, totals)?;
             }
         }
-        self.progress.finish();
-        totals.cache_warnings = self.cache_warnings.load(Ordering::Relaxed);
-        Ok(totals)
+        Ok(())
     }
 
     /// The exact similarity of each candidate pair, from the candidates' shingle sets,
@@ -205,7 +332,7 @@ impl<'a> Runner<'a> {
     /// input where the cache has none). Only candidates' shingle sets are ever held.
     fn verify(
         &self,
-        files: &[InputFile],
+        groups: &[&[InputFile]],
         pass1: &[Pass1],
         offsets: &[u64],
         pairs: &[(u64, u64)],
@@ -244,7 +371,7 @@ impl<'a> Runner<'a> {
             }
         }
         if !missing.is_empty() {
-            for (index, shard) in ShardReader::new(files, self.cfg.max_doc_bytes).enumerate() {
+            for (index, shard) in self.read(groups).enumerate() {
                 if missing.contains(&index) {
                     let stripped = strip_shard(&self.parsed_uncounted(&shard), &self.cfg.stages.strip);
                     sets.extend(sets_of(index, stripped));

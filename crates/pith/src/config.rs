@@ -31,6 +31,8 @@ impl StagesConfig {
 pub(crate) struct RunConfig {
     pub(crate) stages: StagesConfig,
     pub(crate) cache_dir: Option<PathBuf>,
+    /// Whether `--cache-dir` was given (a planned run's tasks use the plan's otherwise).
+    pub(crate) cache_dir_given: bool,
     pub(crate) max_doc_bytes: u64,
     pub(crate) progress: bool,
     pub(crate) verbose: bool,

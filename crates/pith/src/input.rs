@@ -164,6 +164,13 @@ pub(crate) fn list_inputs(
     Ok(res)
 }
 
+/// A file of a planned run, as `list_inputs` would have found it; `None` for a directory.
+pub(crate) fn planned_file(path: PathBuf, rel: String, size: u64) -> Option<InputFile> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let format = format_of(&name).unwrap_or(Format::Text);
+    Some(InputFile { location: Location::File(path), rel, format, size })
+}
+
 /// Reads the inputs shard by shard, in order; holds one shard in memory at a time.
 pub(crate) struct ShardReader<'a> {
     files: &'a [InputFile],

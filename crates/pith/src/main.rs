@@ -2,26 +2,28 @@
 //! environment and exit codes; stages are called through `pipeline`.
 
 mod config;
+mod distributed;
 mod explain;
 mod input;
 mod output;
 mod pipeline;
 mod progress;
+mod slurm;
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use pith_cache::Cache;
-use serde_json::json;
 
 use crate::config::{RunConfig, StagesConfig};
+use crate::distributed::{Outcome, TaskStage, Work};
 use crate::input::InputFile;
 use crate::output::{RunOutput, StageOutput};
-use crate::pipeline::{Runner, STAGE_NAMES, Stage, StageStats, Totals};
+use crate::pipeline::{Runner, Stage};
 use crate::progress::Progress;
 
 /// Clean article corpora: parse, strip boilerplate, deduplicate, extract features.
@@ -90,6 +92,48 @@ enum Cmd {
     Dedup(StageArgs),
     /// Run the whole pipeline and print each document's record as JSONL.
     Features(StageArgs),
+    /// Write OUT/plan.json: the inputs cut into plan shards, for `run-shard` tasks on a
+    /// cluster (the stage settings are fixed in the plan).
+    Plan {
+        /// Files or directories (walked recursively, sorted).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output directory of the planned run.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Plan shards: tasks per stage (each holds whole files, balanced by size).
+        #[arg(long, default_value_t = 1)]
+        shards: usize,
+    },
+    /// Run one task of a plan (what a Slurm array task runs); a finished task is skipped.
+    RunShard {
+        /// Output directory holding plan.json.
+        out: PathBuf,
+        #[arg(long, value_enum)]
+        stage: TaskStage,
+        /// Task index (default: $SLURM_ARRAY_TASK_ID + --shard-offset, then
+        /// $JOB_COMPLETION_INDEX; 0 for reduce and merge).
+        #[arg(long)]
+        shard_index: Option<usize>,
+        /// Added to $SLURM_ARRAY_TASK_ID (arrays are limited to MaxArraySize tasks).
+        #[arg(long, default_value_t = 0)]
+        shard_offset: usize,
+    },
+    /// Run every unfinished task of a plan here, in order.
+    RunPlan {
+        /// Output directory holding plan.json.
+        out: PathBuf,
+    },
+    /// Submit a plan's unfinished tasks to a cluster scheduler.
+    Submit {
+        #[command(subcommand)]
+        cmd: SubmitCmd,
+    },
+    /// Per stage of a plan: tasks done, failed, started, missing.
+    Status {
+        /// Output directory holding plan.json.
+        out: PathBuf,
+    },
     /// Show, block by block, what was kept and what was removed, by which stage and why.
     Explain {
         #[arg(required = true)]
@@ -112,6 +156,41 @@ struct StageArgs {
     /// Write the records here instead of stdout.
     #[arg(long, short)]
     out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum SubmitCmd {
+    /// As Slurm job arrays (map, reduce, apply, merge), chained with afterok.
+    Slurm(SlurmArgs),
+}
+
+#[derive(Debug, Args)]
+struct SlurmArgs {
+    /// Output directory holding plan.json.
+    out: PathBuf,
+    /// Write the scripts and print the sbatch commands, submit nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Wait until the jobs end; fail unless the run finished.
+    #[arg(long)]
+    wait: bool,
+    #[arg(long)]
+    partition: Option<String>,
+    /// At most this many tasks of a stage at once.
+    #[arg(long, value_name = "K")]
+    max_parallel: Option<usize>,
+    /// CPUs per task (the task's worker threads).
+    #[arg(long, default_value_t = 1, value_name = "T")]
+    cpus_per_task: usize,
+    /// Time limit per task (sbatch --time).
+    #[arg(long)]
+    time: Option<String>,
+    /// Memory per task (sbatch --mem).
+    #[arg(long)]
+    mem: Option<String>,
+    /// Another sbatch option for every script, e.g. `--sbatch-arg=--account=nlp`.
+    #[arg(long, value_name = "OPTION")]
+    sbatch_arg: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +243,7 @@ fn run_config(global: &GlobalArgs) -> anyhow::Result<RunConfig> {
     Ok(RunConfig {
         stages,
         cache_dir,
+        cache_dir_given: global.cache_dir.is_some(),
         max_doc_bytes: global.max_doc_bytes,
         progress: !global.no_progress,
         verbose: global.verbose,
@@ -197,7 +277,9 @@ fn open_cache(cfg: &RunConfig, progress: &Progress) -> (Cache, Option<tempfile::
 fn run(cli: Cli) -> anyhow::Result<()> {
     let cfg = run_config(&cli.global)?;
     let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = cli.global.threads {
+    // Inside a Slurm allocation, use the CPUs it gave the task.
+    let slurm_cpus = std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|v| v.parse().ok());
+    if let Some(n) = cli.global.threads.or(slurm_cpus) {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
         pool = pool.num_threads(n);
     }
@@ -240,7 +322,7 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
             let runner = Runner::new(cfg, cache, &progress);
             let totals = runner.run(&files, Stage::Features, &mut sink)?;
             let summary =
-                summary(&totals, &runner.stage_stats(), cfg.cache_dir.as_deref(), started.elapsed().as_secs_f64());
+                output::summary(&totals, &runner.stage_stats(), cfg.cache_dir.as_deref(), started.elapsed().as_secs_f64());
             sink.finish(&summary)?;
             progress.info(&format!(
                 "{} documents: {} kept, {} dropped, {} failed -> {} ({:.2}s)",
@@ -265,6 +347,40 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
             let color = std::io::IsTerminal::is_terminal(&io::stdout());
             let mut stdout = io::stdout().lock();
             explain::print(&mut stdout, &docs, color)?;
+            Ok(())
+        }
+        Cmd::Plan { inputs, out, shards } => {
+            let files = list(&inputs, Some(&out), cfg, &progress)?;
+            input::check_output_dir(&out, &files)?;
+            let plan = distributed::plan(&files, shards, cfg, &out)?;
+            let bytes: u64 = plan.inputs.iter().map(|f| f.size).sum();
+            progress.info(&format!(
+                "planned {} files ({bytes} bytes) in {} shards -> {}",
+                plan.inputs.len(),
+                plan.shards,
+                out.join("plan.json").display()
+            ));
+            Ok(())
+        }
+        Cmd::RunShard { out, stage, shard_index, shard_offset } => {
+            let work = Work::open(&out)?;
+            let index = match shard_index {
+                Some(i) => i,
+                None => task_index(stage, shard_offset)?,
+            };
+            run_tasks(&work, &[(stage, index)], cfg, &progress)
+        }
+        Cmd::RunPlan { out } => {
+            let work = Work::open(&out)?;
+            let tasks: Vec<(TaskStage, usize)> =
+                TaskStage::ALL.iter().flat_map(|&stage| (0..work.count(stage)).map(move |i| (stage, i))).collect();
+            run_tasks(&work, &tasks, cfg, &progress)
+        }
+        Cmd::Submit { cmd: SubmitCmd::Slurm(args) } => submit_slurm(&args, cfg, &progress),
+        Cmd::Status { out } => {
+            let work = Work::open(&out)?;
+            let mut stdout = io::stdout().lock();
+            print_status(&mut stdout, &work)?;
             Ok(())
         }
         Cmd::Cache { cmd } => {
@@ -293,6 +409,133 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The task index from the scheduler's environment: a Slurm array task's id plus the
+/// offset of its array, or a Kubernetes indexed job's completion index.
+fn task_index(stage: TaskStage, offset: usize) -> anyhow::Result<usize> {
+    let env = |name: &str| -> anyhow::Result<Option<usize>> {
+        match std::env::var(name) {
+            Ok(v) => Ok(Some(v.trim().parse().with_context(|| format!("${name} is not an index: {v:?}"))?)),
+            Err(_) => Ok(None),
+        }
+    };
+    if let Some(id) = env("SLURM_ARRAY_TASK_ID")? {
+        return Ok(id + offset);
+    }
+    if let Some(id) = env("JOB_COMPLETION_INDEX")? {
+        return Ok(id + offset);
+    }
+    anyhow::ensure!(
+        !stage.per_shard(),
+        "which {} task? give --shard-index (or run it as a Slurm array task)",
+        stage.name()
+    );
+    Ok(0)
+}
+
+/// Runs tasks of a plan in order, each with counters of its own.
+fn run_tasks(work: &Work, tasks: &[(TaskStage, usize)], cfg: &RunConfig, progress: &Progress) -> anyhow::Result<()> {
+    let cfg = work.run_config(cfg);
+    let (cache, _scratch) = open_cache(&cfg, progress);
+    for &(stage, index) in tasks {
+        let runner = Runner::new(&cfg, cache.clone(), progress);
+        let what = format!("{} task {index}", stage.name());
+        match distributed::run_task(work, stage, index, &runner, cfg.cache_dir.as_deref())
+            .with_context(|| format!("{}: {what}", work.out.display()))?
+        {
+            Outcome::Skipped => progress.info(&format!("{what}: done before, skipped")),
+            Outcome::Done(marker) => {
+                if cfg.verbose {
+                    progress.info(&format!("{what}: done in {:.2}s", marker.seconds));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn submit_slurm(args: &SlurmArgs, cfg: &RunConfig, progress: &Progress) -> anyhow::Result<()> {
+    let work = Work::open(&args.out)?;
+    anyhow::ensure!(args.cpus_per_task > 0, "--cpus-per-task must be at least 1");
+    let opts = slurm::SubmitOptions {
+        partition: args.partition.clone(),
+        max_parallel: args.max_parallel,
+        cpus_per_task: args.cpus_per_task,
+        time: args.time.clone(),
+        mem: args.mem.clone(),
+        sbatch_args: args.sbatch_arg.clone(),
+        pith: slurm::this_binary()?,
+        cache_args: match (&cfg.cache_dir, cfg.cache_dir_given) {
+            (None, _) => vec!["--no-cache".to_owned()],
+            (Some(dir), true) => vec!["--cache-dir".to_owned(), std::path::absolute(dir)?.display().to_string()],
+            (Some(_), false) => Vec::new(),
+        },
+    };
+    let mut subs = slurm::prepare(&work, &opts)?;
+    if subs.is_empty() {
+        progress.info(&format!("{}: every task is done", work.out.display()));
+        return Ok(());
+    }
+    if args.dry_run {
+        print!("{}", slurm::render(&subs));
+        return Ok(());
+    }
+    slurm::submit(&mut subs)?;
+    for sub in &subs {
+        progress.info(&format!("submitted {} as job {}", sub.stage.name(), sub.job.as_deref().unwrap_or("?")));
+    }
+    if !args.wait {
+        return Ok(());
+    }
+    let jobs: Vec<String> = subs.iter().filter_map(|s| s.job.clone()).collect();
+    slurm::wait(&jobs)?;
+    let failed: Vec<String> = TaskStage::ALL
+        .iter()
+        .flat_map(|&stage| work.missing(stage).into_iter().map(move |i| (stage, i)))
+        .filter(|&(stage, i)| work.failure(stage, i).is_some())
+        .map(|(stage, i)| format!("{} task {i} ({})", stage.name(), slurm::log_hint(&work, stage).display()))
+        .collect();
+    let unfinished = TaskStage::ALL.iter().map(|&s| work.missing(s).len()).sum::<usize>();
+    if unfinished == 0 {
+        progress.info(&format!("done -> {}", work.out.display()));
+        return Ok(());
+    }
+    if failed.is_empty() {
+        anyhow::bail!("{unfinished} tasks did not finish (cancelled?); `pith status` tells which");
+    }
+    anyhow::bail!("{unfinished} tasks did not finish; failed: {}", failed.join(", "))
+}
+
+fn print_status(w: &mut impl Write, work: &Work) -> anyhow::Result<()> {
+    let bytes: u64 = work.plan.inputs.iter().map(|f| f.size).sum();
+    writeln!(
+        w,
+        "plan {}: {} files, {bytes} bytes, {} shards",
+        work.out.display(),
+        work.plan.inputs.len(),
+        work.plan.shards
+    )?;
+    for stage in TaskStage::ALL {
+        let count = work.count(stage);
+        let missing = work.missing(stage);
+        let failed: Vec<usize> = missing.iter().copied().filter(|&i| work.failure(stage, i).is_some()).collect();
+        let started: Vec<usize> =
+            missing.iter().copied().filter(|&i| work.started(stage, i) && !failed.contains(&i)).collect();
+        write!(w, "{:<7} {:>6}/{count} done", stage.name(), count - missing.len())?;
+        if !failed.is_empty() {
+            write!(w, ", failed: {}", distributed::compact_ranges(&failed))?;
+        }
+        if !started.is_empty() {
+            write!(w, ", started (running or killed): {}", distributed::compact_ranges(&started))?;
+        }
+        writeln!(w)?;
+        for &i in &failed {
+            let message = work.failure(stage, i).unwrap_or_default();
+            writeln!(w, "  {} {i}: {}", stage.name(), message.lines().next().unwrap_or(""))?;
+        }
+    }
+    Ok(())
 }
 
 fn stage_command(args: StageArgs, until: Stage, cfg: &RunConfig, progress: &Progress) -> anyhow::Result<()> {
@@ -328,47 +571,6 @@ fn stage_command(args: StageArgs, until: Stage, cfg: &RunConfig, progress: &Prog
         progress.warn(&format!("failed: {failure}"));
     }
     Ok(())
-}
-
-fn summary(totals: &Totals, stage_stats: &[StageStats], cache_dir: Option<&Path>, seconds: f64) -> serde_json::Value {
-    let mut stages = serde_json::Map::new();
-    for (name, s) in STAGE_NAMES.iter().zip(stage_stats) {
-        stages.insert(
-            (*name).to_owned(),
-            json!({
-                "seconds": round3(s.seconds),
-                "documents": s.documents,
-                "cache_hits": s.cache_hits,
-                "cache_misses": s.cache_misses,
-                "removed": s.removed,
-            }),
-        );
-    }
-    json!({
-        "documents_in": totals.documents_in,
-        "kept": totals.kept,
-        "dropped": totals.dropped,
-        "failed": totals.failed,
-        "bytes_in": totals.bytes_in,
-        "bytes_out": totals.bytes_out,
-        "seconds": round3(seconds),
-        "shards": totals.shards,
-        "threads": rayon::current_num_threads(),
-        "cache_dir": cache_dir.map(|d| d.display().to_string()),
-        "cache_warnings": totals.cache_warnings,
-        "corpus": {
-            "distinct_short_blocks": totals.distinct_blocks,
-            "chrome_blocks": totals.chrome_blocks,
-            "near_dup_candidate_pairs": totals.candidate_pairs,
-            "near_dup_similar_pairs": totals.similar_pairs,
-        },
-        "pith_version": env!("CARGO_PKG_VERSION"),
-        "stages": stages,
-    })
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use pith_types::{DedupedDoc, Features, Removal, Slot, Source};
 use serde::Serialize;
 
 use crate::input::{Entry, RawShard};
-use crate::pipeline::Sink;
+use crate::pipeline::{STAGE_NAMES, Sink, StageStats, Totals};
+use serde_json::json;
 
 /// One rendered JSON line and where it goes.
 #[derive(Debug)]
@@ -212,6 +213,19 @@ impl RunOutput {
     }
 }
 
+impl RunOutput {
+    /// Appends the record files of another run's output folder (a plan shard's).
+    pub(crate) fn append(&mut self, dir: &Path) -> anyhow::Result<()> {
+        let RunOutput { documents, dropped, failures, .. } = self;
+        for (writer, name) in [documents, dropped, failures].into_iter().zip(FILES) {
+            let path = dir.join(name);
+            let mut file = File::open(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+            std::io::copy(&mut file, writer).with_context(|| format!("{}: cannot copy", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
 impl Sink for RunOutput {
     fn write(&mut self, line: &Line) -> anyhow::Result<()> {
         let (writer, json) = match line {
@@ -223,6 +237,48 @@ impl Sink for RunOutput {
         writer.write_all(b"\n")?;
         Ok(())
     }
+}
+
+/// `summary.json`: the run's totals and each stage's counters.
+pub(crate) fn summary(totals: &Totals, stage_stats: &[StageStats], cache_dir: Option<&Path>, seconds: f64) -> serde_json::Value {
+    let mut stages = serde_json::Map::new();
+    for (name, s) in STAGE_NAMES.iter().zip(stage_stats) {
+        stages.insert(
+            (*name).to_owned(),
+            json!({
+                "seconds": round3(s.seconds),
+                "documents": s.documents,
+                "cache_hits": s.cache_hits,
+                "cache_misses": s.cache_misses,
+                "removed": s.removed,
+            }),
+        );
+    }
+    json!({
+        "documents_in": totals.documents_in,
+        "kept": totals.kept,
+        "dropped": totals.dropped,
+        "failed": totals.failed,
+        "bytes_in": totals.bytes_in,
+        "bytes_out": totals.bytes_out,
+        "seconds": round3(seconds),
+        "shards": totals.shards,
+        "threads": rayon::current_num_threads(),
+        "cache_dir": cache_dir.map(|d| d.display().to_string()),
+        "cache_warnings": totals.cache_warnings,
+        "corpus": {
+            "distinct_short_blocks": totals.distinct_blocks,
+            "chrome_blocks": totals.chrome_blocks,
+            "near_dup_candidate_pairs": totals.candidate_pairs,
+            "near_dup_similar_pairs": totals.similar_pairs,
+        },
+        "pith_version": env!("CARGO_PKG_VERSION"),
+        "stages": stages,
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// Stage records to one stream (a file or stdout); failures as warnings on stderr.

@@ -74,7 +74,7 @@ const PROSE: &str =
     "The council met on Tuesday evening and voted to approve the new budget for the coming year, after a long debate.";
 
 /// Deterministic pseudo-random numbers (xorshift64*), so generated corpora are the same on every run.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -84,13 +84,13 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
 
 /// Distinct words of the seed article: a realistic vocabulary for generated prose.
-fn vocabulary() -> Vec<String> {
+pub(super) fn vocabulary() -> Vec<String> {
     let seed = fs::read_to_string(super::corpus().join(super::SEED)).unwrap();
     let mut words: Vec<String> =
         seed.split(|c: char| !c.is_alphabetic()).filter(|w| w.len() > 1).map(str::to_lowercase).collect();
@@ -100,7 +100,7 @@ fn vocabulary() -> Vec<String> {
 }
 
 /// An article of about `paragraphs` × 60 words: a title and paragraphs of random words.
-fn article(rng: &mut Rng, vocab: &[String], n: usize, paragraphs: usize) -> String {
+pub(super) fn article(rng: &mut Rng, vocab: &[String], n: usize, paragraphs: usize) -> String {
     let mut res = format!("Article {n} About {}\n", vocab[rng.below(vocab.len())].to_uppercase());
     for _ in 0..paragraphs {
         res.push('\n');

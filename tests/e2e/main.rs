@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `pith` binary on `corpus/` and on small inputs made here.
 
+mod distributed;
 mod hostile;
 
 use std::fs;

@@ -128,7 +128,13 @@ pub(crate) fn plan(files: &[InputFile], shards: usize, cfg: &RunConfig, out: &Pa
         };
         let path = std::path::absolute(path).with_context(|| format!("{}: cannot resolve", path.display()))?;
         let meta = fs::metadata(&path).with_context(|| format!("{}: cannot read input", path.display()))?;
-        inputs.push(PlannedFile { path, rel: file.rel.clone(), size: meta.len(), modified_ns: modified_ns(&meta), shard: 0 });
+        inputs.push(PlannedFile {
+            path,
+            rel: file.rel.clone(),
+            size: meta.len(),
+            modified_ns: modified_ns(&meta),
+            shard: 0,
+        });
     }
     let sizes: Vec<u64> = inputs.iter().map(|f| f.size).collect();
     for (file, shard) in inputs.iter_mut().zip(assign(&sizes, shards)) {
@@ -316,7 +322,7 @@ impl Work {
 pub(crate) enum Outcome {
     /// The task's marker was there already.
     Skipped,
-    Done(Marker),
+    Done(Box<Marker>),
 }
 
 /// Records of a task that only feeds the corpus pass: none reach the sink.
@@ -380,7 +386,7 @@ pub(crate) fn run_task(
     };
     write_atomic(&work.marker_path("_done", stage, index), serde_json::to_string_pretty(&marker)?.as_bytes())?;
     let _ = fs::remove_file(&failed);
-    Ok(Outcome::Done(marker))
+    Ok(Outcome::Done(Box::new(marker)))
 }
 
 fn job_id() -> Option<String> {

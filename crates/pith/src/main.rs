@@ -321,8 +321,12 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
             let (cache, _scratch) = open_cache(cfg, &progress);
             let runner = Runner::new(cfg, cache, &progress);
             let totals = runner.run(&files, Stage::Features, &mut sink)?;
-            let summary =
-                output::summary(&totals, &runner.stage_stats(), cfg.cache_dir.as_deref(), started.elapsed().as_secs_f64());
+            let summary = output::summary(
+                &totals,
+                &runner.stage_stats(),
+                cfg.cache_dir.as_deref(),
+                started.elapsed().as_secs_f64(),
+            );
             sink.finish(&summary)?;
             progress.info(&format!(
                 "{} documents: {} kept, {} dropped, {} failed -> {} ({:.2}s)",
@@ -455,6 +459,7 @@ fn run_tasks(work: &Work, tasks: &[(TaskStage, usize)], cfg: &RunConfig, progres
     Ok(())
 }
 
+#[allow(clippy::print_stdout)]
 fn submit_slurm(args: &SlurmArgs, cfg: &RunConfig, progress: &Progress) -> anyhow::Result<()> {
     let work = Work::open(&args.out)?;
     anyhow::ensure!(args.cpus_per_task > 0, "--cpus-per-task must be at least 1");

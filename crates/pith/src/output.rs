@@ -240,7 +240,12 @@ impl Sink for RunOutput {
 }
 
 /// `summary.json`: the run's totals and each stage's counters.
-pub(crate) fn summary(totals: &Totals, stage_stats: &[StageStats], cache_dir: Option<&Path>, seconds: f64) -> serde_json::Value {
+pub(crate) fn summary(
+    totals: &Totals,
+    stage_stats: &[StageStats],
+    cache_dir: Option<&Path>,
+    seconds: f64,
+) -> serde_json::Value {
     let mut stages = serde_json::Map::new();
     for (name, s) in STAGE_NAMES.iter().zip(stage_stats) {
         stages.insert(

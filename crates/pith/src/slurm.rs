@@ -102,7 +102,8 @@ pub(crate) fn prepare(work: &Work, opts: &SubmitOptions) -> anyhow::Result<Vec<S
     let mut previous: Option<TaskStage> = None;
     for stage in TaskStage::ALL {
         let path = dir.join(format!("{}.sbatch", stage.name()));
-        std::fs::write(&path, script(work, stage, opts)).with_context(|| format!("{}: cannot write", path.display()))?;
+        std::fs::write(&path, script(work, stage, opts))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
         let missing = work.missing(stage);
         if missing.is_empty() {
             continue;
@@ -196,10 +197,8 @@ pub(crate) fn wait(jobs: &[String]) -> anyhow::Result<()> {
     }
     let list = jobs.join(",");
     loop {
-        let output = Command::new("squeue")
-            .args(["-h", "-o", "%i %T %r", "-j", &list])
-            .output()
-            .context("cannot run squeue")?;
+        let output =
+            Command::new("squeue").args(["-h", "-o", "%i %T %r", "-j", &list]).output().context("cannot run squeue")?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             // squeue refuses ids it no longer knows: all of them finished long ago.

@@ -33,6 +33,13 @@ pub(crate) struct GenCorpusArgs {
     format: Format,
 }
 
+impl GenCorpusArgs {
+    /// One text file per document, for other tasks.
+    pub(crate) fn txt(docs: u64, seed: u64, out: PathBuf) -> GenCorpusArgs {
+        GenCorpusArgs { docs, seed, out: Some(out), format: Format::Txt }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// One file per document, in subdirectories of 1000.

@@ -15,6 +15,7 @@ mod eval;
 mod fuzz;
 mod gen_corpus;
 mod score;
+mod slurm_test;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ enum Task {
     Tidy,
     /// Measure pipeline throughput, cache efficiency and scaling on a generated corpus.
     Bench(bench::BenchArgs),
+    /// Run the planned pipeline through a local single-node Slurm and check it against `pith run`.
+    SlurmTest(slurm_test::SlurmTestArgs),
     /// Run a cargo-fuzz target from fuzz/ for `--secs N` (installs cargo-fuzz if missing); `--list` the targets.
     Fuzz(fuzz::FuzzArgs),
 }
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Task::Tidy => tidy::run(),
         Task::Bench(args) => bench::run(&args),
         Task::Fuzz(args) => fuzz::run(&args),
+        Task::SlurmTest(args) => slurm_test::run(&args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

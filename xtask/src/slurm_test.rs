@@ -230,7 +230,7 @@ impl Cluster {
             .output()
             .context("running start-slurm.sh")?;
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let conf = stdout.lines().filter_map(|l| l.strip_prefix("export SLURM_CONF=")).last().map(PathBuf::from);
+        let conf = stdout.lines().rev().find_map(|l| l.strip_prefix("export SLURM_CONF=")).map(PathBuf::from);
         let cluster = Cluster { dir: dir.to_owned(), conf: conf.clone().unwrap_or_default() };
         match conf {
             Some(_) if output.status.success() => Ok(cluster),

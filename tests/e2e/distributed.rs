@@ -10,8 +10,9 @@ use super::hostile::{Rng, article, vocabulary};
 use super::{corpus, ok, output_files, pith, summary};
 
 /// `corpus/`, plus 60 generated articles in a subdirectory, some of them near or exact
-/// copies of others and some sharing a chrome line, plus a JSONL file: enough for dedup
-/// verdicts to cross plan shards.
+/// copies of others and some sharing a chrome line, plus a JSONL file whose ids repeat
+/// (inside it, and `rec-1` of corpus/records.jsonl): enough for dedup verdicts and id
+/// renames to cross plan shards.
 fn mixed_corpus(dir: &Path) {
     fs::create_dir_all(dir.join("more")).unwrap();
     for entry in fs::read_dir(corpus()).unwrap() {
@@ -35,8 +36,9 @@ fn mixed_corpus(dir: &Path) {
         fs::write(dir.join("more").join(format!("a{i:03}.txt")), &text).unwrap();
         texts.push(text);
     }
-    let records: Vec<String> =
-        (0..20).map(|i| serde_json::json!({"id": format!("gen-{i}"), "text": texts[i * 3 % 60]}).to_string()).collect();
+    let records: Vec<String> = (0..20)
+        .map(|i| serde_json::json!({"id": format!("rec-{}", i % 15), "text": texts[i * 3 % 60]}).to_string())
+        .collect();
     fs::write(dir.join("more").join("z.jsonl"), records.join("\n") + "\n").unwrap();
 }
 
@@ -158,21 +160,42 @@ fn a_plan_is_immutable_and_checked() {
 }
 
 #[test]
-fn ids_repeated_across_plan_shards_are_refused_not_changed() {
+fn ids_repeated_across_plan_shards_are_renamed_as_a_local_run_does() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     fs::create_dir_all(&input).unwrap();
-    for name in ["a.jsonl", "b.jsonl"] {
-        let line =
-            serde_json::json!({"id": "same", "text": format!("A document in {name} with enough words to keep.")});
-        fs::write(input.join(name), format!("{line}\n")).unwrap();
+    let words = "with enough words in it to be kept by every stage of the pipeline";
+    // `same` in every file, `same#2` given by the input in the last one (so the third
+    // `same` must become `same#3`), and exact duplicates across files (so that
+    // `duplicate_of` names a renamed document).
+    for (name, ids) in [("a.jsonl", ["same", "a"]), ("b.jsonl", ["same", "b"]), ("c.jsonl", ["same#2", "same"])] {
+        let lines: Vec<String> = ids
+            .iter()
+            .map(|id| serde_json::json!({"id": id, "text": format!("A document {words}, in {name}.")}).to_string())
+            .collect();
+        fs::write(input.join(name), lines.join("\n") + "\n").unwrap();
     }
-    let cache = tmp.path().join("cache");
-    let out = tmp.path().join("planned");
-    ok(pith(&cache, &["plan", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--shards", "2"]));
-    let run = pith(&cache, &["run-plan", out.to_str().unwrap()]);
-    assert!(!run.status.success());
-    assert!(stderr(&run).contains("ids unique across plan shards"), "{}", stderr(&run));
+    fs::write(
+        input.join("d.jsonl"),
+        serde_json::json!({"id": "same", "text": format!("A document {words}, in b.jsonl.")}).to_string() + "\n",
+    )
+    .unwrap();
+    let input_s = input.to_str().unwrap();
+    let local = tmp.path().join("local");
+    ok(pith(&tmp.path().join("cache-local"), &["run", input_s, "-o", local.to_str().unwrap()]));
+    let ids: Vec<String> = super::jsonl(&local.join("documents.jsonl"))
+        .iter()
+        .chain(&super::jsonl(&local.join("dropped.jsonl")))
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.contains(&"same#4".to_owned()), "{ids:?}");
+    for shards in ["2", "4"] {
+        let out = tmp.path().join(format!("planned-{shards}"));
+        let cache = tmp.path().join(format!("cache-{shards}"));
+        ok(pith(&cache, &["plan", input_s, "-o", out.to_str().unwrap(), "--shards", shards]));
+        ok(pith(&cache, &["run-plan", out.to_str().unwrap()]));
+        assert_eq!(output_files(&out), output_files(&local), "{shards} shards");
+    }
 }
 
 #[test]

@@ -11,13 +11,17 @@
 //! `Runner` phases as `pith run`, on the same files in the same order, so the record
 //! files are byte-identical to a local run's whatever the number of plan shards.
 //!
+//! Ids: a local run's reader makes document ids unique across the corpus (`#2`, ...);
+//! a map task's reader sees only its plan shard, so the reduce redoes the renaming across
+//! plan shards (from id hashes, with the strings only of the documents concerned) and the
+//! apply tasks give those documents their new ids.
+//!
 //! Invariants: a task writes its outputs under temporary names and renames them, then
 //! writes its completion marker (`work/_done/<stage>-<index>.json`, naming the plan's
 //! hash) last; a task whose marker matches exits at once, so resubmitting re-runs only
 //! what is missing. A failed task leaves `work/_failed/<stage>-<index>.json` and exits
 //! non-zero. Nothing but `OUT` and the cache directory is ever written.
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -203,6 +207,9 @@ struct ShardCorpus {
     /// Corpus ordinal of the shard's first document.
     first: u64,
     corpus: CorpusStats,
+    /// Documents (by position in the shard) whose ids the reduce made unique across
+    /// plan shards, with their new ids.
+    renames: Vec<(u64, String)>,
 }
 
 /// An output directory holding a plan.
@@ -411,36 +418,21 @@ fn read_map(work: &Work, index: usize) -> anyhow::Result<MapOutput> {
 
 fn reduce_task(work: &Work, runner: &Runner<'_>) -> anyhow::Result<Totals> {
     let n = work.plan.shards;
-    let mut pass1: Vec<Pass1> = Vec::new();
+    let mut maps: Vec<MapOutput> = Vec::with_capacity(n);
     let mut lines = LineCounts::default();
-    let mut docs = Vec::with_capacity(n);
-    // A local run makes ids unique across the corpus; a planned one can do so only
-    // within a plan shard, so an id in two plan shards is an error, not a silent change.
-    let mut first_shard_of_id: HashMap<u64, usize> = HashMap::new();
     for index in 0..n {
-        let map = read_map(work, index)?;
-        for (position, id) in map.ids.iter().enumerate() {
-            let first = *first_shard_of_id.entry(*id).or_insert(index);
-            ensure!(
-                first == index,
-                "document {} of plan shard {index} has the id of a document in plan shard {first}: \
-                 a planned run needs ids unique across plan shards (a local `pith run` renames the \
-                 later one `ID#2`); plan with fewer shards or make the ids unique",
-                position + 1
-            );
-        }
-        docs.push(map.docs());
-        lines.merge(map.lines);
-        pass1.extend(map.shards);
+        let mut map = read_map(work, index)?;
+        lines.merge(std::mem::take(&mut map.lines));
+        maps.push(map);
     }
-    drop(first_shard_of_id);
     let files: Vec<Vec<InputFile>> = (0..n).map(|i| work.files(i)).collect::<anyhow::Result<_>>()?;
     let groups: Vec<&[InputFile]> = files.iter().map(Vec::as_slice).collect();
     let mut totals = Totals::default();
-    let corpus = runner.reduce(&groups, &pass1, &lines, &mut totals);
+    let (corpus, renames) = runner.reduce(&groups, &mut maps, &lines, &mut totals);
     let mut first = 0;
-    for (index, n_docs) in docs.into_iter().enumerate() {
-        let part = ShardCorpus { first, corpus: corpus.slice(first..first + n_docs) };
+    for (index, (map, renames)) in maps.iter().zip(renames).enumerate() {
+        let n_docs = map.docs();
+        let part = ShardCorpus { first, corpus: corpus.slice(first..first + n_docs), renames };
         pith_cache::write_file(&work.data_path(TaskStage::Reduce, index), &work.key, &part)?;
         first += n_docs;
     }
@@ -453,7 +445,8 @@ fn apply_task(work: &Work, index: usize, runner: &Runner<'_>) -> anyhow::Result<
     let part: ShardCorpus = pith_cache::read_file(&work.data_path(TaskStage::Reduce, index), &work.key)?;
     let mut out = RunOutput::create(&work.apply_dir(index))?;
     let mut totals = Totals::default();
-    runner.apply(&[&files], &map.shards, part.first, &part.corpus, Stage::Features, &mut out, &mut totals)?;
+    let (shards, corpus) = (&map.shards, &part.corpus);
+    runner.apply(&[&files], shards, part.first, corpus, &part.renames, Stage::Features, &mut out, &mut totals)?;
     out.finish(&serde_json::to_value(&totals)?)?;
     Ok(totals)
 }

@@ -72,6 +72,8 @@ pub(crate) enum Entry {
 pub(crate) struct RawShard {
     pub(crate) entries: Vec<Entry>,
     pub(crate) bytes: u64,
+    /// Entries whose id the reader renamed (`unique_id`), with the id the input gave.
+    pub(crate) renamed: Vec<(u32, String)>,
 }
 
 fn format_of(name: &str) -> Option<Format> {
@@ -171,6 +173,16 @@ pub(crate) fn planned_file(path: PathBuf, rel: String, size: u64) -> Option<Inpu
     Some(InputFile { location: Location::File(path), rel, format, size })
 }
 
+/// The rule that makes ids unique: an id whose hash is in `seen` gets the first free
+/// `#2`, `#3`, ... appended (returned); the id kept is added to `seen`. The reader and a
+/// planned run's reduce (which redoes it across plan shards) both use it.
+pub(crate) fn unique_id(seen: &mut HashSet<u64>, id: &str) -> Option<String> {
+    if seen.insert(xxh3_64(id.as_bytes())) {
+        return None;
+    }
+    (2u64..).map(|n| format!("{id}#{n}")).find(|candidate| seen.insert(xxh3_64(candidate.as_bytes())))
+}
+
 /// Reads the inputs shard by shard, in order; holds one shard in memory at a time.
 pub(crate) struct ShardReader<'a> {
     files: &'a [InputFile],
@@ -186,24 +198,22 @@ impl<'a> ShardReader<'a> {
         ShardReader { files, max_doc_bytes, next_file: 0, jsonl: None, seen_ids: HashSet::new() }
     }
 
-    /// Makes ids unique across the run: a repeated id gets `#2`, `#3`, ... appended.
-    fn unique_id(&mut self, id: String, diags: &mut Vec<Diag>) -> String {
-        if self.seen_ids.insert(xxh3_64(id.as_bytes())) {
-            return id;
-        }
-        for n in 2.. {
-            let candidate = format!("{id}#{n}");
-            if self.seen_ids.insert(xxh3_64(candidate.as_bytes())) {
-                diags.push(Diag { message: format!("id {id:?} seen before; renamed to {candidate:?}"), span: None });
-                return candidate;
+    /// Makes ids unique across the reader's files; records the id the input gave when
+    /// it had to rename one.
+    fn unique_id(&mut self, shard: &mut RawShard, id: String, diags: &mut Vec<Diag>) -> String {
+        match unique_id(&mut self.seen_ids, &id) {
+            None => id,
+            Some(renamed) => {
+                diags.push(Diag { message: format!("id {id:?} seen before; renamed to {renamed:?}"), span: None });
+                shard.renamed.push((shard.entries.len() as u32, id));
+                renamed
             }
         }
-        unreachable!("some suffix is free")
     }
 
     fn read_jsonl_chunk(&mut self, file_index: usize) -> RawShard {
         let file = &self.files[file_index];
-        let mut shard = RawShard { entries: Vec::new(), bytes: 0 };
+        let mut shard = RawShard { entries: Vec::new(), bytes: 0, renamed: Vec::new() };
         let (mut reader, mut line_no, _) = self.jsonl.take().expect("an open JSONL file");
         let mut buf = Vec::new();
         let mut finished = false;
@@ -229,7 +239,7 @@ impl<'a> ShardReader<'a> {
                     } else {
                         match jsonl_record(&buf, source.clone()) {
                             Ok(mut doc) => {
-                                doc.id = self.unique_id(doc.id, &mut doc.diags);
+                                doc.id = self.unique_id(&mut shard, doc.id, &mut doc.diags);
                                 Entry::Doc(doc)
                             }
                             Err(error) => Entry::Unreadable { source, error },
@@ -267,7 +277,7 @@ impl Iterator for ShardReader<'_> {
                 return Some(shard);
             }
         }
-        let mut shard = RawShard { entries: Vec::new(), bytes: 0 };
+        let mut shard = RawShard { entries: Vec::new(), bytes: 0, renamed: Vec::new() };
         while self.next_file < self.files.len() {
             let file = &self.files[self.next_file];
             if let Format::Jsonl(compression) = file.format {
@@ -303,7 +313,7 @@ impl Iterator for ShardReader<'_> {
             shard.bytes += file.size;
             let entry = match read_text_file(file, self.max_doc_bytes) {
                 Ok((text, mut diags)) => {
-                    let id = self.unique_id(file.rel.clone(), &mut diags);
+                    let id = self.unique_id(&mut shard, file.rel.clone(), &mut diags);
                     Entry::Doc(RawDoc {
                         id,
                         source: Source { path: file.rel.clone(), line: None },

@@ -148,9 +148,12 @@ pub(crate) struct Pass1 {
 pub(crate) struct MapOutput {
     pub(crate) shards: Vec<Pass1>,
     pub(crate) lines: LineCounts,
-    /// Hashes of the documents' ids, in order: a planned run checks them for ids that
-    /// repeat across plan shards.
-    pub(crate) ids: Vec<u64>,
+    /// Per document, in order: the hash of the id the input gave and of the id the
+    /// reader made of it (they differ where the id was seen before).
+    pub(crate) ids: Vec<(u64, u64)>,
+    /// The id the input gave, by document position, where `shards` does not tell it:
+    /// the reader renamed the document, or it has no sketch.
+    pub(crate) id_strings: Vec<(u64, String)>,
 }
 
 impl MapOutput {
@@ -158,11 +161,72 @@ impl MapOutput {
     pub(crate) fn docs(&self) -> u64 {
         self.shards.iter().map(|p| p.sketches.iter().flatten().count() as u64).sum()
     }
+
+    /// Records what the corpus pass needs to know of a shard's ids.
+    fn add_ids(&mut self, shard: &RawShard, sketches: &[Option<Sketch>]) {
+        let renamed: HashMap<u32, &str> = shard.renamed.iter().map(|(i, id)| (*i, id.as_str())).collect();
+        let docs = shard.entries.iter().enumerate().filter_map(|(i, e)| match e {
+            Entry::Doc(raw) => Some((i, raw)),
+            Entry::Unreadable { .. } => None,
+        });
+        for (k, (i, raw)) in docs.enumerate() {
+            let given = renamed.get(&(i as u32)).copied().unwrap_or(&raw.id);
+            if given != raw.id || sketches.get(k).is_none_or(Option::is_none) {
+                self.id_strings.push((self.ids.len() as u64, given.to_owned()));
+            }
+            self.ids.push((xxh3_64(given.as_bytes()), xxh3_64(raw.id.as_bytes())));
+        }
+    }
+
+    /// Gives documents (by position) new ids in their sketches.
+    fn rename(&mut self, renames: &[(u64, String)]) {
+        let mut renames = renames.iter().peekable();
+        let mut position = 0u64;
+        for sketch in self.shards.iter_mut().flat_map(|p| p.sketches.iter_mut()) {
+            if let Some((_, id)) = renames.next_if(|(at, _)| *at == position)
+                && let Some(sketch) = sketch
+            {
+                sketch.id = id.clone();
+            }
+            position += 1;
+        }
+    }
+}
+
+/// Ids as one reader over all the groups' files would have made them unique
+/// (`input::unique_id`), where each group's reader could only see its own: per group, the
+/// documents (by position) whose id must change, with the new id. Empty for one group.
+fn global_renames(maps: &[MapOutput]) -> Vec<Vec<(u64, String)>> {
+    if maps.len() <= 1 {
+        return vec![Vec::new(); maps.len()];
+    }
+    let mut seen: HashSet<u64> = HashSet::with_capacity(maps.iter().map(|m| m.ids.len()).sum());
+    let mut res = Vec::with_capacity(maps.len());
+    for map in maps {
+        let strings: HashMap<u64, &str> = map.id_strings.iter().map(|(p, s)| (*p, s.as_str())).collect();
+        let sketch_ids: Vec<Option<&str>> =
+            map.shards.iter().flat_map(|p| p.sketches.iter().map(|s| s.as_ref().map(|s| s.id.as_str()))).collect();
+        // A document without a string of its own was not renamed by its reader and has a
+        // sketch: its sketch's id is the one the input gave.
+        let given = |position: usize| -> &str {
+            strings.get(&(position as u64)).copied().or(sketch_ids[position]).expect("every id is recorded")
+        };
+        let mut renames = Vec::new();
+        for (position, &(given_hash, read_hash)) in map.ids.iter().enumerate() {
+            let new = if seen.insert(given_hash) { None } else { crate::input::unique_id(&mut seen, given(position)) };
+            let new_hash = new.as_ref().map_or(given_hash, |id| xxh3_64(id.as_bytes()));
+            if new_hash != read_hash {
+                renames.push((position as u64, new.unwrap_or_else(|| given(position).to_owned())));
+            }
+        }
+        res.push(renames);
+    }
+    res
 }
 
 /// The corpus ordinal of each shard's first document.
-fn offsets(pass1: &[Pass1], first: u64) -> Vec<u64> {
-    let mut offsets = Vec::with_capacity(pass1.len());
+fn offsets<'p>(pass1: impl IntoIterator<Item = &'p Pass1>, first: u64) -> Vec<u64> {
+    let mut offsets = Vec::new();
     let mut ordinal = first;
     for p in pass1 {
         offsets.push(ordinal);
@@ -203,12 +267,14 @@ impl<'a> Runner<'a> {
         let mut totals = Totals::default();
         let total_bytes: u64 = files.iter().map(|f| f.size).sum();
         self.progress.start(total_bytes, until >= Stage::Dedup);
-        let map = self.map(&groups, until, sink, &mut totals)?;
+        let mut map = self.map(&groups, until, sink, &mut totals)?;
         if until >= Stage::Dedup {
-            let corpus = self.reduce(&groups, &map.shards, &map.lines, &mut totals);
-            drop(map.lines);
+            let lines = std::mem::take(&mut map.lines);
+            let mut maps = [map];
+            let (corpus, renames) = self.reduce(&groups, &mut maps, &lines, &mut totals);
+            drop(lines);
             self.progress.restart(&[DEDUP, FEATURES]);
-            self.apply(&groups, &map.shards, 0, &corpus, until, sink, &mut totals)?;
+            self.apply(&groups, &maps[0].shards, 0, &corpus, &renames[0], until, sink, &mut totals)?;
         }
         self.progress.finish();
         totals.cache_warnings = self.cache_warnings.load(Ordering::Relaxed);
@@ -248,10 +314,9 @@ impl<'a> Runner<'a> {
                     out.lines.add(sketch);
                     sketch.lines = Vec::new();
                 }
-                out.ids.extend(shard.entries.iter().filter_map(|e| match e {
-                    Entry::Doc(raw) => Some(xxh3_64(raw.id.as_bytes())),
-                    Entry::Unreadable { .. } => None,
-                }));
+                if until >= Stage::Dedup {
+                    out.add_ids(shard, &p1.sketches);
+                }
                 totals.shards += 1;
                 totals.bytes_in += shard.bytes;
                 if until <= Stage::Strip {
@@ -263,32 +328,39 @@ impl<'a> Runner<'a> {
         Ok(out)
     }
 
-    /// The corpus pass's reduce over the map output of all of `groups` (in order): LSH
-    /// candidates, verified on exact shingle sets, then clusters and chrome.
+    /// The corpus pass's reduce over the map output of each of `groups` (in order): ids
+    /// made unique across groups, LSH candidates verified on exact shingle sets, then
+    /// clusters and chrome. Returns the corpus verdicts and each group's id renames.
     pub(crate) fn reduce(
         &self,
         groups: &[&[InputFile]],
-        pass1: &[Pass1],
+        maps: &mut [MapOutput],
         lines: &LineCounts,
         totals: &mut Totals,
-    ) -> CorpusStats {
+    ) -> (CorpusStats, Vec<Vec<(u64, String)>>) {
         let started = Instant::now();
-        let offsets = offsets(pass1, 0);
+        let renames = global_renames(maps);
+        for (map, renames) in maps.iter_mut().zip(&renames) {
+            map.rename(renames);
+        }
+        let pass1: Vec<&Pass1> = maps.iter().flat_map(|m| &m.shards).collect();
+        let offsets = offsets(pass1.iter().copied(), 0);
         let cfg = &self.cfg.stages.dedup;
         let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
         let pairs = pith_dedup::candidate_pairs(&all, cfg);
-        let similar = self.verify(groups, pass1, &offsets, &pairs);
+        let similar = self.verify(groups, &pass1, &offsets, &pairs);
         let corpus = pith_dedup::reduce(&all, lines, &similar, cfg);
         totals.distinct_blocks = lines.len() as u64;
         totals.chrome_blocks = corpus.chrome.len() as u64;
         totals.candidate_pairs = pairs.len() as u64;
         totals.similar_pairs = similar.iter().filter(|(_, _, sim)| *sim >= cfg.near_threshold).count() as u64;
         self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        corpus
+        (corpus, renames)
     }
 
     /// Phase 2 over `groups`, whose documents are numbered from `first` in the corpus:
     /// dedup apply, features and rendering, per shard, written to `sink` in order.
+    /// `renames` gives documents (by position in `groups`) the ids `reduce` made unique.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn apply(
         &self,
@@ -296,12 +368,14 @@ impl<'a> Runner<'a> {
         pass1: &[Pass1],
         first: u64,
         corpus: &CorpusStats,
+        renames: &[(u64, String)],
         until: Stage,
         sink: &mut dyn Sink,
         totals: &mut Totals,
     ) -> anyhow::Result<()> {
         let batch = rayon::current_num_threads() * 2;
         let offsets = offsets(pass1, first);
+        let mut position = 0u64;
         let chrome_key = fingerprint(&corpus.chrome);
         let mut reader = self.read(groups);
         let mut index = 0;
@@ -314,10 +388,28 @@ impl<'a> Runner<'a> {
                 index + shards.len() <= pass1.len(),
                 "the inputs hold more shards than the corpus pass saw"
             );
+            // Each shard's renames, by position in the shard.
+            let shard_renames: Vec<Vec<(u64, String)>> = shards
+                .iter()
+                .map(|shard| {
+                    let n = shard.entries.iter().filter(|e| matches!(e, Entry::Doc(_))).count() as u64;
+                    let range = position..position + n;
+                    position += n;
+                    renames
+                        .iter()
+                        .filter(|(at, _)| range.contains(at))
+                        .map(|(at, id)| (at - range.start, id.clone()))
+                        .collect()
+                })
+                .collect();
             let results: Vec<Vec<Line>> = shards
                 .par_iter()
+                .zip(&shard_renames)
                 .enumerate()
-                .map(|(i, shard)| self.phase2(shard, &pass1[index + i], offsets[index + i], corpus, &chrome_key, until))
+                .map(|(i, (shard, renames))| {
+                    let p1 = &pass1[index + i];
+                    self.phase2(shard, p1, offsets[index + i], corpus, &chrome_key, renames, until)
+                })
                 .collect();
             index += shards.len();
             for lines in results {
@@ -333,7 +425,7 @@ impl<'a> Runner<'a> {
     fn verify(
         &self,
         groups: &[&[InputFile]],
-        pass1: &[Pass1],
+        pass1: &[&Pass1],
         offsets: &[u64],
         pairs: &[(u64, u64)],
     ) -> Vec<(u64, u64, f64)> {
@@ -406,6 +498,7 @@ impl<'a> Runner<'a> {
         (Pass1 { strip_key, sketches }, Vec::new())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn phase2(
         &self,
         shard: &RawShard,
@@ -413,9 +506,17 @@ impl<'a> Runner<'a> {
         offset: u64,
         corpus: &CorpusStats,
         chrome_key: &Key,
+        renames: &[(u64, String)],
         until: Stage,
     ) -> Vec<Line> {
         let cfg = &self.cfg.stages.dedup;
+        let renamed;
+        let shard = if renames.is_empty() {
+            shard
+        } else {
+            renamed = rename_docs(shard, renames);
+            &renamed
+        };
         // The apply step's input: this shard's strip output, the corpus-wide chrome, and
         // only this shard's verdicts (by position in the shard), so that a change
         // elsewhere in the corpus leaves this shard's apply, and features, cached.
@@ -426,7 +527,7 @@ impl<'a> Runner<'a> {
         let clusters: Vec<(u64, &String)> =
             corpus.clusters.iter().filter(|(o, _)| in_shard(*o)).map(|(o, c)| (o - offset, c)).collect();
         let input = fingerprint(&(&pass1.strip_key, chrome_key, &drops, &clusters));
-        let (_, deduped) = self.cached(DEDUP, cfg, &input, || {
+        let (_, mut deduped) = self.cached(DEDUP, cfg, &input, || {
             // Only on a miss: the strip output, from the cache or computed again.
             let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1.strip_key) {
                 Some(value) => value,
@@ -445,6 +546,11 @@ impl<'a> Runner<'a> {
                 })
                 .collect::<Vec<_>>()
         });
+        for (position, id) in renames {
+            if let Some(Slot::Ok(doc)) = deduped.get_mut(*position as usize) {
+                doc.id = id.clone();
+            }
+        }
         self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
         self.count_removed(DEDUP, &deduped, |d| d.removed.iter().filter(|r| r.stage == "dedup").map(|r| &r.kind));
         self.progress.advance(DEDUP, shard.bytes);
@@ -540,6 +646,21 @@ impl<'a> Runner<'a> {
             }
         }
     }
+}
+
+/// The shard with documents (by position) renamed.
+fn rename_docs(shard: &RawShard, renames: &[(u64, String)]) -> RawShard {
+    let mut shard = shard.clone();
+    let docs = shard.entries.iter_mut().filter_map(|e| match e {
+        Entry::Doc(raw) => Some(raw),
+        Entry::Unreadable { .. } => None,
+    });
+    for (position, raw) in docs.enumerate() {
+        if let Ok(i) = renames.binary_search_by_key(&(position as u64), |(at, _)| *at) {
+            raw.id = renames[i].1.clone();
+        }
+    }
+    shard
 }
 
 fn strip_shard(parsed: &[Slot<ParsedDoc>], cfg: &pith_strip::StripConfig) -> Vec<Slot<StrippedDoc>> {

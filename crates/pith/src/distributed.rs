@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{RunConfig, StagesConfig};
 use crate::input::{self, InputFile};
 use crate::output::{Line, RunOutput};
-use crate::pipeline::{MapOutput, Pass1, Runner, STAGE_NAMES, Sink, Stage, StageStats, Totals};
+use crate::pipeline::{MapOutput, Runner, STAGE_NAMES, Sink, Stage, StageStats, Totals};
 
 /// Bump when the layout of `OUT/plan.json` or `OUT/work` changes.
 const PLAN_FORMAT: u32 = 1;

@@ -181,14 +181,12 @@ impl MapOutput {
     /// Gives documents (by position) new ids in their sketches.
     fn rename(&mut self, renames: &[(u64, String)]) {
         let mut renames = renames.iter().peekable();
-        let mut position = 0u64;
-        for sketch in self.shards.iter_mut().flat_map(|p| p.sketches.iter_mut()) {
-            if let Some((_, id)) = renames.next_if(|(at, _)| *at == position)
+        for (position, sketch) in self.shards.iter_mut().flat_map(|p| p.sketches.iter_mut()).enumerate() {
+            if let Some((_, id)) = renames.next_if(|(at, _)| *at == position as u64)
                 && let Some(sketch) = sketch
             {
                 sketch.id = id.clone();
             }
-            position += 1;
         }
     }
 }

@@ -221,6 +221,16 @@ fn slurm_dry_run_writes_scripts_and_the_sbatch_chain() {
     assert!(script.contains(&format!("run-shard {out_s} --stage map --no-progress --cache-dir ")), "{script}");
     assert!(script.contains("--shard-offset \"${PITH_SHARD_OFFSET:-0}\""), "{script}");
 
+    // Arrays are cut at Slurm's default MaxArraySize; each part is told its offset.
+    let big = tmp.path().join("big");
+    ok(pith(&cache, &["plan", corpus().to_str().unwrap(), "-o", big.to_str().unwrap(), "--shards", "1005"]));
+    let dry =
+        String::from_utf8(ok(pith(&cache, &["submit", "slurm", big.to_str().unwrap(), "--dry-run"])).stdout).unwrap();
+    let lines: Vec<&str> = dry.lines().collect();
+    assert!(lines[0].contains("--array=0-999 --export=ALL,PITH_SHARD_OFFSET=0 "), "{dry}");
+    assert!(lines[1].starts_with("map1=") && lines[1].contains("--array=0-4 --export=ALL,PITH_SHARD_OFFSET=1000 "));
+    assert!(lines[2].contains("--dependency=afterok:$map0:$map1 "), "{dry}");
+
     // Once every task is done there is nothing to submit.
     ok(pith(&cache, &["run-plan", out_s]));
     let after = ok(pith(&cache, &["submit", "slurm", out_s, "--dry-run"]));

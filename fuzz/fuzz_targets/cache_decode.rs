@@ -4,13 +4,12 @@
 //!
 //! The first byte picks what the rest becomes, so that every layer is reached:
 //! - mode 0: the whole file;
-//! - mode 1: the payload behind a valid header (magic, codec version, key, length, xxh3), so
-//!   the zstd decoder sees it;
+//! - mode 1: the payload behind a valid header (`pith_cache::framed`), so the zstd decoder
+//!   sees it;
 //! - mode 2: the bincode bytes, zstd-compressed behind a valid header, so the decoder of
 //!   one of the stage output types sees it.
 //!
-//! The header layout is copied from `crates/cache/src/lib.rs` (private there); when its
-//! `CODEC_VERSION` changes, change it here too, or modes 1 and 2 only test the version check.
+//! `Cache::output_key`, which reads the header alone, sees the same files first.
 
 #![no_main]
 
@@ -19,13 +18,10 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use pith_cache::{Cache, Key, Lookup, fingerprint};
-use pith_dedup::Sketch;
-use pith_types::{DedupedDoc, Features, ParsedDoc, Slot, StrippedDoc};
+use pith_dedup::{DedupDelta, Sketch};
+use pith_types::{Features, ParsedDoc, Slot, StrippedDoc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-
-const MAGIC: &[u8; 8] = b"PITHCACH";
-const CODEC_VERSION: u32 = 2;
 
 fn root() -> &'static PathBuf {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
@@ -37,13 +33,7 @@ fn root() -> &'static PathBuf {
 }
 
 fn with_header(payload: &[u8], key: &Key) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&CODEC_VERSION.to_le_bytes());
-    out.extend_from_slice(&key.0);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
-    out.extend_from_slice(payload);
-    out
+    pith_cache::framed(payload, key, key)
 }
 
 fn key_of(stage: &str, data: &[u8]) -> Key {
@@ -58,8 +48,17 @@ fn get<T: Serialize + DeserializeOwned>(stage: &str, data: &[u8], file: &[u8], b
     std::fs::create_dir_all(&dir).expect("mkdir");
     let path = dir.join(format!("{hex}.bin.zst"));
     std::fs::write(&path, file).expect("write");
+    match cache.output_key(stage, 1, &key) {
+        Lookup::Hit(_) => {}
+        Lookup::Corrupt(err) => {
+            assert!(err.to_string().contains(&hex), "the error names the file");
+            assert!(!path.exists(), "a bad file is removed");
+            std::fs::write(&path, file).expect("write");
+        }
+        Lookup::Miss => panic!("a file that is there is not a miss"),
+    }
     match cache.get::<T>(stage, 1, &key) {
-        Lookup::Hit(value) => {
+        Lookup::Hit((value, _)) => {
             // bincode's legacy format is canonical: a value decodes only from its own
             // encoding, all of it. So a hit must re-encode to the very bytes it came from.
             if let Some(bytes) = bincode {
@@ -88,7 +87,7 @@ fuzz_target!(|data: &[u8]| {
         "parse" => get::<Vec<Slot<ParsedDoc>>>(stage, rest, &file, bincode),
         "strip" => get::<Vec<Slot<StrippedDoc>>>(stage, rest, &file, bincode),
         "dedup_map" => get::<Vec<Option<Sketch>>>(stage, rest, &file, bincode),
-        "dedup" => get::<Vec<Slot<DedupedDoc>>>(stage, rest, &file, bincode),
+        "dedup" => get::<Vec<Slot<DedupDelta>>>(stage, rest, &file, bincode),
         _ => get::<Vec<Slot<Features>>>(stage, rest, &file, bincode),
     }
 });

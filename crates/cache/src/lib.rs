@@ -1,10 +1,14 @@
 //! The content-addressed store of stage outputs: one file per (stage, shard).
 //!
 //! This is the only crate that knows the on-disk format (bincode, zstd, the header) and
-//! the cache's paths. A file is `MAGIC`, codec version, the key it was stored under,
-//! payload length, xxh3 of the payload, then the payload: zstd of bincode (`legacy()` with a size limit, so a corrupt
-//! length prefix is an error, not an abort). Files are written to a temporary name in
-//! the same directory and renamed, so a reader never sees half a file.
+//! the cache's paths. A file is a header, then the payload: zstd of bincode (`legacy()`
+//! with a size limit, so a corrupt length prefix is an error, not an abort). The header is
+//! `MAGIC`, codec version, the key the file was stored under, the *output key* (the
+//! fingerprint of the stage output the file stands for, which the next stage's key is
+//! made of), payload length, xxh3 of the payload, and xxh3 of the header before it.
+//! `output_key` reads the header alone, so a warm run can chain keys without decoding
+//! outputs it does not need. Files are written to a temporary name in the same directory
+//! and renamed, so a reader never sees half a file.
 //!
 //! Invariant: any bad file (truncated, bit-flipped, wrong version, foreign) reads as
 //! `Lookup::Corrupt`, never as a panic or a wrong value; the caller recomputes.
@@ -18,8 +22,8 @@ use serde::de::DeserializeOwned;
 
 const MAGIC: &[u8; 8] = b"PITHCACH";
 /// Bump when the header, compression or bincode config changes.
-const CODEC_VERSION: u32 = 2;
-const HEADER_LEN: usize = 8 + 4 + 32 + 8 + 8;
+const CODEC_VERSION: u32 = 3;
+const HEADER_LEN: usize = 8 + 4 + 32 + 32 + 8 + 8 + 8;
 /// No cached value may decode to more than this: a corrupt length can't exhaust memory.
 const DECODE_LIMIT: usize = 1 << 30;
 const ZSTD_LEVEL: i32 = 3;
@@ -112,14 +116,45 @@ impl Cache {
         Some(root.join(format!("{stage}-v{version}")).join(&hex[..2]).join(format!("{hex}.bin.zst")))
     }
 
-    pub fn get<T: DeserializeOwned>(&self, stage: &str, version: u32, key: &Key) -> Lookup<T> {
+    /// The value stored under `key`, with its output key.
+    pub fn get<T: DeserializeOwned>(&self, stage: &str, version: u32, key: &Key) -> Lookup<(T, Key)> {
         let Some(path) = self.path(stage, version, key) else { return Lookup::Miss };
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
             Err(err) => return Lookup::Corrupt(CacheError::Corrupt { path, message: err.to_string() }),
         };
-        match decode(&bytes, key) {
+        Self::checked(path, decode(&bytes, key))
+    }
+
+    /// The output key stored under `key`, from the file's header alone (its length is
+    /// checked against the header; the payload is checked when it is read).
+    pub fn output_key(&self, stage: &str, version: u32, key: &Key) -> Lookup<Key> {
+        use std::io::Read;
+        let Some(path) = self.path(stage, version, key) else { return Lookup::Miss };
+        let mut file = match fs::File::open(&path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
+            Err(err) => return Lookup::Corrupt(CacheError::Corrupt { path, message: err.to_string() }),
+        };
+        let mut header = [0u8; HEADER_LEN];
+        let res = file.metadata().map_err(|e| e.to_string()).and_then(|meta| {
+            let size = meta.len();
+            if size < HEADER_LEN as u64 {
+                return Err(format!("truncated header ({size} bytes)"));
+            }
+            file.read_exact(&mut header).map_err(|e| e.to_string())?;
+            let (output, len) = read_header(&header, key)?;
+            if size != HEADER_LEN as u64 + len {
+                return Err(format!("file is {size} bytes, header says {}", HEADER_LEN as u64 + len));
+            }
+            Ok(output)
+        });
+        Self::checked(path, res)
+    }
+
+    fn checked<T>(path: PathBuf, res: Result<T, String>) -> Lookup<T> {
+        match res {
             Ok(value) => Lookup::Hit(value),
             Err(message) => {
                 // A bad file would fail every later run too: drop it so the recomputed
@@ -130,9 +165,18 @@ impl Cache {
         }
     }
 
-    pub fn put<T: Serialize>(&self, stage: &str, version: u32, key: &Key, value: &T) -> Result<(), CacheError> {
+    /// Stores `value` under `key`, with `output`, the key of the stage output it stands
+    /// for (its `fingerprint`, or that of the value it can be rebuilt into).
+    pub fn put<T: Serialize>(
+        &self,
+        stage: &str,
+        version: u32,
+        key: &Key,
+        value: &T,
+        output: &Key,
+    ) -> Result<(), CacheError> {
         let Some(path) = self.path(stage, version, key) else { return Ok(()) };
-        let bytes = encode(value, key).map_err(|message| CacheError::Encode { path: path.clone(), message })?;
+        let bytes = encode(value, key, output).map_err(|message| CacheError::Encode { path: path.clone(), message })?;
         let dir = path.parent().expect("cache paths have a parent");
         let write = || -> io::Result<()> {
             fs::create_dir_all(dir)?;
@@ -187,7 +231,7 @@ impl Cache {
 /// Writes `value` to a file of its own (a distributed run's task output), in the cache's
 /// format under `key`: to a temporary name beside it, then renamed into place.
 pub fn write_file<T: Serialize>(path: &Path, key: &Key, value: &T) -> Result<(), CacheError> {
-    let bytes = encode(value, key).map_err(|message| CacheError::Encode { path: path.to_owned(), message })?;
+    let bytes = encode(value, key, key).map_err(|message| CacheError::Encode { path: path.to_owned(), message })?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let write = || -> io::Result<()> {
         fs::create_dir_all(dir)?;
@@ -205,7 +249,9 @@ pub fn write_file<T: Serialize>(path: &Path, key: &Key, value: &T) -> Result<(),
 pub fn read_file<T: DeserializeOwned>(path: &Path, key: &Key) -> Result<T, CacheError> {
     let bytes =
         fs::read(path).map_err(|err| CacheError::Corrupt { path: path.to_owned(), message: err.to_string() })?;
-    decode(&bytes, key).map_err(|message| CacheError::Corrupt { path: path.to_owned(), message })
+    decode(&bytes, key)
+        .map(|(value, _)| value)
+        .map_err(|message| CacheError::Corrupt { path: path.to_owned(), message })
 }
 
 /// `<stage>-v<digits>`, the only directories this crate creates in the root.
@@ -215,40 +261,60 @@ fn is_stage_dir(name: &str) -> bool {
     })
 }
 
-fn encode<T: Serialize>(value: &T, key: &Key) -> Result<Vec<u8>, String> {
+fn encode<T: Serialize>(value: &T, key: &Key, output: &Key) -> Result<Vec<u8>, String> {
     let raw = bincode::serde::encode_to_vec(value, bincode_config()).map_err(|e| e.to_string())?;
     let payload = zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|e| e.to_string())?;
+    Ok(framed(&payload, key, output))
+}
+
+/// A cache file: the header, then `payload` as it is. Public for the fuzzer, which puts
+/// arbitrary payloads behind valid headers; the cache itself writes only `encode`'s.
+#[doc(hidden)]
+pub fn framed(payload: &[u8], key: &Key, output: &Key) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&CODEC_VERSION.to_le_bytes());
     out.extend_from_slice(&key.0);
+    out.extend_from_slice(&output.0);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    Ok(out)
+    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
+    let checksum = xxhash_rust::xxh3::xxh3_64(&out);
+    out.extend_from_slice(&checksum.to_le_bytes());
+    out.extend_from_slice(payload);
+    out
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], key: &Key) -> Result<T, String> {
-    if bytes.len() < HEADER_LEN {
-        return Err(format!("truncated header ({} bytes)", bytes.len()));
-    }
-    let (header, payload) = bytes.split_at(HEADER_LEN);
-    if &header[..8] != MAGIC {
+/// Checks a header; returns the output key and the payload's length.
+fn read_header(header: &[u8; HEADER_LEN], key: &Key) -> Result<(Key, u64), String> {
+    let (fields, checksum) = header.split_at(HEADER_LEN - 8);
+    if &fields[..8] != MAGIC {
         return Err("not a pith cache file (bad magic)".to_owned());
     }
-    let codec = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
+    let codec = u32::from_le_bytes(fields[8..12].try_into().expect("4 bytes"));
     if codec != CODEC_VERSION {
         return Err(format!("codec version {codec}, expected {CODEC_VERSION}"));
     }
-    if header[12..44] != key.0 {
+    if u64::from_le_bytes(checksum.try_into().expect("8 bytes")) != xxhash_rust::xxh3::xxh3_64(fields) {
+        return Err("header checksum mismatch".to_owned());
+    }
+    if fields[12..44] != key.0 {
         // A valid file under another key's name (copied or renamed by hand).
         return Err("stored under another key".to_owned());
     }
-    let len = u64::from_le_bytes(header[44..52].try_into().expect("8 bytes"));
+    let output = Key(fields[44..76].try_into().expect("32 bytes"));
+    let len = u64::from_le_bytes(fields[76..84].try_into().expect("8 bytes"));
+    Ok((output, len))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], key: &Key) -> Result<(T, Key), String> {
+    let Some((header, payload)) = bytes.split_first_chunk::<HEADER_LEN>() else {
+        return Err(format!("truncated header ({} bytes)", bytes.len()));
+    };
+    let (output, len) = read_header(header, key)?;
     if len != payload.len() as u64 {
         return Err(format!("payload is {} bytes, header says {len}", payload.len()));
     }
-    let checksum = u64::from_le_bytes(header[52..60].try_into().expect("8 bytes"));
+    let checksum = u64::from_le_bytes(header[84..92].try_into().expect("8 bytes"));
     if checksum != xxhash_rust::xxh3::xxh3_64(payload) {
         return Err("checksum mismatch".to_owned());
     }
@@ -257,7 +323,7 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], key: &Key) -> Result<T, String> {
     if used != raw.len() {
         return Err(format!("{} trailing bytes after the value", raw.len() - used));
     }
-    Ok(value)
+    Ok((value, output))
 }
 
 fn decompress(payload: &[u8]) -> Result<Vec<u8>, String> {
@@ -300,16 +366,18 @@ mod tests {
         assert!(missing.contains("nope.bin"), "{missing}");
     }
 
+    const OUTPUT: Key = Key([9; 32]);
+
     #[test]
     fn round_trip() {
-        let bytes = encode(&value(), &KEY).unwrap();
-        assert_eq!(decode::<Value>(&bytes, &KEY).unwrap(), value());
+        let bytes = encode(&value(), &KEY, &OUTPUT).unwrap();
+        assert_eq!(decode::<Value>(&bytes, &KEY).unwrap(), (value(), OUTPUT));
         assert!(decode::<Value>(&bytes, &Key([1; 32])).is_err(), "another key's file");
     }
 
     #[test]
     fn every_truncation_and_bit_flip_is_an_error() {
-        let bytes = encode(&value(), &KEY).unwrap();
+        let bytes = encode(&value(), &KEY, &OUTPUT).unwrap();
         for len in 0..bytes.len() {
             assert!(decode::<Value>(&bytes[..len], &KEY).is_err(), "truncated to {len}");
         }
@@ -325,13 +393,7 @@ mod tests {
         // A bincode vector claiming 2^40 elements, wrapped in a valid header.
         let raw = (1u64 << 40).to_le_bytes().to_vec();
         let payload = zstd::bulk::compress(&raw, 3).unwrap();
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&CODEC_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&KEY.0);
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
-        bytes.extend_from_slice(&payload);
-        assert!(decode::<Vec<u64>>(&bytes, &KEY).is_err());
+        assert!(decode::<Vec<u64>>(&framed(&payload, &KEY, &OUTPUT), &KEY).is_err());
     }
 
     #[test]
@@ -340,8 +402,10 @@ mod tests {
         let cache = Cache::open(dir.path()).unwrap();
         let key = Key::for_stage("parse", 1, &"cfg", &fingerprint("input"));
         assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Miss));
-        cache.put("parse", 1, &key, &value()).unwrap();
-        assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Hit(v) if v == value()));
+        assert!(matches!(cache.output_key("parse", 1, &key), Lookup::Miss));
+        cache.put("parse", 1, &key, &value(), &OUTPUT).unwrap();
+        assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Hit((v, OUTPUT)) if v == value()));
+        assert!(matches!(cache.output_key("parse", 1, &key), Lookup::Hit(OUTPUT)));
         assert!(matches!(cache.get::<Value>("parse", 2, &key), Lookup::Miss));
 
         let path = cache.path("parse", 1, &key).unwrap();
@@ -350,7 +414,18 @@ mod tests {
         assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Corrupt(_)));
         assert!(matches!(cache.get::<Value>("parse", 1, &key), Lookup::Miss), "bad file removed");
 
-        cache.put("parse", 1, &key, &value()).unwrap();
+        // The header alone tells a truncated payload and a damaged header.
+        cache.put("parse", 1, &key, &value(), &OUTPUT).unwrap();
+        fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len - 1).unwrap();
+        assert!(matches!(cache.output_key("parse", 1, &key), Lookup::Corrupt(_)));
+        cache.put("parse", 1, &key, &value(), &OUTPUT).unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[50] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert!(matches!(cache.output_key("parse", 1, &key), Lookup::Corrupt(_)));
+        assert!(matches!(cache.output_key("parse", 1, &key), Lookup::Miss), "bad file removed");
+
+        cache.put("parse", 1, &key, &value(), &OUTPUT).unwrap();
         assert_eq!(cache.usage().unwrap()[0].files, 1);
         fs::create_dir(dir.path().join("my-notes")).unwrap();
         assert!(cache.clean().unwrap() > 0);

@@ -408,6 +408,61 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
     }
 }
 
+/// What `dedup` did to one stripped document, without any text: with that stripped
+/// document, `rebuild` gives the `DedupedDoc` back. The driver caches this instead of the
+/// `DedupedDoc`, which would store the document's text a second time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DedupDelta {
+    /// The blocks dedup removed, in document order: index, kind, rule.
+    pub removed: Vec<(u32, String, String)>,
+    pub drop: Option<DocDrop>,
+    pub cluster: Option<String>,
+}
+
+impl DedupDelta {
+    pub fn of(doc: &DedupedDoc) -> DedupDelta {
+        DedupDelta {
+            removed: doc
+                .removed
+                .iter()
+                .filter(|r| r.stage == STAGE)
+                .map(|r| (r.block, r.kind.clone(), r.rule.clone()))
+                .collect(),
+            drop: doc.drop.clone(),
+            cluster: doc.cluster.clone(),
+        }
+    }
+
+    /// The `DedupedDoc` that `dedup` made of `stripped`.
+    pub fn rebuild(&self, stripped: &StrippedDoc) -> DedupedDoc {
+        let mut blocks = Vec::with_capacity(stripped.blocks.len());
+        let mut removed = stripped.removed.clone();
+        let mut gone = self.removed.iter().peekable();
+        for block in &stripped.blocks {
+            match gone.next_if(|(index, ..)| *index == block.index) {
+                Some((_, kind, rule)) => removed.push(Removal {
+                    stage: STAGE.to_owned(),
+                    kind: kind.clone(),
+                    rule: rule.clone(),
+                    block: block.index,
+                    text: block.text.clone(),
+                }),
+                None => blocks.push(block.clone()),
+            }
+        }
+        removed.sort_by_key(|r| r.block);
+        DedupedDoc {
+            id: stripped.id.clone(),
+            title: stripped.title.clone(),
+            blocks,
+            removed,
+            raw_bytes: stripped.raw_bytes,
+            drop: self.drop.clone(),
+            cluster: self.cluster.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use pith_cache::{Cache, Key, Lookup, fingerprint};
-use pith_dedup::{CorpusStats, LineCounts, Sketch};
+use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
 use pith_types::{DedupedDoc, DocDrop, Failure, Features, ParsedDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
@@ -448,7 +448,7 @@ impl<'a> Runner<'a> {
         wanted_sorted.sort_unstable();
         let found: Vec<(usize, Option<ShingleSets>)> = wanted_sorted
             .par_iter()
-            .map(|&i| (i, self.lookup(STRIP, &pass1[i].strip_key).map(|stripped| sets_of(i, stripped))))
+            .map(|&i| (i, self.lookup(STRIP, &pass1[i].strip_key).map(|(stripped, _)| sets_of(i, stripped))))
             .collect();
         let mut sets: HashMap<u64, Vec<u32>> = HashMap::new();
         let mut missing: HashSet<usize> = HashSet::new();
@@ -463,7 +463,7 @@ impl<'a> Runner<'a> {
         if !missing.is_empty() {
             for (index, shard) in self.read(groups).enumerate() {
                 if missing.contains(&index) {
-                    let stripped = strip_shard(&self.parsed_uncounted(&shard), &self.cfg.stages.strip);
+                    let stripped = strip_shard(&parse_shard(&shard), &self.cfg.stages.strip);
                     sets.extend(sets_of(index, stripped));
                 }
             }
@@ -474,23 +474,80 @@ impl<'a> Runner<'a> {
             .collect()
     }
 
+    /// Phase 1 for one shard. Keys chain on the stages' outputs (DESIGN.md, cache), read
+    /// from the cache files' headers: a warm run decodes only the sketches here.
     fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, Vec<Line>) {
-        let (parse_key, parsed) = self.parsed(shard);
+        let n_docs = shard.entries.iter().filter(|e| matches!(e, Entry::Doc(_))).count() as u64;
+        // Parse output is not stored, only its output key: parsing again is about as
+        // fast as reading it back, and the cache stays a third smaller.
+        let parse_key = Key::for_stage(STAGE_NAMES[PARSE], VERSIONS[PARSE], &(), &fingerprint(shard));
+        let mut parsed = None;
+        let parse_out = match self.output_key(PARSE, &parse_key) {
+            Some(out) => out,
+            None => {
+                let value = self.compute(PARSE, || parse_shard(shard));
+                let out = fingerprint(&value);
+                self.store(PARSE, &parse_key, &(), &out);
+                parsed = Some(value);
+                out
+            }
+        };
+        self.counters[PARSE].docs.fetch_add(n_docs, Ordering::Relaxed);
         self.progress.advance(PARSE, shard.bytes);
         if until == Stage::Parse {
-            let lines = render_stage(shard, &parsed, "parse");
-            return (Pass1 { strip_key: parse_key, sketches: Vec::new() }, lines);
+            let parsed = parsed.unwrap_or_else(|| parse_shard(shard));
+            return (Pass1 { strip_key: parse_key, sketches: Vec::new() }, render_stage(shard, &parsed, "parse"));
         }
-        let (strip_key, stripped) = self.stripped(&parsed);
+
+        let scfg = &self.cfg.stages.strip;
+        let strip_key = Key::for_stage(STAGE_NAMES[STRIP], VERSIONS[STRIP], scfg, &parse_out);
+        let mut stripped = None;
+        let known = if until == Stage::Strip { None } else { self.output_key(STRIP, &strip_key) };
+        let strip_out = match known {
+            Some(out) => out,
+            None => {
+                let found = if until == Stage::Strip { self.lookup(STRIP, &strip_key) } else { None };
+                let (value, out) = match found {
+                    Some(found) => {
+                        self.counters[STRIP].hits.fetch_add(1, Ordering::Relaxed);
+                        found
+                    }
+                    None => {
+                        let parsed = parsed.take().unwrap_or_else(|| parse_shard(shard));
+                        let value = self.compute(STRIP, || strip_shard(&parsed, scfg));
+                        let out = fingerprint(&value);
+                        self.store(STRIP, &strip_key, &value, &out);
+                        (value, out)
+                    }
+                };
+                stripped = Some(value);
+                out
+            }
+        };
+        self.counters[STRIP].docs.fetch_add(n_docs, Ordering::Relaxed);
         self.progress.advance(STRIP, shard.bytes);
         if until == Stage::Strip {
-            let lines = render_stage(shard, &stripped, "strip");
-            return (Pass1 { strip_key, sketches: Vec::new() }, lines);
+            let stripped = stripped.expect("the strip output is at hand up to strip");
+            self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
+            return (Pass1 { strip_key, sketches: Vec::new() }, render_stage(shard, &stripped, "strip"));
         }
-        let cfg = &self.cfg.stages.dedup;
-        let (_, sketches) = self.cached(DEDUP_MAP, cfg, &fingerprint(&stripped), || {
-            stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, cfg))).collect::<Vec<_>>()
-        });
+
+        let dcfg = &self.cfg.stages.dedup;
+        let sketch_key = Key::for_stage(STAGE_NAMES[DEDUP_MAP], VERSIONS[DEDUP_MAP], dcfg, &strip_out);
+        let sketches = match self.lookup(DEDUP_MAP, &sketch_key) {
+            Some((value, _)) => {
+                self.counters[DEDUP_MAP].hits.fetch_add(1, Ordering::Relaxed);
+                value
+            }
+            None => {
+                let stripped = stripped.unwrap_or_else(|| self.strip_output(shard, &strip_key));
+                let value: Vec<Option<Sketch>> = self.compute(DEDUP_MAP, || {
+                    stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, dcfg))).collect()
+                });
+                self.store(DEDUP_MAP, &sketch_key, &value, &sketch_key);
+                value
+            }
+        };
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
         self.progress.advance(DEDUP_MAP, shard.bytes);
         (Pass1 { strip_key, sketches }, Vec::new())
@@ -525,69 +582,97 @@ impl<'a> Runner<'a> {
         let clusters: Vec<(u64, &String)> =
             corpus.clusters.iter().filter(|(o, _)| in_shard(*o)).map(|(o, c)| (o - offset, c)).collect();
         let input = fingerprint(&(&pass1.strip_key, chrome_key, &drops, &clusters));
-        let (_, mut deduped) = self.cached(DEDUP, cfg, &input, || {
-            // Only on a miss: the strip output, from the cache or computed again.
-            let stripped: Vec<Slot<StrippedDoc>> = match self.lookup(STRIP, &pass1.strip_key) {
-                Some(value) => value,
-                None => strip_shard(&self.parsed_uncounted(shard), &self.cfg.stages.strip),
-            };
-            let mut ordinal = offset;
-            stripped
-                .iter()
-                .map(|slot| match slot {
-                    Slot::Ok(doc) => {
-                        let at = ordinal;
-                        ordinal += 1;
-                        guarded("dedup", || pith_dedup::dedup(doc, at, corpus, cfg))
-                    }
-                    Slot::Failed(f) => Slot::Failed(f.clone()),
-                })
-                .collect::<Vec<_>>()
-        });
+        let dedup_key = Key::for_stage(STAGE_NAMES[DEDUP], VERSIONS[DEDUP], cfg, &input);
+        // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
+        let stripped = self.strip_output(shard, &pass1.strip_key);
+        let (mut deduped, dedup_out) = match self.lookup::<Vec<Slot<DedupDelta>>>(DEDUP, &dedup_key) {
+            Some((deltas, out)) if deltas.len() == stripped.len() => {
+                self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
+                let deduped = stripped
+                    .iter()
+                    .zip(&deltas)
+                    .map(|pair| match pair {
+                        (Slot::Ok(doc), Slot::Ok(delta)) => Slot::Ok(delta.rebuild(doc)),
+                        (Slot::Failed(f), _) | (_, Slot::Failed(f)) => Slot::Failed(f.clone()),
+                    })
+                    .collect::<Vec<_>>();
+                (deduped, out)
+            }
+            _ => {
+                let mut ordinal = offset;
+                let deduped: Vec<Slot<DedupedDoc>> = self.compute(DEDUP, || {
+                    stripped
+                        .iter()
+                        .map(|slot| match slot {
+                            Slot::Ok(doc) => {
+                                let at = ordinal;
+                                ordinal += 1;
+                                guarded("dedup", || pith_dedup::dedup(doc, at, corpus, cfg))
+                            }
+                            Slot::Failed(f) => Slot::Failed(f.clone()),
+                        })
+                        .collect()
+                });
+                let out = fingerprint(&deduped);
+                let deltas: Vec<Slot<DedupDelta>> = deduped
+                    .iter()
+                    .map(|slot| match slot {
+                        Slot::Ok(doc) => Slot::Ok(DedupDelta::of(doc)),
+                        Slot::Failed(f) => Slot::Failed(f.clone()),
+                    })
+                    .collect();
+                self.store(DEDUP, &dedup_key, &deltas, &out);
+                (deduped, out)
+            }
+        };
+        drop(stripped);
         for (position, id) in renames {
             if let Some(Slot::Ok(doc)) = deduped.get_mut(*position as usize) {
                 doc.id = id.clone();
             }
         }
         self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
-        self.count_removed(DEDUP, &deduped, |d| d.removed.iter().filter(|r| r.stage == "dedup").map(|r| &r.kind));
+        // Strip's removals are counted here, where every run has them at hand.
+        for (stage, name) in [(STRIP, pith_strip::STAGE), (DEDUP, pith_dedup::STAGE)] {
+            self.count_removed(stage, &deduped, |d| d.removed.iter().filter(move |r| r.stage == name).map(|r| &r.kind));
+        }
         self.progress.advance(DEDUP, shard.bytes);
         if until == Stage::Dedup {
             return render_stage(shard, &deduped, "dedup");
         }
         let fcfg = &self.cfg.stages.features;
-        let (_, features) = self.cached(FEATURES, fcfg, &fingerprint(&deduped), || {
-            deduped
-                .iter()
-                .map(|slot| match slot {
-                    Slot::Ok(doc) => guarded("features", || pith_features::features(doc, fcfg)),
-                    Slot::Failed(f) => Slot::Failed(f.clone()),
-                })
-                .collect::<Vec<_>>()
-        });
+        let features_key = Key::for_stage(STAGE_NAMES[FEATURES], VERSIONS[FEATURES], fcfg, &dedup_out);
+        let features = match self.lookup(FEATURES, &features_key) {
+            Some((value, _)) => {
+                self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
+                value
+            }
+            None => {
+                let value: Vec<Slot<Features>> = self.compute(FEATURES, || {
+                    deduped
+                        .iter()
+                        .map(|slot| match slot {
+                            Slot::Ok(doc) => guarded("features", || pith_features::features(doc, fcfg)),
+                            Slot::Failed(f) => Slot::Failed(f.clone()),
+                        })
+                        .collect()
+                });
+                self.store(FEATURES, &features_key, &value, &features_key);
+                value
+            }
+        };
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
         output::render_final(shard, &deduped, &features)
     }
 
-    fn parsed(&self, shard: &RawShard) -> (Key, Vec<Slot<ParsedDoc>>) {
-        let res = self.cached(PARSE, &(), &fingerprint(shard), || parse_shard(shard));
-        self.counters[PARSE].docs.fetch_add(res.1.len() as u64, Ordering::Relaxed);
-        res
-    }
-
-    /// Parse output for phase 2 when the strip output is not in the cache: no counting.
-    fn parsed_uncounted(&self, shard: &RawShard) -> Vec<Slot<ParsedDoc>> {
-        let key = Key::for_stage(STAGE_NAMES[PARSE], VERSIONS[PARSE], &(), &fingerprint(shard));
-        self.lookup(PARSE, &key).unwrap_or_else(|| parse_shard(shard))
-    }
-
-    fn stripped(&self, parsed: &[Slot<ParsedDoc>]) -> (Key, Vec<Slot<StrippedDoc>>) {
-        let cfg = &self.cfg.stages.strip;
-        let (key, stripped) = self.cached(STRIP, cfg, &fingerprint(parsed), || strip_shard(parsed, cfg));
-        self.counters[STRIP].docs.fetch_add(stripped.len() as u64, Ordering::Relaxed);
-        self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
-        (key, stripped)
+    /// A shard's strip output: from the cache, or computed again (uncounted: the work
+    /// was counted when it was first done).
+    fn strip_output(&self, shard: &RawShard, strip_key: &Key) -> Vec<Slot<StrippedDoc>> {
+        match self.lookup(STRIP, strip_key) {
+            Some((value, _)) => value,
+            None => strip_shard(&parse_shard(shard), &self.cfg.stages.strip),
+        }
     }
 
     fn count_removed<'d, T: 'd, I: Iterator<Item = &'d String>>(
@@ -604,37 +689,43 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Looks the stage's output up by its key; on a miss computes and stores it.
-    /// Returns the key and the value.
-    fn cached<T, C>(&self, stage: usize, config: &C, input: &Key, compute: impl FnOnce() -> T) -> (Key, T)
-    where
-        T: Serialize + DeserializeOwned,
-        C: Serialize,
-    {
-        let name = STAGE_NAMES[stage];
-        let version = VERSIONS[stage];
-        let key = Key::for_stage(name, version, config, input);
+    /// Runs a stage's work on a cache miss, counting the miss and its time.
+    fn compute<T>(&self, stage: usize, work: impl FnOnce() -> T) -> T {
         let counter = &self.counters[stage];
-        if let Some(value) = self.lookup(stage, &key) {
-            counter.hits.fetch_add(1, Ordering::Relaxed);
-            return (key, value);
-        }
         counter.misses.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let value = compute();
+        let value = work();
         counter.nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        value
+    }
+
+    /// Stores a stage's output; a failed write (a full disk) turns the cache off.
+    fn store<T: Serialize>(&self, stage: usize, key: &Key, value: &T, output: &Key) {
         if !self.cache_broken.load(Ordering::Relaxed)
-            && let Err(err) = self.cache.put(name, version, &key, &value)
+            && let Err(err) = self.cache.put(STAGE_NAMES[stage], VERSIONS[stage], key, value, output)
             && !self.cache_broken.swap(true, Ordering::Relaxed)
         {
             self.progress.warn(&format!("{err}; going on without the cache"));
             self.cache_warnings.fetch_add(1, Ordering::Relaxed);
         }
-        (key, value)
     }
 
-    fn lookup<T: DeserializeOwned>(&self, stage: usize, key: &Key) -> Option<T> {
-        match self.cache.get(STAGE_NAMES[stage], VERSIONS[stage], key) {
+    /// The output key stored under `key`, from the file's header (a hit when found).
+    fn output_key(&self, stage: usize, key: &Key) -> Option<Key> {
+        let found = self.checked(self.cache.output_key(STAGE_NAMES[stage], VERSIONS[stage], key));
+        if found.is_some() {
+            self.counters[stage].hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// The value stored under `key` and its output key (not counted: callers count).
+    fn lookup<T: DeserializeOwned>(&self, stage: usize, key: &Key) -> Option<(T, Key)> {
+        self.checked(self.cache.get(STAGE_NAMES[stage], VERSIONS[stage], key))
+    }
+
+    fn checked<T>(&self, lookup: Lookup<T>) -> Option<T> {
+        match lookup {
             Lookup::Hit(value) => Some(value),
             Lookup::Miss => None,
             Lookup::Corrupt(err) => {
@@ -733,8 +824,8 @@ impl Runner<'_> {
         let cfg = &self.cfg.stages.dedup;
         let mut per_shard = Vec::new();
         for shard in &shards {
-            let (_, parsed) = self.parsed(shard);
-            let (_, stripped) = self.stripped(&parsed);
+            let parsed = parse_shard(shard);
+            let stripped = strip_shard(&parsed, &self.cfg.stages.strip);
             per_shard.push((parsed, stripped));
         }
         let docs: Vec<&StrippedDoc> = per_shard.iter().flat_map(|(_, s)| s.iter().filter_map(Slot::ok)).collect();

@@ -68,10 +68,11 @@ proptest! {
         let dir = tempfile::tempdir().expect("a temp dir");
         let cache = Cache::open(dir.path()).expect("cache opens");
         let key = Key::for_stage("parse", 1, &(), &fingerprint(&seed));
-        cache.put("parse", 1, &key, &values).expect("put");
+        let output = fingerprint(&values);
+        cache.put("parse", 1, &key, &values, &output).expect("put");
         prop_assert!(path_of(dir.path(), "parse", 1, &key).is_file(), "the documented layout");
         match cache.get::<Vec<Slot>>("parse", 1, &key) {
-            Lookup::Hit(got) => prop_assert_eq!(got, values),
+            Lookup::Hit(got) => prop_assert_eq!(got, (values, output)),
             other => return Err(TestCaseError::fail(format!("expected a hit, got {other:?}"))),
         }
         // Another version of the stage does not see it.
@@ -101,7 +102,7 @@ proptest! {
         let dir = tempfile::tempdir().expect("a temp dir");
         let cache = Cache::open(dir.path()).expect("cache opens");
         let key = Key::for_stage("dedup", 1, &(), &fingerprint(&value));
-        cache.put("dedup", 1, &key, &value).expect("put");
+        cache.put("dedup", 1, &key, &value, &key).expect("put");
         let path = path_of(dir.path(), "dedup", 1, &key);
         let mut bytes = fs::read(&path).expect("read");
         let i = at.index(bytes.len());
@@ -109,7 +110,7 @@ proptest! {
         fs::write(&path, &bytes).expect("write");
         match cache.get::<Slot>("dedup", 1, &key) {
             Lookup::Corrupt(_) => {}
-            Lookup::Hit(got) => prop_assert_eq!(got, value, "byte {} changed", i),
+            Lookup::Hit(got) => prop_assert_eq!(got, (value, key), "byte {} changed", i),
             Lookup::Miss => return Err(TestCaseError::fail("the file was there")),
         }
     }
@@ -121,11 +122,13 @@ fn truncations_of_a_valid_file_are_corrupt() {
     let cache = Cache::open(dir.path()).unwrap();
     let value = vec![Slot::Failed { stage: "parse".into(), error: "x".repeat(1000) }];
     let key = Key::for_stage("features", 1, &(), &fingerprint("t"));
-    cache.put("features", 1, &key, &value).unwrap();
+    cache.put("features", 1, &key, &value, &key).unwrap();
     let path = path_of(dir.path(), "features", 1, &key);
     let bytes = fs::read(&path).unwrap();
     for len in 0..bytes.len() {
         fs::write(&path, &bytes[..len]).unwrap();
         assert!(matches!(cache.get::<Vec<Slot>>("features", 1, &key), Lookup::Corrupt(_)), "truncated to {len}");
+        fs::write(&path, &bytes[..len]).unwrap();
+        assert!(matches!(cache.output_key("features", 1, &key), Lookup::Corrupt(_)), "truncated to {len}");
     }
 }

@@ -1,7 +1,7 @@
 //! Property tests of `dedup` (the per-document apply step): it only removes whole blocks,
 //! keeps the rest in order, and is idempotent.
 
-use pith_dedup::{CorpusStats, DedupConfig, dedup};
+use pith_dedup::{CorpusStats, DedupConfig, DedupDelta, dedup};
 use pith_types::{Block, BlockKind, DocDrop, Removal, Span, StrippedDoc};
 use proptest::prelude::*;
 
@@ -90,6 +90,8 @@ proptest! {
     #[test]
     fn dedup_is_idempotent(doc in stripped_doc(), cfg in config(), stats in stats()) {
         let once = dedup(&doc, 0, &stats, &cfg);
+        // What the driver caches rebuilds the very same document.
+        prop_assert_eq!(&DedupDelta::of(&once).rebuild(&doc), &once);
 
         // Only whole blocks go: kept blocks are a subsequence of the input, unchanged.
         let mut input = doc.blocks.iter();

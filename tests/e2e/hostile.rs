@@ -630,3 +630,75 @@ fn broken_pipe_exits_quietly() {
     assert!(status.success(), "{status}: {stderr}");
     assert_eq!(stderr, "");
 }
+
+#[test]
+fn concurrent_runs_sharing_a_cache_never_read_half_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    article_corpus(&input, 300);
+    let reference = tmp.path().join("reference");
+    run_ok(&input, &reference, &tmp.path().join("own-cache"), &[]);
+
+    // Three runs at once over one empty cache: each writes every file the others read.
+    let cache = tmp.path().join("shared-cache");
+    let runs: Vec<(PathBuf, std::process::Child)> = (0..3)
+        .map(|i| {
+            let out = tmp.path().join(format!("run{i}"));
+            let args = ["run", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--threads", "1"];
+            let child = pith_command(&cache, &args).spawn().unwrap();
+            (out, child)
+        })
+        .collect();
+    for (out, child) in runs {
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(!stderr.contains("warning"), "{stderr}");
+        assert_eq!(summary(&out)["cache_warnings"], 0);
+        assert_eq!(output_files(&out), output_files(&reference));
+    }
+}
+
+/// A tmpfs of `bytes` mounted at a new directory, unmounted on drop; `None` where this
+/// process may not mount (not root, or no mount namespace rights).
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, bytes: u64) -> Option<SmallDisk> {
+        fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| SmallDisk(dir.to_owned()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_under_the_cache_turns_the_cache_off_and_the_run_completes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    article_corpus(&input, 700);
+    let reference = tmp.path().join("reference");
+    run_ok(&input, &reference, &tmp.path().join("own-cache"), &[]);
+
+    let Some(disk) = SmallDisk::mount(&tmp.path().join("small"), 256 << 10) else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let out = tmp.path().join("out");
+    let full = run_ok(&input, &out, &disk.0.join("cache"), &[]);
+    assert!(full.stderr.contains("going on without the cache"), "{}", full.stderr);
+    assert!(full.stderr.contains("No space left on device"), "{}", full.stderr);
+    assert_eq!(full.summary["cache_warnings"], 1, "one warning, then no cache: {}", full.stderr);
+    assert_eq!(output_files(&out), output_files(&reference));
+    drop(disk);
+}

@@ -683,6 +683,7 @@ impl Drop for SmallDisk {
 }
 
 #[test]
+#[allow(clippy::print_stderr)]
 fn a_full_disk_under_the_cache_turns_the_cache_off_and_the_run_completes() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");

@@ -140,7 +140,23 @@ type ShingleSets = Vec<(u64, Vec<u32>)>;
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Pass1 {
     strip_key: Key,
+    /// The key the sketches are cached under: it stands for them (and so for the
+    /// shard's short-block hashes) in the reduce's key.
+    sketch_key: Key,
     sketches: Vec<Option<Sketch>>,
+}
+
+/// The cache's name for the reduce's results (not a stage of its own in `summary.json`:
+/// its time counts as dedup's).
+const REDUCE: &str = "dedup_reduce";
+
+/// What the reduce computes, as cached.
+#[derive(Debug, Serialize, Deserialize)]
+struct Reduced {
+    corpus: CorpusStats,
+    renames: Vec<Vec<(u64, String)>>,
+    /// Distinct short blocks, chrome blocks, candidate pairs, similar pairs.
+    counts: [u64; 4],
 }
 
 /// Phase 1's output for a run of shards: what the corpus pass needs of them.
@@ -337,21 +353,44 @@ impl<'a> Runner<'a> {
         totals: &mut Totals,
     ) -> (CorpusStats, Vec<Vec<(u64, String)>>) {
         let started = Instant::now();
-        let renames = global_renames(maps);
-        for (map, renames) in maps.iter_mut().zip(&renames) {
-            map.rename(renames);
-        }
-        let pass1: Vec<&Pass1> = maps.iter().flat_map(|m| &m.shards).collect();
-        let offsets = offsets(pass1.iter().copied(), 0);
         let cfg = &self.cfg.stages.dedup;
-        let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
-        let pairs = pith_dedup::candidate_pairs(&all, cfg);
-        let similar = self.verify(groups, &pass1, &offsets, &pairs);
-        let corpus = pith_dedup::reduce(&all, lines, &similar, cfg);
-        totals.distinct_blocks = lines.len() as u64;
-        totals.chrome_blocks = corpus.chrome.len() as u64;
-        totals.candidate_pairs = pairs.len() as u64;
-        totals.similar_pairs = similar.iter().filter(|(_, _, sim)| *sim >= cfg.near_threshold).count() as u64;
+        // The reduce is cached as a whole, under what it is made of: every shard's
+        // sketches (by their keys) and ids, so a warm run skips the candidates' check.
+        let input = fingerprint(&(
+            maps.iter().flat_map(|m| m.shards.iter().map(|p| p.sketch_key)).collect::<Vec<_>>(),
+            maps.iter().map(|m| (&m.ids, &m.id_strings)).collect::<Vec<_>>(),
+        ));
+        let key = Key::for_stage(REDUCE, VERSIONS[DEDUP], cfg, &input);
+        let cached: Option<Reduced> = self.checked(self.cache.get(REDUCE, VERSIONS[DEDUP], &key)).map(|(r, _)| r);
+        let reduced = match cached {
+            Some(reduced) => reduced,
+            None => {
+                let renames = global_renames(maps);
+                for (map, renames) in maps.iter_mut().zip(&renames) {
+                    map.rename(renames);
+                }
+                let pass1: Vec<&Pass1> = maps.iter().flat_map(|m| &m.shards).collect();
+                let offsets = offsets(pass1.iter().copied(), 0);
+                let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
+                let pairs = pith_dedup::candidate_pairs(&all, cfg);
+                let similar = self.verify(groups, &pass1, &offsets, &pairs);
+                let corpus = pith_dedup::reduce(&all, lines, &similar, cfg);
+                let counts = [
+                    lines.len() as u64,
+                    corpus.chrome.len() as u64,
+                    pairs.len() as u64,
+                    similar.iter().filter(|(_, _, sim)| *sim >= cfg.near_threshold).count() as u64,
+                ];
+                let reduced = Reduced { corpus, renames, counts };
+                self.store_as(REDUCE, VERSIONS[DEDUP], &key, &reduced);
+                reduced
+            }
+        };
+        let Reduced { corpus, renames, counts: [distinct, chrome, candidates, similar] } = reduced;
+        totals.distinct_blocks = distinct;
+        totals.chrome_blocks = chrome;
+        totals.candidate_pairs = candidates;
+        totals.similar_pairs = similar;
         self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         (corpus, renames)
     }
@@ -496,7 +535,8 @@ impl<'a> Runner<'a> {
         self.progress.advance(PARSE, shard.bytes);
         if until == Stage::Parse {
             let parsed = parsed.unwrap_or_else(|| parse_shard(shard));
-            return (Pass1 { strip_key: parse_key, sketches: Vec::new() }, render_stage(shard, &parsed, "parse"));
+            let p1 = Pass1 { strip_key: parse_key, sketch_key: parse_key, sketches: Vec::new() };
+            return (p1, render_stage(shard, &parsed, "parse"));
         }
 
         let scfg = &self.cfg.stages.strip;
@@ -529,7 +569,7 @@ impl<'a> Runner<'a> {
         if until == Stage::Strip {
             let stripped = stripped.expect("the strip output is at hand up to strip");
             self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
-            return (Pass1 { strip_key, sketches: Vec::new() }, render_stage(shard, &stripped, "strip"));
+            return (Pass1 { strip_key, sketch_key: strip_key, sketches: Vec::new() }, render_stage(shard, &stripped, "strip"));
         }
 
         let dcfg = &self.cfg.stages.dedup;
@@ -550,7 +590,7 @@ impl<'a> Runner<'a> {
         };
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
         self.progress.advance(DEDUP_MAP, shard.bytes);
-        (Pass1 { strip_key, sketches }, Vec::new())
+        (Pass1 { strip_key, sketch_key, sketches }, Vec::new())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -613,7 +653,7 @@ impl<'a> Runner<'a> {
                         })
                         .collect()
                 });
-                let out = fingerprint(&deduped);
+                let out = features_input(&deduped);
                 let deltas: Vec<Slot<DedupDelta>> = deduped
                     .iter()
                     .map(|slot| match slot {
@@ -642,7 +682,7 @@ impl<'a> Runner<'a> {
         }
         let fcfg = &self.cfg.stages.features;
         let features_key = Key::for_stage(STAGE_NAMES[FEATURES], VERSIONS[FEATURES], fcfg, &dedup_out);
-        let features = match self.lookup(FEATURES, &features_key) {
+        let mut features: Vec<Slot<Features>> = match self.lookup(FEATURES, &features_key) {
             Some((value, _)) => {
                 self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
                 value
@@ -661,6 +701,12 @@ impl<'a> Runner<'a> {
                 value
             }
         };
+        // Set here, not taken from the cache: see `features_input`.
+        for (doc, feats) in deduped.iter().zip(&mut features) {
+            if let (Slot::Ok(doc), Slot::Ok(feats)) = (doc, feats) {
+                feats.duplicate_cluster.clone_from(&doc.cluster);
+            }
+        }
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
         output::render_final(shard, &deduped, &features)
@@ -701,8 +747,17 @@ impl<'a> Runner<'a> {
 
     /// Stores a stage's output; a failed write (a full disk) turns the cache off.
     fn store<T: Serialize>(&self, stage: usize, key: &Key, value: &T, output: &Key) {
+        self.store_with(|| self.cache.put(STAGE_NAMES[stage], VERSIONS[stage], key, value, output));
+    }
+
+    /// Stores a value that is not a stage's output (it stands for itself).
+    fn store_as<T: Serialize>(&self, name: &str, version: u32, key: &Key, value: &T) {
+        self.store_with(|| self.cache.put(name, version, key, value, key));
+    }
+
+    fn store_with(&self, put: impl FnOnce() -> Result<(), pith_cache::CacheError>) {
         if !self.cache_broken.load(Ordering::Relaxed)
-            && let Err(err) = self.cache.put(STAGE_NAMES[stage], VERSIONS[stage], key, value, output)
+            && let Err(err) = put()
             && !self.cache_broken.swap(true, Ordering::Relaxed)
         {
             self.progress.warn(&format!("{err}; going on without the cache"));
@@ -735,6 +790,22 @@ impl<'a> Runner<'a> {
             }
         }
     }
+}
+
+/// What the features stage reads of the dedup output, as the key its cached output
+/// hangs on: everything but the ids and the verdicts (`drop`, `cluster`). A change
+/// elsewhere in the corpus that only moves a document in or out of a cluster leaves its
+/// shard's features cached; the one feature that reads the cluster is set afterwards.
+fn features_input(deduped: &[Slot<DedupedDoc>]) -> Key {
+    fingerprint(
+        &deduped
+            .iter()
+            .map(|slot| match slot {
+                Slot::Ok(d) => Ok((&d.title, &d.blocks, &d.removed, d.raw_bytes)),
+                Slot::Failed(f) => Err(f),
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The shard with documents (by position) renamed.

@@ -20,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 pub use normalize::normalize;
 
 /// Bump whenever the output of `sketch`, `reduce` or `dedup` changes for some input.
-pub const VERSION: u32 = 8;
+pub const VERSION: u32 = 9;
 
 pub const STAGE: &str = "dedup";
 
@@ -119,14 +119,36 @@ impl CorpusStats {
 
 /// Words as datatrove's MinHash sees them: NFKC, lower case, punctuation dropped.
 fn words(normalized: &str) -> Vec<&str> {
+    if normalized.is_ascii() {
+        return normalized.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    }
     normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
+}
+
+/// `normalize` of the document's kept text, block by block into one buffer.
+fn normalized_text(doc: &StrippedDoc) -> String {
+    let mut text = String::with_capacity(doc.blocks.iter().map(|b| b.text.len() + 1).sum());
+    for block in &doc.blocks {
+        normalize::normalize_into(&block.text, &mut text);
+    }
+    text
 }
 
 /// The map step: fingerprints of one stripped document.
 pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
-    let text = normalize(&doc.text());
+    let text = normalized_text(doc);
     let words = words(&text);
-    let exact = (!words.is_empty()).then(|| xxh3_64(words.join(" ").as_bytes()));
+    let exact = (!words.is_empty()).then(|| {
+        // xxh3 of the words joined by spaces, without joining them.
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for (i, word) in words.iter().enumerate() {
+            if i > 0 {
+                hasher.update(b" ");
+            }
+            hasher.update(word.as_bytes());
+        }
+        hasher.digest()
+    });
     let bands = if cfg.near && !words.is_empty() {
         let signature = minhash::signature(&minhash::shingle_hashes(&words, cfg.shingle), cfg.n_hashes());
         minhash::band_hashes(&signature, cfg.bands, cfg.rows)
@@ -147,7 +169,7 @@ pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
 /// exactly. Computed again from the stripped document for candidates only, instead of
 /// being stored for every document.
 pub fn shingle_set(doc: &StrippedDoc, cfg: &DedupConfig) -> Vec<u32> {
-    let text = normalize(&doc.text());
+    let text = normalized_text(doc);
     // 32 bits per shingle are plenty to compare two documents' few hundred shingles.
     let mut set: Vec<u32> = minhash::shingle_hashes(&words(&text), cfg.shingle).iter().map(|&h| h as u32).collect();
     set.sort_unstable();

@@ -3,22 +3,23 @@
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-/// The 64-bit hashes of a text's word shingles (all words, when fewer than `shingle`).
+/// The 64-bit hashes of a text's word shingles (all words, when fewer than `shingle`):
+/// each word is hashed once, and a shingle's hash is the hash of its words' hashes.
 pub(crate) fn shingle_hashes(words: &[&str], shingle: usize) -> Vec<u64> {
     if words.is_empty() {
         return Vec::new();
     }
     let size = shingle.min(words.len()).max(1);
-    let mut buf = String::new();
-    words
+    let word_hashes: Vec<u64> = words.iter().map(|w| xxh3_64(w.as_bytes())).collect();
+    let mut buf = Vec::with_capacity(size * 8);
+    word_hashes
         .windows(size)
         .map(|window| {
             buf.clear();
-            for w in window {
-                buf.push_str(w);
-                buf.push(' ');
+            for h in window {
+                buf.extend_from_slice(&h.to_le_bytes());
             }
-            xxh3_64(buf.as_bytes())
+            xxh3_64(&buf)
         })
         .collect()
 }

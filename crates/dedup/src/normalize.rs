@@ -1,22 +1,57 @@
 //! Text normalisation for comparing headings, blocks and documents.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// NFKC, lower case, one space between words, one style of quotes and dashes.
 pub fn normalize(text: &str) -> String {
     let mut res = String::with_capacity(text.len());
+    normalize_into(text, &mut res);
+    res
+}
+
+/// `normalize`, appended to `res` (after a space when `res` is not empty): normalising
+/// texts one after another into one buffer gives `normalize` of the texts joined by
+/// white space.
+pub(crate) fn normalize_into(text: &str, res: &mut String) {
+    if text.is_ascii() {
+        return normalize_ascii_into(text, res);
+    }
     for word in text.split_whitespace() {
+        if word.is_ascii() {
+            // NFKC leaves ASCII unchanged: skip the (slow) decomposition.
+            normalize_ascii_into(word, res);
+            continue;
+        }
         if !res.is_empty() {
             res.push(' ');
         }
-        if word.is_ascii() {
-            // NFKC leaves ASCII unchanged: skip the (slow) decomposition.
-            res.extend(word.chars().map(|c| fold(c.to_ascii_lowercase())));
+        if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
+            // Already NFKC (curly quotes, accented letters in composed form): only the
+            // case and the quote style change.
+            res.extend(word.chars().flat_map(char::to_lowercase).map(fold));
         } else {
             res.extend(word.nfkc().flat_map(char::to_lowercase).map(fold));
         }
     }
-    res
+}
+
+/// `normalize_into` for ASCII text: whole words copied, then lowered in place.
+fn normalize_ascii_into(text: &str, res: &mut String) {
+    // `char::is_whitespace` on ASCII: unlike `u8::is_ascii_whitespace`, with U+000B.
+    let space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
+    for word in text.split(space).filter(|w| !w.is_empty()) {
+        if !res.is_empty() {
+            res.push(' ');
+        }
+        let start = res.len();
+        res.push_str(word);
+        res[start..].make_ascii_lowercase();
+        if word.contains('`') {
+            let folded = res[start..].replace('`', "'");
+            res.truncate(start);
+            res.push_str(&folded);
+        }
+    }
 }
 
 fn fold(c: char) -> char {
@@ -41,6 +76,14 @@ mod tests {
     #[test]
     fn folds_case_space_quotes() {
         assert_eq!(normalize("  Cox’s  “Commitment”\u{a0}Here "), "cox's \"commitment\" here");
+        assert_eq!(normalize("It`S  ok"), "it's ok");
+        assert_eq!(normalize(" \x0bA\tB\x1f c\r\n"), "a b\x1f c");
+        assert_eq!(normalize("x\u{85}Y"), "x y", "the non-ASCII path splits on Unicode spaces");
+        let mut joined = String::new();
+        for part in ["  A b", "", "C\u{a0}ｄ "] {
+            normalize_into(part, &mut joined);
+        }
+        assert_eq!(joined, normalize("  A b\n\n\n\nC\u{a0}ｄ "));
         assert_eq!(normalize("ＦＵＬＬ width"), "full width");
         assert_eq!(normalize_line("Updated May 3, 2024"), "updated may 0, 0000");
     }

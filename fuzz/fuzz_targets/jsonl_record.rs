@@ -1,5 +1,5 @@
-//! The JSONL reader's per-line logic (a copy of `crates/pith/src/input.rs::jsonl_record`,
-//! which lives in the binary crate) on any bytes, split into lines as the reader does:
+//! The JSONL reader's per-line logic (`pith::input::jsonl_record`, the binary's own) on
+//! any bytes, split into lines as the reader does:
 //! every line is a document or an error, never a panic, and what the output stage later
 //! does with a record (re-parse its metadata) works.
 
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         let source = Source { path: "fuzz.jsonl".into(), line: Some(n as u64 + 1) };
-        match pith_fuzz::jsonl_record(line, source) {
+        match pith::input::jsonl_record(line, source) {
             Ok(doc) => {
                 assert!(!doc.text.contains('\0'), "NULs are removed");
                 assert!(

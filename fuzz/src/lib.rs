@@ -2,7 +2,7 @@
 //! invariants each stage promises (ARCHITECTURE.md), checked with `assert!` so that a
 //! violation is a crash libFuzzer reports and minimises.
 
-use pith_types::{DedupedDoc, Diag, ParsedDoc, RawDoc, Source, StrippedDoc};
+use pith_types::{DedupedDoc, ParsedDoc, RawDoc, Source, StrippedDoc};
 
 /// A plain-file document with the given text.
 pub fn raw_doc(text: String) -> RawDoc {
@@ -80,60 +80,4 @@ pub fn check_deduped(stripped: &StrippedDoc, deduped: &DedupedDoc, again: impl F
     assert_eq!(twice.blocks, deduped.blocks, "dedup is idempotent");
     assert_eq!(twice.removed, deduped.removed, "dedup is idempotent");
     assert_eq!(twice.drop, deduped.drop, "dedup is idempotent");
-}
-
-// The JSONL reader lives in the binary crate (`crates/pith/src/input.rs`), which has no
-// library target to link against. Until it gets one, these are copies of its
-// `decode_text` and `jsonl_record`; keep them in step with that file.
-
-/// Share of replacement characters above which a file is not text.
-const MAX_INVALID_UTF8_SHARE: f64 = 0.05;
-
-/// Copy of `input.rs::decode_text`.
-pub fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String> {
-    let mut diags = Vec::new();
-    let mut text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            let bytes = err.into_bytes();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            let bad = text.chars().filter(|&c| c == '\u{fffd}').count();
-            let total = text.chars().count().max(1);
-            if bad as f64 / total as f64 > MAX_INVALID_UTF8_SHARE {
-                return Err(format!("not text: {bad} of {total} characters are invalid UTF-8"));
-            }
-            diags.push(Diag { message: format!("invalid UTF-8 repaired: {bad} replacement characters"), span: None });
-            text
-        }
-    };
-    if text.starts_with('\u{feff}') {
-        text.drain(..3);
-        diags.push(Diag { message: "byte-order mark removed".to_owned(), span: None });
-    }
-    if text.contains('\0') {
-        text = text.replace('\0', "");
-        diags.push(Diag { message: "NUL characters removed".to_owned(), span: None });
-    }
-    Ok((text, diags))
-}
-
-/// Copy of `input.rs::jsonl_record`: one JSONL line to a document.
-pub fn jsonl_record(line: &[u8], source: Source) -> Result<RawDoc, String> {
-    let (line, mut diags) = decode_text(line.to_vec())?;
-    let mut map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line.trim_end())
-        .map_err(|err| format!("{} line {}: malformed JSON: {err}", source.path, source.line.unwrap_or(0)))?;
-    let text = match map.remove("text") {
-        Some(serde_json::Value::String(text)) => text,
-        Some(_) => return Err(format!("{} line {}: `text` is not a string", source.path, source.line.unwrap_or(0))),
-        None => return Err(format!("{} line {}: no `text` field", source.path, source.line.unwrap_or(0))),
-    };
-    let (text, text_diags) = decode_text(text.into_bytes())?;
-    diags.extend(text_diags);
-    let id = match map.remove("id") {
-        Some(serde_json::Value::String(id)) => id,
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => format!("{}:{}", source.path, source.line.unwrap_or(0)),
-    };
-    let metadata_json = (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string());
-    Ok(RawDoc { id, source, text, metadata_json, diags })
 }

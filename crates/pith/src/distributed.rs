@@ -32,9 +32,9 @@ use pith_dedup::{CorpusStats, LineCounts};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{RunConfig, StagesConfig};
-use crate::input::{self, InputFile};
 use crate::output::{Line, RunOutput};
 use crate::pipeline::{MapOutput, Runner, STAGE_NAMES, Sink, Stage, StageStats, Totals};
+use pith::input::{self, InputFile};
 
 /// Bump when the layout of `OUT/plan.json` or `OUT/work` changes.
 const PLAN_FORMAT: u32 = 1;

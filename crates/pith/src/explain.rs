@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use pith_types::{Removal, Slot};
 
-use crate::input::Entry;
 use crate::pipeline::Explained;
+use pith::input::Entry;
 
 const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";

@@ -31,14 +31,14 @@ const MAX_INVALID_UTF8_SHARE: f64 = 0.05;
 const MAX_INVALID_UTF8_FEW: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Compression {
+pub enum Compression {
     None,
     Gzip,
     Zstd,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
+pub enum Format {
     /// One document per file.
     Text,
     /// One document per line.
@@ -46,34 +46,34 @@ pub(crate) enum Format {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum Location {
+pub enum Location {
     File(PathBuf),
     /// Standard input, read once at start (it cannot be read twice).
     Stdin(Arc<Vec<u8>>),
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct InputFile {
-    pub(crate) location: Location,
+pub struct InputFile {
+    pub location: Location,
     /// The path relative to the input argument it came from; `-` for stdin.
-    pub(crate) rel: String,
-    pub(crate) format: Format,
-    pub(crate) size: u64,
+    pub rel: String,
+    pub format: Format,
+    pub size: u64,
 }
 
 /// One input item in order: a document, or a part of an input that could not be read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) enum Entry {
+pub enum Entry {
     Doc(RawDoc),
     Unreadable { source: Source, error: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct RawShard {
-    pub(crate) entries: Vec<Entry>,
-    pub(crate) bytes: u64,
+pub struct RawShard {
+    pub entries: Vec<Entry>,
+    pub bytes: u64,
     /// Entries whose id the reader renamed (`unique_id`), with the id the input gave.
-    pub(crate) renamed: Vec<(u32, String)>,
+    pub renamed: Vec<(u32, String)>,
 }
 
 fn format_of(name: &str) -> Option<Format> {
@@ -94,17 +94,17 @@ fn format_of(name: &str) -> Option<Format> {
 
 /// What listing the inputs found besides the files: for the user, never fatal.
 #[derive(Debug, Default)]
-pub(crate) struct ListingNotes {
+pub struct ListingNotes {
     /// Files of unknown formats inside input directories.
-    pub(crate) skipped: Vec<PathBuf>,
+    pub skipped: Vec<PathBuf>,
     /// Parts of input directories that could not be walked (a link loop, no permission).
-    pub(crate) problems: Vec<String>,
+    pub problems: Vec<String>,
 }
 
 /// The input files named by the arguments: files as given, directories walked
 /// recursively in sorted order (only files of known formats, and nothing under
 /// `exclude`, the output directory), `-` as stdin.
-pub(crate) fn list_inputs(
+pub fn list_inputs(
     args: &[PathBuf],
     exclude: Option<&Path>,
     notes: &mut ListingNotes,
@@ -167,7 +167,7 @@ pub(crate) fn list_inputs(
 }
 
 /// A file of a planned run, as `list_inputs` would have found it; `None` for a directory.
-pub(crate) fn planned_file(path: PathBuf, rel: String, size: u64) -> Option<InputFile> {
+pub fn planned_file(path: PathBuf, rel: String, size: u64) -> Option<InputFile> {
     let name = path.file_name()?.to_string_lossy().into_owned();
     let format = format_of(&name).unwrap_or(Format::Text);
     Some(InputFile { location: Location::File(path), rel, format, size })
@@ -176,7 +176,7 @@ pub(crate) fn planned_file(path: PathBuf, rel: String, size: u64) -> Option<Inpu
 /// The rule that makes ids unique: an id whose hash is in `seen` gets the first free
 /// `#2`, `#3`, ... appended (returned); the id kept is added to `seen`. The reader and a
 /// planned run's reduce (which redoes it across plan shards) both use it.
-pub(crate) fn unique_id(seen: &mut HashSet<u64>, id: &str) -> Option<String> {
+pub fn unique_id(seen: &mut HashSet<u64>, id: &str) -> Option<String> {
     if seen.insert(xxh3_64(id.as_bytes())) {
         return None;
     }
@@ -184,7 +184,7 @@ pub(crate) fn unique_id(seen: &mut HashSet<u64>, id: &str) -> Option<String> {
 }
 
 /// Reads the inputs shard by shard, in order; holds one shard in memory at a time.
-pub(crate) struct ShardReader<'a> {
+pub struct ShardReader<'a> {
     files: &'a [InputFile],
     max_doc_bytes: u64,
     next_file: usize,
@@ -194,7 +194,7 @@ pub(crate) struct ShardReader<'a> {
 }
 
 impl<'a> ShardReader<'a> {
-    pub(crate) fn new(files: &'a [InputFile], max_doc_bytes: u64) -> Self {
+    pub fn new(files: &'a [InputFile], max_doc_bytes: u64) -> Self {
         ShardReader { files, max_doc_bytes, next_file: 0, jsonl: None, seen_ids: HashSet::new() }
     }
 
@@ -393,7 +393,7 @@ fn read_text_file(file: &InputFile, max_doc_bytes: u64) -> Result<(String, Vec<D
 
 /// Bytes to text: BOM removed, invalid UTF-8 repaired lossily with a diagnostic, or
 /// refused when too much of it is invalid (a binary file).
-pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String> {
+pub fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String> {
     let mut diags = Vec::new();
     let mut text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -426,7 +426,7 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String>
 }
 
 /// One JSONL line to a document: `text` is required, `id` optional, the rest metadata.
-fn jsonl_record(line: &[u8], source: Source) -> Result<RawDoc, String> {
+pub fn jsonl_record(line: &[u8], source: Source) -> Result<RawDoc, String> {
     let (line, mut diags) = decode_text(line.to_vec())?;
     let mut map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line.trim_end())
         .map_err(|err| format!("{} line {}: malformed JSON: {err}", source.path, source.line.unwrap_or(0)))?;
@@ -446,7 +446,7 @@ fn jsonl_record(line: &[u8], source: Source) -> Result<RawDoc, String> {
     Ok(RawDoc { id, source, text, metadata_json, diags })
 }
 
-pub(crate) fn check_output_dir(out: &Path, inputs: &[InputFile]) -> anyhow::Result<()> {
+pub fn check_output_dir(out: &Path, inputs: &[InputFile]) -> anyhow::Result<()> {
     if out.is_file() {
         bail!("{}: output must be a directory, and this is a file", out.display());
     }
@@ -454,7 +454,7 @@ pub(crate) fn check_output_dir(out: &Path, inputs: &[InputFile]) -> anyhow::Resu
 }
 
 /// Refuses an output path that names one of the input files.
-pub(crate) fn check_not_an_input(out: &Path, inputs: &[InputFile]) -> anyhow::Result<()> {
+pub fn check_not_an_input(out: &Path, inputs: &[InputFile]) -> anyhow::Result<()> {
     let out_abs = std::path::absolute(out).unwrap_or_else(|_| out.to_owned());
     let out_real = std::fs::canonicalize(out).ok();
     for input in inputs {

@@ -4,7 +4,6 @@
 mod config;
 mod distributed;
 mod explain;
-mod input;
 mod output;
 mod pipeline;
 mod progress;
@@ -21,10 +20,10 @@ use pith_cache::Cache;
 
 use crate::config::{RunConfig, StagesConfig};
 use crate::distributed::{Outcome, TaskStage, Work};
-use crate::input::InputFile;
 use crate::output::{RunOutput, StageOutput};
 use crate::pipeline::{Runner, Stage};
 use crate::progress::Progress;
+use pith::input::{self, InputFile};
 
 /// Clean article corpora: parse, strip boilerplate, deduplicate, extract features.
 #[derive(Debug, Parser)]

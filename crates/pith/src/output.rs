@@ -11,8 +11,8 @@ use anyhow::Context;
 use pith_types::{DedupedDoc, Features, Removal, Slot, Source};
 use serde::Serialize;
 
-use crate::input::{Entry, RawShard};
 use crate::pipeline::{STAGE_NAMES, Sink, StageStats, Totals};
+use pith::input::{Entry, RawShard};
 use serde_json::json;
 
 /// One rendered JSON line and where it goes.

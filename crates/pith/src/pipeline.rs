@@ -26,9 +26,9 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::RunConfig;
-use crate::input::{Entry, InputFile, RawShard, ShardReader};
 use crate::output::{self, Line};
 use crate::progress::Progress;
+use pith::input::{Entry, InputFile, RawShard, ShardReader};
 
 /// The stages a user can stop after, in pipeline order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -227,7 +227,7 @@ fn global_renames(maps: &[MapOutput]) -> Vec<Vec<(u64, String)>> {
         };
         let mut renames = Vec::new();
         for (position, &(given_hash, read_hash)) in map.ids.iter().enumerate() {
-            let new = if seen.insert(given_hash) { None } else { crate::input::unique_id(&mut seen, given(position)) };
+            let new = if seen.insert(given_hash) { None } else { pith::input::unique_id(&mut seen, given(position)) };
             let new_hash = new.as_ref().map_or(given_hash, |id| xxh3_64(id.as_bytes()));
             if new_hash != read_hash {
                 renames.push((position as u64, new.unwrap_or_else(|| given(position).to_owned())));
@@ -569,7 +569,10 @@ impl<'a> Runner<'a> {
         if until == Stage::Strip {
             let stripped = stripped.expect("the strip output is at hand up to strip");
             self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
-            return (Pass1 { strip_key, sketch_key: strip_key, sketches: Vec::new() }, render_stage(shard, &stripped, "strip"));
+            return (
+                Pass1 { strip_key, sketch_key: strip_key, sketches: Vec::new() },
+                render_stage(shard, &stripped, "strip"),
+            );
         }
 
         let dcfg = &self.cfg.stages.dedup;

@@ -76,6 +76,8 @@ pub(crate) fn run(args: &SlurmTestArgs) -> anyhow::Result<()> {
 fn scenarios(args: &SlurmTestArgs, pith: &Path, tmp: &Path, cluster: &Cluster) -> anyhow::Result<()> {
     let corpus = tmp.join("corpus");
     gen_corpus::run(&GenCorpusArgs::txt(args.docs, 7, corpus.clone()))?;
+    // The ground truth is not input.
+    fs::rename(corpus.join("truth.jsonl"), tmp.join("truth.jsonl"))?;
     let shards = args.shards.to_string();
     let p = Pith { bin: pith, cluster };
 

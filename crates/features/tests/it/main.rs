@@ -1,0 +1,3 @@
+//! Integration tests of `pith_features`: golden outputs and the entity evaluation.
+
+mod golden;

@@ -104,7 +104,7 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
 
     let lines = text::lines(&text);
     let line_duplicates = text::find_duplicates(&lines);
-    let text::Tokens { list: tokens, chars: token_chars } = text::tokens(&text);
+    let tokens = text::tokens(&text);
     let numbers = numbers::numbers(&text);
     let names = entities::analyse(&text, words);
 
@@ -134,10 +134,10 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         duplicate_cluster: doc.cluster.clone(),
         digit_ratio: round3(ratio(n_digits, n_chars)),
         readability,
-        gopher: gopher::quality(&text, &tokens, &token_chars, &lines),
-        repetition: gopher::repetition(&text, n_chars, &tokens, &token_chars, &lines, line_duplicates),
+        gopher: gopher::quality(&text, &tokens, &lines),
+        repetition: gopher::repetition(&text, n_chars, &tokens, &lines, line_duplicates),
         c4: lines::c4(&text, &lines),
-        fineweb: lines::fineweb(&text, n_chars, &lines, line_duplicates, tokens.len()),
+        fineweb: lines::fineweb(&text, n_chars, &lines, line_duplicates, tokens.ids.len()),
         quotes,
         years: numbers.years,
         dates: numbers.dates,

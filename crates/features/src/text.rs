@@ -105,10 +105,70 @@ pub(crate) fn is_word(token: &str) -> bool {
 /// use: white-space separated chunks, with leading and trailing punctuation split off as
 /// one token per character (a run of periods stays one token, like `...`). Contractions
 /// are not split and inner punctuation stays (`U.S`, `don't`, `e-mail`).
-pub(crate) struct Tokens<'a> {
-    pub(crate) list: Vec<&'a str>,
+///
+/// The token strings themselves are not kept: each token is interned as an id (by a
+/// 64-bit hash of its bytes, which two different tokens of a document share with
+/// negligible probability), and the Gopher quality counts are taken on the way, so memory
+/// is 8 bytes per token.
+#[derive(Debug, Default)]
+pub(crate) struct Tokens {
+    /// The id of each token; equal tokens have equal ids.
+    pub(crate) ids: Vec<u32>,
+    /// Occurrences of each id.
+    pub(crate) counts: Vec<u32>,
     /// Characters of each token.
     pub(crate) chars: Vec<u32>,
+    /// Tokens with a letter or a digit (datatrove's non-symbol words), and their characters.
+    pub(crate) n_words: usize,
+    pub(crate) word_chars: usize,
+    /// Tokens with a letter.
+    pub(crate) n_alpha: usize,
+    /// Tokens equal (case-sensitive) to one of Gopher's stop words.
+    pub(crate) n_stop: usize,
+}
+
+/// Gopher's stop words, as datatrove compares them: "The" is not one.
+fn is_gopher_stop_token(token: &[u8]) -> bool {
+    matches!(token, b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
+}
+
+fn hash_token(token: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(token.as_bytes());
+    hasher.finish()
+}
+
+pub(crate) fn tokens(text: &str) -> Tokens {
+    let mut res = Tokens {
+        ids: Vec::with_capacity(text.len() / 5),
+        chars: Vec::with_capacity(text.len() / 5),
+        ..Tokens::default()
+    };
+    let mut interned: FxHashMap<u64, u32> = FxHashMap::default();
+    for_each_token(text, |token, chars, ascii| {
+        let b = token.as_bytes();
+        let (word, alpha) = if ascii {
+            (b.iter().any(u8::is_ascii_alphanumeric), b.iter().any(u8::is_ascii_alphabetic))
+        } else {
+            (is_word(token), token.chars().any(char::is_alphabetic))
+        };
+        if word {
+            res.n_words += 1;
+            res.word_chars += chars as usize;
+        }
+        res.n_alpha += usize::from(alpha);
+        res.n_stop += usize::from(is_gopher_stop_token(b));
+        let fresh = res.counts.len() as u32;
+        let id = *interned.entry(hash_token(token)).or_insert(fresh);
+        if id == fresh {
+            res.counts.push(0);
+        }
+        res.counts[id as usize] += 1;
+        res.ids.push(id);
+        res.chars.push(chars);
+    });
+    res
 }
 
 /// The chunks of `text` between white space (Unicode's), each with whether it is ASCII.
@@ -141,19 +201,18 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
     }
 }
 
-pub(crate) fn tokens(text: &str) -> Tokens<'_> {
-    let mut list = Vec::with_capacity(text.len() / 5);
-    let mut chars = Vec::with_capacity(text.len() / 5);
+/// Calls `f(token, characters, ascii)` for every token of `text`, in order.
+pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, bool)) {
     chunks(text, |chunk, ascii| {
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
         if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
-            list.push(chunk);
-            chars.push(if ascii { chunk.len() } else { char_len(chunk) } as u32);
+            f(chunk, if ascii { chunk.len() } else { char_len(chunk) } as u32, ascii);
             return;
         }
-        let mut push = |token: &'_ str| {
-            chars.push(char_len(token) as u32);
+        let mut push = |token: &'a str| {
+            let token_ascii = ascii || token.is_ascii();
+            f(token, if token_ascii { token.len() } else { char_len(token) } as u32, token_ascii);
         };
         let mut rest = chunk;
         // Leading punctuation.
@@ -162,7 +221,6 @@ pub(crate) fn tokens(text: &str) -> Tokens<'_> {
                 break;
             }
             let len = run_len(rest, c);
-            list.push(&rest[..len]);
             push(&rest[..len]);
             rest = &rest[len..];
         }
@@ -188,15 +246,12 @@ pub(crate) fn tokens(text: &str) -> Tokens<'_> {
             end = start;
         }
         if end > 0 {
-            list.push(&rest[..end]);
             push(&rest[..end]);
         }
         for token in trailing[..n_trailing].iter().rev() {
-            list.push(token);
             push(token);
         }
     });
-    Tokens { list, chars }
 }
 
 /// Length in bytes of the token starting with `c` at the front of `s`: a run of periods,
@@ -209,16 +264,25 @@ fn run_len(s: &str, c: char) -> usize {
 mod tests {
     use super::*;
 
+    fn token_list(text: &str) -> Vec<&str> {
+        let mut res = Vec::new();
+        for_each_token(text, |token, _, _| res.push(token));
+        res
+    }
+
     #[test]
     fn tokens_split_edge_punctuation() {
         // Treebank splits "Hello," into "Hello" and "," and keeps "..." whole.
-        let t = tokens("“Hello,” he said... (U.S.) #tag don't\u{a0}café");
+        let text = "“Hello,” he said... (U.S.) #tag don't\u{a0}café";
         assert_eq!(
-            t.list,
+            token_list(text),
             ["“", "Hello", ",", "”", "he", "said", "...", "(", "U.S", ".", ")", "#", "tag", "don't", "café"]
         );
-        assert_eq!(t.chars, [1, 5, 1, 1, 2, 4, 3, 1, 3, 1, 1, 1, 3, 5, 4]);
-        assert_eq!(tokens("... ?! 😀").list, ["...", "?", "!", "😀"]);
+        assert_eq!(tokens(text).chars, [1, 5, 1, 1, 2, 4, 3, 1, 3, 1, 1, 1, 3, 5, 4]);
+        assert_eq!(token_list("... ?! 😀"), ["...", "?", "!", "😀"]);
+        // Equal tokens share an id: "a", "b", "a", ".".
+        let t = tokens("a b a.");
+        assert_eq!((t.ids, t.counts), (vec![0, 1, 0, 2], vec![2, 1, 1]));
     }
 
     #[test]

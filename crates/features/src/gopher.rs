@@ -135,7 +135,7 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
             repeated[i as usize] = true;
         }
         pairs.clear();
-        let mut next_counts: Vec<u32> = Vec::new();
+        let mut next_counts: Vec<u32> = Vec::with_capacity(candidates.len() / 2);
         let mut next_candidates = Vec::with_capacity(candidates.len());
         // Ascending order: ids[i + 1] still holds the previous level when i is rewritten.
         for &i in &candidates {

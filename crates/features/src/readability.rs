@@ -67,15 +67,12 @@ fn is_vowel(c: char) -> bool {
 /// Flesch needs.
 /// `syllables(word)`, or `None` for a word without letters.
 fn syllables_of_word(word: &str) -> Option<usize> {
-    if word.is_ascii() {
-        return syllables_ascii(word.as_bytes());
-    }
-    word.chars().any(char::is_alphabetic).then(|| syllables(word))
+    syllables_ascii(word.as_bytes()).unwrap_or_else(|| word.chars().any(char::is_alphabetic).then(|| syllables(word)))
 }
 
 pub(crate) fn syllables(word: &str) -> usize {
     if word.is_ascii() {
-        return syllables_ascii(word.as_bytes()).unwrap_or(1);
+        return syllables_ascii(word.as_bytes()).flatten().unwrap_or(1);
     }
     // The last three letters (lower-cased ASCII, `*` for any other character), enough for
     // the ending rules; `tail[2]` is the last one.
@@ -93,10 +90,14 @@ pub(crate) fn syllables(word: &str) -> usize {
 /// Bit `c - b'a'` is set for the vowels `a e i o u y`.
 const VOWEL_BITS: u32 = 1 << 0 | 1 << 4 | 1 << 8 | 1 << 14 | 1 << 20 | 1 << 24;
 
-/// Syllables of an ASCII word, `None` without letters.
-fn syllables_ascii(word: &[u8]) -> Option<usize> {
+/// Syllables of an ASCII word (`Some(None)` without letters), or `None` when the word is
+/// not ASCII.
+fn syllables_ascii(word: &[u8]) -> Option<Option<usize>> {
     let (mut groups, mut prev_vowel, mut letters) = (0usize, false, false);
     for &b in word {
+        if b >= 0x80 {
+            return None;
+        }
         let c = b | 0x20;
         let letter = c.is_ascii_lowercase();
         let vowel = letter && VOWEL_BITS >> (c - b'a') & 1 == 1;
@@ -105,13 +106,13 @@ fn syllables_ascii(word: &[u8]) -> Option<usize> {
         letters |= letter;
     }
     if !letters {
-        return None;
+        return Some(None);
     }
     let mut tail = [0u8; 3];
     for (t, &b) in tail.iter_mut().rev().zip(word.iter().rev()) {
         *t = b.to_ascii_lowercase();
     }
-    Some(adjust(groups, tail))
+    Some(Some(adjust(groups, tail)))
 }
 
 /// The ending rules, for a word of `groups` vowel groups ending with `tail`.

@@ -146,6 +146,8 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         ..Tokens::default()
     };
     let mut interned: FxHashMap<u64, u32> = FxHashMap::default();
+    // About one token in three is new in an article; growing the table costs more.
+    interned.reserve(text.len() / 16);
     for_each_token(text, |token, chars, ascii| {
         let b = token.as_bytes();
         let (word, alpha) = if ascii {

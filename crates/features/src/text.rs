@@ -129,14 +129,24 @@ pub(crate) struct Tokens {
 
 /// Gopher's stop words, as datatrove compares them: "The" is not one.
 fn is_gopher_stop_token(token: &[u8]) -> bool {
-    matches!(token, b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
+    (2..=4).contains(&token.len())
+        && matches!(token, b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
 }
 
-fn hash_token(token: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut hasher = rustc_hash::FxHasher::default();
-    hasher.write(token.as_bytes());
-    hasher.finish()
+/// The interning key of a token: its bytes and length when shorter than 8 bytes (exact,
+/// and most tokens are), otherwise a 63-bit hash of its bytes with the top bit set.
+fn token_key(token: &[u8]) -> u64 {
+    if token.len() < 8 {
+        let mut buf = [0u8; 8];
+        buf[..token.len()].copy_from_slice(token);
+        buf[7] = token.len() as u8;
+        u64::from_le_bytes(buf)
+    } else {
+        use std::hash::Hasher;
+        let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write(token);
+        hasher.finish() | 1 << 63
+    }
 }
 
 pub(crate) fn tokens(text: &str) -> Tokens {
@@ -148,13 +158,8 @@ pub(crate) fn tokens(text: &str) -> Tokens {
     let mut interned: FxHashMap<u64, u32> = FxHashMap::default();
     // About one token in three is new in an article; growing the table costs more.
     interned.reserve(text.len() / 16);
-    for_each_token(text, |token, chars, ascii| {
+    for_each_token(text, |token, chars, word, alpha| {
         let b = token.as_bytes();
-        let (word, alpha) = if ascii {
-            (b.iter().any(u8::is_ascii_alphanumeric), b.iter().any(u8::is_ascii_alphabetic))
-        } else {
-            (is_word(token), token.chars().any(char::is_alphabetic))
-        };
         if word {
             res.n_words += 1;
             res.word_chars += chars as usize;
@@ -162,7 +167,7 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         res.n_alpha += usize::from(alpha);
         res.n_stop += usize::from(is_gopher_stop_token(b));
         let fresh = res.counts.len() as u32;
-        let id = *interned.entry(hash_token(token)).or_insert(fresh);
+        let id = *interned.entry(token_key(b)).or_insert(fresh);
         if id == fresh {
             res.counts.push(0);
         }
@@ -173,48 +178,106 @@ pub(crate) fn tokens(text: &str) -> Tokens {
     res
 }
 
-/// The chunks of `text` between white space (Unicode's), each with whether it is ASCII.
-fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
-    let b = text.as_bytes();
+/// Classes of ASCII bytes for the tokenizer: white space (as `char::is_whitespace`),
+/// letter, digit.
+const SPACE: u8 = 1;
+const ALPHA: u8 = 2;
+const DIGIT: u8 = 4;
+
+static ASCII_CLASSES: [u8; 128] = {
+    let mut res = [0u8; 128];
     let mut i = 0;
-    let mut start = None;
-    let mut ascii = true;
-    while i < b.len() {
-        let (space, len) = if b[i] < 0x80 {
-            (b[i].is_ascii_whitespace() || b[i] == 0x0b, 1)
+    while i < 128 {
+        let b = i as u8;
+        res[i] = if b.is_ascii_whitespace() || b == 0x0b {
+            SPACE
+        } else if b.is_ascii_alphabetic() {
+            ALPHA
+        } else if b.is_ascii_digit() {
+            DIGIT
         } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            (c.is_whitespace(), c.len_utf8())
+            0
         };
-        if space {
-            if let Some(s) = start.take() {
-                f(&text[s..i], ascii);
-            }
-        } else if start.is_none() {
-            start = Some(i);
-            ascii = len == 1;
-        } else {
-            ascii &= len == 1;
-        }
-        i += len;
+        i += 1;
     }
-    if let Some(s) = start {
-        f(&text[s..], ascii);
+    res
+};
+
+/// The character at byte `i` of `text` (a char boundary), for the non-ASCII path.
+fn char_from(text: &str, i: usize) -> char {
+    text[i..].chars().next().unwrap_or(' ')
+}
+
+/// The chunks of `text` between white space (Unicode's), each with whether it is ASCII
+/// and, when it is, the classes of its bytes or-ed together.
+fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    loop {
+        // White space.
+        while i < n {
+            if b[i] < 0x80 {
+                if ASCII_CLASSES[b[i] as usize] & SPACE == 0 {
+                    break;
+                }
+                i += 1;
+            } else {
+                let c = char_from(text, i);
+                if !c.is_whitespace() {
+                    break;
+                }
+                i += c.len_utf8();
+            }
+        }
+        if i >= n {
+            return;
+        }
+        let start = i;
+        let (mut ascii, mut classes) = (true, 0u8);
+        while i < n {
+            if b[i] < 0x80 {
+                let class = ASCII_CLASSES[b[i] as usize];
+                if class & SPACE != 0 {
+                    break;
+                }
+                classes |= class;
+                i += 1;
+            } else {
+                let c = char_from(text, i);
+                if c.is_whitespace() {
+                    break;
+                }
+                ascii = false;
+                i += c.len_utf8();
+            }
+        }
+        f(&text[start..i], ascii, classes);
     }
 }
 
-/// Calls `f(token, characters, ascii)` for every token of `text`, in order.
-pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, bool)) {
-    chunks(text, |chunk, ascii| {
+/// Calls `f(token, characters, word, alpha)` for every token of `text`, in order: `word`
+/// when one of its characters is a letter or a digit, `alpha` when one is a letter.
+pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, bool, bool)) {
+    chunks(text, |chunk, ascii, classes| {
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
         if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
-            f(chunk, if ascii { chunk.len() } else { char_len(chunk) } as u32, ascii);
+            if ascii {
+                f(chunk, chunk.len() as u32, true, classes & ALPHA != 0);
+            } else {
+                f(chunk, char_len(chunk) as u32, true, chunk.chars().any(char::is_alphabetic));
+            }
             return;
         }
         let mut push = |token: &'a str| {
-            let token_ascii = ascii || token.is_ascii();
-            f(token, if token_ascii { token.len() } else { char_len(token) } as u32, token_ascii);
+            if ascii || token.is_ascii() {
+                let b = token.as_bytes();
+                let word = b.iter().any(u8::is_ascii_alphanumeric);
+                f(token, token.len() as u32, word, word && b.iter().any(u8::is_ascii_alphabetic));
+            } else {
+                f(token, char_len(token) as u32, is_word(token), token.chars().any(char::is_alphabetic));
+            }
         };
         let mut rest = chunk;
         // Leading punctuation.
@@ -268,7 +331,7 @@ mod tests {
 
     fn token_list(text: &str) -> Vec<&str> {
         let mut res = Vec::new();
-        for_each_token(text, |token, _, _| res.push(token));
+        for_each_token(text, |token, _, _, _| res.push(token));
         res
     }
 

@@ -77,7 +77,7 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     let words = words::scan(&text, &doc.blocks, &starts, &quote_ranges);
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
-    let word_text = || words.iter().map(|w| &text[w.start..w.end]);
+    let word_text = || words.iter().map(|w| &text[w.start()..w.end()]);
     let (mut word_chars, mut n_stop) = (0, 0);
     for word in word_text() {
         word_chars += text::char_len(word);

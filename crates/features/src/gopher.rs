@@ -114,57 +114,69 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
     }
     let unigrams = &tokens.ids;
     let token_chars = &tokens.chars;
-    // ids[i]: the id of the n-gram at position i, meaningful for candidates only.
-    let mut ids: Vec<u32> = unigrams.clone();
     let mut counts: Vec<u32> = tokens.counts.clone();
+    // The candidates (positions, ascending) and, in step, the id of their n-gram.
     let mut candidates: Vec<u32> =
         (0..n_tokens as u32).filter(|&i| counts[unigrams[i as usize] as usize] >= 2).collect();
+    let mut ids: Vec<u32> = candidates.iter().map(|&i| unigrams[i as usize]).collect();
     // Characters of tokens[i..i + n].
     let span_chars = |i: usize, n: usize| token_chars[i..i + n].iter().map(|&c| c as usize).sum::<usize>();
 
+    // Tables are sized for an article up front; a huge document's grow as needed rather
+    // than reserving one entry per token.
+    const RESERVE: usize = 1 << 14;
     let mut pairs: FxHashMap<u64, u32> = FxHashMap::default();
-    pairs.reserve(candidates.len());
-    let mut repeated = vec![false; n_tokens];
+    pairs.reserve(candidates.len().min(RESERVE));
+    // Bit i: position i was a candidate of the previous level.
+    let mut repeated = vec![0u64; n_tokens.div_ceil(64)];
     for n in 2..=10usize {
         if n > n_tokens {
             break;
         }
         let n_grams = n_tokens - n + 1;
-        // Candidates of the previous level, as a lookup for the suffix test.
+        repeated.fill(0);
         for &i in &candidates {
-            repeated[i as usize] = true;
+            repeated[i as usize / 64] |= 1 << (i % 64);
         }
+        let was_candidate = |i: usize| repeated[i / 64] >> (i % 64) & 1 == 1;
         pairs.clear();
-        let mut next_counts: Vec<u32> = Vec::with_capacity(candidates.len() / 2);
-        let mut next_candidates = Vec::with_capacity(candidates.len());
-        // Ascending order: ids[i + 1] still holds the previous level when i is rewritten.
-        for &i in &candidates {
-            let i = i as usize;
-            if i < n_grams && repeated[i + 1] {
-                let key = (u64::from(ids[i]) << 32) | u64::from(unigrams[i + n - 1]);
+        let mut next_counts: Vec<u32> = Vec::with_capacity((candidates.len() / 2).min(RESERVE));
+        // The n-grams whose prefix and suffix repeat, compacted in place.
+        let mut kept = 0;
+        for k in 0..candidates.len() {
+            let i = candidates[k] as usize;
+            if i < n_grams && was_candidate(i + 1) {
+                let key = (u64::from(ids[k]) << 32) | u64::from(unigrams[i + n - 1]);
                 let fresh = next_counts.len() as u32;
                 let id = *pairs.entry(key).or_insert(fresh);
                 if id == fresh {
                     next_counts.push(0);
                 }
                 next_counts[id as usize] += 1;
-                ids[i] = id;
-                next_candidates.push(i as u32);
+                candidates[kept] = i as u32;
+                ids[kept] = id;
+                kept += 1;
             }
         }
-        for &i in &candidates {
-            repeated[i as usize] = false;
+        // Of those, the ones that repeat.
+        let mut n_repeats = 0;
+        for k in 0..kept {
+            if next_counts[ids[k] as usize] >= 2 {
+                candidates[n_repeats] = candidates[k];
+                ids[n_repeats] = ids[k];
+                n_repeats += 1;
+            }
         }
-        next_candidates.retain(|&i| next_counts[ids[i as usize] as usize] >= 2);
-        candidates = next_candidates;
+        candidates.truncate(n_repeats);
+        ids.truncate(n_repeats);
         counts = next_counts;
 
         if n <= 4 {
             // The first n-gram with the highest count; space-joined characters. Without
             // repeats, the first n-gram, once.
             let (mut best_i, mut best_count) = (0, 1);
-            for &i in &candidates {
-                let count = counts[ids[i as usize] as usize];
+            for (&i, &id) in candidates.iter().zip(&ids) {
+                let count = counts[id as usize];
                 if count > best_count {
                     (best_i, best_count) = (i as usize, count);
                 }
@@ -175,12 +187,12 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
             // candidates can be repeats.
             let mut seen = vec![false; counts.len()];
             let (mut idx, mut repeated_chars) = (0, 0);
-            for &i in &candidates {
+            for (&i, &id) in candidates.iter().zip(&ids) {
                 let i = i as usize;
                 if i < idx {
                     continue;
                 }
-                let id = ids[i] as usize;
+                let id = id as usize;
                 if seen[id] {
                     repeated_chars += span_chars(i, n);
                     idx = i + n;

@@ -71,6 +71,21 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         n_digits += usize::from(b.is_ascii_digit());
     }
 
+    // The token-based signals first, so that the tokens are gone before the words are
+    // made: a huge document never holds both.
+    let lines = text::lines(&text);
+    let line_duplicates = text::find_duplicates(&lines);
+    let (gopher, repetition, n_tokens) = {
+        let tokens = text::tokens(&text);
+        let gopher = gopher::quality(&text, &tokens, &lines);
+        let repetition = gopher::repetition(&text, n_chars, &tokens, &lines, line_duplicates);
+        (gopher, repetition, tokens.ids.len())
+    };
+    let c4 = lines::c4(&text, &lines);
+    let fineweb = lines::fineweb(&text, n_chars, &lines, line_duplicates, n_tokens);
+    drop(lines);
+    let numbers = numbers::numbers(&text);
+
     let starts = text::block_starts(&doc.blocks);
     let quote_spans = quotes::find(&text, &doc.blocks, &starts);
     let quote_ranges: Vec<(usize, usize)> = quote_spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
@@ -102,14 +117,11 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         Readability::default()
     };
 
-    let lines = text::lines(&text);
-    let line_duplicates = text::find_duplicates(&lines);
-    let tokens = text::tokens(&text);
-    let numbers = numbers::numbers(&text);
     let names = entities::analyse(&text, words);
 
     let quotes = quotes::attribute(&names, &quote_spans);
     let mut entities = entities::entities(&names);
+    drop(names);
     if matches!(language.as_deref(), Some("deu" | "ltz")) {
         // Every German noun is capitalised: only names with a known kind are names.
         entities.retain(|e| e.kind != entities::OTHER);
@@ -134,10 +146,10 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         duplicate_cluster: doc.cluster.clone(),
         digit_ratio: round3(ratio(n_digits, n_chars)),
         readability,
-        gopher: gopher::quality(&text, &tokens, &lines),
-        repetition: gopher::repetition(&text, n_chars, &tokens, &lines, line_duplicates),
-        c4: lines::c4(&text, &lines),
-        fineweb: lines::fineweb(&text, n_chars, &lines, line_duplicates, tokens.ids.len()),
+        gopher,
+        repetition,
+        c4,
+        fineweb,
         quotes,
         years: numbers.years,
         dates: numbers.dates,

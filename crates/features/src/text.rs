@@ -156,8 +156,9 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         ..Tokens::default()
     };
     let mut interned: FxHashMap<u64, u32> = FxHashMap::default();
-    // About one token in three is new in an article; growing the table costs more.
-    interned.reserve(text.len() / 16);
+    // About one token in three is new in an article, where growing the table costs more
+    // than reserving; a huge document's table grows as needed.
+    interned.reserve((text.len() / 16).min(1 << 14));
     for_each_token(text, |token, chars, word, alpha| {
         let b = token.as_bytes();
         if word {

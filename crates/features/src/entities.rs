@@ -32,6 +32,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::lexicon::{
     CONNECTORS, FUNCTION_WORDS, GIVEN_NAMES, LOWER_TITLES, NOT_ACRONYMS, ORG_WORDS, PLACES, SPEECH_VERBS, TITLES,
+    month_number,
 };
 use crate::words::Word;
 
@@ -194,6 +195,25 @@ fn is_camel_case(word: &str) -> bool {
     false
 }
 
+/// A single capital letter and a period ("W.").
+fn is_middle_initial(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() == 2 && b[0].is_ascii_uppercase() && b[1] == b'.'
+}
+
+/// "VIENNA" -> "Vienna".
+fn title_case(word: &str) -> String {
+    let mut res = String::with_capacity(word.len());
+    for (i, c) in word.chars().enumerate() {
+        if i == 0 {
+            res.push(c);
+        } else {
+            res.extend(c.to_lowercase());
+        }
+    }
+    res
+}
+
 fn is_connector(word: &str) -> bool {
     CONNECTORS.contains(&word)
 }
@@ -333,7 +353,14 @@ impl Names<'_> {
             return None;
         }
         let n_words = last - first + 1;
-        if n_words > 3 || self.has_org_word(first, last) || self.has_connector(first, last) {
+        if self.has_org_word(first, last) || self.has_connector(first, last) {
+            return None;
+        }
+        // A middle initial: "Patrick W. Carlineo Jr.", "James P. Kennedy".
+        if (3..=4).contains(&n_words) && (first + 1..last).any(|i| is_middle_initial(self.word(i))) {
+            return Some((first, last));
+        }
+        if n_words > 3 {
             return None;
         }
         let text = &self.text[self.words[first].start()..self.words[last].name_end()];
@@ -478,11 +505,15 @@ impl<'a> Names<'a> {
         {
             return Named::Person(p);
         }
+        // A place written in capitals, as in a dateline ("VIENNA —", "LONDON (AP)").
+        if n_words == 1 && self.words[first].acronym() && PLACES.contains(title_case(text).as_str()) {
+            return Named::Entity(PLACE, start, end);
+        }
         let camel_case = n_words == 1 && is_camel_case(text);
         if org || camel_case || (n_words == 1 && self.words[first].acronym() && !NOT_ACRONYMS.contains(text)) {
             return Named::Entity(ORGANISATION, start, end);
         }
-        if core.after_place_preposition && !self.has_connector(first, last) {
+        if core.after_place_preposition && !self.has_connector(first, last) && month_number(text).is_none() {
             return Named::Entity(PLACE, start, end);
         }
         Named::Entity(OTHER, start, end)

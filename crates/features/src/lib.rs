@@ -24,7 +24,7 @@ use pith_types::{BlockKind, DedupedDoc, Features, Readability};
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `features` changes for some input.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 pub const STAGE: &str = "features";
 

@@ -150,6 +150,13 @@ fn looks_like_heading(text: &str) -> bool {
     n_long > 0 && n_capitalised == n_long
 }
 
+/// Whether `head`, which ends with `/`, ends with a URL: its last white-space separated
+/// chunk has a period before its first slash ("t.co/", "https://www.x.com/a/").
+fn in_url(head: &str) -> bool {
+    let chunk = head.rsplit(char::is_whitespace).next().unwrap_or(head);
+    chunk.split('/').next().is_some_and(|host| host.contains('.') || host.ends_with(':'))
+}
+
 /// Han, kana: one character, one word.
 fn is_ideograph(c: char) -> bool {
     matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
@@ -249,8 +256,14 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
                 quote_at += 1;
             }
             let in_quote = quote_at < quotes.len() && quotes[quote_at].0 <= start;
-            // A handle or hashtag ("@MattBevin", "#MeToo") names nothing.
-            let handle = i > 0 && matches!(s.as_bytes()[i - 1], b'@' | b'#');
+            // A handle or hashtag ("@MattBevin", "#MeToo") or a piece of a URL
+            // ("t.co/XPxUJuyIAC", not the photo credit "REUTERS/Maria Lopez") names nothing.
+            let handle = i > 0
+                && match s.as_bytes()[i - 1] {
+                    b'@' | b'#' => true,
+                    b'/' => in_url(&s[..i]),
+                    _ => false,
+                };
             // "I'd", "I’ll": the pronoun.
             let pronoun = c == 'I' && matches!(s.as_bytes().get(i + 1), Some(b'\'' | 0xe2));
             let cap = c.is_uppercase() && name.len() > len && !handle && !pronoun;

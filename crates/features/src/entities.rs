@@ -255,7 +255,7 @@ fn find_runs(text: &str, words: &[Word]) -> Vec<Run> {
             || PLACES.contains(&text[words[w].start()..words[last].name_end()]);
         let mut start = w;
         for i in w..=last + 1 {
-            let boundary = i > last || !joined_name && !words[i].cap();
+            let boundary = words.get(i).is_none_or(|word| i > last || !joined_name && !word.cap());
             if boundary {
                 if start < i {
                     runs.push(Run { first: start as u32, last: i as u32 - 1, named: Named::Nothing, speaks: false });

@@ -12,6 +12,7 @@
 
 mod entities;
 mod gopher;
+pub mod keywords;
 mod lexicon;
 mod lines;
 mod numbers;

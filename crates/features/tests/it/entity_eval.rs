@@ -45,6 +45,7 @@ struct Gold {
 
 /// Per kind (in `KINDS` order), then ignoring kinds (every found entity, `other` included,
 /// against every labelled one).
+#[allow(clippy::print_stderr)]
 fn evaluate() -> ([Tally; 3], Tally) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/entities/gold.json");
     let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("the gold file")).expect("JSON");

@@ -7,8 +7,8 @@
 //! string.
 
 use pith_types::{GopherSignals, RepetitionSignals};
-use rustc_hash::FxHashMap;
 
+use crate::interner::Interner;
 use crate::text::{Tokens, find_duplicates, paragraphs};
 use crate::{ratio, round3};
 
@@ -125,8 +125,7 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
     // Tables are sized for an article up front; a huge document's grow as needed rather
     // than reserving one entry per token.
     const RESERVE: usize = 1 << 14;
-    let mut pairs: FxHashMap<u64, u32> = FxHashMap::default();
-    pairs.reserve(candidates.len().min(RESERVE));
+    let mut pairs = Interner::with_capacity(candidates.len().min(RESERVE));
     // Bit i: position i was a candidate of the previous level.
     let mut repeated = vec![0u64; n_tokens.div_ceil(64)];
     for n in 2..=10usize {
@@ -140,25 +139,20 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
         }
         let was_candidate = |i: usize| repeated[i / 64] >> (i % 64) & 1 == 1;
         pairs.clear();
-        let mut next_counts: Vec<u32> = Vec::with_capacity((candidates.len() / 2).min(RESERVE));
         // The n-grams whose prefix and suffix repeat, compacted in place.
         let mut kept = 0;
         for k in 0..candidates.len() {
             let i = candidates[k] as usize;
             if i < n_grams && was_candidate(i + 1) {
                 let key = (u64::from(ids[k]) << 32) | u64::from(unigrams[i + n - 1]);
-                let fresh = next_counts.len() as u32;
-                let id = *pairs.entry(key).or_insert(fresh);
-                if id == fresh {
-                    next_counts.push(0);
-                }
-                next_counts[id as usize] += 1;
+                let id = pairs.intern(key);
                 candidates[kept] = i as u32;
                 ids[kept] = id;
                 kept += 1;
             }
         }
         // Of those, the ones that repeat.
+        let next_counts = &pairs.counts;
         let mut n_repeats = 0;
         for k in 0..kept {
             if next_counts[ids[k] as usize] >= 2 {
@@ -169,7 +163,7 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
         }
         candidates.truncate(n_repeats);
         ids.truncate(n_repeats);
-        counts = next_counts;
+        counts.clone_from(next_counts);
 
         if n <= 4 {
             // The first n-gram with the highest count; space-joined characters. Without

@@ -12,6 +12,7 @@
 
 mod entities;
 mod gopher;
+mod interner;
 pub mod keywords;
 mod lexicon;
 mod lines;

@@ -3,6 +3,8 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::interner::Interner;
+
 /// Where each block starts in the text `join_blocks` makes of them (blocks joined by a
 /// blank line).
 pub(crate) fn block_starts(blocks: &[pith_types::Block]) -> Vec<usize> {
@@ -155,10 +157,9 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         chars: Vec::with_capacity(text.len() / 5),
         ..Tokens::default()
     };
-    let mut interned: FxHashMap<u64, u32> = FxHashMap::default();
     // About one token in three is new in an article, where growing the table costs more
     // than reserving; a huge document's table grows as needed.
-    interned.reserve((text.len() / 16).min(1 << 14));
+    let mut interned = Interner::with_capacity((text.len() / 16).min(1 << 14));
     for_each_token(text, |token, chars, word, alpha| {
         let b = token.as_bytes();
         if word {
@@ -167,15 +168,10 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         }
         res.n_alpha += usize::from(alpha);
         res.n_stop += usize::from(is_gopher_stop_token(b));
-        let fresh = res.counts.len() as u32;
-        let id = *interned.entry(token_key(b)).or_insert(fresh);
-        if id == fresh {
-            res.counts.push(0);
-        }
-        res.counts[id as usize] += 1;
-        res.ids.push(id);
+        res.ids.push(interned.intern(token_key(b)));
         res.chars.push(chars);
     });
+    res.counts = interned.counts;
     res
 }
 

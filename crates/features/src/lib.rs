@@ -53,12 +53,12 @@ impl Default for FeaturesConfig {
 
 /// One of the English function words Gopher's quality filter counts (the, be, to, of,
 /// and, that, have, with), in any case.
-fn is_gopher_stop_word(word: &str) -> bool {
+fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
     let mut buf = [0u8; 4];
     if !(2..=4).contains(&word.len()) {
         return false;
     }
-    for (b, c) in buf.iter_mut().zip(word.bytes()) {
+    for (b, c) in buf.iter_mut().zip(word) {
         *b = c.to_ascii_lowercase();
     }
     matches!(&buf[..word.len()], b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
@@ -95,11 +95,8 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
     let word_text = || words.iter().map(|w| &text[w.start()..w.end()]);
-    let (mut word_chars, mut n_stop) = (0, 0);
-    for word in word_text() {
-        word_chars += text::char_len(word);
-        n_stop += usize::from(is_gopher_stop_word(word));
-    }
+    let stats = readability::word_stats(&text, words.iter().map(|w| (w.start(), w.end())));
+    let (word_chars, n_stop) = (stats.chars, stats.stop_words);
 
     let (language, language_confidence, script) = if !cfg.language {
         (None, 0.0, None)
@@ -114,7 +111,7 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         }
     };
     let readability = if language.as_deref() == Some("eng") {
-        readability::readability(word_text(), n_sentences)
+        readability::scores(stats.syllable_words, stats.syllables, n_sentences)
     } else {
         Readability::default()
     };

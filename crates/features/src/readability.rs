@@ -9,6 +9,7 @@ pub(crate) const MIN_WORDS: usize = 20;
 
 /// Scores for `words` (the document's words; those without a letter are skipped) over
 /// `n_sentences` sentences. The caller decides whether the text is English.
+#[cfg(test)]
 pub(crate) fn readability<'a>(words: impl Iterator<Item = &'a str>, n_sentences: usize) -> Readability {
     let (mut n_words, mut n_syllables) = (0usize, 0usize);
     for word in words {
@@ -17,6 +18,83 @@ pub(crate) fn readability<'a>(words: impl Iterator<Item = &'a str>, n_sentences:
             n_syllables += n;
         }
     }
+    scores(n_words, n_syllables, n_sentences)
+}
+
+/// What one pass over the words gathers for several signals.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct WordStats {
+    /// Characters of all words.
+    pub(crate) chars: usize,
+    /// Words that are one of Gopher's stop words, in any case.
+    pub(crate) stop_words: usize,
+    /// Words with a letter, and their syllables.
+    pub(crate) syllable_words: usize,
+    pub(crate) syllables: usize,
+}
+
+/// Letter, vowel (`a e i o u y`, either case) and non-ASCII bits of each byte.
+const LETTER: u8 = 1;
+const VOWEL: u8 = 2;
+const NON_ASCII: u8 = 4;
+static BYTE_CLASSES: [u8; 256] = {
+    let mut res = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        res[i] = if b >= 0x80 {
+            NON_ASCII
+        } else if matches!(b.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y') {
+            LETTER | VOWEL
+        } else if b.is_ascii_alphabetic() {
+            LETTER
+        } else {
+            0
+        };
+        i += 1;
+    }
+    res
+};
+
+/// `WordStats` of the words whose byte ranges `words` gives in `text`.
+pub(crate) fn word_stats(text: &str, words: impl Iterator<Item = (usize, usize)>) -> WordStats {
+    let mut res = WordStats::default();
+    let bytes = text.as_bytes();
+    for (start, end) in words {
+        let b = &bytes[start..end];
+        let (mut groups, mut prev_vowel, mut classes) = (0usize, false, 0u8);
+        for &c in b {
+            let class = BYTE_CLASSES[c as usize];
+            let vowel = class & VOWEL != 0;
+            groups += usize::from(vowel && !prev_vowel);
+            prev_vowel = vowel;
+            classes |= class;
+        }
+        if classes & NON_ASCII != 0 {
+            let word = &text[start..end];
+            res.chars += crate::text::char_len(word);
+            if let Some(n) = syllables_of_word(word) {
+                res.syllable_words += 1;
+                res.syllables += n;
+            }
+            continue;
+        }
+        res.chars += b.len();
+        res.stop_words += usize::from(crate::is_gopher_stop_word_bytes(b));
+        if classes & LETTER != 0 {
+            let mut tail = [0u8; 3];
+            for (t, &c) in tail.iter_mut().rev().zip(b.iter().rev()) {
+                *t = c.to_ascii_lowercase();
+            }
+            res.syllable_words += 1;
+            res.syllables += adjust(groups, tail);
+        }
+    }
+    res
+}
+
+/// Flesch scores from counts; `None` below `MIN_WORDS` words.
+pub(crate) fn scores(n_words: usize, n_syllables: usize, n_sentences: usize) -> Readability {
     if n_words < MIN_WORDS || n_sentences == 0 {
         return Readability::default();
     }
@@ -163,6 +241,16 @@ mod tests {
         ] {
             assert_eq!(syllables(word), n, "{word}");
         }
+    }
+
+    #[test]
+    fn one_pass_word_stats() {
+        // "The" (stop word, 1 syllable), "Café" (4 characters, 2), "makes" (1), "boxes" (2),
+        // "42" (no letter: no syllables).
+        let text = "The Café makes boxes 42";
+        let ranges = [(0, 3), (4, 9), (10, 15), (16, 21), (22, 24)];
+        let want = WordStats { chars: 3 + 4 + 5 + 5 + 2, stop_words: 1, syllable_words: 4, syllables: 6 };
+        assert_eq!(word_stats(text, ranges.into_iter()), want);
     }
 
     #[test]

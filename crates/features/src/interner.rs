@@ -5,15 +5,21 @@
 /// Maps each distinct key to the next id (0, 1, 2, ...), and counts its occurrences.
 #[derive(Debug)]
 pub(crate) struct Interner {
-    /// `keys[slot]` is meaningful where `ids[slot] != EMPTY`.
-    keys: Vec<u64>,
-    ids: Vec<u32>,
+    slots: Vec<Slot>,
+    /// Slots of another generation are empty, so clearing is a new generation.
+    generation: u32,
     /// Occurrences of each id.
     pub(crate) counts: Vec<u32>,
     shift: u32,
 }
 
-const EMPTY: u32 = u32::MAX;
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    key: u64,
+    id: u32,
+    generation: u32,
+}
+
 const MIN_SLOTS: usize = 64;
 
 impl Interner {
@@ -21,8 +27,8 @@ impl Interner {
     pub(crate) fn with_capacity(expected: usize) -> Self {
         let slots = (expected * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS);
         Interner {
-            keys: vec![0; slots],
-            ids: vec![EMPTY; slots],
+            slots: vec![Slot::default(); slots],
+            generation: 1,
             counts: Vec::with_capacity(expected),
             shift: 64 - slots.trailing_zeros(),
         }
@@ -30,8 +36,13 @@ impl Interner {
 
     /// Forgets every key, keeping the memory.
     pub(crate) fn clear(&mut self) {
-        self.ids.fill(EMPTY);
         self.counts.clear();
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Once in four billion clears: the old generations could look current.
+            self.slots.fill(Slot::default());
+            self.generation = 1;
+        }
     }
 
     #[inline]
@@ -43,46 +54,40 @@ impl Interner {
     /// The id of `key`, a new one if it is new; counts the occurrence.
     #[inline]
     pub(crate) fn intern(&mut self, key: u64) -> u32 {
-        let mask = self.ids.len() - 1;
-        let mut slot = self.slot_of(key);
+        let mask = self.slots.len() - 1;
+        let mut at = self.slot_of(key);
         loop {
-            let id = self.ids[slot];
-            if id == EMPTY {
+            let slot = self.slots[at];
+            if slot.generation != self.generation {
                 break;
             }
-            if self.keys[slot] == key {
-                self.counts[id as usize] += 1;
-                return id;
+            if slot.key == key {
+                self.counts[slot.id as usize] += 1;
+                return slot.id;
             }
-            slot = (slot + 1) & mask;
+            at = (at + 1) & mask;
         }
         let id = self.counts.len() as u32;
-        self.keys[slot] = key;
-        self.ids[slot] = id;
+        self.slots[at] = Slot { key, id, generation: self.generation };
         self.counts.push(1);
         // Linear probing stays short up to three quarters full.
-        if self.counts.len() * 4 > self.ids.len() * 3 {
+        if self.counts.len() * 4 > self.slots.len() * 3 {
             self.grow();
         }
         id
     }
 
     fn grow(&mut self) {
-        let slots = self.ids.len() * 2;
-        let keys = std::mem::replace(&mut self.keys, vec![0; slots]);
-        let ids = std::mem::replace(&mut self.ids, vec![EMPTY; slots]);
-        self.shift = 64 - slots.trailing_zeros();
-        let mask = slots - 1;
-        for (key, id) in keys.into_iter().zip(ids) {
-            if id == EMPTY {
-                continue;
+        let n_slots = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); n_slots]);
+        self.shift = 64 - n_slots.trailing_zeros();
+        let mask = n_slots - 1;
+        for slot in old.into_iter().filter(|slot| slot.generation == self.generation) {
+            let mut at = self.slot_of(slot.key);
+            while self.slots[at].generation == self.generation {
+                at = (at + 1) & mask;
             }
-            let mut slot = self.slot_of(key);
-            while self.ids[slot] != EMPTY {
-                slot = (slot + 1) & mask;
-            }
-            self.keys[slot] = key;
-            self.ids[slot] = id;
+            self.slots[at] = slot;
         }
     }
 }

@@ -1225,11 +1225,47 @@ pub(crate) const CONNECTORS: &[&str] =
     &["of", "and", "for", "the", "de", "del", "della", "da", "di", "van", "von", "der", "den", "du", "le", "la"];
 
 /// Abbreviations whose final period belongs to the word, not to the sentence.
-pub(crate) const ABBREVIATIONS: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Dr", "Prof", "Sen", "Rep", "Gov", "Gen", "Lt", "Col", "Sgt", "Capt", "Rev", "St", "Jr", "Sr",
-    "Mt", "vs", "Inc", "Corp", "Co", "Ltd", "Dept", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept",
-    "Oct", "Nov", "Dec", "No",
-];
+pub(crate) fn is_abbreviation(word: &str) -> bool {
+    matches!(
+        word,
+        "Mr" | "Mrs"
+            | "Ms"
+            | "Dr"
+            | "Prof"
+            | "Sen"
+            | "Rep"
+            | "Gov"
+            | "Gen"
+            | "Lt"
+            | "Col"
+            | "Sgt"
+            | "Capt"
+            | "Rev"
+            | "St"
+            | "Jr"
+            | "Sr"
+            | "Mt"
+            | "vs"
+            | "Inc"
+            | "Corp"
+            | "Co"
+            | "Ltd"
+            | "Dept"
+            | "Jan"
+            | "Feb"
+            | "Mar"
+            | "Apr"
+            | "Jun"
+            | "Jul"
+            | "Aug"
+            | "Sep"
+            | "Sept"
+            | "Oct"
+            | "Nov"
+            | "Dec"
+            | "No"
+    )
+}
 
 /// English month names and abbreviations (capitalised) with their number.
 pub(crate) fn month_number(word: &str) -> Option<u32> {

@@ -11,7 +11,7 @@
 
 use pith_types::{Block, BlockKind};
 
-use crate::lexicon::ABBREVIATIONS;
+use crate::lexicon::is_abbreviation;
 
 /// A word: its byte range in the document text and what the scan learnt about it, in 12
 /// bytes (documents of many millions of words keep all of them).
@@ -220,7 +220,7 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
                     j += dl;
                 }
                 let bare = &s[i..j];
-                if s.as_bytes().get(j) == Some(&b'.') && (is_initials(bare) || ABBREVIATIONS.contains(&bare)) {
+                if s.as_bytes().get(j) == Some(&b'.') && (is_initials(bare) || is_abbreviation(bare)) {
                     j += 1;
                 }
             }
@@ -229,10 +229,14 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
                 return words;
             }
             let word = &s[i..j];
-            let possessive = match word.strip_suffix("’s").filter(|n| !n.is_empty()) {
-                Some(_) => POSSESSIVE_CURLY,
-                None if word.strip_suffix("'s").is_some_and(|n| !n.is_empty()) => POSSESSIVE_STRAIGHT,
-                None => 0,
+            let possessive = if !word.ends_with('s') {
+                0
+            } else if word.strip_suffix("’s").is_some_and(|n| !n.is_empty()) {
+                POSSESSIVE_CURLY
+            } else if word.strip_suffix("'s").is_some_and(|n| !n.is_empty()) {
+                POSSESSIVE_STRAIGHT
+            } else {
+                0
             };
             let name_len = match possessive {
                 POSSESSIVE_CURLY => word.len() - "’s".len(),

@@ -126,24 +126,18 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
     // than reserving one entry per token.
     const RESERVE: usize = 1 << 14;
     let mut pairs = Interner::with_capacity(candidates.len().min(RESERVE));
-    // Bit i: position i was a candidate of the previous level.
-    let mut repeated = vec![0u64; n_tokens.div_ceil(64)];
     for n in 2..=10usize {
         if n > n_tokens {
             break;
         }
         let n_grams = n_tokens - n + 1;
-        repeated.fill(0);
-        for &i in &candidates {
-            repeated[i as usize / 64] |= 1 << (i % 64);
-        }
-        let was_candidate = |i: usize| repeated[i / 64] >> (i % 64) & 1 == 1;
         pairs.clear();
-        // The n-grams whose prefix and suffix repeat, compacted in place.
+        // The n-grams whose prefix and suffix repeat, compacted in place. Candidates are
+        // ascending, so the suffix at i + 1 repeats when the next candidate is i + 1.
         let mut kept = 0;
         for k in 0..candidates.len() {
             let i = candidates[k] as usize;
-            if i < n_grams && was_candidate(i + 1) {
+            if i < n_grams && candidates.get(k + 1).is_some_and(|&next| next as usize == i + 1) {
                 let key = (u64::from(ids[k]) << 32) | u64::from(unigrams[i + n - 1]);
                 let id = pairs.intern(key);
                 candidates[kept] = i as u32;

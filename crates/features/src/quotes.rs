@@ -75,8 +75,18 @@ pub(crate) fn find(text: &str, blocks: &[Block], starts: &[usize]) -> Vec<Span> 
         let mut no_closer = [false; PAIRS.len()];
         let mut i = 0;
         // The openers start with one of these bytes: `"`, 0xC2 («), 0xE2 (“ „), 0xE3 (「).
-        while let Some(pos) = s.as_bytes()[i..].iter().position(|&b| matches!(b, b'"' | 0xc2 | 0xe2 | 0xe3)) {
-            let open_at = i + pos;
+        let bytes = s.as_bytes();
+        // The next 0xE3 at or after `i` (kana and CJK punctuation), searched apart.
+        let mut next_e3 = memchr::memchr(0xe3, bytes).unwrap_or(bytes.len());
+        loop {
+            if next_e3 < i {
+                next_e3 = memchr::memchr(0xe3, &bytes[i..]).map_or(bytes.len(), |p| i + p);
+            }
+            let other = memchr::memchr3(b'"', 0xc2, 0xe2, &bytes[i..]).map_or(bytes.len(), |p| i + p);
+            let open_at = other.min(next_e3);
+            if open_at >= bytes.len() {
+                break;
+            }
             let Some(open) = s[open_at..].chars().next() else { break };
             if !OPENERS.contains(&open) {
                 i = open_at + open.len_utf8();

@@ -135,18 +135,25 @@ fn is_gopher_stop_token(token: &[u8]) -> bool {
         && matches!(token, b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
 }
 
-/// The interning key of a token: its bytes and length when shorter than 8 bytes (exact,
-/// and most tokens are), otherwise a 63-bit hash of its bytes with the top bit set.
-fn token_key(token: &[u8]) -> u64 {
-    if token.len() < 8 {
-        let mut buf = [0u8; 8];
-        buf[..token.len()].copy_from_slice(token);
-        buf[7] = token.len() as u8;
-        u64::from_le_bytes(buf)
+/// The interning key of the token at `text[start..start + len]`: its bytes and length when
+/// shorter than 8 bytes (exact, and most tokens are), otherwise a 63-bit hash of its bytes
+/// with the top bit set.
+fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
+    if len < 8 {
+        // Eight bytes from the token's start, when the text has them, masked to the token.
+        let word = match text.get(start..start + 8) {
+            Some(eight) => u64::from_le_bytes(eight.try_into().expect("eight bytes")),
+            None => {
+                let mut buf = [0u8; 8];
+                buf[..len].copy_from_slice(&text[start..start + len]);
+                u64::from_le_bytes(buf)
+            }
+        };
+        (word & ((1u64 << (8 * len)) - 1)) | (len as u64) << 56
     } else {
         use std::hash::Hasher;
         let mut hasher = rustc_hash::FxHasher::default();
-        hasher.write(token);
+        hasher.write(&text[start..start + len]);
         hasher.finish() | 1 << 63
     }
 }
@@ -168,7 +175,8 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         }
         res.n_alpha += usize::from(alpha);
         res.n_stop += usize::from(is_gopher_stop_token(b));
-        res.ids.push(interned.intern(token_key(b)));
+        let start = token.as_ptr() as usize - text.as_ptr() as usize;
+        res.ids.push(interned.intern(token_key(text.as_bytes(), start, b.len())));
         res.chars.push(chars);
     });
     res.counts = interned.counts;

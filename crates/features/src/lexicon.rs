@@ -7,12 +7,36 @@ use std::sync::LazyLock;
 
 use rustc_hash::FxHashSet;
 
-fn set(words: &[&'static str]) -> FxHashSet<&'static str> {
-    words.iter().copied().collect()
+fn set(words: &[&'static str]) -> WordSet {
+    let mut filter = [0u64; 32];
+    for word in words {
+        if let Some(bits) = filter.get_mut(word.len()) {
+            *bits |= 1 << (word.as_bytes()[0] & 63);
+        }
+    }
+    WordSet { words: words.iter().copied().collect(), filter }
+}
+
+/// A set of words with a filter in front: most words looked up are in no list, and the
+/// filter (which first bytes occur among the set's words of each length) turns them away
+/// without hashing them.
+pub(crate) struct WordSet {
+    words: FxHashSet<&'static str>,
+    /// Bit `b & 63` of `filter[len]`: some word of `len` bytes starts with a byte `b`.
+    filter: [u64; 32],
+}
+
+impl WordSet {
+    pub(crate) fn contains(&self, word: &str) -> bool {
+        let (Some(&bits), Some(&first)) = (self.filter.get(word.len()), word.as_bytes().first()) else {
+            return word.len() >= self.filter.len() && self.words.contains(word);
+        };
+        bits >> (first & 63) & 1 == 1 && self.words.contains(word)
+    }
 }
 
 /// Capitalised words that make the following name a person's ("Mayor Wu").
-pub(crate) static TITLES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static TITLES: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "Mayor",
         "Commissioner",
@@ -91,7 +115,7 @@ pub(crate) static TITLES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
 
 /// Lower-case job words that make the following capitalised name a person's ("border czar
 /// Tom Homan", "spokeswoman Jane Doe").
-pub(crate) static LOWER_TITLES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static LOWER_TITLES: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "mayor",
         "commissioner",
@@ -142,7 +166,7 @@ pub(crate) static LOWER_TITLES: LazyLock<FxHashSet<&'static str>> = LazyLock::ne
 });
 
 /// A capitalised word in a span that makes it an organisation.
-pub(crate) static ORG_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static ORG_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "Inc",
         "Inc.",
@@ -224,7 +248,7 @@ pub(crate) static ORG_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|
 });
 
 /// All-caps words that are not organisations.
-pub(crate) static NOT_ACRONYMS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static NOT_ACRONYMS: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "CEO", "CFO", "COO", "CTO", "TV", "OK", "AM", "PM", "GDP", "AI", "DNA", "FAQ", "PDF", "COVID", "HIV", "AIDS",
         "ID", "IT", "PR", "USB", "VIP", "MP", "MPs", "PhD", "BBQ", "DIY", "RSS", "URL", "HTML", "APP", "NEW", "THE",
@@ -236,7 +260,7 @@ pub(crate) static NOT_ACRONYMS: LazyLock<FxHashSet<&'static str>> = LazyLock::ne
 });
 
 /// Places recognised without context: US states, major countries and major cities.
-pub(crate) static PLACES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static PLACES: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         // United States and its states.
         "U.S.",
@@ -651,7 +675,7 @@ pub(crate) static PLACES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
 
 /// Capitalised words that start sentences without naming anything; dropped from the
 /// front of a span.
-pub(crate) static FUNCTION_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static FUNCTION_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "The",
         "A",
@@ -821,7 +845,7 @@ pub(crate) static FUNCTION_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::
 });
 
 /// Speech verbs of attributions ("he said", "Cox declared", "explaining,").
-pub(crate) static SPEECH_VERBS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static SPEECH_VERBS: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "said",
         "says",
@@ -943,7 +967,7 @@ pub(crate) static SPEECH_VERBS: LazyLock<FxHashSet<&'static str>> = LazyLock::ne
 
 /// Common given names: a capitalised span of two or three words starting with one of
 /// these is a person ("Tom Homan").
-pub(crate) static GIVEN_NAMES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static GIVEN_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "Aaron",
         "Adam",

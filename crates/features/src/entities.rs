@@ -562,7 +562,7 @@ mod tests {
         let blocks = text::paragraph_blocks(paragraphs);
         let text = pith_types::join_blocks(&blocks);
         let starts = text::block_starts(&blocks);
-        let names = analyse(&text, words::scan(&text, &blocks, &starts, &[]));
+        let names = analyse(&text, words::scan(&text, &blocks, &starts, &[]).0);
         let got = entities(&names);
         let got: Vec<(&str, &str, u64)> = got.iter().map(|e| (e.text.as_str(), e.kind.as_str(), e.count)).collect();
         assert_eq!(got, expect);

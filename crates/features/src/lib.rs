@@ -91,11 +91,10 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     let starts = text::block_starts(&doc.blocks);
     let quote_spans = quotes::find(&text, &doc.blocks, &starts);
     let quote_ranges: Vec<(usize, usize)> = quote_spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
-    let words = words::scan(&text, &doc.blocks, &starts, &quote_ranges);
+    let (words, stats) = words::scan(&text, &doc.blocks, &starts, &quote_ranges);
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
     let word_text = || words.iter().map(|w| &text[w.start()..w.end()]);
-    let stats = readability::word_stats(&text, words.iter().map(|w| (w.start(), w.end())));
     let (word_chars, n_stop) = (stats.chars, stats.stop_words);
 
     let (language, language_confidence, script) = if !cfg.language {

@@ -260,7 +260,7 @@ mod tests {
         let starts = text::block_starts(&blocks);
         let spans = find(&text, &blocks, &starts);
         let ranges: Vec<(usize, usize)> = spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
-        let names = entities::analyse(&text, words::scan(&text, &blocks, &starts, &ranges));
+        let names = entities::analyse(&text, words::scan(&text, &blocks, &starts, &ranges).0);
         let quotes = attribute(&names, &spans);
         let got: Vec<(&str, Option<&str>)> = quotes.iter().map(|q| (q.text.as_str(), q.speaker.as_deref())).collect();
         assert_eq!(got, expect);

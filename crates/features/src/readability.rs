@@ -33,11 +33,13 @@ pub(crate) struct WordStats {
     pub(crate) syllables: usize,
 }
 
-/// Letter, vowel (`a e i o u y`, either case) and non-ASCII bits of each byte.
-const LETTER: u8 = 1;
-const VOWEL: u8 = 2;
-const NON_ASCII: u8 = 4;
-static BYTE_CLASSES: [u8; 256] = {
+/// Letter, vowel (`a e i o u y`, either case), letter-or-digit and non-ASCII bits of each
+/// byte, for the word scan.
+pub(crate) const LETTER: u8 = 1;
+pub(crate) const VOWEL: u8 = 2;
+pub(crate) const NON_ASCII: u8 = 4;
+pub(crate) const ALNUM: u8 = 8;
+pub(crate) static BYTE_CLASSES: [u8; 256] = {
     let mut res = [0u8; 256];
     let mut i = 0;
     while i < 256 {
@@ -45,9 +47,11 @@ static BYTE_CLASSES: [u8; 256] = {
         res[i] = if b >= 0x80 {
             NON_ASCII
         } else if matches!(b.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y') {
-            LETTER | VOWEL
+            LETTER | VOWEL | ALNUM
         } else if b.is_ascii_alphabetic() {
-            LETTER
+            LETTER | ALNUM
+        } else if b.is_ascii_digit() {
+            ALNUM
         } else {
             0
         };
@@ -56,41 +60,30 @@ static BYTE_CLASSES: [u8; 256] = {
     res
 };
 
-/// `WordStats` of the words whose byte ranges `words` gives in `text`.
-pub(crate) fn word_stats(text: &str, words: impl Iterator<Item = (usize, usize)>) -> WordStats {
-    let mut res = WordStats::default();
-    let bytes = text.as_bytes();
-    for (start, end) in words {
-        let b = &bytes[start..end];
-        let (mut groups, mut prev_vowel, mut classes) = (0usize, false, 0u8);
-        for &c in b {
-            let class = BYTE_CLASSES[c as usize];
-            let vowel = class & VOWEL != 0;
-            groups += usize::from(vowel && !prev_vowel);
-            prev_vowel = vowel;
-            classes |= class;
-        }
+impl WordStats {
+    /// Adds a word, given the vowel groups and or-ed byte classes of its bytes (for a
+    /// word with a byte that is not ASCII, those are recomputed from its text).
+    pub(crate) fn add(&mut self, word: &str, groups: usize, classes: u8) {
         if classes & NON_ASCII != 0 {
-            let word = &text[start..end];
-            res.chars += crate::text::char_len(word);
+            self.chars += crate::text::char_len(word);
             if let Some(n) = syllables_of_word(word) {
-                res.syllable_words += 1;
-                res.syllables += n;
+                self.syllable_words += 1;
+                self.syllables += n;
             }
-            continue;
+            return;
         }
-        res.chars += b.len();
-        res.stop_words += usize::from(crate::is_gopher_stop_word_bytes(b));
+        let b = word.as_bytes();
+        self.chars += b.len();
+        self.stop_words += usize::from(crate::is_gopher_stop_word_bytes(b));
         if classes & LETTER != 0 {
             let mut tail = [0u8; 3];
             for (t, &c) in tail.iter_mut().rev().zip(b.iter().rev()) {
                 *t = c.to_ascii_lowercase();
             }
-            res.syllable_words += 1;
-            res.syllables += adjust(groups, tail);
+            self.syllable_words += 1;
+            self.syllables += adjust(groups, tail);
         }
     }
-    res
 }
 
 /// Flesch scores from counts; `None` below `MIN_WORDS` words.
@@ -246,11 +239,16 @@ mod tests {
     #[test]
     fn one_pass_word_stats() {
         // "The" (stop word, 1 syllable), "Café" (4 characters, 2), "makes" (1), "boxes" (2),
-        // "42" (no letter: no syllables).
-        let text = "The Café makes boxes 42";
-        let ranges = [(0, 3), (4, 9), (10, 15), (16, 21), (22, 24)];
-        let want = WordStats { chars: 3 + 4 + 5 + 5 + 2, stop_words: 1, syllable_words: 4, syllables: 6 };
-        assert_eq!(word_stats(text, ranges.into_iter()), want);
+        // "don't" (1), "42" (no letter: no syllables).
+        let block = pith_types::Block {
+            index: 0,
+            kind: pith_types::BlockKind::Paragraph,
+            text: "The Café makes boxes, don't 42".into(),
+            span: pith_types::Span { start: 0, end: 0 },
+        };
+        let (_, stats) = crate::words::scan(&block.text, std::slice::from_ref(&block), &[0], &[]);
+        let want = WordStats { chars: 3 + 4 + 5 + 5 + 5 + 2, stop_words: 1, syllable_words: 5, syllables: 7 };
+        assert_eq!(stats, want);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 use pith_types::{Block, BlockKind};
 
 use crate::lexicon::is_abbreviation;
+use crate::readability::{ALNUM, BYTE_CLASSES, NON_ASCII, VOWEL, WordStats};
 
 /// A word: its byte range in the document text and what the scan learnt about it, in 12
 /// bytes (documents of many millions of words keep all of them).
@@ -184,8 +185,14 @@ fn is_word_char(c: char) -> bool {
 
 /// Cuts every block into words. `blocks[i]` starts at `starts[i]` in `text`; `quotes`
 /// are the (start, end) byte ranges of quotations, in order.
-pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(usize, usize)]) -> Vec<Word> {
+pub(crate) fn scan(
+    text: &str,
+    blocks: &[Block],
+    starts: &[usize],
+    quotes: &[(usize, usize)],
+) -> (Vec<Word>, WordStats) {
     let mut words = Vec::with_capacity(text.len() / 6);
+    let mut stats = WordStats::default();
     let mut quote_at = 0;
     for (block, &block_start) in blocks.iter().zip(starts) {
         let heading = block.kind == BlockKind::Heading || looks_like_heading(&block.text);
@@ -200,14 +207,29 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
             }
             let Some((c, len)) = char_at(s, i) else { break };
             let mut j = i + len;
+            // For `WordStats`, on the way: vowel groups and byte classes of ASCII words.
+            let (mut groups, mut prev_vowel, mut classes) = (0usize, false, NON_ASCII);
             if is_ideograph(c) {
                 // One word, below.
             } else if !is_word_char(c) {
                 i = j;
                 continue;
             } else {
+                if len == 1 {
+                    classes = BYTE_CLASSES[bytes[i] as usize];
+                    prev_vowel = classes & VOWEL != 0;
+                    groups = usize::from(prev_vowel);
+                }
                 loop {
-                    while j < bytes.len() && bytes[j].is_ascii_alphanumeric() {
+                    while j < bytes.len() {
+                        let class = BYTE_CLASSES[bytes[j] as usize];
+                        if class & ALNUM == 0 {
+                            break;
+                        }
+                        let vowel = class & VOWEL != 0;
+                        groups += usize::from(vowel && !prev_vowel);
+                        prev_vowel = vowel;
+                        classes |= class;
                         j += 1;
                     }
                     let Some((d, dl)) = char_at(s, j) else { break };
@@ -216,6 +238,11 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
                         && char_at(s, j + dl).is_some_and(|(a, _)| is_word_char(a));
                     if !is_word_char(d) && !inner {
                         break;
+                    }
+                    // Inner punctuation, or a letter or digit that is not ASCII.
+                    prev_vowel = false;
+                    if dl > 1 {
+                        classes |= NON_ASCII;
                     }
                     j += dl;
                 }
@@ -226,7 +253,7 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
             }
             if block_start + j > u32::MAX as usize {
                 // See `Word`: offsets are 32-bit.
-                return words;
+                return (words, stats);
             }
             let word = &s[i..j];
             let possessive = if !word.ends_with('s') {
@@ -282,11 +309,12 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
                 | flag(prev_end.is_none(), BLOCK_START)
                 | possessive;
             words.push(Word { start: start as u32, end: (block_start + j) as u32, flags });
+            stats.add(&s[i..j], groups, classes);
             prev_end = Some(j);
             i = j;
         }
     }
-    words
+    (words, stats)
 }
 
 /// The number of sentences: words that start one.
@@ -301,7 +329,7 @@ mod tests {
 
     fn scan_text(text: &str) -> (Vec<String>, usize) {
         let block = Block { index: 0, kind: BlockKind::Paragraph, text: text.into(), span: Span { start: 0, end: 0 } };
-        let words = scan(text, &[block], &[0], &[]);
+        let (words, _) = scan(text, &[block], &[0], &[]);
         (words.iter().map(|w| text[w.start()..w.end()].to_owned()).collect(), count_sentences(&words))
     }
 

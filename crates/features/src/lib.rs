@@ -53,6 +53,7 @@ impl Default for FeaturesConfig {
 
 /// One of the English function words Gopher's quality filter counts (the, be, to, of,
 /// and, that, have, with), in any case.
+#[inline]
 fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
     let mut buf = [0u8; 4];
     if !(2..=4).contains(&word.len()) {

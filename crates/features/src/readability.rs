@@ -63,6 +63,7 @@ pub(crate) static BYTE_CLASSES: [u8; 256] = {
 impl WordStats {
     /// Adds a word, given the vowel groups and or-ed byte classes of its bytes (for a
     /// word with a byte that is not ASCII, those are recomputed from its text).
+    #[inline]
     pub(crate) fn add(&mut self, word: &str, groups: usize, classes: u8) {
         if classes & NON_ASCII != 0 {
             self.chars += crate::text::char_len(word);
@@ -74,7 +75,7 @@ impl WordStats {
         }
         let b = word.as_bytes();
         self.chars += b.len();
-        self.stop_words += usize::from(crate::is_gopher_stop_word_bytes(b));
+        self.stop_words += usize::from((2..=4).contains(&b.len()) && crate::is_gopher_stop_word_bytes(b));
         if classes & LETTER != 0 {
             let mut tail = [0u8; 3];
             for (t, &c) in tail.iter_mut().rev().zip(b.iter().rev()) {

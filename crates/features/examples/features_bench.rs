@@ -41,8 +41,7 @@ fn main() {
                         metadata_json: None,
                         diags: Vec::new(),
                     };
-                    let stripped =
-                        pith_strip::strip(&pith_parse::parse(&raw), &pith_strip::StripConfig::default());
+                    let stripped = pith_strip::strip(&pith_parse::parse(&raw), &pith_strip::StripConfig::default());
                     let stats = pith_dedup::CorpusStats::default();
                     let index = docs.len() as u64;
                     docs.push(pith_dedup::dedup(&stripped, index, &stats, &pith_dedup::DedupConfig::default()));

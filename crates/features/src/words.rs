@@ -271,16 +271,18 @@ pub(crate) fn scan(
                 _ => word.len(),
             };
             let name = &word[..name_len];
-            let gap = &s[prev_end.unwrap_or(0)..i];
             let (new_sentence, opening, joined) = match prev_end {
                 None => (true, false, false),
                 // The common case: one space.
-                Some(_) if gap == " " => (false, false, true),
-                Some(_) => (
-                    gap.contains('\n') || gap.contains(SENTENCE_ENDS) && !c.is_lowercase(),
-                    gap.contains(OPENING_MARKS),
-                    gap == "\u{a0}",
-                ),
+                Some(end) if i == end + 1 && bytes[end] == b' ' => (false, false, true),
+                Some(end) => {
+                    let gap = &s[end..i];
+                    (
+                        gap.contains('\n') || gap.contains(SENTENCE_ENDS) && !c.is_lowercase(),
+                        gap.contains(OPENING_MARKS),
+                        gap == "\u{a0}",
+                    )
+                }
             };
             let start = block_start + i;
             while quote_at < quotes.len() && quotes[quote_at].1 <= start {

@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn ids_are_dense_and_counted() {
         let mut interner = Interner::with_capacity(1);
-        let keys: Vec<u64> = (0..1000u64).map(|i| (i % 300) << 40 | i % 7).collect();
+        let keys: Vec<u64> = (0..1000u64).map(|i| ((i % 300) << 40) | (i % 7)).collect();
         let mut seen = std::collections::HashMap::new();
         for &key in &keys {
             let next = seen.len() as u32;

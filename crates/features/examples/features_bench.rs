@@ -1,6 +1,11 @@
 //! Throughput of `features` on text files: `cargo run --release -p pith-features --example
-//! features_bench -- [--json] [--no-language] [--rounds=N] FILE...`. Each file is one document whose
-//! blocks are its blank-line separated paragraphs.
+//! features_bench -- [--json] [--no-language] [--pipeline] [--rounds=N] FILE...`. Each file is
+//! one document whose blocks are its blank-line separated paragraphs; with `--pipeline`, the
+//! document is what parse, strip and dedup (with empty corpus statistics) make of the file,
+//! as in the divan bench, and MB/s count the file's bytes.
+//!
+//! Besides wall-clock MB/s it prints MB/s per CPU second of this process (from
+//! `/proc/self/stat` on Linux), which a machine busy with other work disturbs less.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -11,19 +16,37 @@ use pith_types::{Block, BlockKind, DedupedDoc, Span};
 
 fn main() {
     let mut json = false;
+    let mut pipeline = false;
     let mut rounds = None;
     let mut cfg = FeaturesConfig::default();
     let mut docs = Vec::new();
+    let mut raw_bytes = 0;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--json" => json = true,
             "--no-language" => cfg.language = false,
+            "--pipeline" => pipeline = true,
             _ if arg.starts_with("--rounds=") => rounds = arg["--rounds=".len()..].parse().ok(),
             path => {
                 let Ok(text) = std::fs::read_to_string(path) else {
                     eprintln!("skipping {path}");
                     continue;
                 };
+                if pipeline {
+                    raw_bytes += text.len();
+                    let raw = pith_types::RawDoc {
+                        id: path.to_owned(),
+                        source: pith_types::Source { path: path.to_owned(), line: None },
+                        text,
+                        metadata_json: None,
+                        diags: Vec::new(),
+                    };
+                    let stripped = pith_strip::strip(&pith_parse::parse(&raw), &pith_strip::StripConfig::default());
+                    let stats = pith_dedup::CorpusStats::default();
+                    let index = docs.len() as u64;
+                    docs.push(pith_dedup::dedup(&stripped, index, &stats, &pith_dedup::DedupConfig::default()));
+                    continue;
+                }
                 let blocks = text
                     .split("\n\n")
                     .map(str::trim)
@@ -54,8 +77,13 @@ fn main() {
         }
         return;
     }
-    let bytes: usize = docs.iter().map(|d| d.blocks.iter().map(|b| b.text.len() + 2).sum::<usize>()).sum();
+    let bytes: usize = if pipeline {
+        raw_bytes
+    } else {
+        docs.iter().map(|d| d.blocks.iter().map(|b| b.text.len() + 2).sum::<usize>()).sum()
+    };
     let rounds = rounds.unwrap_or((200_000_000 / bytes.max(1)).clamp(1, 50));
+    let cpu_start = cpu_seconds();
     let start = Instant::now();
     let mut n_words = 0;
     for _ in 0..rounds {
@@ -64,10 +92,25 @@ fn main() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu = match (cpu_start, cpu_seconds()) {
+        (Some(a), Some(b)) if b > a => format!(", {:.1} MB/s per CPU second", (bytes * rounds) as f64 / 1e6 / (b - a)),
+        _ => String::new(),
+    };
     println!(
-        "{} docs, {:.1} MB x {rounds}: {:.1} MB/s ({n_words} words)",
+        "{} docs, {:.1} MB x {rounds}: {:.1} MB/s{cpu} ({n_words} words)",
         docs.len(),
         bytes as f64 / 1e6,
         (bytes * rounds) as f64 / 1e6 / secs
     );
+}
+
+/// User and system CPU time of this process so far, on Linux.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): utime and stime are the
+    // 12th and 13th, in clock ticks of 1/100 s.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }

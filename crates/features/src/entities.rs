@@ -32,6 +32,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::lexicon::{
     CONNECTORS, FUNCTION_WORDS, GIVEN_NAMES, LOWER_TITLES, NOT_ACRONYMS, ORG_WORDS, PLACES, SPEECH_VERBS, TITLES,
+    month_number,
 };
 use crate::words::Word;
 
@@ -82,12 +83,12 @@ pub(crate) struct Names<'a> {
 impl<'a> Names<'a> {
     pub(crate) fn word(&self, i: usize) -> &'a str {
         let w = &self.words[i];
-        &self.text[w.start..w.end]
+        &self.text[w.start()..w.end()]
     }
 
     fn name(&self, i: usize) -> &'a str {
         let w = &self.words[i];
-        &self.text[w.start..w.name_end]
+        &self.text[w.start()..w.name_end()]
     }
 
     pub(crate) fn person_name(&self, person: u32) -> &'a str {
@@ -113,7 +114,8 @@ impl<'a> Names<'a> {
     /// Whether the gap between words `a` and `b` (a < b) is white space only.
     pub(crate) fn spaced(&self, a: usize, b: usize) -> bool {
         let (wa, wb) = (&self.words[a], &self.words[b]);
-        wa.block == wb.block && self.text[wa.end..wb.start].chars().all(char::is_whitespace)
+        (a + 1..=b).all(|i| !self.words[i].block_start())
+            && self.text[wa.end()..wb.start()].chars().all(char::is_whitespace)
     }
 
     /// The next word after `i` when only white space separates them, skipping up to two
@@ -154,9 +156,22 @@ impl<'a> Names<'a> {
         SPEECH_VERBS.contains(self.word(i))
     }
 
+    /// The run word `i` belongs to, if any (runs are in text order and do not overlap).
+    pub(crate) fn run_of(&self, i: usize) -> Option<usize> {
+        let r = self.runs.partition_point(|run| (run.last as usize) < i);
+        self.runs.get(r).filter(|run| run.first as usize <= i).map(|_| r)
+    }
+
+    /// The index of the first word of word `i`'s sentence, looking at most `max_back`
+    /// words back (`i - max_back` when the sentence started earlier).
+    pub(crate) fn sentence_start(&self, i: usize, max_back: usize) -> usize {
+        let floor = i.saturating_sub(max_back);
+        (floor..=i).rev().find(|&k| self.words[k].sentence_start()).unwrap_or(floor)
+    }
+
     /// The index of the first word starting at or after byte `pos`.
     pub(crate) fn word_at_or_after(&self, pos: usize) -> usize {
-        self.words.partition_point(|w| w.start < pos)
+        self.words.partition_point(|w| w.start() < pos)
     }
 }
 
@@ -180,34 +195,53 @@ fn is_camel_case(word: &str) -> bool {
     false
 }
 
+/// A single capital letter and a period ("W.").
+fn is_middle_initial(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() == 2 && b[0].is_ascii_uppercase() && b[1] == b'.'
+}
+
+/// "VIENNA" -> "Vienna".
+fn title_case(word: &str) -> String {
+    let mut res = String::with_capacity(word.len());
+    for (i, c) in word.chars().enumerate() {
+        if i == 0 {
+            res.push(c);
+        } else {
+            res.extend(c.to_lowercase());
+        }
+    }
+    res
+}
+
 fn is_connector(word: &str) -> bool {
     CONNECTORS.contains(&word)
 }
 
 /// Groups capitalised words into runs.
-fn find_runs(text: &str, words: &mut [Word]) -> Vec<Run> {
+fn find_runs(text: &str, words: &[Word]) -> Vec<Run> {
     let mut runs = Vec::new();
     let n = words.len();
     let mut w = 0;
     while w < n {
-        if !words[w].cap || words[w].heading {
+        if !words[w].cap() || words[w].heading() {
             w += 1;
             continue;
         }
         let mut last = w;
         loop {
-            if words[last].name_end < words[last].end {
+            if words[last].name_end() < words[last].end() {
                 // A possessive ends the name: "Boston’s approach".
                 break;
             }
             let next = last + 1;
-            if next < n && words[next].joined && words[next].cap {
+            if next < n && words[next].joined() && words[next].cap() {
                 last = next;
             } else if next + 1 < n
-                && words[next].joined
-                && is_connector(&text[words[next].start..words[next].end])
-                && words[next + 1].joined
-                && words[next + 1].cap
+                && words[next].joined()
+                && is_connector(&text[words[next].start()..words[next].end()])
+                && words[next + 1].joined()
+                && words[next + 1].cap()
             {
                 last = next + 1;
             } else {
@@ -216,18 +250,14 @@ fn find_runs(text: &str, words: &mut [Word]) -> Vec<Run> {
         }
         // Connectors join the words of one organisation's or place's name; otherwise they
         // separate names: "Jo Smith and Tom Brown", "Kentucky and Louisiana".
-        let name = |i: usize| &text[words[i].start..words[i].name_end];
+        let name = |i: usize| &text[words[i].start()..words[i].name_end()];
         let joined_name = (w..=last).any(|i| ORG_WORDS.contains(name(i)))
-            || PLACES.contains(&text[words[w].start..words[last].name_end]);
+            || PLACES.contains(&text[words[w].start()..words[last].name_end()]);
         let mut start = w;
         for i in w..=last + 1 {
-            let boundary = i > last || !joined_name && !words[i].cap;
+            let boundary = words.get(i).is_none_or(|word| i > last || !joined_name && !word.cap());
             if boundary {
                 if start < i {
-                    let index = runs.len() as u32;
-                    for word in &mut words[start..i] {
-                        word.run = Some(index);
-                    }
                     runs.push(Run { first: start as u32, last: i as u32 - 1, named: Named::Nothing, speaks: false });
                 }
                 start = i + 1;
@@ -256,7 +286,7 @@ impl Names<'_> {
         let mut single_word_place_preposition = false;
         while first <= last {
             let name = self.name(first);
-            if !self.words[first].cap || FUNCTION_WORDS.contains(name) || is_connector(name) {
+            if !self.words[first].cap() || FUNCTION_WORDS.contains(name) || is_connector(name) {
                 after_place_preposition |= matches!(name, "In" | "Near");
                 single_word_place_preposition |= matches!(name, "At" | "From");
                 first += 1;
@@ -272,7 +302,7 @@ impl Names<'_> {
             return None;
         }
         let prev_lower = match first.checked_sub(1) {
-            Some(p) if first == run.first as usize && self.spaced(p, first) && !self.words[p].cap => Some(p),
+            Some(p) if first == run.first as usize && self.spaced(p, first) && !self.words[p].cap() => Some(p),
             _ => None,
         };
         if let Some(p) = prev_lower {
@@ -283,24 +313,24 @@ impl Names<'_> {
         // word counts ("from Boston", not "from Quentin Tarantino").
         after_place_preposition |= single_word_place_preposition && first == last;
         let word = &self.words[first];
-        if first == last && word.cap_initial && first == run.first as usize {
+        if first == last && word.cap_initial() && first == run.first as usize {
             // A lone capitalised word where capitals are the rule: an entity only if the
             // document capitalises it elsewhere too, or it looks like one on its own.
             let name = self.name(first);
-            let acronym = word.acronym && !NOT_ACRONYMS.contains(name);
+            let acronym = word.acronym() && !NOT_ACRONYMS.contains(name);
             if !acronym && !PLACES.contains(name) && !self.capitalised_elsewhere.contains(name) {
                 return None;
             }
         }
         // Shouting ("BREAKING NEWS") is no name.
-        if first < last && (first..=last).all(|i| self.words[i].acronym || is_connector(self.name(i))) {
+        if first < last && (first..=last).all(|i| self.words[i].acronym() || is_connector(self.name(i))) {
             return None;
         }
         Some(Core { first, last, after_place_preposition, prev_lower })
     }
 
     fn core_text(&self, first: usize, last: usize) -> (usize, usize) {
-        (self.words[first].start, self.words[last].name_end)
+        (self.words[first].start(), self.words[last].name_end())
     }
 
     fn has_org_word(&self, first: usize, last: usize) -> bool {
@@ -308,7 +338,7 @@ impl Names<'_> {
     }
 
     fn has_connector(&self, first: usize, last: usize) -> bool {
-        (first..=last).any(|i| !self.words[i].cap)
+        (first..=last).any(|i| !self.words[i].cap())
     }
 
     /// Person evidence in the run itself or right around it: the name's word range.
@@ -323,11 +353,18 @@ impl Names<'_> {
             return None;
         }
         let n_words = last - first + 1;
-        if n_words > 3 || self.has_org_word(first, last) || self.has_connector(first, last) {
+        if self.has_org_word(first, last) || self.has_connector(first, last) {
             return None;
         }
-        let text = &self.text[self.words[first].start..self.words[last].name_end];
-        if PLACES.contains(text) || (n_words == 1 && self.words[first].acronym) {
+        // A middle initial: "Patrick W. Carlineo Jr.", "James P. Kennedy".
+        if (3..=4).contains(&n_words) && (first + 1..last).any(|i| is_middle_initial(self.word(i))) {
+            return Some((first, last));
+        }
+        if n_words > 3 {
+            return None;
+        }
+        let text = &self.text[self.words[first].start()..self.words[last].name_end()];
+        if PLACES.contains(text) || (n_words == 1 && self.words[first].acronym()) {
             return None;
         }
         let titled = core.prev_lower.is_some_and(|p| LOWER_TITLES.contains(self.word(p)));
@@ -353,9 +390,9 @@ impl Names<'_> {
         (1..=2).contains(&(last - first))
             && (first..=last).all(|i| {
                 let name = self.name(i);
-                self.words[i].cap && !self.words[i].acronym && !TITLES.contains(name) && !ORG_WORDS.contains(name)
+                self.words[i].cap() && !self.words[i].acronym() && !TITLES.contains(name) && !ORG_WORDS.contains(name)
             })
-            && !PLACES.contains(&self.text[self.words[first].start..self.words[last].name_end])
+            && !PLACES.contains(&self.text[self.words[first].start()..self.words[last].name_end()])
     }
 
     /// A speech verb follows word `last` ("Cox declared", "Cox firmly stated").
@@ -384,12 +421,12 @@ fn surname_index(names: &Names<'_>, first: usize, last: usize) -> usize {
 }
 
 /// Analyses the body: words, runs, people and their mentions.
-pub(crate) fn analyse<'a>(text: &'a str, mut words: Vec<Word>) -> Names<'a> {
-    let runs = find_runs(text, &mut words);
+pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
+    let runs = find_runs(text, &words);
     let mut capitalised_elsewhere = FxHashSet::default();
     for w in &words {
-        if w.cap && !w.cap_initial && !w.heading {
-            capitalised_elsewhere.insert(&text[w.start..w.name_end]);
+        if w.cap() && !w.cap_initial() && !w.heading() {
+            capitalised_elsewhere.insert(&text[w.start()..w.name_end()]);
         }
     }
     let mut names = Names { text, words, runs, people: Vec::new(), person_mentions: Vec::new(), capitalised_elsewhere };
@@ -442,8 +479,8 @@ pub(crate) fn analyse<'a>(text: &'a str, mut words: Vec<Word>) -> Names<'a> {
     for run in &names.runs {
         if let Named::Person(p) = run.named {
             let word = &names.words[run.first as usize];
-            if !word.in_quote {
-                names.person_mentions.push((word.start, p));
+            if !word.in_quote() {
+                names.person_mentions.push((word.start(), p));
             }
         }
     }
@@ -468,11 +505,15 @@ impl<'a> Names<'a> {
         {
             return Named::Person(p);
         }
+        // A place written in capitals, as in a dateline ("VIENNA —", "LONDON (AP)").
+        if n_words == 1 && self.words[first].acronym() && PLACES.contains(title_case(text).as_str()) {
+            return Named::Entity(PLACE, start, end);
+        }
         let camel_case = n_words == 1 && is_camel_case(text);
-        if org || camel_case || (n_words == 1 && self.words[first].acronym && !NOT_ACRONYMS.contains(text)) {
+        if org || camel_case || (n_words == 1 && self.words[first].acronym() && !NOT_ACRONYMS.contains(text)) {
             return Named::Entity(ORGANISATION, start, end);
         }
-        if core.after_place_preposition && !self.has_connector(first, last) {
+        if core.after_place_preposition && !self.has_connector(first, last) && month_number(text).is_none() {
             return Named::Entity(PLACE, start, end);
         }
         Named::Entity(OTHER, start, end)
@@ -521,7 +562,7 @@ mod tests {
         let blocks = text::paragraph_blocks(paragraphs);
         let text = pith_types::join_blocks(&blocks);
         let starts = text::block_starts(&blocks);
-        let names = analyse(&text, words::scan(&text, &blocks, &starts, &[]));
+        let names = analyse(&text, words::scan(&text, &blocks, &starts, &[]).0);
         let got = entities(&names);
         let got: Vec<(&str, &str, u64)> = got.iter().map(|e| (e.text.as_str(), e.kind.as_str(), e.count)).collect();
         assert_eq!(got, expect);

@@ -7,32 +7,13 @@
 //! string.
 
 use pith_types::{GopherSignals, RepetitionSignals};
-use rustc_hash::FxHashMap;
 
-use crate::text::{find_duplicates, is_word, paragraphs};
+use crate::interner::Interner;
+use crate::text::{Tokens, find_duplicates, paragraphs};
 use crate::{ratio, round3};
 
-const STOP_WORDS: &[&str] = &["the", "be", "to", "of", "and", "that", "have", "with"];
-
-pub(crate) fn quality(text: &str, tokens: &[&str], token_chars: &[u32], lines: &[&str]) -> GopherSignals {
-    let (mut n_words, mut word_chars, mut n_alpha, mut n_stop) = (0usize, 0usize, 0usize, 0usize);
-    for (token, &chars) in tokens.iter().zip(token_chars) {
-        let (word, alpha) = if chars as usize == token.len() {
-            let b = token.as_bytes();
-            (b.iter().any(u8::is_ascii_alphanumeric), b.iter().any(u8::is_ascii_alphabetic))
-        } else {
-            (is_word(token), token.chars().any(char::is_alphabetic))
-        };
-        if word {
-            n_words += 1;
-            word_chars += chars as usize;
-        }
-        n_alpha += usize::from(alpha);
-        // datatrove compares tokens as they are: "The" is not a stop word.
-        if (2..=4).contains(&token.len()) && STOP_WORDS.contains(token) {
-            n_stop += 1;
-        }
-    }
+pub(crate) fn quality(text: &str, tokens: &Tokens, lines: &[&str]) -> GopherSignals {
+    let n_tokens = tokens.ids.len();
     let n_hash = memchr::memchr_iter(b'#', text.as_bytes()).count();
     let n_ellipsis = count_triple_dots(text) + text.matches('…').count();
     let n_bullet = lines
@@ -50,15 +31,15 @@ pub(crate) fn quality(text: &str, tokens: &[&str], token_chars: &[u32], lines: &
         })
         .count();
     GopherSignals {
-        words: n_words as u64,
-        tokens: tokens.len() as u64,
-        mean_word_length: round3(ratio(word_chars, n_words)),
-        hash_ratio: round3(ratio(n_hash, tokens.len())),
-        ellipsis_ratio: round3(ratio(n_ellipsis, tokens.len())),
+        words: tokens.n_words as u64,
+        tokens: n_tokens as u64,
+        mean_word_length: round3(ratio(tokens.word_chars, tokens.n_words)),
+        hash_ratio: round3(ratio(n_hash, n_tokens)),
+        ellipsis_ratio: round3(ratio(n_ellipsis, n_tokens)),
         bullet_lines_ratio: round3(ratio(n_bullet, lines.len())),
         ellipsis_lines_ratio: round3(ratio(n_ellipsis_lines, lines.len())),
-        alpha_words_ratio: round3(ratio(n_alpha, tokens.len())),
-        stop_words: n_stop as u64,
+        alpha_words_ratio: round3(ratio(tokens.n_alpha, n_tokens)),
+        stop_words: tokens.n_stop as u64,
     }
 }
 
@@ -81,15 +62,14 @@ fn count_triple_dots(text: &str) -> usize {
 pub(crate) fn repetition(
     text: &str,
     n_chars: usize,
-    tokens: &[&str],
-    token_chars: &[u32],
+    tokens: &Tokens,
     lines: &[&str],
     line_duplicates: (usize, usize),
 ) -> RepetitionSignals {
     let paras = paragraphs(text);
     let (para_dups, para_dup_chars) = find_duplicates(&paras);
     let (line_dups, line_dup_chars) = line_duplicates;
-    let ngrams = ngram_fractions(tokens, token_chars);
+    let ngrams = ngram_fractions(tokens);
     let frac = |chars: usize| round3(ratio(chars, n_chars));
     RepetitionSignals {
         dup_line_frac: round3(ratio(line_dups, lines.len())),
@@ -126,81 +106,65 @@ struct NgramChars {
 /// repeat, so each n only visits the positions whose (n-1)-gram repeats (the
 /// *candidates*); every other n-gram occurs once. The work is linear in the number of
 /// tokens, and shrinks fast with n on ordinary prose.
-fn ngram_fractions(tokens: &[&str], token_chars: &[u32]) -> NgramChars {
+fn ngram_fractions(tokens: &Tokens) -> NgramChars {
     let mut res = NgramChars::default();
-    let n_tokens = tokens.len();
+    let n_tokens = tokens.ids.len();
     if n_tokens < 2 {
         return res;
     }
-    // cum[i] = characters of tokens[..i].
-    let mut cum = Vec::with_capacity(n_tokens + 1);
-    cum.push(0usize);
-    let mut unigram_ids: FxHashMap<&str, u32> = FxHashMap::default();
-    unigram_ids.reserve(n_tokens);
-    // ids[i]: the id of the n-gram at position i, meaningful for candidates only.
-    let mut ids: Vec<u32> = Vec::with_capacity(n_tokens);
-    let mut counts: Vec<u32> = Vec::new();
-    let mut total = 0;
-    for (token, &chars) in tokens.iter().zip(token_chars) {
-        total += chars as usize;
-        cum.push(total);
-        let next = unigram_ids.len() as u32;
-        let id = *unigram_ids.entry(token).or_insert(next);
-        if id == next {
-            counts.push(0);
-        }
-        counts[id as usize] += 1;
-        ids.push(id);
-    }
-    let unigrams = ids.clone();
+    let unigrams = &tokens.ids;
+    let token_chars = &tokens.chars;
+    let mut counts: Vec<u32> = tokens.counts.clone();
+    // The candidates (positions, ascending) and, in step, the id of their n-gram.
     let mut candidates: Vec<u32> =
         (0..n_tokens as u32).filter(|&i| counts[unigrams[i as usize] as usize] >= 2).collect();
+    let mut ids: Vec<u32> = candidates.iter().map(|&i| unigrams[i as usize]).collect();
     // Characters of tokens[i..i + n].
-    let span_chars = |i: usize, n: usize| cum[i + n] - cum[i];
+    let span_chars = |i: usize, n: usize| token_chars[i..i + n].iter().map(|&c| c as usize).sum::<usize>();
 
-    let mut pairs: FxHashMap<u64, u32> = FxHashMap::default();
-    pairs.reserve(candidates.len());
-    let mut repeated = vec![false; n_tokens];
+    // Tables are sized for an article up front; a huge document's grow as needed rather
+    // than reserving one entry per token.
+    const RESERVE: usize = 1 << 14;
+    let mut pairs = Interner::with_capacity(candidates.len().min(RESERVE));
     for n in 2..=10usize {
         if n > n_tokens {
             break;
         }
         let n_grams = n_tokens - n + 1;
-        // Candidates of the previous level, as a lookup for the suffix test.
-        for &i in &candidates {
-            repeated[i as usize] = true;
-        }
         pairs.clear();
-        let mut next_counts: Vec<u32> = Vec::new();
-        let mut next_candidates = Vec::with_capacity(candidates.len());
-        // Ascending order: ids[i + 1] still holds the previous level when i is rewritten.
-        for &i in &candidates {
-            let i = i as usize;
-            if i < n_grams && repeated[i + 1] {
-                let key = (u64::from(ids[i]) << 32) | u64::from(unigrams[i + n - 1]);
-                let fresh = next_counts.len() as u32;
-                let id = *pairs.entry(key).or_insert(fresh);
-                if id == fresh {
-                    next_counts.push(0);
-                }
-                next_counts[id as usize] += 1;
-                ids[i] = id;
-                next_candidates.push(i as u32);
+        // The n-grams whose prefix and suffix repeat, compacted in place. Candidates are
+        // ascending, so the suffix at i + 1 repeats when the next candidate is i + 1.
+        let mut kept = 0;
+        for k in 0..candidates.len() {
+            let i = candidates[k] as usize;
+            if i < n_grams && candidates.get(k + 1).is_some_and(|&next| next as usize == i + 1) {
+                let key = (u64::from(ids[k]) << 32) | u64::from(unigrams[i + n - 1]);
+                let id = pairs.intern(key);
+                candidates[kept] = i as u32;
+                ids[kept] = id;
+                kept += 1;
             }
         }
-        for &i in &candidates {
-            repeated[i as usize] = false;
+        // Of those, the ones that repeat.
+        let next_counts = &pairs.counts;
+        let mut n_repeats = 0;
+        for k in 0..kept {
+            if next_counts[ids[k] as usize] >= 2 {
+                candidates[n_repeats] = candidates[k];
+                ids[n_repeats] = ids[k];
+                n_repeats += 1;
+            }
         }
-        next_candidates.retain(|&i| next_counts[ids[i as usize] as usize] >= 2);
-        candidates = next_candidates;
-        counts = next_counts;
+        candidates.truncate(n_repeats);
+        ids.truncate(n_repeats);
+        counts.clone_from(next_counts);
 
         if n <= 4 {
             // The first n-gram with the highest count; space-joined characters. Without
             // repeats, the first n-gram, once.
             let (mut best_i, mut best_count) = (0, 1);
-            for &i in &candidates {
-                let count = counts[ids[i as usize] as usize];
+            for (&i, &id) in candidates.iter().zip(&ids) {
+                let count = counts[id as usize];
                 if count > best_count {
                     (best_i, best_count) = (i as usize, count);
                 }
@@ -211,12 +175,12 @@ fn ngram_fractions(tokens: &[&str], token_chars: &[u32]) -> NgramChars {
             // candidates can be repeats.
             let mut seen = vec![false; counts.len()];
             let (mut idx, mut repeated_chars) = (0, 0);
-            for &i in &candidates {
+            for (&i, &id) in candidates.iter().zip(&ids) {
                 let i = i as usize;
                 if i < idx {
                     continue;
                 }
-                let id = ids[i] as usize;
+                let id = id as usize;
                 if seen[id] {
                     repeated_chars += span_chars(i, n);
                     idx = i + n;
@@ -237,15 +201,10 @@ fn ngram_fractions(tokens: &[&str], token_chars: &[u32]) -> NgramChars {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::{char_len, lines, tokens};
-
-    fn chars(tokens: &[&str]) -> Vec<u32> {
-        tokens.iter().map(|t| char_len(t) as u32).collect()
-    }
+    use crate::text::{lines, tokens};
 
     fn check_ngrams(text: &str, top: [usize; 3], dup: [usize; 6]) {
-        let toks = tokens(text).list;
-        assert_eq!(ngram_fractions(&toks, &chars(&toks)), NgramChars { top, dup }, "{text:?}");
+        assert_eq!(ngram_fractions(&tokens(text)), NgramChars { top, dup }, "{text:?}");
     }
 
     #[test]
@@ -275,9 +234,8 @@ mod tests {
         // Paragraphs "x y z", "x y z", "q": one duplicate of three, 5 of len(text) =
         // 5 + 2 + 5 + 2 + 1 = 15 characters; the lines are the same three.
         let text = "x y z\n\nx y z\n\nq";
-        let toks = tokens(text).list;
         let ls = lines(text);
-        let r = repetition(text, 15, &toks, &chars(&toks), &ls, find_duplicates(&ls));
+        let r = repetition(text, 15, &tokens(text), &ls, find_duplicates(&ls));
         assert_eq!((r.dup_para_frac, r.dup_para_char_frac), (0.333, 0.333));
         assert_eq!((r.dup_line_frac, r.dup_line_char_frac), (0.333, 0.333));
     }
@@ -294,9 +252,9 @@ mod tests {
         // Tokens: "The", "cat", "and", "the", "dog", "...", "#", "1", ",", "-", "x":
         // 11 tokens, 7 of them with a letter or digit ("...", "#", ",", "-" are symbols).
         let text = "The cat and the dog...\n# 1, - x";
-        let toks = tokens(text).list;
-        assert_eq!(toks.len(), 11);
-        let g = quality(text, &toks, &chars(&toks), &lines(text));
+        let toks = tokens(text);
+        assert_eq!(toks.ids.len(), 11);
+        let g = quality(text, &toks, &lines(text));
         assert_eq!(g.words, 7);
         // (3 + 3 + 3 + 3 + 3 + 1 + 1) / 7 = 2.429
         assert_eq!(g.mean_word_length, 2.429);

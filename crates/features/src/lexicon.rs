@@ -7,12 +7,36 @@ use std::sync::LazyLock;
 
 use rustc_hash::FxHashSet;
 
-fn set(words: &[&'static str]) -> FxHashSet<&'static str> {
-    words.iter().copied().collect()
+fn set(words: &[&'static str]) -> WordSet {
+    let mut filter = [0u64; 32];
+    for word in words {
+        if let Some(bits) = filter.get_mut(word.len()) {
+            *bits |= 1 << (word.as_bytes()[0] & 63);
+        }
+    }
+    WordSet { words: words.iter().copied().collect(), filter }
+}
+
+/// A set of words with a filter in front: most words looked up are in no list, and the
+/// filter (which first bytes occur among the set's words of each length) turns them away
+/// without hashing them.
+pub(crate) struct WordSet {
+    words: FxHashSet<&'static str>,
+    /// Bit `b & 63` of `filter[len]`: some word of `len` bytes starts with a byte `b`.
+    filter: [u64; 32],
+}
+
+impl WordSet {
+    pub(crate) fn contains(&self, word: &str) -> bool {
+        let (Some(&bits), Some(&first)) = (self.filter.get(word.len()), word.as_bytes().first()) else {
+            return word.len() >= self.filter.len() && self.words.contains(word);
+        };
+        bits >> (first & 63) & 1 == 1 && self.words.contains(word)
+    }
 }
 
 /// Capitalised words that make the following name a person's ("Mayor Wu").
-pub(crate) static TITLES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static TITLES: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "Mayor",
         "Commissioner",
@@ -91,7 +115,7 @@ pub(crate) static TITLES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
 
 /// Lower-case job words that make the following capitalised name a person's ("border czar
 /// Tom Homan", "spokeswoman Jane Doe").
-pub(crate) static LOWER_TITLES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static LOWER_TITLES: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "mayor",
         "commissioner",
@@ -142,7 +166,7 @@ pub(crate) static LOWER_TITLES: LazyLock<FxHashSet<&'static str>> = LazyLock::ne
 });
 
 /// A capitalised word in a span that makes it an organisation.
-pub(crate) static ORG_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static ORG_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "Inc",
         "Inc.",
@@ -224,19 +248,19 @@ pub(crate) static ORG_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|
 });
 
 /// All-caps words that are not organisations.
-pub(crate) static NOT_ACRONYMS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static NOT_ACRONYMS: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "CEO", "CFO", "COO", "CTO", "TV", "OK", "AM", "PM", "GDP", "AI", "DNA", "FAQ", "PDF", "COVID", "HIV", "AIDS",
         "ID", "IT", "PR", "USB", "VIP", "MP", "MPs", "PhD", "BBQ", "DIY", "RSS", "URL", "HTML", "APP", "NEW", "THE",
         "AND", "FOR", "WITH", "ALL", "NOT", "YOU", "ARE", "BUT", "OUR", "READ", "MORE", "NOW", "FREE", "SALE", "SUV",
         "SUVs", "EV", "EVs", "GT", "LED", "GPS", "CD", "DVD", "PC", "UFO", "ATM", "IQ", "BC", "AD", "ET", "EST", "GMT",
         "UTC", "RIP", "LOL", "OMG", "FYI", "ASAP", "PS", "USD", "EUR", "GBP", "JPY", "MPH", "KM", "MB", "GB", "TB",
-        "HD", "VR", "AR", "API", "FAQs", "Q&A",
+        "HD", "VR", "AR", "API", "FAQs", "Q&A", "IPO", "TD", "OUT", "IN", "ON", "UP", "NO", "YES", "OFF",
     ])
 });
 
 /// Places recognised without context: US states, major countries and major cities.
-pub(crate) static PLACES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static PLACES: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         // United States and its states.
         "U.S.",
@@ -440,12 +464,218 @@ pub(crate) static PLACES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
         "São Paulo",
         "Buenos Aires",
         "Dorchester",
+        // More countries, capitals and large cities.
+        "Albania",
+        "Andorra",
+        "Angola",
+        "Armenia",
+        "Azerbaijan",
+        "Bahrain",
+        "Bolivia",
+        "Bosnia",
+        "Botswana",
+        "Bulgaria",
+        "Cambodia",
+        "Cameroon",
+        "Costa Rica",
+        "Croatia",
+        "Cyprus",
+        "Czech Republic",
+        "Czechia",
+        "Ecuador",
+        "El Salvador",
+        "Estonia",
+        "Ghana",
+        "Guatemala",
+        "Haiti",
+        "Honduras",
+        "Iceland",
+        "Jamaica",
+        "Kazakhstan",
+        "Kosovo",
+        "Kuwait",
+        "Laos",
+        "Latvia",
+        "Libya",
+        "Lithuania",
+        "Luxembourg",
+        "Madagascar",
+        "Mali",
+        "Malta",
+        "Moldova",
+        "Monaco",
+        "Mongolia",
+        "Montenegro",
+        "Mozambique",
+        "Myanmar",
+        "Namibia",
+        "Nepal",
+        "Nicaragua",
+        "Niger",
+        "North Macedonia",
+        "Oman",
+        "Panama",
+        "Paraguay",
+        "Rwanda",
+        "Senegal",
+        "Serbia",
+        "Slovakia",
+        "Slovenia",
+        "Somalia",
+        "Sri Lanka",
+        "Sudan",
+        "South Sudan",
+        "Tanzania",
+        "Tunisia",
+        "Uganda",
+        "United Arab Emirates",
+        "UAE",
+        "Uruguay",
+        "Uzbekistan",
+        "Yemen",
+        "Zambia",
+        "Zimbabwe",
+        "Palestine",
+        "West Bank",
+        "Crimea",
+        "Puerto Rico",
+        "Abu Dhabi",
+        "Accra",
+        "Addis Ababa",
+        "Algiers",
+        "Amman",
+        "Ankara",
+        "Athens",
+        "Baku",
+        "Bangkok",
+        "Beirut",
+        "Belgrade",
+        "Bern",
+        "Bogota",
+        "Bogotá",
+        "Brasilia",
+        "Bratislava",
+        "Bucharest",
+        "Budapest",
+        "Canberra",
+        "Caracas",
+        "Copenhagen",
+        "Damascus",
+        "Dhaka",
+        "Doha",
+        "Dublin",
+        "Edinburgh",
+        "Hanoi",
+        "Havana",
+        "Helsinki",
+        "Islamabad",
+        "Jakarta",
+        "Kabul",
+        "Karachi",
+        "Khartoum",
+        "Kinshasa",
+        "Kuala Lumpur",
+        "Lima",
+        "Lisbon",
+        "Ljubljana",
+        "Manila",
+        "Minsk",
+        "Montevideo",
+        "Nicosia",
+        "Oslo",
+        "Ottawa",
+        "Prague",
+        "Pyongyang",
+        "Quito",
+        "Rabat",
+        "Riga",
+        "Riyadh",
+        "Santiago",
+        "Sarajevo",
+        "Skopje",
+        "Sofia",
+        "Stockholm",
+        "Taipei",
+        "Tallinn",
+        "Tbilisi",
+        "Tirana",
+        "Tripoli",
+        "Tunis",
+        "Vilnius",
+        "Warsaw",
+        "Wellington",
+        "Yerevan",
+        "Zagreb",
+        "Barcelona",
+        "Munich",
+        "Hamburg",
+        "Frankfurt",
+        "Manchester",
+        "Liverpool",
+        "Glasgow",
+        "Birmingham",
+        "Osaka",
+        "Bangalore",
+        "Kolkata",
+        "Chennai",
+        "Lahore",
+        "Auckland",
+        "Cape Town",
+        "Marseille",
+        "Lyon",
+        "Naples",
+        "Florence",
+        "Venice",
+        "St. Petersburg",
+        "Kharkiv",
+        "Odesa",
+        "Odessa",
+        "Gdansk",
+        "Krakow",
+        "Seville",
+        "Valencia",
+        "Rotterdam",
+        "Antwerp",
+        "Brooklyn",
+        "Manhattan",
+        "Queens",
+        "Bronx",
+        "Oakland",
+        "Sacramento",
+        "San Jose",
+        "Pittsburgh",
+        "Cleveland",
+        "Cincinnati",
+        "Columbus",
+        "Indianapolis",
+        "Milwaukee",
+        "St. Louis",
+        "Kansas City",
+        "Nashville",
+        "Memphis",
+        "Raleigh",
+        "Orlando",
+        "Tampa",
+        "Jacksonville",
+        "Salt Lake City",
+        "Albuquerque",
+        "Tucson",
+        "Honolulu",
+        "Anchorage",
+        "Omaha",
+        "Louisville",
+        "Buffalo",
+        "Newark",
+        "Hartford",
+        "Providence",
+        "Cambridge",
+        "Oxford",
     ])
 });
 
 /// Capitalised words that start sentences without naming anything; dropped from the
 /// front of a span.
-pub(crate) static FUNCTION_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static FUNCTION_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "The",
         "A",
@@ -615,7 +845,7 @@ pub(crate) static FUNCTION_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::
 });
 
 /// Speech verbs of attributions ("he said", "Cox declared", "explaining,").
-pub(crate) static SPEECH_VERBS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static SPEECH_VERBS: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "said",
         "says",
@@ -737,7 +967,7 @@ pub(crate) static SPEECH_VERBS: LazyLock<FxHashSet<&'static str>> = LazyLock::ne
 
 /// Common given names: a capitalised span of two or three words starting with one of
 /// these is a person ("Tom Homan").
-pub(crate) static GIVEN_NAMES: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) static GIVEN_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
     set(&[
         "Aaron",
         "Adam",
@@ -904,6 +1134,112 @@ pub(crate) static GIVEN_NAMES: LazyLock<FxHashSet<&'static str>> = LazyLock::new
         "Walter",
         "William",
         "Zachary",
+        // More common given names.
+        "Arthur",
+        "Austin",
+        "Billy",
+        "Bobby",
+        "Bradley",
+        "Bryan",
+        "Carla",
+        "Carolyn",
+        "Cheryl",
+        "Christian",
+        "Craig",
+        "Cynthia",
+        "Dale",
+        "Danielle",
+        "Debra",
+        "Denise",
+        "Derek",
+        "Diane",
+        "Doris",
+        "Dylan",
+        "Eugene",
+        "Evelyn",
+        "Frances",
+        "Fred",
+        "Gabriel",
+        "Gerald",
+        "Gloria",
+        "Grace",
+        "Harold",
+        "Heather",
+        "Howard",
+        "Isabella",
+        "Jacqueline",
+        "Janice",
+        "Jeremy",
+        "Jerry",
+        "Jesse",
+        "Joan",
+        "Jordan",
+        "Joyce",
+        "Judith",
+        "Judy",
+        "Kathryn",
+        "Keith",
+        "Kenneth",
+        "Kyle",
+        "Larry",
+        "Lawrence",
+        "Louis",
+        "Madison",
+        "Margaret",
+        "Marie",
+        "Marilyn",
+        "Marcus",
+        "Martha",
+        "Megan",
+        "Nathan",
+        "Noah",
+        "Olivia",
+        "Oscar",
+        "Philip",
+        "Ralph",
+        "Randy",
+        "Roger",
+        "Roy",
+        "Russell",
+        "Ruth",
+        "Samantha",
+        "Sean",
+        "Shirley",
+        "Sophia",
+        "Teresa",
+        "Terry",
+        "Theresa",
+        "Todd",
+        "Vincent",
+        "Virginia",
+        "Wayne",
+        "Willie",
+        "Julian",
+        "Luis",
+        "Miguel",
+        "Antonio",
+        "Manuel",
+        "Pedro",
+        "Javier",
+        "Sergio",
+        "Ahmed",
+        "Mohammed",
+        "Muhammad",
+        "Ali",
+        "Hassan",
+        "Ivan",
+        "Sergei",
+        "Dmitry",
+        "Hans",
+        "Pierre",
+        "Jean-Claude",
+        "François",
+        "Giuseppe",
+        "Luca",
+        "Kenji",
+        "Hiroshi",
+        "Wei",
+        "Li",
     ])
 });
 
@@ -913,11 +1249,47 @@ pub(crate) const CONNECTORS: &[&str] =
     &["of", "and", "for", "the", "de", "del", "della", "da", "di", "van", "von", "der", "den", "du", "le", "la"];
 
 /// Abbreviations whose final period belongs to the word, not to the sentence.
-pub(crate) const ABBREVIATIONS: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Dr", "Prof", "Sen", "Rep", "Gov", "Gen", "Lt", "Col", "Sgt", "Capt", "Rev", "St", "Jr", "Sr",
-    "Mt", "vs", "Inc", "Corp", "Co", "Ltd", "Dept", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept",
-    "Oct", "Nov", "Dec", "No",
-];
+pub(crate) fn is_abbreviation(word: &str) -> bool {
+    matches!(
+        word,
+        "Mr" | "Mrs"
+            | "Ms"
+            | "Dr"
+            | "Prof"
+            | "Sen"
+            | "Rep"
+            | "Gov"
+            | "Gen"
+            | "Lt"
+            | "Col"
+            | "Sgt"
+            | "Capt"
+            | "Rev"
+            | "St"
+            | "Jr"
+            | "Sr"
+            | "Mt"
+            | "vs"
+            | "Inc"
+            | "Corp"
+            | "Co"
+            | "Ltd"
+            | "Dept"
+            | "Jan"
+            | "Feb"
+            | "Mar"
+            | "Apr"
+            | "Jun"
+            | "Jul"
+            | "Aug"
+            | "Sep"
+            | "Sept"
+            | "Oct"
+            | "Nov"
+            | "Dec"
+            | "No"
+    )
+}
 
 /// English month names and abbreviations (capitalised) with their number.
 pub(crate) fn month_number(word: &str) -> Option<u32> {

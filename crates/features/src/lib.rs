@@ -12,6 +12,8 @@
 
 mod entities;
 mod gopher;
+mod interner;
+pub mod keywords;
 mod lexicon;
 mod lines;
 mod numbers;
@@ -24,7 +26,7 @@ use pith_types::{BlockKind, DedupedDoc, Features, Readability};
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `features` changes for some input.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 pub const STAGE: &str = "features";
 
@@ -51,12 +53,13 @@ impl Default for FeaturesConfig {
 
 /// One of the English function words Gopher's quality filter counts (the, be, to, of,
 /// and, that, have, with), in any case.
-fn is_gopher_stop_word(word: &str) -> bool {
+#[inline]
+fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
     let mut buf = [0u8; 4];
     if !(2..=4).contains(&word.len()) {
         return false;
     }
-    for (b, c) in buf.iter_mut().zip(word.bytes()) {
+    for (b, c) in buf.iter_mut().zip(word) {
         *b = c.to_ascii_lowercase();
     }
     matches!(&buf[..word.len()], b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
@@ -64,25 +67,42 @@ fn is_gopher_stop_word(word: &str) -> bool {
 
 pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     let text = doc.text();
-    // Characters are the bytes that do not continue a UTF-8 sequence.
+    // Characters are the bytes that do not continue a UTF-8 sequence. Counted in runs of
+    // 255 bytes into `u8`s, which the compiler turns into wide vector additions.
     let (mut n_chars, mut n_digits) = (0, 0);
-    for b in text.bytes() {
-        n_chars += usize::from(b & 0xc0 != 0x80);
-        n_digits += usize::from(b.is_ascii_digit());
+    for run in text.as_bytes().chunks(255) {
+        let (mut chars, mut digits) = (0u8, 0u8);
+        for &b in run {
+            chars += u8::from(b & 0xc0 != 0x80);
+            digits += u8::from(b.is_ascii_digit());
+        }
+        n_chars += usize::from(chars);
+        n_digits += usize::from(digits);
     }
+
+    // The token-based signals first, so that the tokens are gone before the words are
+    // made: a huge document never holds both.
+    let lines = text::lines(&text);
+    let line_duplicates = text::find_duplicates(&lines);
+    let (gopher, repetition, n_tokens) = {
+        let tokens = text::tokens(&text);
+        let gopher = gopher::quality(&text, &tokens, &lines);
+        let repetition = gopher::repetition(&text, n_chars, &tokens, &lines, line_duplicates);
+        (gopher, repetition, tokens.ids.len())
+    };
+    let c4 = lines::c4(&text, &lines);
+    let fineweb = lines::fineweb(&text, n_chars, &lines, line_duplicates, n_tokens);
+    drop(lines);
+    let numbers = numbers::numbers(&text);
 
     let starts = text::block_starts(&doc.blocks);
     let quote_spans = quotes::find(&text, &doc.blocks, &starts);
     let quote_ranges: Vec<(usize, usize)> = quote_spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
-    let words = words::scan(&text, &doc.blocks, &starts, &quote_ranges);
+    let (words, stats) = words::scan(&text, &doc.blocks, &starts, &quote_ranges);
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
-    let word_text = || words.iter().map(|w| &text[w.start..w.end]);
-    let (mut word_chars, mut n_stop) = (0, 0);
-    for word in word_text() {
-        word_chars += text::char_len(word);
-        n_stop += usize::from(is_gopher_stop_word(word));
-    }
+    let word_text = || words.iter().map(|w| &text[w.start()..w.end()]);
+    let (word_chars, n_stop) = (stats.chars, stats.stop_words);
 
     let (language, language_confidence, script) = if !cfg.language {
         (None, 0.0, None)
@@ -97,19 +117,16 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         }
     };
     let readability = if language.as_deref() == Some("eng") {
-        readability::readability(word_text(), n_sentences)
+        readability::scores(stats.syllable_words, stats.syllables, n_sentences)
     } else {
         Readability::default()
     };
 
-    let lines = text::lines(&text);
-    let line_duplicates = text::find_duplicates(&lines);
-    let text::Tokens { list: tokens, chars: token_chars } = text::tokens(&text);
-    let numbers = numbers::numbers(&text);
     let names = entities::analyse(&text, words);
 
     let quotes = quotes::attribute(&names, &quote_spans);
     let mut entities = entities::entities(&names);
+    drop(names);
     if matches!(language.as_deref(), Some("deu" | "ltz")) {
         // Every German noun is capitalised: only names with a known kind are names.
         entities.retain(|e| e.kind != entities::OTHER);
@@ -134,10 +151,10 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         duplicate_cluster: doc.cluster.clone(),
         digit_ratio: round3(ratio(n_digits, n_chars)),
         readability,
-        gopher: gopher::quality(&text, &tokens, &token_chars, &lines),
-        repetition: gopher::repetition(&text, n_chars, &tokens, &token_chars, &lines, line_duplicates),
-        c4: lines::c4(&text, &lines),
-        fineweb: lines::fineweb(&text, n_chars, &lines, line_duplicates, tokens.len()),
+        gopher,
+        repetition,
+        c4,
+        fineweb,
         quotes,
         years: numbers.years,
         dates: numbers.dates,

@@ -1,9 +1,6 @@
 //! Line-level signals of C4 (datatrove `c4_filters.py`, `C4QualityFilter`) and FineWeb
 //! (datatrove `fineweb_quality_filter.py`).
 
-use std::sync::LazyLock;
-
-use aho_corasick::AhoCorasick;
 use pith_types::{C4Signals, FineWebSignals};
 
 use crate::text::char_len;
@@ -22,9 +19,51 @@ const C4_PATTERNS: &[&str] = &[
     "use cookies",
 ];
 
-static C4_MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder().ascii_case_insensitive(true).build(C4_PATTERNS).expect("static patterns build")
-});
+/// For each pattern, a byte it contains (lower-cased) that is rare in prose, and where:
+/// every occurrence of a pattern has its anchor byte at that offset.
+const C4_ANCHORS: [(u8, usize); 8] =
+    [(b'j', 0), (b'm', 4), (b'm', 3), (b'v', 3), (b'k', 3), (b'k', 8), (b'k', 10), (b'k', 7)];
+
+/// The matches of `C4_PATTERNS` in `text`, ASCII case-insensitive, as (start, pattern),
+/// exactly as a leftmost-first Aho-Corasick search finds them (non-overlapping, from the
+/// left; at one start the first pattern wins), but found from the anchor bytes: a
+/// vectorised search for five rare letters instead of an automaton step per byte.
+fn c4_matches(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    let mut check = |at: usize| {
+        let anchor = b[at].to_ascii_lowercase();
+        for (p, &(byte, offset)) in C4_ANCHORS.iter().enumerate() {
+            let pattern = C4_PATTERNS[p].as_bytes();
+            if byte == anchor
+                && let Some(start) = at.checked_sub(offset)
+                && b.get(start..start + pattern.len()).is_some_and(|s| s.eq_ignore_ascii_case(pattern))
+            {
+                found.push((start, p));
+            }
+        }
+    };
+    for at in memchr::memchr3_iter(b'j', b'm', b'v', b) {
+        check(at);
+    }
+    for at in memchr::memchr3_iter(b'J', b'M', b'V', b) {
+        check(at);
+    }
+    for at in memchr::memchr2_iter(b'k', b'K', b) {
+        check(at);
+    }
+    found.sort_unstable();
+    // Leftmost-first, non-overlapping.
+    let mut res = Vec::with_capacity(found.len());
+    let mut next_free = 0;
+    for (start, p) in found {
+        if start >= next_free {
+            res.push((start, p));
+            next_free = start + C4_PATTERNS[p].len();
+        }
+    }
+    res
+}
 
 /// C4's `END_PUNCTUATION`.
 const C4_END: &[char] = &['.', '?', '!', '"', '\''];
@@ -48,8 +87,7 @@ pub(crate) fn c4(text: &str, lines: &[&str]) -> C4Signals {
     let mut res = C4Signals { lines: lines.len() as u64, has_curly_brace: text.contains('{'), ..C4Signals::default() };
     // One pass over the whole text for the patterns; each match is then given to its line.
     // The patterns cannot overlap across kinds, so leftmost-first matches are enough.
-    let matches: Vec<(usize, usize)> =
-        C4_MATCHER.find_iter(text).map(|m| (m.start(), m.pattern().as_usize())).collect();
+    let matches = c4_matches(text);
     let mut next_match = 0;
     for line in lines {
         let line_start = line.as_ptr() as usize - text.as_ptr() as usize;
@@ -131,6 +169,66 @@ mod tests {
         // Kept by every line rule: "This line is fine." and "Cited fact here.[1][edit]".
         assert_eq!(c.lines_kept, 2);
         assert!(c.has_lorem_ipsum && c.has_curly_brace && c.has_javascript && c.has_policy);
+    }
+
+    #[test]
+    fn c4_matches_like_aho_corasick() {
+        // The reference: a leftmost-first, ASCII case-insensitive Aho-Corasick search.
+        let reference = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(C4_PATTERNS)
+            .expect("patterns build");
+        let pieces = [
+            "javascript",
+            "JavaScript",
+            "lorem ipsum",
+            "Terms of Use",
+            "privacy policy",
+            "cookie policy",
+            "uses cookies",
+            "use of cookies",
+            "use cookies",
+            "java",
+            "cookie",
+            "uses ",
+            "use of ",
+            "terms",
+            " ",
+            "x",
+            "é",
+            "\n",
+            "k",
+            "m",
+            "v",
+            "J",
+            "policy",
+        ];
+        // Every text of up to three pieces (overlaps like "javascripterms of use",
+        // "uses cookies policy"), and a pseudo-random sample of longer ones.
+        let mut texts: Vec<String> = Vec::new();
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    texts.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..8 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            texts.push(text);
+        }
+        for text in &texts {
+            let want: Vec<(usize, usize)> =
+                reference.find_iter(text.as_str()).map(|m| (m.start(), m.pattern().as_usize())).collect();
+            assert_eq!(c4_matches(text), want, "{text:?}");
+        }
     }
 
     #[test]

@@ -75,8 +75,18 @@ pub(crate) fn find(text: &str, blocks: &[Block], starts: &[usize]) -> Vec<Span> 
         let mut no_closer = [false; PAIRS.len()];
         let mut i = 0;
         // The openers start with one of these bytes: `"`, 0xC2 («), 0xE2 (“ „), 0xE3 (「).
-        while let Some(pos) = s.as_bytes()[i..].iter().position(|&b| matches!(b, b'"' | 0xc2 | 0xe2 | 0xe3)) {
-            let open_at = i + pos;
+        let bytes = s.as_bytes();
+        // The next 0xE3 at or after `i` (kana and CJK punctuation), searched apart.
+        let mut next_e3 = memchr::memchr(0xe3, bytes).unwrap_or(bytes.len());
+        loop {
+            if next_e3 < i {
+                next_e3 = memchr::memchr(0xe3, &bytes[i..]).map_or(bytes.len(), |p| i + p);
+            }
+            let other = memchr::memchr3(b'"', 0xc2, 0xe2, &bytes[i..]).map_or(bytes.len(), |p| i + p);
+            let open_at = other.min(next_e3);
+            if open_at >= bytes.len() {
+                break;
+            }
             let Some(open) = s[open_at..].chars().next() else { break };
             if !OPENERS.contains(&open) {
                 i = open_at + open.len_utf8();
@@ -158,7 +168,7 @@ fn after<'a>(names: &Names<'a>, span: &Span) -> Option<&'a str> {
     let w = names.word_at_or_after(span.close_end);
     let word = names.words.get(w)?;
     // Only a comma and white space between the closing mark and the word.
-    if !inline_gap(&names.text[span.close_end..word.start], &[',']) {
+    if !inline_gap(&names.text[span.close_end..word.start()], &[',']) {
         return None;
     }
     let first = names.word(w);
@@ -171,14 +181,14 @@ fn after<'a>(names: &Names<'a>, span: &Span) -> Option<&'a str> {
         if pronoun(names.word(next)) {
             return resolve(names, span.open);
         }
-        return names.speaker_of_run(names.words[next].run? as usize);
+        return names.speaker_of_run(names.run_of(next)?);
     }
     if first == "according" {
         let to = names.next_skipping_adverbs(w).filter(|&t| names.word(t) == "to")?;
         let next = names.next_skipping_adverbs(to)?;
-        return names.speaker_of_run(names.words[next].run? as usize);
+        return names.speaker_of_run(names.run_of(next)?);
     }
-    let run = names.words[w].run? as usize;
+    let run = names.run_of(w)?;
     let verb = names.next_skipping_adverbs(names.runs[run].last as usize)?;
     if names.is_speech_verb(verb) { names.speaker_of_run(run) } else { None }
 }
@@ -191,7 +201,7 @@ fn before<'a>(names: &Names<'a>, span: &Span) -> Option<&'a str> {
     }
     let verb = names.word_at_or_after(span.open).checked_sub(1)?;
     let verb_word = names.words.get(verb)?;
-    if !inline_gap(&names.text[verb_word.end..span.open], &[',', ':']) || !names.is_speech_verb(verb) {
+    if !inline_gap(&names.text[verb_word.end()..span.open], &[',', ':']) || !names.is_speech_verb(verb) {
         return None;
     }
     if let Some(subject) = names.prev_skipping_adverbs(verb) {
@@ -199,20 +209,18 @@ fn before<'a>(names: &Names<'a>, span: &Span) -> Option<&'a str> {
             return resolve(names, span.open);
         }
         // A named subject, or an unnamed one ("the official said").
-        return names.words[subject].run.and_then(|run| names.speaker_of_run(run as usize));
+        return names.run_of(subject).and_then(|run| names.speaker_of_run(run));
     }
     // No subject next to the verb: the sentence's first person, or its pronoun subject.
     let sentence = sentence_start(names, verb);
-    let person = (sentence..verb).find_map(|i| match names.words[i].run {
-        Some(run) if names.runs[run as usize].first as usize == i && !names.words[i].in_quote => {
-            match names.runs[run as usize].named {
-                Named::Person(p) => Some(names.person_name(p)),
-                _ => None,
-            }
-        }
+    let person = (sentence..verb).find_map(|i| match names.run_of(i) {
+        Some(run) if names.runs[run].first as usize == i && !names.words[i].in_quote() => match names.runs[run].named {
+            Named::Person(p) => Some(names.person_name(p)),
+            _ => None,
+        },
         _ => None,
     });
-    person.or_else(|| pronoun(names.word(sentence)).then(|| resolve(names, names.words[sentence].start)).flatten())
+    person.or_else(|| pronoun(names.word(sentence)).then(|| resolve(names, names.words[sentence].start())).flatten())
 }
 
 /// Sentences are searched at most this many words back, which keeps the attribution
@@ -221,20 +229,20 @@ const MAX_SENTENCE_WORDS: usize = 80;
 
 /// The first word of the sentence of word `i`, at most `MAX_SENTENCE_WORDS` back.
 fn sentence_start(names: &Names<'_>, i: usize) -> usize {
-    (names.words[i].sentence_start as usize).max(i.saturating_sub(MAX_SENTENCE_WORDS))
+    names.sentence_start(i, MAX_SENTENCE_WORDS)
 }
 
 /// A person of the quote's sentence, before it, followed by a speech verb.
 fn in_sentence<'a>(names: &Names<'a>, span: &Span) -> Option<&'a str> {
     let at = names.word_at_or_after(span.open).checked_sub(1)?;
-    if names.text[names.words[at].end..span.open].contains('\n') {
+    if names.text[names.words[at].end()..span.open].contains('\n') {
         return None;
     }
     let sentence = sentence_start(names, at);
     (sentence..=at).find_map(|i| {
-        let run = names.words[i].run? as usize;
+        let run = names.run_of(i)?;
         let run_data = &names.runs[run];
-        (run_data.first as usize == i && run_data.speaks && !names.words[i].in_quote)
+        (run_data.first as usize == i && run_data.speaks && !names.words[i].in_quote())
             .then(|| names.speaker_of_run(run))
             .flatten()
     })
@@ -252,7 +260,7 @@ mod tests {
         let starts = text::block_starts(&blocks);
         let spans = find(&text, &blocks, &starts);
         let ranges: Vec<(usize, usize)> = spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
-        let names = entities::analyse(&text, words::scan(&text, &blocks, &starts, &ranges));
+        let names = entities::analyse(&text, words::scan(&text, &blocks, &starts, &ranges).0);
         let quotes = attribute(&names, &spans);
         let got: Vec<(&str, Option<&str>)> = quotes.iter().map(|q| (q.text.as_str(), q.speaker.as_deref())).collect();
         assert_eq!(got, expect);

@@ -9,6 +9,7 @@ pub(crate) const MIN_WORDS: usize = 20;
 
 /// Scores for `words` (the document's words; those without a letter are skipped) over
 /// `n_sentences` sentences. The caller decides whether the text is English.
+#[cfg(test)]
 pub(crate) fn readability<'a>(words: impl Iterator<Item = &'a str>, n_sentences: usize) -> Readability {
     let (mut n_words, mut n_syllables) = (0usize, 0usize);
     for word in words {
@@ -17,6 +18,77 @@ pub(crate) fn readability<'a>(words: impl Iterator<Item = &'a str>, n_sentences:
             n_syllables += n;
         }
     }
+    scores(n_words, n_syllables, n_sentences)
+}
+
+/// What one pass over the words gathers for several signals.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct WordStats {
+    /// Characters of all words.
+    pub(crate) chars: usize,
+    /// Words that are one of Gopher's stop words, in any case.
+    pub(crate) stop_words: usize,
+    /// Words with a letter, and their syllables.
+    pub(crate) syllable_words: usize,
+    pub(crate) syllables: usize,
+}
+
+/// Letter, vowel (`a e i o u y`, either case), letter-or-digit and non-ASCII bits of each
+/// byte, for the word scan.
+pub(crate) const LETTER: u8 = 1;
+pub(crate) const VOWEL: u8 = 2;
+pub(crate) const NON_ASCII: u8 = 4;
+pub(crate) const ALNUM: u8 = 8;
+pub(crate) static BYTE_CLASSES: [u8; 256] = {
+    let mut res = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        res[i] = if b >= 0x80 {
+            NON_ASCII
+        } else if matches!(b.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y') {
+            LETTER | VOWEL | ALNUM
+        } else if b.is_ascii_alphabetic() {
+            LETTER | ALNUM
+        } else if b.is_ascii_digit() {
+            ALNUM
+        } else {
+            0
+        };
+        i += 1;
+    }
+    res
+};
+
+impl WordStats {
+    /// Adds a word, given the vowel groups and or-ed byte classes of its bytes (for a
+    /// word with a byte that is not ASCII, those are recomputed from its text).
+    #[inline]
+    pub(crate) fn add(&mut self, word: &str, groups: usize, classes: u8) {
+        if classes & NON_ASCII != 0 {
+            self.chars += crate::text::char_len(word);
+            if let Some(n) = syllables_of_word(word) {
+                self.syllable_words += 1;
+                self.syllables += n;
+            }
+            return;
+        }
+        let b = word.as_bytes();
+        self.chars += b.len();
+        self.stop_words += usize::from((2..=4).contains(&b.len()) && crate::is_gopher_stop_word_bytes(b));
+        if classes & LETTER != 0 {
+            let mut tail = [0u8; 3];
+            for (t, &c) in tail.iter_mut().rev().zip(b.iter().rev()) {
+                *t = c.to_ascii_lowercase();
+            }
+            self.syllable_words += 1;
+            self.syllables += adjust(groups, tail);
+        }
+    }
+}
+
+/// Flesch scores from counts; `None` below `MIN_WORDS` words.
+pub(crate) fn scores(n_words: usize, n_syllables: usize, n_sentences: usize) -> Readability {
     if n_words < MIN_WORDS || n_sentences == 0 {
         return Readability::default();
     }
@@ -67,15 +139,12 @@ fn is_vowel(c: char) -> bool {
 /// Flesch needs.
 /// `syllables(word)`, or `None` for a word without letters.
 fn syllables_of_word(word: &str) -> Option<usize> {
-    if word.is_ascii() {
-        return syllables_ascii(word.as_bytes());
-    }
-    word.chars().any(char::is_alphabetic).then(|| syllables(word))
+    syllables_ascii(word.as_bytes()).unwrap_or_else(|| word.chars().any(char::is_alphabetic).then(|| syllables(word)))
 }
 
 pub(crate) fn syllables(word: &str) -> usize {
     if word.is_ascii() {
-        return syllables_ascii(word.as_bytes()).unwrap_or(1);
+        return syllables_ascii(word.as_bytes()).flatten().unwrap_or(1);
     }
     // The last three letters (lower-cased ASCII, `*` for any other character), enough for
     // the ending rules; `tail[2]` is the last one.
@@ -93,10 +162,14 @@ pub(crate) fn syllables(word: &str) -> usize {
 /// Bit `c - b'a'` is set for the vowels `a e i o u y`.
 const VOWEL_BITS: u32 = 1 << 0 | 1 << 4 | 1 << 8 | 1 << 14 | 1 << 20 | 1 << 24;
 
-/// Syllables of an ASCII word, `None` without letters.
-fn syllables_ascii(word: &[u8]) -> Option<usize> {
+/// Syllables of an ASCII word (`Some(None)` without letters), or `None` when the word is
+/// not ASCII.
+fn syllables_ascii(word: &[u8]) -> Option<Option<usize>> {
     let (mut groups, mut prev_vowel, mut letters) = (0usize, false, false);
     for &b in word {
+        if b >= 0x80 {
+            return None;
+        }
         let c = b | 0x20;
         let letter = c.is_ascii_lowercase();
         let vowel = letter && VOWEL_BITS >> (c - b'a') & 1 == 1;
@@ -105,13 +178,13 @@ fn syllables_ascii(word: &[u8]) -> Option<usize> {
         letters |= letter;
     }
     if !letters {
-        return None;
+        return Some(None);
     }
     let mut tail = [0u8; 3];
     for (t, &b) in tail.iter_mut().rev().zip(word.iter().rev()) {
         *t = b.to_ascii_lowercase();
     }
-    Some(adjust(groups, tail))
+    Some(Some(adjust(groups, tail)))
 }
 
 /// The ending rules, for a word of `groups` vowel groups ending with `tail`.
@@ -162,6 +235,21 @@ mod tests {
         ] {
             assert_eq!(syllables(word), n, "{word}");
         }
+    }
+
+    #[test]
+    fn one_pass_word_stats() {
+        // "The" (stop word, 1 syllable), "Café" (4 characters, 2), "makes" (1), "boxes" (2),
+        // "don't" (1), "42" (no letter: no syllables).
+        let block = pith_types::Block {
+            index: 0,
+            kind: pith_types::BlockKind::Paragraph,
+            text: "The Café makes boxes, don't 42".into(),
+            span: pith_types::Span { start: 0, end: 0 },
+        };
+        let (_, stats) = crate::words::scan(&block.text, std::slice::from_ref(&block), &[0], &[]);
+        let want = WordStats { chars: 3 + 4 + 5 + 5 + 5 + 2, stop_words: 1, syllable_words: 5, syllables: 7 };
+        assert_eq!(stats, want);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::interner::Interner;
+
 /// Where each block starts in the text `join_blocks` makes of them (blocks joined by a
 /// blank line).
 pub(crate) fn block_starts(blocks: &[pith_types::Block]) -> Vec<usize> {
@@ -105,55 +107,182 @@ pub(crate) fn is_word(token: &str) -> bool {
 /// use: white-space separated chunks, with leading and trailing punctuation split off as
 /// one token per character (a run of periods stays one token, like `...`). Contractions
 /// are not split and inner punctuation stays (`U.S`, `don't`, `e-mail`).
-pub(crate) struct Tokens<'a> {
-    pub(crate) list: Vec<&'a str>,
+///
+/// The token strings themselves are not kept: each token is interned as an id (by a
+/// 64-bit hash of its bytes, which two different tokens of a document share with
+/// negligible probability), and the Gopher quality counts are taken on the way, so memory
+/// is 8 bytes per token.
+#[derive(Debug, Default)]
+pub(crate) struct Tokens {
+    /// The id of each token; equal tokens have equal ids.
+    pub(crate) ids: Vec<u32>,
+    /// Occurrences of each id.
+    pub(crate) counts: Vec<u32>,
     /// Characters of each token.
     pub(crate) chars: Vec<u32>,
+    /// Tokens with a letter or a digit (datatrove's non-symbol words), and their characters.
+    pub(crate) n_words: usize,
+    pub(crate) word_chars: usize,
+    /// Tokens with a letter.
+    pub(crate) n_alpha: usize,
+    /// Tokens equal (case-sensitive) to one of Gopher's stop words.
+    pub(crate) n_stop: usize,
 }
 
-/// The chunks of `text` between white space (Unicode's), each with whether it is ASCII.
-fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
-    let b = text.as_bytes();
-    let mut i = 0;
-    let mut start = None;
-    let mut ascii = true;
-    while i < b.len() {
-        let (space, len) = if b[i] < 0x80 {
-            (b[i].is_ascii_whitespace() || b[i] == 0x0b, 1)
-        } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            (c.is_whitespace(), c.len_utf8())
-        };
-        if space {
-            if let Some(s) = start.take() {
-                f(&text[s..i], ascii);
+/// Gopher's stop words, as datatrove compares them: "The" is not one.
+fn is_gopher_stop_token(token: &[u8]) -> bool {
+    (2..=4).contains(&token.len())
+        && matches!(token, b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
+}
+
+/// The interning key of the token at `text[start..start + len]`: its bytes and length when
+/// shorter than 8 bytes (exact, and most tokens are), otherwise a 63-bit hash of its bytes
+/// with the top bit set.
+fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
+    if len < 8 {
+        // Eight bytes from the token's start, when the text has them, masked to the token.
+        let word = match text.get(start..start + 8) {
+            Some(eight) => u64::from_le_bytes(eight.try_into().expect("eight bytes")),
+            None => {
+                let mut buf = [0u8; 8];
+                buf[..len].copy_from_slice(&text[start..start + len]);
+                u64::from_le_bytes(buf)
             }
-        } else if start.is_none() {
-            start = Some(i);
-            ascii = len == 1;
-        } else {
-            ascii &= len == 1;
-        }
-        i += len;
-    }
-    if let Some(s) = start {
-        f(&text[s..], ascii);
+        };
+        (word & ((1u64 << (8 * len)) - 1)) | (len as u64) << 56
+    } else {
+        use std::hash::Hasher;
+        let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write(&text[start..start + len]);
+        hasher.finish() | 1 << 63
     }
 }
 
-pub(crate) fn tokens(text: &str) -> Tokens<'_> {
-    let mut list = Vec::with_capacity(text.len() / 5);
-    let mut chars = Vec::with_capacity(text.len() / 5);
-    chunks(text, |chunk, ascii| {
+pub(crate) fn tokens(text: &str) -> Tokens {
+    let mut res = Tokens {
+        ids: Vec::with_capacity(text.len() / 5),
+        chars: Vec::with_capacity(text.len() / 5),
+        ..Tokens::default()
+    };
+    // About one token in three is new in an article, where growing the table costs more
+    // than reserving; a huge document's table grows as needed.
+    let mut interned = Interner::with_capacity((text.len() / 16).min(1 << 14));
+    for_each_token(text, |token, chars, word, alpha| {
+        let b = token.as_bytes();
+        if word {
+            res.n_words += 1;
+            res.word_chars += chars as usize;
+        }
+        res.n_alpha += usize::from(alpha);
+        res.n_stop += usize::from(is_gopher_stop_token(b));
+        let start = token.as_ptr() as usize - text.as_ptr() as usize;
+        res.ids.push(interned.intern(token_key(text.as_bytes(), start, b.len())));
+        res.chars.push(chars);
+    });
+    res.counts = interned.counts;
+    res
+}
+
+/// Classes of ASCII bytes for the tokenizer: white space (as `char::is_whitespace`),
+/// letter, digit.
+const SPACE: u8 = 1;
+const ALPHA: u8 = 2;
+const DIGIT: u8 = 4;
+
+static ASCII_CLASSES: [u8; 128] = {
+    let mut res = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        res[i] = if b.is_ascii_whitespace() || b == 0x0b {
+            SPACE
+        } else if b.is_ascii_alphabetic() {
+            ALPHA
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else {
+            0
+        };
+        i += 1;
+    }
+    res
+};
+
+/// The character at byte `i` of `text` (a char boundary), for the non-ASCII path.
+fn char_from(text: &str, i: usize) -> char {
+    text[i..].chars().next().unwrap_or(' ')
+}
+
+/// The chunks of `text` between white space (Unicode's), each with whether it is ASCII
+/// and, when it is, the classes of its bytes or-ed together.
+fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    loop {
+        // White space.
+        while i < n {
+            if b[i] < 0x80 {
+                if ASCII_CLASSES[b[i] as usize] & SPACE == 0 {
+                    break;
+                }
+                i += 1;
+            } else {
+                let c = char_from(text, i);
+                if !c.is_whitespace() {
+                    break;
+                }
+                i += c.len_utf8();
+            }
+        }
+        if i >= n {
+            return;
+        }
+        let start = i;
+        let (mut ascii, mut classes) = (true, 0u8);
+        while i < n {
+            if b[i] < 0x80 {
+                let class = ASCII_CLASSES[b[i] as usize];
+                if class & SPACE != 0 {
+                    break;
+                }
+                classes |= class;
+                i += 1;
+            } else {
+                let c = char_from(text, i);
+                if c.is_whitespace() {
+                    break;
+                }
+                ascii = false;
+                i += c.len_utf8();
+            }
+        }
+        f(&text[start..i], ascii, classes);
+    }
+}
+
+/// Calls `f(token, characters, word, alpha)` for every token of `text`, in order: `word`
+/// when one of its characters is a letter or a digit, `alpha` when one is a letter.
+pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, bool, bool)) {
+    chunks(text, |chunk, ascii, classes| {
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
         if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
-            list.push(chunk);
-            chars.push(if ascii { chunk.len() } else { char_len(chunk) } as u32);
+            if ascii {
+                f(chunk, chunk.len() as u32, true, classes & ALPHA != 0);
+            } else {
+                f(chunk, char_len(chunk) as u32, true, chunk.chars().any(char::is_alphabetic));
+            }
             return;
         }
-        let mut push = |token: &'_ str| {
-            chars.push(char_len(token) as u32);
+        let mut push = |token: &'a str| {
+            if ascii || token.is_ascii() {
+                let b = token.as_bytes();
+                let word = b.iter().any(u8::is_ascii_alphanumeric);
+                f(token, token.len() as u32, word, word && b.iter().any(u8::is_ascii_alphabetic));
+            } else {
+                f(token, char_len(token) as u32, is_word(token), token.chars().any(char::is_alphabetic));
+            }
         };
         let mut rest = chunk;
         // Leading punctuation.
@@ -162,7 +291,6 @@ pub(crate) fn tokens(text: &str) -> Tokens<'_> {
                 break;
             }
             let len = run_len(rest, c);
-            list.push(&rest[..len]);
             push(&rest[..len]);
             rest = &rest[len..];
         }
@@ -188,15 +316,12 @@ pub(crate) fn tokens(text: &str) -> Tokens<'_> {
             end = start;
         }
         if end > 0 {
-            list.push(&rest[..end]);
             push(&rest[..end]);
         }
         for token in trailing[..n_trailing].iter().rev() {
-            list.push(token);
             push(token);
         }
     });
-    Tokens { list, chars }
 }
 
 /// Length in bytes of the token starting with `c` at the front of `s`: a run of periods,
@@ -209,16 +334,25 @@ fn run_len(s: &str, c: char) -> usize {
 mod tests {
     use super::*;
 
+    fn token_list(text: &str) -> Vec<&str> {
+        let mut res = Vec::new();
+        for_each_token(text, |token, _, _, _| res.push(token));
+        res
+    }
+
     #[test]
     fn tokens_split_edge_punctuation() {
         // Treebank splits "Hello," into "Hello" and "," and keeps "..." whole.
-        let t = tokens("“Hello,” he said... (U.S.) #tag don't\u{a0}café");
+        let text = "“Hello,” he said... (U.S.) #tag don't\u{a0}café";
         assert_eq!(
-            t.list,
+            token_list(text),
             ["“", "Hello", ",", "”", "he", "said", "...", "(", "U.S", ".", ")", "#", "tag", "don't", "café"]
         );
-        assert_eq!(t.chars, [1, 5, 1, 1, 2, 4, 3, 1, 3, 1, 1, 1, 3, 5, 4]);
-        assert_eq!(tokens("... ?! 😀").list, ["...", "?", "!", "😀"]);
+        assert_eq!(tokens(text).chars, [1, 5, 1, 1, 2, 4, 3, 1, 3, 1, 1, 1, 3, 5, 4]);
+        assert_eq!(token_list("... ?! 😀"), ["...", "?", "!", "😀"]);
+        // Equal tokens share an id: "a", "b", "a", ".".
+        let t = tokens("a b a.");
+        assert_eq!((t.ids, t.counts), (vec![0, 1, 0, 2], vec![2, 1, 1]));
     }
 
     #[test]

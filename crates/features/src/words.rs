@@ -11,30 +11,94 @@
 
 use pith_types::{Block, BlockKind};
 
-use crate::lexicon::ABBREVIATIONS;
+use crate::lexicon::is_abbreviation;
+use crate::readability::{ALNUM, BYTE_CLASSES, NON_ASCII, VOWEL, WordStats};
 
+/// A word: its byte range in the document text and what the scan learnt about it, in 12
+/// bytes (documents of many millions of words keep all of them).
+///
+/// Offsets are `u32`: a text over 4 GiB has its words scanned in its first 4 GiB only.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Word {
+    start: u32,
+    end: u32,
+    flags: u16,
+}
+
+/// Starts with an upper-case letter and has two characters or more.
+const CAP: u16 = 1;
+const ACRONYM: u16 = 1 << 1;
+/// Capitalised by convention: a sentence start, or the first word of a quote.
+const CAP_INITIAL: u16 = 1 << 2;
+/// One space (or no-break space) from the previous word of the same block.
+const JOINED: u16 = 1 << 3;
+/// In a heading, or a block that looks like one: capitals mean nothing there.
+const HEADING: u16 = 1 << 4;
+const IN_QUOTE: u16 = 1 << 5;
+/// The first word of a sentence.
+const SENTENCE_START: u16 = 1 << 6;
+/// The first word of a block.
+const BLOCK_START: u16 = 1 << 7;
+/// Ends with a possessive "’s" (4 bytes) or "'s" (2 bytes), which is not part of its name.
+const POSSESSIVE_CURLY: u16 = 1 << 8;
+const POSSESSIVE_STRAIGHT: u16 = 1 << 9;
+
+impl Word {
     /// Byte offsets in the document text.
-    pub(crate) start: usize,
-    pub(crate) end: usize,
+    pub(crate) fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    pub(crate) fn end(&self) -> usize {
+        self.end as usize
+    }
+
     /// `end` without a possessive "’s".
-    pub(crate) name_end: usize,
-    pub(crate) block: u32,
-    /// Starts with an upper-case letter and has two characters or more.
-    pub(crate) cap: bool,
-    pub(crate) acronym: bool,
-    /// Capitalised by convention: a sentence start, or the first word of a quote.
-    pub(crate) cap_initial: bool,
-    /// One space (or no-break space) from the previous word of the same block.
-    pub(crate) joined: bool,
-    /// In a heading, or a block that looks like one: capitals mean nothing there.
-    pub(crate) heading: bool,
-    pub(crate) in_quote: bool,
-    /// The run (index in `Names::runs`) the word belongs to, if any; set by `entities`.
-    pub(crate) run: Option<u32>,
-    /// The index of the first word of the word's sentence.
-    pub(crate) sentence_start: u32,
+    pub(crate) fn name_end(&self) -> usize {
+        if self.flags & POSSESSIVE_CURLY != 0 {
+            self.end() - "’s".len()
+        } else if self.flags & POSSESSIVE_STRAIGHT != 0 {
+            self.end() - "'s".len()
+        } else {
+            self.end()
+        }
+    }
+
+    fn has(&self, flag: u16) -> bool {
+        self.flags & flag != 0
+    }
+
+    pub(crate) fn cap(&self) -> bool {
+        self.has(CAP)
+    }
+
+    pub(crate) fn acronym(&self) -> bool {
+        self.has(ACRONYM)
+    }
+
+    pub(crate) fn cap_initial(&self) -> bool {
+        self.has(CAP_INITIAL)
+    }
+
+    pub(crate) fn joined(&self) -> bool {
+        self.has(JOINED)
+    }
+
+    pub(crate) fn heading(&self) -> bool {
+        self.has(HEADING)
+    }
+
+    pub(crate) fn in_quote(&self) -> bool {
+        self.has(IN_QUOTE)
+    }
+
+    pub(crate) fn sentence_start(&self) -> bool {
+        self.has(SENTENCE_START)
+    }
+
+    pub(crate) fn block_start(&self) -> bool {
+        self.has(BLOCK_START)
+    }
 }
 
 /// Capital letters separated by single periods ("U.S", "D.C") or one capital letter (an
@@ -87,6 +151,13 @@ fn looks_like_heading(text: &str) -> bool {
     n_long > 0 && n_capitalised == n_long
 }
 
+/// Whether `head`, which ends with `/`, ends with a URL: its last white-space separated
+/// chunk has a period before its first slash ("t.co/", "https://www.x.com/a/").
+fn in_url(head: &str) -> bool {
+    let chunk = head.rsplit(char::is_whitespace).next().unwrap_or(head);
+    chunk.split('/').next().is_some_and(|host| host.contains('.') || host.ends_with(':'))
+}
+
 /// Han, kana: one character, one word.
 fn is_ideograph(c: char) -> bool {
     matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
@@ -114,14 +185,19 @@ fn is_word_char(c: char) -> bool {
 
 /// Cuts every block into words. `blocks[i]` starts at `starts[i]` in `text`; `quotes`
 /// are the (start, end) byte ranges of quotations, in order.
-pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(usize, usize)]) -> Vec<Word> {
+pub(crate) fn scan(
+    text: &str,
+    blocks: &[Block],
+    starts: &[usize],
+    quotes: &[(usize, usize)],
+) -> (Vec<Word>, WordStats) {
     let mut words = Vec::with_capacity(text.len() / 6);
+    let mut stats = WordStats::default();
     let mut quote_at = 0;
-    for (block_index, (block, &block_start)) in blocks.iter().zip(starts).enumerate() {
+    for (block, &block_start) in blocks.iter().zip(starts) {
         let heading = block.kind == BlockKind::Heading || looks_like_heading(&block.text);
         let s = &text[block_start..block_start + block.text.len()];
         let mut prev_end: Option<usize> = None;
-        let mut sentence_start = words.len() as u32;
         let mut i = 0;
         let bytes = s.as_bytes();
         loop {
@@ -131,14 +207,29 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
             }
             let Some((c, len)) = char_at(s, i) else { break };
             let mut j = i + len;
+            // For `WordStats`, on the way: vowel groups and byte classes of ASCII words.
+            let (mut groups, mut prev_vowel, mut classes) = (0usize, false, NON_ASCII);
             if is_ideograph(c) {
                 // One word, below.
             } else if !is_word_char(c) {
                 i = j;
                 continue;
             } else {
+                if len == 1 {
+                    classes = BYTE_CLASSES[bytes[i] as usize];
+                    prev_vowel = classes & VOWEL != 0;
+                    groups = usize::from(prev_vowel);
+                }
                 loop {
-                    while j < bytes.len() && bytes[j].is_ascii_alphanumeric() {
+                    while j < bytes.len() {
+                        let class = BYTE_CLASSES[bytes[j] as usize];
+                        if class & ALNUM == 0 {
+                            break;
+                        }
+                        let vowel = class & VOWEL != 0;
+                        groups += usize::from(vowel && !prev_vowel);
+                        prev_vowel = vowel;
+                        classes |= class;
                         j += 1;
                     }
                     let Some((d, dl)) = char_at(s, j) else { break };
@@ -148,68 +239,89 @@ pub(crate) fn scan(text: &str, blocks: &[Block], starts: &[usize], quotes: &[(us
                     if !is_word_char(d) && !inner {
                         break;
                     }
+                    // Inner punctuation, or a letter or digit that is not ASCII.
+                    prev_vowel = false;
+                    if dl > 1 {
+                        classes |= NON_ASCII;
+                    }
                     j += dl;
                 }
                 let bare = &s[i..j];
-                if s.as_bytes().get(j) == Some(&b'.') && (is_initials(bare) || ABBREVIATIONS.contains(&bare)) {
+                if s.as_bytes().get(j) == Some(&b'.') && (is_initials(bare) || is_abbreviation(bare)) {
                     j += 1;
                 }
             }
+            if block_start + j > u32::MAX as usize {
+                // See `Word`: offsets are 32-bit.
+                return (words, stats);
+            }
             let word = &s[i..j];
-            let name_len = word
-                .strip_suffix("’s")
-                .or_else(|| word.strip_suffix("'s"))
-                .filter(|n| !n.is_empty())
-                .map_or(word.len(), str::len);
+            let possessive = if !word.ends_with('s') {
+                0
+            } else if word.strip_suffix("’s").is_some_and(|n| !n.is_empty()) {
+                POSSESSIVE_CURLY
+            } else if word.strip_suffix("'s").is_some_and(|n| !n.is_empty()) {
+                POSSESSIVE_STRAIGHT
+            } else {
+                0
+            };
+            let name_len = match possessive {
+                POSSESSIVE_CURLY => word.len() - "’s".len(),
+                POSSESSIVE_STRAIGHT => word.len() - "'s".len(),
+                _ => word.len(),
+            };
             let name = &word[..name_len];
-            let gap = &s[prev_end.unwrap_or(0)..i];
             let (new_sentence, opening, joined) = match prev_end {
                 None => (true, false, false),
                 // The common case: one space.
-                Some(_) if gap == " " => (false, false, true),
-                Some(_) => (
-                    gap.contains('\n') || gap.contains(SENTENCE_ENDS) && !c.is_lowercase(),
-                    gap.contains(OPENING_MARKS),
-                    gap == "\u{a0}",
-                ),
+                Some(end) if i == end + 1 && bytes[end] == b' ' => (false, false, true),
+                Some(end) => {
+                    let gap = &s[end..i];
+                    (
+                        gap.contains('\n') || gap.contains(SENTENCE_ENDS) && !c.is_lowercase(),
+                        gap.contains(OPENING_MARKS),
+                        gap == "\u{a0}",
+                    )
+                }
             };
-            if new_sentence {
-                sentence_start = words.len() as u32;
-            }
             let start = block_start + i;
             while quote_at < quotes.len() && quotes[quote_at].1 <= start {
                 quote_at += 1;
             }
             let in_quote = quote_at < quotes.len() && quotes[quote_at].0 <= start;
-            // A handle or hashtag ("@MattBevin", "#MeToo") names nothing.
-            let handle = i > 0 && matches!(s.as_bytes()[i - 1], b'@' | b'#');
+            // A handle or hashtag ("@MattBevin", "#MeToo") or a piece of a URL
+            // ("t.co/XPxUJuyIAC", not the photo credit "REUTERS/Maria Lopez") names nothing.
+            let handle = i > 0
+                && match s.as_bytes()[i - 1] {
+                    b'@' | b'#' => true,
+                    b'/' => in_url(&s[..i]),
+                    _ => false,
+                };
             // "I'd", "I’ll": the pronoun.
             let pronoun = c == 'I' && matches!(s.as_bytes().get(i + 1), Some(b'\'' | 0xe2));
             let cap = c.is_uppercase() && name.len() > len && !handle && !pronoun;
-            words.push(Word {
-                start,
-                end: block_start + j,
-                name_end: start + name_len,
-                block: block_index as u32,
-                cap,
-                acronym: cap && is_acronym(name),
-                cap_initial: new_sentence || opening,
-                joined,
-                heading,
-                in_quote,
-                run: None,
-                sentence_start,
-            });
+            let flag = |on: bool, flag: u16| if on { flag } else { 0 };
+            let flags = flag(cap, CAP)
+                | flag(cap && is_acronym(name), ACRONYM)
+                | flag(new_sentence || opening, CAP_INITIAL)
+                | flag(joined, JOINED)
+                | flag(heading, HEADING)
+                | flag(in_quote, IN_QUOTE)
+                | flag(new_sentence, SENTENCE_START)
+                | flag(prev_end.is_none(), BLOCK_START)
+                | possessive;
+            words.push(Word { start: start as u32, end: (block_start + j) as u32, flags });
+            stats.add(&s[i..j], groups, classes);
             prev_end = Some(j);
             i = j;
         }
     }
-    words
+    (words, stats)
 }
 
 /// The number of sentences: words that start one.
 pub(crate) fn count_sentences(words: &[Word]) -> usize {
-    words.iter().enumerate().filter(|(i, w)| w.sentence_start as usize == *i).count()
+    words.iter().filter(|w| w.sentence_start()).count()
 }
 
 #[cfg(test)]
@@ -219,8 +331,8 @@ mod tests {
 
     fn scan_text(text: &str) -> (Vec<String>, usize) {
         let block = Block { index: 0, kind: BlockKind::Paragraph, text: text.into(), span: Span { start: 0, end: 0 } };
-        let words = scan(text, &[block], &[0], &[]);
-        (words.iter().map(|w| text[w.start..w.end].to_owned()).collect(), count_sentences(&words))
+        let (words, _) = scan(text, &[block], &[0], &[]);
+        (words.iter().map(|w| text[w.start()..w.end()].to_owned()).collect(), count_sentences(&words))
     }
 
     #[test]

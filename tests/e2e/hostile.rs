@@ -175,10 +175,14 @@ fn hostile_files_are_data() {
     let (file, doc) = res.find("latin1.txt");
     assert!(file != "failed" && text_of(doc).starts_with("Caf\u{fffd} society"), "{doc}");
     assert_eq!(res.find("invalid-utf8.txt").0, "kept");
-    // The repair is reported as a diagnostic by `pith parse` (`pith run` has no place for it).
+    // The repair is reported as a diagnostic by `pith parse`, and counted by `pith run`.
     let parsed = ok(pith(&tmp.path().join("cache"), &["parse", input.join("latin1.txt").to_str().unwrap()]));
     let parsed: Value = serde_json::from_slice(&parsed.stdout).unwrap();
     assert!(parsed["diags"].to_string().contains("invalid UTF-8 repaired"), "{parsed}");
+    let repairs = &res.summary["input_repairs"];
+    assert!(repairs["invalid UTF-8 repaired"].as_u64() >= Some(2), "{repairs}");
+    assert!(repairs["byte-order mark removed"].as_u64() >= Some(1), "{repairs}");
+    assert!(repairs["NUL characters removed"].as_u64() >= Some(1), "{repairs}");
 
     let (file, doc) = res.find("nul.txt");
     assert_eq!(file, "kept");

@@ -173,6 +173,14 @@ pub fn planned_file(path: PathBuf, rel: String, size: u64) -> Option<InputFile> 
     Some(InputFile { location: Location::File(path), rel, format, size })
 }
 
+/// The kind of a reader's diagnostic, for counting: its message without the details.
+pub fn repair_kind(message: &str) -> &str {
+    if message.starts_with("id ") {
+        return "id renamed";
+    }
+    message.split(':').next().unwrap_or(message)
+}
+
 /// The rule that makes ids unique: an id whose hash is in `seen` gets the first free
 /// `#2`, `#3`, ... appended (returned); the id kept is added to `seen`. The reader and a
 /// planned run's reduce (which redoes it across plan shards) both use it.

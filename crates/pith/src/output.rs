@@ -277,6 +277,7 @@ pub(crate) fn summary(
             "near_dup_candidate_pairs": totals.candidate_pairs,
             "near_dup_similar_pairs": totals.similar_pairs,
         },
+        "input_repairs": totals.repairs,
         "pith_version": env!("CARGO_PKG_VERSION"),
         "stages": stages,
     })

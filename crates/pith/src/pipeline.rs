@@ -81,6 +81,8 @@ pub(crate) struct Totals {
     pub(crate) chrome_blocks: u64,
     pub(crate) candidate_pairs: u64,
     pub(crate) similar_pairs: u64,
+    /// Documents the reader repaired, by kind of repair (`input_repairs` in the summary).
+    pub(crate) repairs: BTreeMap<String, u64>,
 }
 
 impl Totals {
@@ -98,6 +100,9 @@ impl Totals {
         self.chrome_blocks += o.chrome_blocks;
         self.candidate_pairs += o.candidate_pairs;
         self.similar_pairs += o.similar_pairs;
+        for (kind, n) in &o.repairs {
+            *self.repairs.entry(kind.clone()).or_default() += n;
+        }
     }
 }
 
@@ -333,6 +338,7 @@ impl<'a> Runner<'a> {
                 }
                 totals.shards += 1;
                 totals.bytes_in += shard.bytes;
+                count_repairs(shard, &mut totals.repairs);
                 if until <= Stage::Strip {
                     write_lines(sink, &lines, totals)?;
                 }
@@ -809,6 +815,19 @@ fn features_input(deduped: &[Slot<DedupedDoc>]) -> Key {
             })
             .collect::<Vec<_>>(),
     )
+}
+
+/// Counts the reader's repairs of the shard's documents (each kind once per document).
+fn count_repairs(shard: &RawShard, repairs: &mut BTreeMap<String, u64>) {
+    for entry in &shard.entries {
+        if let Entry::Doc(raw) = entry {
+            let mut kinds: Vec<&str> = raw.diags.iter().map(|d| pith::input::repair_kind(&d.message)).collect();
+            kinds.dedup();
+            for kind in kinds {
+                *repairs.entry(kind.to_owned()).or_default() += 1;
+            }
+        }
+    }
 }
 
 /// The shard with documents (by position) renamed.

@@ -3,7 +3,7 @@
 //! only itself on resubmission. Slurm itself is exercised by `cargo xtask slurm-test`.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use super::hostile::{Rng, article, vocabulary};
@@ -40,6 +40,15 @@ fn mixed_corpus(dir: &Path) {
         .map(|i| serde_json::json!({"id": format!("rec-{}", i % 15), "text": texts[i * 3 % 60]}).to_string())
         .collect();
     fs::write(dir.join("more").join("z.jsonl"), records.join("\n") + "\n").unwrap();
+}
+
+/// `mixed_corpus` in `dir/in`, planned with `shards` shards into `dir/planned` with the
+/// cache `dir/cache`: (input, cache, out).
+fn planned(dir: &Path, shards: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let (input, cache, out) = (dir.join("in"), dir.join("cache"), dir.join("planned"));
+    mixed_corpus(&input);
+    ok(pith(&cache, &["plan", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--shards", shards]));
+    (input, cache, out)
 }
 
 fn args<'a>(list: &[&'a str]) -> Vec<&'a str> {
@@ -88,12 +97,8 @@ fn planned_runs_give_the_local_records_for_any_shard_count() {
 #[test]
 fn a_failed_task_stops_its_dependents_and_only_it_runs_again() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("in");
-    mixed_corpus(&input);
-    let cache = tmp.path().join("cache");
-    let out = tmp.path().join("planned");
+    let (input, cache, out) = planned(tmp.path(), "4");
     let (input_s, out_s) = (input.to_str().unwrap(), out.to_str().unwrap());
-    ok(pith(&cache, &["plan", input_s, "-o", out_s, "--shards", "4"]));
     let plan: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
     let victim = plan["inputs"].as_array().unwrap().iter().find(|f| f["shard"] == 2).expect("shard 2 has files");
     let victim = Path::new(victim["path"].as_str().unwrap()).to_owned();
@@ -132,12 +137,8 @@ fn a_failed_task_stops_its_dependents_and_only_it_runs_again() {
 #[test]
 fn a_plan_is_immutable_and_checked() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("in");
-    mixed_corpus(&input);
-    let cache = tmp.path().join("cache");
-    let out = tmp.path().join("planned");
+    let (input, cache, out) = planned(tmp.path(), "3");
     let (input_s, out_s) = (input.to_str().unwrap(), out.to_str().unwrap());
-    ok(pith(&cache, &["plan", input_s, "-o", out_s, "--shards", "3"]));
     // The same plan again is a no-op; another one is refused.
     ok(pith(&cache, &["plan", input_s, "-o", out_s, "--shards", "3"]));
     let other = pith(&cache, &["plan", input_s, "-o", out_s, "--shards", "4"]);

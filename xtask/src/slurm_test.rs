@@ -105,10 +105,7 @@ fn scenarios(args: &SlurmTestArgs, pith: &Path, tmp: &Path, cluster: &Cluster) -
     let missing = missing_markers(&out, "map", args.shards);
     ensure!(!missing.is_empty(), "the cancelled task ran before it could be cancelled");
     ensure!(!out.join("summary.json").exists(), "the run finished despite a cancelled task");
-    let kept = done_markers(&out);
-    p.ok(&["submit", "slurm", path(&out), "--wait"])?;
-    ensure!(kept.iter().all(|(path, bytes)| fs::read(path).ok().as_ref() == Some(bytes)), "a finished task ran again");
-    same_records(&out, &local)?;
+    resubmit(&p, &out, &local)?;
     eprintln!(
         "slurm-test: cancelled map task(s) {missing:?}, resubmitted, only they re-ran ({:.1}s)",
         t.elapsed().as_secs_f64()
@@ -137,15 +134,21 @@ fn scenarios(args: &SlurmTestArgs, pith: &Path, tmp: &Path, cluster: &Cluster) -
     ensure!(status.contains("failed: 2") && status.contains("is gone"), "status: {status}");
     ensure!(cluster.queue()?.is_empty(), "jobs left in the queue after a failure");
     fs::rename(&aside, &victim)?;
-    let kept = done_markers(&out);
-    p.ok(&["submit", "slurm", path(&out), "--wait"])?;
-    ensure!(kept.iter().all(|(path, bytes)| fs::read(path).ok().as_ref() == Some(bytes)), "a finished task ran again");
-    same_records(&out, &local)?;
+    resubmit(&p, &out, &local)?;
     eprintln!(
         "slurm-test: failed task stopped its dependents, fixed and resubmitted ({:.1}s)",
         t.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Submits `out` again and waits: the finished tasks' markers must be untouched, and the
+/// records those of the local run.
+fn resubmit(p: &Pith<'_>, out: &Path, local: &Path) -> anyhow::Result<()> {
+    let kept = done_markers(out);
+    p.ok(&["submit", "slurm", path(out), "--wait"])?;
+    ensure!(kept.iter().all(|(path, bytes)| fs::read(path).ok().as_ref() == Some(bytes)), "a finished task ran again");
+    same_records(out, local)
 }
 
 fn path(p: &Path) -> &str {

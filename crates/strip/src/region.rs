@@ -51,6 +51,11 @@ const MIN_STOP_DENSITY: f64 = 0.25;
 const SHORT_PENALTY: f64 = 6.0;
 const REMOVED_PENALTY: f64 = 2.0;
 const END_MARKER_PENALTY: f64 = 60.0;
+/// A teaser block (a headline glued to its lede) scores like this many words against.
+const TEASER_PENALTY: f64 = 15.0;
+/// Glued teasers count only in a river of them: one glued block is more often a brand
+/// name written in camel case inside prose than a teaser.
+const MIN_TEASERS: usize = 4;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
 const EXTRA_RUN_SHARE: f64 = 0.3;
@@ -61,15 +66,21 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, us
     let counts: Vec<WordCounts> = blocks.iter().map(|b| count_words(b.text)).collect();
     let cjk = blocks.iter().map(|b| cjk_share(b.text)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang = dominant_language(&counts);
+    let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
+    let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
     let scores: Vec<f64> = blocks
         .iter()
         .zip(&counts)
-        .map(|(block, counts)| {
+        .zip(&teasers)
+        .map(|((block, counts), &teaser)| {
             if block.removed {
                 return -REMOVED_PENALTY;
             }
             if END_MARKER.is_match(block.text.trim()) {
                 return -END_MARKER_PENALTY;
+            }
+            if teaser && river {
+                return -TEASER_PENALTY;
             }
             // CJK text has no spaces between words: count characters, two per word.
             let n_words =
@@ -190,6 +201,36 @@ fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
     (n > 0).then_some(lang)
 }
 
+/// A headline glued to its lede, as a teaser list of other articles reads once its
+/// markup is gone: "Customers Leave Without Paying At SteakhouseA party of six left ...".
+/// The head is Title Case (every word of four letters or more capitalised, at least four
+/// words), the junction is a capital letter right after a run of at least four lower-case
+/// letters or after a closing bracket or quote or `?`/`!` (so "TikTok" and "iPhone" are no
+/// junction), and the lede goes on in lower case like a sentence.
+fn glued_teaser(text: &str) -> bool {
+    let mut prev = ' ';
+    let mut lower_run = 0usize;
+    for (i, c) in text.char_indices().take(200) {
+        let junction = lower_run >= 4 || matches!(prev, ')' | '?' | '!' | '’' | '”');
+        if junction && c.is_uppercase() {
+            let (head, lede) = text.split_at(i);
+            let n_head_words = head.split_whitespace().count();
+            let title_case = head.split_whitespace().all(|word| {
+                let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
+                word.chars().filter(|c| c.is_alphabetic()).count() < 4 || word.starts_with(char::is_uppercase)
+            });
+            let lower_after =
+                lede.split_whitespace().skip(1).take(6).filter(|w| w.starts_with(char::is_lowercase)).count();
+            if n_head_words >= 4 && title_case && lower_after >= 3 {
+                return true;
+            }
+        }
+        lower_run = if c.is_lowercase() { lower_run + 1 } else { 0 };
+        prev = c;
+    }
+    false
+}
+
 fn ends_like_sentence(text: &str) -> bool {
     let t = text.trim_end();
     let last = t.chars().last().unwrap_or(' ');
@@ -236,6 +277,31 @@ mod tests {
             .map(|t| BlockInfo { text: t, removed: false })
             .collect();
         assert_eq!(main_region(&blocks).1, vec![(0, 2), (7, 8)]);
+    }
+
+    #[test]
+    fn glued_teasers() {
+        assert!(glued_teaser(
+            "Customers Leave Without Paying $690 Bill At Troy SteakhouseA party of six left the restaurant after a fight."
+        ));
+        assert!(glued_teaser("First Forecast Weather November 20 (This Morning)Some sunshine by the end of the day."));
+        // Camel-case names inside prose.
+        assert!(!glued_teaser("Platforms like Instagram, TikTok, and Facebook aren’t just for engagement anymore."));
+        assert!(!glued_teaser("Since August, all GitHub Actions jobs have run on our new architecture."));
+    }
+
+    #[test]
+    fn a_teaser_river_is_not_the_main_text() {
+        let teaser = "Harvick Fails To Rally Overmatched Ford In NASCAR FinaleFord v Toyota flopped for the blue oval at the track on Sunday, and fans were not pleased.";
+        let teaser2 = "Police Say Two In Custody After Death Of Local Student-AthleteA woman and a man have been arrested in connection with the death of a student.";
+        let story = "Health officials said on Monday that the victim was one of two people who caught the virus, and that the death occurred on Saturday.";
+        assert_eq!(run(&[teaser, teaser2, teaser, "Weather", story, story, "Sports", teaser2, teaser]), Some((4, 6)));
+        // A product name in camel case looks glued, but two such blocks are no river: they
+        // score as prose.
+        let product =
+            "The Philips Sonicare ProtectiveClean 4100 was one of our favorite brushes overall, and it is cheap.";
+        assert!(glued_teaser(product));
+        assert_eq!(run(&[product, story, product]), Some((0, 3)));
     }
 
     #[test]

@@ -56,6 +56,10 @@ const TEASER_PENALTY: f64 = 15.0;
 /// Glued teasers count only in a river of them: one glued block is more often a brand
 /// name written in camel case inside prose than a teaser.
 const MIN_TEASERS: usize = 4;
+/// A block whose longer words are nearly all capitalised is a headline or a link, not
+/// prose, however long it is and whatever its punctuation ("U.S. State Was Just Named
+/// ...").
+const MAX_TITLE_CASE_SHARE: f64 = 0.95;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
 const EXTRA_RUN_SHARE: f64 = 0.3;
@@ -81,6 +85,9 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, us
             }
             if teaser && river {
                 return -TEASER_PENALTY;
+            }
+            if title_case_share(block.text) >= MAX_TITLE_CASE_SHARE {
+                return -SHORT_PENALTY;
             }
             // CJK text has no spaces between words: count characters, two per word.
             let n_words =
@@ -231,6 +238,25 @@ fn glued_teaser(text: &str) -> bool {
     false
 }
 
+/// The share of a block's longer words (four letters or more) that start with a capital
+/// letter: near 1 for headlines and link texts, well below for prose (German nouns
+/// included). `0.0` for blocks with fewer than four such words.
+fn title_case_share(text: &str) -> f64 {
+    let mut n = 0usize;
+    let mut caps = 0usize;
+    for word in text.split_whitespace() {
+        let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
+        if word.chars().filter(|c| c.is_alphabetic()).count() < 4 {
+            continue;
+        }
+        n += 1;
+        if word.starts_with(char::is_uppercase) {
+            caps += 1;
+        }
+    }
+    if n < 4 { 0.0 } else { caps as f64 / n as f64 }
+}
+
 fn ends_like_sentence(text: &str) -> bool {
     let t = text.trim_end();
     let last = t.chars().last().unwrap_or(' ');
@@ -302,6 +328,19 @@ mod tests {
             "The Philips Sonicare ProtectiveClean 4100 was one of our favorite brushes overall, and it is cheap.";
         assert!(glued_teaser(product));
         assert_eq!(run(&[product, story, product]), Some((0, 3)));
+    }
+
+    #[test]
+    fn title_case_blocks_are_headlines() {
+        let headline = "This Midwestern City Was Just Ranked One of the Best Places to Retire in the U.S.—and It's Also the Happiest City in America";
+        assert!(title_case_share(headline) >= MAX_TITLE_CASE_SHARE);
+        assert_eq!(run(&[P1, headline, headline, headline, headline]), Some((0, 1)));
+        // Prose with many names, and German prose with its capitalised nouns, are not.
+        let names =
+            "Senator Smith met President Jones and Governor Brown in Boston on Tuesday to talk about the budget.";
+        let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
+        assert!(title_case_share(names) < MAX_TITLE_CASE_SHARE);
+        assert!(title_case_share(de) < MAX_TITLE_CASE_SHARE);
     }
 
     #[test]

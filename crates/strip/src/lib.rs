@@ -14,7 +14,7 @@ use pith_types::{Block, BlockKind, ParsedDoc, Removal, StrippedDoc};
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `strip` changes for some input.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 pub const STAGE: &str = "strip";
 
@@ -86,7 +86,8 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
 }
 
 /// Blocks outside the main text regions. A heading right before a region stays: it is
-/// the region's own heading (or a repeated title, which dedup removes as such).
+/// the region's own heading (or a repeated title, which dedup removes as such), unless it
+/// is an end-of-article marker ("More articles you might enjoy").
 fn mark_outside_main_region(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
     let infos: Vec<region::BlockInfo<'_>> = blocks
         .iter()
@@ -96,16 +97,23 @@ fn mark_outside_main_region(blocks: &[Block], verdicts: &mut [Option<Verdict>]) 
     let (scores, mut runs) = region::main_region(&infos);
     let Some(&(best_start, best_end)) = runs.first() else { return };
     for run in &mut runs {
-        if run.0 > 0 && blocks[run.0 - 1].kind == BlockKind::Heading && verdicts[run.0 - 1].is_none() {
+        if run.0 > 0
+            && blocks[run.0 - 1].kind == BlockKind::Heading
+            && verdicts[run.0 - 1].is_none()
+            && scores[run.0 - 1].is_finite()
+        {
             run.0 -= 1;
         }
     }
     for (i, verdict) in verdicts.iter_mut().enumerate() {
         if verdict.is_none() && !runs.iter().any(|&(s, e)| (s..e).contains(&i)) {
-            let rule = format!(
-                "outside the main text region (block score {:.0}; main region is blocks {best_start}..{best_end})",
-                scores[i]
-            );
+            let score = if scores[i].is_finite() {
+                format!("block score {:.0}", scores[i])
+            } else {
+                "an end-of-article marker".to_owned()
+            };
+            let rule =
+                format!("outside the main text region ({score}; main region is blocks {best_start}..{best_end})");
             *verdict = Some(Verdict { kind: "outside_main_text", rule });
         }
     }

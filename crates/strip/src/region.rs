@@ -30,13 +30,39 @@ static STOP_WORDS: LazyLock<FxHashMap<&'static str, u32>> = LazyLock::new(|| {
 });
 
 /// Headings and markers that end an article's text: what follows is comments, related
-/// links or an author box.
+/// links or an author box. The shapes CMSs print them in: "3 thoughts on “Title”", "Leave
+/// a Reply Cancel reply", "More articles you might enjoy", "About our expert", "Post
+/// navigation".
 static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:\d+\s+(?:comments?|responses?|replies)|comments?(?:\s*\(\d+\))?|leave a (?:comment|reply)|post a comment|add a comment|join the (?:conversation|discussion)|related(?: articles| posts| stories| content| news)?|you (?:may|might) also like|more from .{1,40}|more stories|recommended(?: for you| stories)?|about the author|read (?:more|next)|latest (?:news|posts|stories)|most (?:read|popular|viewed))\s*:?$",
+        r"(?ix)^(?:
+            \d+\s+(?:comments?|responses?|replies|thoughts)(?:\s+on\s+.{1,200})?
+            | comments?(?:\s*\(\d+\))?
+            | (?:leave|post|add)\ a\ (?:comment|reply)(?:\ cancel\ reply)?
+            | join\ the\ (?:conversation|discussion)
+            | related(?:\ (?:articles|posts|stories|content|news))?
+            | you(?:'ll|’ll|\ may|\ might|\ will)?\ (?:also\ )?(?:like|enjoy|love)
+            | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
+                (?:\ (?:you|that)\ (?:may|might|will)\ (?:also\ )?(?:like|enjoy|love|interest\ you))?
+            | more\ from\ .{1,40}
+            | more\ stories
+            | recommended(?:\ for\ you|\ stories)?
+            | about\ (?:the|our|this)\ (?:authors?|experts?|writers?|reviewers?|contributors?)
+            | author\ bio
+            | post\ navigation
+            | read\ (?:more|next|this\ next)
+            | what\ to\ read\ next
+            | explore\ more(?:\ articles|\ stories|\ posts)?
+            | latest\ (?:news|posts|stories)
+            | most\ (?:read|popular|viewed)
+        )\s*[:.…!]*$",
     )
     .expect("end marker pattern compiles")
 });
+
+fn is_end_marker(text: &str) -> bool {
+    END_MARKER.is_match(text.trim())
+}
 
 /// What the scorer knows of one block.
 pub(crate) struct BlockInfo<'a> {
@@ -50,7 +76,9 @@ const MIN_GOOD_WORDS: usize = 10;
 const MIN_STOP_DENSITY: f64 = 0.25;
 const SHORT_PENALTY: f64 = 6.0;
 const REMOVED_PENALTY: f64 = 2.0;
-const END_MARKER_PENALTY: f64 = 60.0;
+/// An end marker is a wall: no run crosses one, so a long tail of comments or teasers
+/// after it cannot join the article however much prose it holds.
+const END_MARKER_SCORE: f64 = f64::NEG_INFINITY;
 /// A teaser block (a headline glued to its lede) scores like this many words against.
 const TEASER_PENALTY: f64 = 15.0;
 /// Glued teasers count only in a river of them: one glued block is more often a brand
@@ -80,8 +108,8 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, us
             if block.removed {
                 return -REMOVED_PENALTY;
             }
-            if END_MARKER.is_match(block.text.trim()) {
-                return -END_MARKER_PENALTY;
+            if is_end_marker(block.text) {
+                return END_MARKER_SCORE;
             }
             if teaser && river {
                 return -TEASER_PENALTY;
@@ -128,7 +156,7 @@ fn extra_runs(scores: &[f64], best: (usize, usize)) -> Vec<(usize, usize)> {
         let (s, e) = (lo + s, lo + e);
         let sum: f64 = scores[s..e].iter().sum();
         let between = if e <= best.0 { e..best.0 } else { best.1..s };
-        if sum >= EXTRA_RUN_SHARE * best_sum && scores[between].iter().all(|&x| x > -END_MARKER_PENALTY) {
+        if sum >= EXTRA_RUN_SHARE * best_sum && scores[between].iter().all(|&x| x > END_MARKER_SCORE) {
             res.push((s, e));
             todo.push((lo, s));
             todo.push((e, hi));
@@ -288,6 +316,37 @@ mod tests {
         let comment =
             "I think the council should have spent more of the money on the parks, which are in a sorry state.";
         assert_eq!(run(&[P1, P2, "3 Comments", comment, comment]), Some((0, 2)));
+    }
+
+    #[test]
+    fn end_marker_shapes() {
+        for marker in [
+            "3 thoughts on “A working mom seeks balance”",
+            "Leave a Reply Cancel reply",
+            "More Articles You Might Enjoy",
+            "You May Also Enjoy:",
+            "About Our Expert",
+            "Post navigation",
+            "What to read next",
+        ] {
+            assert!(is_end_marker(marker), "{marker:?}");
+        }
+        for prose in [
+            "More articles are planned for next year, the editor said.",
+            "About the author's new book, critics were divided.",
+            "You will also like the view from the top.",
+        ] {
+            assert!(!is_end_marker(prose), "{prose:?}");
+        }
+    }
+
+    #[test]
+    fn no_run_crosses_an_end_marker() {
+        // The tail after the marker is worth more than the marker used to cost.
+        let comment =
+            "I think the council should have spent more of the money on the parks, which are in a sorry state.";
+        let page = [P1, P2, P1, P2, P1, "Leave a Reply Cancel reply", comment, comment, comment, comment];
+        assert_eq!(run(&page), Some((0, 5)));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use pith_types::{Block, BlockKind, ParsedDoc, Removal, StrippedDoc};
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `strip` changes for some input.
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 
 pub const STAGE: &str = "strip";
 
@@ -65,7 +65,9 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     }
 
     if cfg.main_region {
-        mark_outside_main_region(&doc.blocks, &mut verdicts);
+        // The title was taken out of the blocks: count the blocks that stood before it.
+        let title_at = doc.title_block.map_or(0, |t| doc.blocks.iter().take_while(|b| b.index < t).count());
+        mark_outside_main_region(&doc.blocks, title_at, &mut verdicts);
     }
 
     let mut blocks = Vec::with_capacity(doc.blocks.len());
@@ -88,13 +90,13 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
 /// Blocks outside the main text regions. A heading right before a region stays: it is
 /// the region's own heading (or a repeated title, which dedup removes as such), unless it
 /// is an end-of-article marker ("More articles you might enjoy").
-fn mark_outside_main_region(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
+fn mark_outside_main_region(blocks: &[Block], title_at: usize, verdicts: &mut [Option<Verdict>]) {
     let infos: Vec<region::BlockInfo<'_>> = blocks
         .iter()
         .zip(verdicts.iter())
         .map(|(b, v)| region::BlockInfo { text: &b.text, removed: v.is_some() })
         .collect();
-    let (scores, mut runs) = region::main_region(&infos);
+    let (scores, mut runs) = region::main_region(&infos, title_at);
     let Some(&(best_start, best_end)) = runs.first() else { return };
     for run in &mut runs {
         if run.0 > 0

@@ -88,19 +88,28 @@ const MIN_TEASERS: usize = 4;
 /// prose, however long it is and whatever its punctuation ("U.S. State Was Just Named
 /// ...").
 const MAX_TITLE_CASE_SHARE: f64 = 0.95;
+/// Blocks after the first end marker that follows the title and some prose weigh this
+/// share: a page's later part (a disclaimer, a list of other stories, a comment thread)
+/// must hold several times the article's prose to be taken for the main text.
+const AFTER_END_WEIGHT: f64 = 0.3;
+/// How much prose (in score points, about words) must follow the title before an end
+/// marker counts as the article's end.
+const MIN_PROSE_BEFORE_END: f64 = 50.0;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
 const EXTRA_RUN_SHARE: f64 = 0.3;
 
 /// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
 /// empty when no block reads like prose (then nothing is removed by this rule).
-pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, usize)>) {
+///
+/// `title_at` is the position of the first block after the title (0 when there is none).
+pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64>, Vec<(usize, usize)>) {
     let counts: Vec<WordCounts> = blocks.iter().map(|b| count_words(b.text)).collect();
     let cjk = blocks.iter().map(|b| cjk_share(b.text)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang = dominant_language(&counts);
     let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
-    let scores: Vec<f64> = blocks
+    let mut scores: Vec<f64> = blocks
         .iter()
         .zip(&counts)
         .zip(&teasers)
@@ -134,6 +143,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, us
             }
         })
         .collect();
+    discount_after_end(&mut scores, title_at);
     let runs = match max_sum_run(&scores) {
         Some(best) => {
             let mut runs = vec![best];
@@ -143,6 +153,23 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, us
         None => Vec::new(),
     };
     (scores, runs)
+}
+
+/// Scales every block after the article's end (the first end marker after the title that
+/// follows some prose) by `AFTER_END_WEIGHT`. Penalties scale too, so runs after the end
+/// keep their shape and only lose against the article.
+fn discount_after_end(scores: &mut [f64], title_at: usize) {
+    let mut prose = 0.0;
+    let mut after_end = false;
+    for score in scores.iter_mut().skip(title_at) {
+        if *score == END_MARKER_SCORE {
+            after_end |= prose >= MIN_PROSE_BEFORE_END;
+        } else if after_end {
+            *score *= AFTER_END_WEIGHT;
+        } else if *score > 0.0 {
+            prose += *score;
+        }
+    }
 }
 
 /// Other runs worth keeping besides the best: maximal positive runs whose sum is at least
@@ -298,7 +325,7 @@ mod tests {
 
     fn run(texts: &[&str]) -> Option<(usize, usize)> {
         let blocks: Vec<BlockInfo<'_>> = texts.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
-        main_region(&blocks).1.first().copied()
+        main_region(&blocks, 0).1.first().copied()
     }
 
     const P1: &str =
@@ -350,6 +377,19 @@ mod tests {
     }
 
     #[test]
+    fn the_part_after_the_article_end_weighs_less() {
+        // A disclaimer and promotions after "About the author" hold more prose than the
+        // short article, which still wins; without a title before it, the marker at the
+        // top of the page is no article end.
+        let promo = "Sign up today and you will get access to a free online course on diet, which can lower the risk of disease.";
+        let page = [P1, P2, P1, "About the Author", promo, promo, promo, promo, promo];
+        assert_eq!(run(&page), Some((0, 3)));
+        let blocks: Vec<BlockInfo<'_>> =
+            ["Related", P1, P2, P1].iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        assert_eq!(main_region(&blocks, 0).1, vec![(1, 4)]);
+    }
+
+    #[test]
     fn non_english_prose_counts() {
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
         assert_eq!(run(&["Startseite", de, de, "Impressum"]), Some((1, 3)));
@@ -361,7 +401,7 @@ mod tests {
             .iter()
             .map(|t| BlockInfo { text: t, removed: false })
             .collect();
-        assert_eq!(main_region(&blocks).1, vec![(0, 2), (7, 8)]);
+        assert_eq!(main_region(&blocks, 0).1, vec![(0, 2), (7, 8)]);
     }
 
     #[test]

@@ -40,18 +40,30 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
             | comments?(?:\s*\(\d+\))?
             | (?:leave|post|add)\ a\ (?:comment|reply)(?:\ cancel\ reply)?
             | join\ the\ (?:conversation|discussion)
-            | related(?:\ (?:articles|posts|stories|content|news))?
             | you(?:'ll|’ll|\ may|\ might|\ will)?\ (?:also\ )?(?:like|enjoy|love)
             | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
-                (?:\ (?:you|that)\ (?:may|might|will)\ (?:also\ )?(?:like|enjoy|love|interest\ you))?
-            | more\ from\ .{1,40}
-            | more\ stories
-            | recommended(?:\ for\ you|\ stories)?
+                \ (?:you|that)\ (?:may|might|will)\ (?:also\ )?(?:like|enjoy|love|interest\ you)
             | about\ (?:the|our|this)\ (?:authors?|experts?|writers?|reviewers?|contributors?)
             | author\ bio
             | post\ navigation
-            | read\ (?:more|next|this\ next)
             | what\ to\ read\ next
+        )\s*[:.…!]*$",
+    )
+    .expect("end marker pattern compiles")
+});
+
+/// Headings that end an article when they stand alone, but also head boxes inside one
+/// ("Related Stories" between two paragraphs of a news story, "Read more" under a
+/// teaser). They count as end markers only when no furniture rule removed them already:
+/// the furniture rules match these in their short forms, which is the ambiguous one.
+static WEAK_END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            related(?:\ (?:articles|posts|stories|content|news))?
+            | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
+            | more\ from\ .{1,40}
+            | recommended(?:\ for\ you|\ stories)?
+            | read\ (?:more|next|this\ next)
             | explore\ more(?:\ articles|\ stories|\ posts)?
             | latest\ (?:news|posts|stories)
             | most\ (?:read|popular|viewed)
@@ -114,10 +126,15 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
         .zip(&counts)
         .zip(&teasers)
         .map(|((block, counts), &teaser)| {
+            // Furniture rules remove some end markers ("Leave a comment") first; they
+            // still end the article.
+            if is_end_marker(block.text) {
+                return END_MARKER_SCORE;
+            }
             if block.removed {
                 return -REMOVED_PENALTY;
             }
-            if is_end_marker(block.text) {
+            if WEAK_END_MARKER.is_match(block.text.trim()) {
                 return END_MARKER_SCORE;
             }
             if teaser && river {
@@ -374,6 +391,23 @@ mod tests {
             "I think the council should have spent more of the money on the parks, which are in a sorry state.";
         let page = [P1, P2, P1, P2, P1, "Leave a Reply Cancel reply", comment, comment, comment, comment];
         assert_eq!(run(&page), Some((0, 5)));
+    }
+
+    #[test]
+    fn removed_markers_end_the_article_only_when_unambiguous() {
+        let comment =
+            "I think the council should have spent more of the money on the parks, which are in a sorry state.";
+        let region = |texts: &[&str], removed: usize| {
+            let blocks: Vec<BlockInfo<'_>> =
+                texts.iter().enumerate().map(|(i, t)| BlockInfo { text: t, removed: i == removed }).collect();
+            main_region(&blocks, 0).1
+        };
+        // "Leave a comment", removed as furniture, still stops the run.
+        let page = [P1, P2, P1, P2, P1, "Leave a comment", comment, comment, comment, comment];
+        assert_eq!(region(&page, 5), vec![(0, 5)]);
+        // A "Related Stories" box removed as furniture inside a story does not cut it.
+        let page = [P1, P2, "Related Stories", P1, P2];
+        assert_eq!(region(&page, 2), vec![(0, 5)]);
     }
 
     #[test]

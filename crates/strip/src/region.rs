@@ -107,6 +107,13 @@ const AFTER_END_WEIGHT: f64 = 0.3;
 /// How much prose (in score points, about words) must follow the title before an end
 /// marker counts as the article's end.
 const MIN_PROSE_BEFORE_END: f64 = 50.0;
+/// A lone lede: a prose block shorter than this many words, with no prose block on
+/// either side and a Title Case headline one or two blocks before it, is a teaser of
+/// another article (headline, maybe a kicker or date line, one paragraph), and counts
+/// this share of its score. Articles' paragraphs come in runs, or under sentence-case
+/// subheadings.
+const LONE_LEDE_MAX_WORDS: f64 = 60.0;
+const LONE_LEDE_WEIGHT: f64 = 0.5;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
 const EXTRA_RUN_SHARE: f64 = 0.3;
@@ -160,6 +167,8 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
             }
         })
         .collect();
+    let headlines: Vec<bool> = blocks.iter().map(|b| title_case_share(b.text) >= MAX_TITLE_CASE_SHARE).collect();
+    discount_lone_ledes(&mut scores, &headlines);
     discount_after_end(&mut scores, title_at);
     let runs = match max_sum_run(&scores) {
         Some(best) => {
@@ -170,6 +179,23 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
         None => Vec::new(),
     };
     (scores, runs)
+}
+
+/// Scales lone ledes (see `LONE_LEDE_MAX_WORDS`) by `LONE_LEDE_WEIGHT`.
+fn discount_lone_ledes(scores: &mut [f64], headlines: &[bool]) {
+    let prose = |scores: &[f64], j: Option<usize>| j.and_then(|j| scores.get(j)).is_some_and(|&s| s > 0.0);
+    let lone: Vec<usize> = (0..scores.len())
+        .filter(|&i| {
+            scores[i] > 0.0
+                && scores[i] < LONE_LEDE_MAX_WORDS
+                && !prose(scores, i.checked_sub(1))
+                && !prose(scores, Some(i + 1))
+                && (1..=2).any(|k| i >= k && headlines[i - k])
+        })
+        .collect();
+    for i in lone {
+        scores[i] *= LONE_LEDE_WEIGHT;
+    }
 }
 
 /// Scales every block after the article's end (the first end marker after the title that
@@ -474,6 +500,20 @@ mod tests {
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
         assert!(title_case_share(names) < MAX_TITLE_CASE_SHARE);
         assert!(title_case_share(de) < MAX_TITLE_CASE_SHARE);
+    }
+
+    #[test]
+    fn lone_ledes_under_headlines_are_teasers() {
+        let headline = "Watching This Koala Get Rescued From A Bushfire Is Heart-Wrenching";
+        let lede = "Dozens of bushfires are spreading across Australia, burning across more than two million acres.";
+        let long = "The analysis, published online by the journal, used 97 earlier research reviews involving more than 1,000 trials with many thousands of adults, and it found that walking, resistance training and yoga all helped people with mild depression feel better within weeks, the authors said.";
+        // The story is one long paragraph; the teasers' ledes would outweigh it at full score.
+        let page = [long, "Menu", headline, lede, headline, "2 hours ago", lede, headline, lede, headline, lede];
+        assert_eq!(run(&page), Some((0, 1)));
+        // The same paragraphs under sentence-case subheadings, as in a listicle, stay prose.
+        let subhead = "Feels like a proper design tool";
+        let page = [long, "Menu", subhead, lede, subhead, "2 hours ago", lede, subhead, lede, subhead, lede];
+        assert_eq!(run(&page), Some((0, 11)));
     }
 
     #[test]

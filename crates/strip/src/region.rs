@@ -38,7 +38,8 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
         r"(?ix)^(?:
             \d+\s+(?:comments?|responses?|replies|thoughts)(?:\s+on\s+.{1,200})?
             | comments?(?:\s*\(\d+\))?
-            | (?:leave|post|add)\ a\ (?:comment|reply)(?:\ cancel\ reply)?
+            | (?:leave|post|add|write)\ (?:a|your)\ (?:comment|reply)(?:\ cancel\ reply|\ [—–-]\ .{1,60})?
+            | (?:readers?|users?|visitors?)(?:'|’)?s?\ (?:comments|responses)
             | join\ the\ (?:conversation|discussion)
             | you(?:'ll|’ll|\ may|\ might|\ will)?\ (?:also\ )?(?:like|enjoy|love)
             | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
@@ -398,6 +399,9 @@ mod tests {
             "About Our Expert",
             "Post navigation",
             "What to read next",
+            "Add Your Comment",
+            "Post A Comment — I'd Love To Hear From You!",
+            "Reader Comments",
         ] {
             assert!(is_end_marker(marker), "{marker:?}");
         }
@@ -405,6 +409,7 @@ mod tests {
             "More articles are planned for next year, the editor said.",
             "About the author's new book, critics were divided.",
             "You will also like the view from the top.",
+            "Readers' comments poured in after the first episode aired.",
         ] {
             assert!(!is_end_marker(prose), "{prose:?}");
         }

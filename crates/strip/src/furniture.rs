@@ -39,7 +39,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             "newsletter",
             MAX_WORDS * 2,
-            r"(?i)(?-u:\b)(?:sign up for (?:our|the) (?:\w+ )?newsletter|subscribe to (?:our|the) (?:\w+ )?newsletter|newsletter sign[- ]?up|get (?:our|the) (?:\w+ )?newsletter|enter your e-?mail(?: address)?|by signing up,? you agree|already a subscriber|subscribe now|subscribe today|unsubscribe at any time)(?-u:\b)",
+            r"(?i)(?-u:\b)(?:sign up for (?:our|the) (?:\w+ )?newsletter|subscribe to (?:our|the) (?:\w+ )?newsletter|newsletter sign[- ]?up|get (?:our|the) (?:\w+ )?newsletter|enter your e-?mail(?: address)?|by signing up,? you agree|already a subscriber|subscribe now|subscribe today|unsubscribe at any time|join (?:our|my|the) (?:\w+ )?(?:newsletter|mailing list|email list)|subscribe (?:to|for) .{0,40}(?:newsletter|updates|posts|access)|subscribe (?:for free|to get)|be the first to know)(?-u:\b)",
         ),
         rule(
             "related",
@@ -108,6 +108,9 @@ mod tests {
         check("Share this article", Some("share"));
         check("Facebook | Twitter | Email", Some("share"));
         check("Sign up for our daily newsletter", Some("newsletter"));
+        check("Join our newsletter to stay up to date on features and releases.", Some("newsletter"));
+        check("Subscribe for the Latest Updates", Some("newsletter"));
+        check("Be the first to know!", Some("newsletter"));
         check("We use cookies to improve your experience. By continuing you agree.", Some("cookie"));
         check("Related Articles", Some("related"));
         check("Advertisement", Some("advert"));
@@ -127,5 +130,9 @@ mod tests {
         check("By the end of the year, the city had spent most of its budget.", None);
         check("Home prices rose again.", None);
         check("Share prices fell sharply on Monday.", None);
+        check(
+            "More than a million readers subscribe to the paper, which has covered the city since 1851 and won many prizes for it.",
+            None,
+        );
     }
 }

@@ -54,9 +54,11 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Headings that end an article when they stand alone, but also head boxes inside one
-/// ("Related Stories" between two paragraphs of a news story, "Read more" under a
-/// teaser). They count as end markers only when no furniture rule removed them already:
-/// the furniture rules match these in their short forms, which is the ambiguous one.
+/// ("Related Stories" between two paragraphs of a news story). Their short generic forms
+/// are what the furniture rules remove as "related" blocks; those cost
+/// `WEAK_END_MARKER_PENALTY` (a run crosses one only for more prose than that beyond
+/// it), the other forms are walls like `END_MARKER`. "Read more" is no marker at all: it
+/// is also the link under every teaser and the "expand" button of a cut article.
 static WEAK_END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^(?:
@@ -64,7 +66,7 @@ static WEAK_END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
             | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
             | more\ from\ .{1,40}
             | recommended(?:\ for\ you|\ stories)?
-            | read\ (?:more|next|this\ next)
+            | read\ (?:next|this\ next)
             | explore\ more(?:\ articles|\ stories|\ posts)?
             | latest\ (?:news|posts|stories)
             | most\ (?:read|popular|viewed)
@@ -92,6 +94,7 @@ const REMOVED_PENALTY: f64 = 2.0;
 /// An end marker is a wall: no run crosses one, so a long tail of comments or teasers
 /// after it cannot join the article however much prose it holds.
 const END_MARKER_SCORE: f64 = f64::NEG_INFINITY;
+const WEAK_END_MARKER_PENALTY: f64 = 60.0;
 /// A teaser block (a headline glued to its lede) scores like this many words against.
 const TEASER_PENALTY: f64 = 15.0;
 /// Glued teasers count only in a river of them: one glued block is more often a brand
@@ -139,11 +142,11 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
             if is_end_marker(block.text) {
                 return END_MARKER_SCORE;
             }
+            if WEAK_END_MARKER.is_match(block.text.trim()) {
+                return if block.removed { -WEAK_END_MARKER_PENALTY } else { END_MARKER_SCORE };
+            }
             if block.removed {
                 return -REMOVED_PENALTY;
-            }
-            if WEAK_END_MARKER.is_match(block.text.trim()) {
-                return END_MARKER_SCORE;
             }
             if teaser && river {
                 return -TEASER_PENALTY;
@@ -436,9 +439,12 @@ mod tests {
         // "Leave a comment", removed as furniture, still stops the run.
         let page = [P1, P2, P1, P2, P1, "Leave a comment", comment, comment, comment, comment];
         assert_eq!(region(&page, 5), vec![(0, 5)]);
-        // A "Related Stories" box removed as furniture inside a story does not cut it.
-        let page = [P1, P2, "Related Stories", P1, P2];
-        assert_eq!(region(&page, 2), vec![(0, 5)]);
+        // A "Related Stories" box removed as furniture inside a story does not cut it,
+        // but a short tail after one stays out.
+        let page = [P1, P2, P1, "Related Stories", P1, P2, P1];
+        assert_eq!(region(&page, 3), vec![(0, 7)]);
+        let page = [P1, P2, P1, P2, P1, P2, "Related Stories", comment];
+        assert_eq!(region(&page, 6), vec![(0, 6)]);
     }
 
     #[test]

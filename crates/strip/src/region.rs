@@ -48,6 +48,9 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
             | author\ bio
             | post\ navigation
             | what\ to\ read\ next
+            | article\ sources
+            | citations
+            | footnotes
         )\s*[:.…!]*$",
     )
     .expect("end marker pattern compiles")
@@ -405,6 +408,8 @@ mod tests {
             "Add Your Comment",
             "Post A Comment — I'd Love To Hear From You!",
             "Reader Comments",
+            "Article Sources",
+            "Footnotes",
         ] {
             assert!(is_end_marker(marker), "{marker:?}");
         }
@@ -413,6 +418,7 @@ mod tests {
             "About the author's new book, critics were divided.",
             "You will also like the view from the top.",
             "Readers' comments poured in after the first episode aired.",
+            "Citations for speeding rose by a third last year.",
         ] {
             assert!(!is_end_marker(prose), "{prose:?}");
         }

@@ -123,7 +123,7 @@ const LONE_LEDE_MAX_WORDS: f64 = 60.0;
 const LONE_LEDE_WEIGHT: f64 = 0.5;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
-const EXTRA_RUN_SHARE: f64 = 0.3;
+const EXTRA_RUN_SHARE: f64 = 0.35;
 
 /// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
 /// empty when no block reads like prose (then nothing is removed by this rule).

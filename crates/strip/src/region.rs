@@ -98,6 +98,8 @@ const REMOVED_PENALTY: f64 = 2.0;
 /// after it cannot join the article however much prose it holds.
 const END_MARKER_SCORE: f64 = f64::NEG_INFINITY;
 const WEAK_END_MARKER_PENALTY: f64 = 60.0;
+/// Blocks with more words than this are never end markers.
+const MAX_MARKER_WORDS: usize = 60;
 /// A teaser block (a headline glued to its lede) scores like this many words against.
 const TEASER_PENALTY: f64 = 15.0;
 /// Glued teasers count only in a river of them: one glued block is more often a brand
@@ -135,17 +137,21 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let lang = dominant_language(&counts);
     let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
+    let headlines: Vec<bool> = blocks.iter().map(|b| title_case_share(b.text) >= MAX_TITLE_CASE_SHARE).collect();
     let mut scores: Vec<f64> = blocks
         .iter()
         .zip(&counts)
-        .zip(&teasers)
-        .map(|((block, counts), &teaser)| {
+        .zip(teasers.iter().zip(&headlines))
+        .map(|((block, counts), (&teaser, &headline))| {
+            // Markers are short: the longest, "12 thoughts on “<title>”", holds at most
+            // 200 characters of title.
+            let may_be_marker = counts.words <= MAX_MARKER_WORDS;
             // Furniture rules remove some end markers ("Leave a comment") first; they
             // still end the article.
-            if is_end_marker(block.text) {
+            if may_be_marker && is_end_marker(block.text) {
                 return END_MARKER_SCORE;
             }
-            if WEAK_END_MARKER.is_match(block.text.trim()) {
+            if may_be_marker && WEAK_END_MARKER.is_match(block.text.trim()) {
                 return if block.removed { -WEAK_END_MARKER_PENALTY } else { END_MARKER_SCORE };
             }
             if block.removed {
@@ -154,7 +160,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
             if teaser && river {
                 return -TEASER_PENALTY;
             }
-            if title_case_share(block.text) >= MAX_TITLE_CASE_SHARE {
+            if headline {
                 return -SHORT_PENALTY;
             }
             // CJK text has no spaces between words: count characters, two per word.
@@ -174,7 +180,6 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
             }
         })
         .collect();
-    let headlines: Vec<bool> = blocks.iter().map(|b| title_case_share(b.text) >= MAX_TITLE_CASE_SHARE).collect();
     discount_lone_ledes(&mut scores, &headlines);
     discount_after_end(&mut scores, title_at);
     let runs = match max_sum_run(&scores) {

@@ -356,7 +356,7 @@ fn title_case_share(text: &str) -> f64 {
     let mut caps = 0usize;
     for word in text.split_whitespace() {
         let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
-        if word.chars().filter(|c| c.is_alphabetic()).count() < 4 {
+        if word.chars().filter(|c| c.is_alphabetic()).take(4).count() < 4 {
             continue;
         }
         n += 1;

@@ -36,6 +36,13 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             MAX_WORDS,
             r"(?i)^(?:share(?: this(?: article| story| post| page)?)?(?: on| via)?|tweet|pin it|print(?: this)?(?: article| page)?|e-?mail(?: this)?(?: article| story)?|copy link|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|x|follow us(?: on)?|like us on facebook|share on (?:facebook|twitter|x|linkedin|whatsapp))(?:\s*[|,/•·]\s*(?:facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|e-?mail|print|copy link|telegram))*\s*:?$",
         ),
+        // Share buttons as sharing plugins print them: "Click to share on Reddit (Opens in
+        // new window) Reddit", "Share on Pinterest", "Sharing is caring!".
+        rule(
+            "share",
+            MAX_WORDS,
+            r"(?i)(?:\(opens in (?:a )?new (?:window|tab)\)|^click to (?:share|print|email)(?-u:\b)|^share on (?:facebook|x|twitter|linkedin|pinterest|reddit|whatsapp|tumblr|telegram|email|flipboard)(?-u:\b)|^(?:like this|sharing is caring|spread the word)\s*[:!.]*$)",
+        ),
         rule(
             "newsletter",
             MAX_WORDS * 2,
@@ -107,6 +114,9 @@ mod tests {
     fn furniture() {
         check("Share this article", Some("share"));
         check("Facebook | Twitter | Email", Some("share"));
+        check("Click to share on Reddit (Opens in new window) Reddit", Some("share"));
+        check("Share on Pinterest", Some("share"));
+        check("Sharing is caring!", Some("share"));
         check("Sign up for our daily newsletter", Some("newsletter"));
         check("Join our newsletter to stay up to date on features and releases.", Some("newsletter"));
         check("Subscribe for the Latest Updates", Some("newsletter"));
@@ -130,6 +140,7 @@ mod tests {
         check("By the end of the year, the city had spent most of its budget.", None);
         check("Home prices rose again.", None);
         check("Share prices fell sharply on Monday.", None);
+        check("Share on the market fell to a record low.", None);
         check(
             "More than a million readers subscribe to the paper, which has covered the city since 1851 and won many prizes for it.",
             None,

@@ -1,5 +1,6 @@
 //! Web furniture on short blocks: navigation, share bars, newsletter boxes, cookie
-//! notices, "related" lists, advert markers, bylines, footers, comment prompts.
+//! notices, affiliate disclosures, "related" lists, advert markers, bylines, footers,
+//! comment prompts.
 //!
 //! Every pattern here applies only to short blocks: broad phrase lists applied to long
 //! blocks delete real text.
@@ -42,6 +43,13 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             "share",
             MAX_WORDS,
             r"(?i)(?:\(opens in (?:a )?new (?:window|tab)\)|^click to (?:share|print|email)(?-u:\b)|^share on (?:facebook|x|twitter|linkedin|pinterest|reddit|whatsapp|tumblr|telegram|email|flipboard)(?-u:\b)|^(?:like this|sharing is caring|spread the word)\s*[:!.]*$)",
+        ),
+        // Affiliate disclosures: "We may earn a commission when you buy through links on
+        // this page", "As an Amazon Associate I earn from qualifying purchases".
+        rule(
+            "disclosure",
+            MAX_WORDS_COOKIE,
+            r"(?i)(?:(?-u:\b)affiliate (?:disclosure|links?|commissions?)(?-u:\b)|(?-u:\b)(?:we|i) (?:may |might |will )?(?:earn|receive|get) (?:a |an )?(?:small |tiny )?(?:affiliate )?(?:commissions?|compensation)(?-u:\b)|(?-u:\b)as an amazon associate(?-u:\b)|(?-u:\b)qualifying purchases(?-u:\b)|(?-u:\b)supported by commissions(?-u:\b)|(?-u:\b)may earn (?:a |an )?(?:small )?(?:affiliate )?commission(?-u:\b))",
         ),
         rule(
             "newsletter",
@@ -129,6 +137,11 @@ mod tests {
         check("© 2024 Example Media. All rights reserved.", Some("footer"));
         check("By Jane Doe and John Smith", Some("byline"));
         check("Tags: politics, boston", Some("tags"));
+        check(
+            "Disclosure: Some of the links in this article are affiliate links. If you click on a link and make a purchase, we may earn a small commission at no additional cost to you.",
+            Some("disclosure"),
+        );
+        check("As an Amazon Associate I earn from qualifying purchases.", Some("disclosure"));
     }
 
     #[test]
@@ -141,6 +154,7 @@ mod tests {
         check("Home prices rose again.", None);
         check("Share prices fell sharply on Monday.", None);
         check("Share on the market fell to a record low.", None);
+        check("Sales staff earn a commission on every car they sell, the dealer said.", None);
         check(
             "More than a million readers subscribe to the paper, which has covered the city since 1851 and won many prizes for it.",
             None,

@@ -42,7 +42,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             "share",
             MAX_WORDS,
-            r"(?i)(?:\(opens in (?:a )?new (?:window|tab)\)|^click to (?:share|print|email)(?-u:\b)|^share on (?:facebook|x|twitter|linkedin|pinterest|reddit|whatsapp|tumblr|telegram|email|flipboard)(?-u:\b)|^(?:like this|sharing is caring|spread the word)\s*[:!.]*$)",
+            r"(?i)(?:\(opens in (?:a )?new (?:window|tab)\)|^click to (?:share|print|email)(?-u:\b)|^share on (?:facebook|x|twitter|linkedin|pinterest|reddit|whatsapp|tumblr|telegram|email|flipboard)(?-u:\b)|^(?:like this|sharing is caring|spread the word|share (?:article|post|story|page)|copy(?: link)?|copied)\s*[:!.]*$)",
         ),
         // Affiliate disclosures: "We may earn a commission when you buy through links on
         // this page", "As an Amazon Associate I earn from qualifying purchases".
@@ -74,7 +74,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             "navigation",
             MAX_WORDS,
-            r"(?i)^(?:home|menu|search|skip to (?:main )?content|skip to navigation|toggle navigation|main menu|close|back to top|next|previous|next article|previous article|log ?in|sign ?in|sign up|register|my account|subscribe|open menu|close menu|breadcrumb|you are here:?.*)\s*:?$",
+            r"(?i)^(?:home|menu|search|search for|search this site|continue reading|skip to (?:main )?content|skip to navigation|toggle navigation|main menu|close|back to top|next|previous|next article|previous article|log ?in|sign ?in|sign up|register|my account|subscribe|open menu|close menu|breadcrumb|you are here:?.*)\s*:?$",
         ),
         rule(
             "footer",
@@ -125,6 +125,8 @@ mod tests {
         check("Click to share on Reddit (Opens in new window) Reddit", Some("share"));
         check("Share on Pinterest", Some("share"));
         check("Sharing is caring!", Some("share"));
+        check("Copied!", Some("share"));
+        check("Search for:", Some("navigation"));
         check("Sign up for our daily newsletter", Some("newsletter"));
         check("Join our newsletter to stay up to date on features and releases.", Some("newsletter"));
         check("Subscribe for the Latest Updates", Some("newsletter"));
@@ -152,6 +154,7 @@ mod tests {
         );
         check("By the end of the year, the city had spent most of its budget.", None);
         check("Home prices rose again.", None);
+        check("Continue reading the report for the details.", None);
         check("Share prices fell sharply on Monday.", None);
         check("Share on the market fell to a record low.", None);
         check("Sales staff earn a commission on every car they sell, the dealer said.", None);

@@ -1,5 +1,6 @@
 //! Web furniture on short blocks: navigation, share bars, newsletter boxes, cookie
-//! notices, "related" lists, advert markers, bylines, footers, comment prompts.
+//! notices, affiliate disclosures, "related" lists, advert markers, bylines, footers,
+//! comment prompts.
 //!
 //! Every pattern here applies only to short blocks: broad phrase lists applied to long
 //! blocks delete real text.
@@ -36,10 +37,24 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             MAX_WORDS,
             r"(?i)^(?:share(?: this(?: article| story| post| page)?)?(?: on| via)?|tweet|pin it|print(?: this)?(?: article| page)?|e-?mail(?: this)?(?: article| story)?|copy link|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|x|follow us(?: on)?|like us on facebook|share on (?:facebook|twitter|x|linkedin|whatsapp))(?:\s*[|,/•·]\s*(?:facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|e-?mail|print|copy link|telegram))*\s*:?$",
         ),
+        // Share buttons as sharing plugins print them: "Click to share on Reddit (Opens in
+        // new window) Reddit", "Share on Pinterest", "Sharing is caring!".
+        rule(
+            "share",
+            MAX_WORDS,
+            r"(?i)(?:\(opens in (?:a )?new (?:window|tab)\)|^click to (?:share|print|email)(?-u:\b)|^share on (?:facebook|x|twitter|linkedin|pinterest|reddit|whatsapp|tumblr|telegram|email|flipboard)(?-u:\b)|^(?:like this|sharing is caring|spread the word|share (?:article|post|story|page)|copy(?: link)?|copied)\s*[:!.]*$)",
+        ),
+        // Affiliate disclosures: "We may earn a commission when you buy through links on
+        // this page", "As an Amazon Associate I earn from qualifying purchases".
+        rule(
+            "disclosure",
+            MAX_WORDS_COOKIE,
+            r"(?i)(?:(?-u:\b)affiliate (?:disclosure|links?|commissions?)(?-u:\b)|(?-u:\b)(?:we|i) (?:may |might |will )?(?:earn|receive|get) (?:a |an )?(?:small |tiny )?(?:affiliate )?(?:commissions?|compensation)(?-u:\b)|(?-u:\b)as an amazon associate(?-u:\b)|(?-u:\b)qualifying purchases(?-u:\b)|(?-u:\b)supported by commissions(?-u:\b)|(?-u:\b)may earn (?:a |an )?(?:small )?(?:affiliate )?commission(?-u:\b))",
+        ),
         rule(
             "newsletter",
             MAX_WORDS * 2,
-            r"(?i)(?-u:\b)(?:sign up for (?:our|the) (?:\w+ )?newsletter|subscribe to (?:our|the) (?:\w+ )?newsletter|newsletter sign[- ]?up|get (?:our|the) (?:\w+ )?newsletter|enter your e-?mail(?: address)?|by signing up,? you agree|already a subscriber|subscribe now|subscribe today|unsubscribe at any time)(?-u:\b)",
+            r"(?i)(?-u:\b)(?:sign up for (?:our|the) (?:\w+ )?newsletter|subscribe to (?:our|the) (?:\w+ )?newsletter|newsletter sign[- ]?up|get (?:our|the) (?:\w+ )?newsletter|enter your e-?mail(?: address)?|by signing up,? you agree|already a subscriber|subscribe now|subscribe today|unsubscribe at any time|join (?:our|my|the) (?:\w+ )?(?:newsletter|mailing list|email list)|subscribe (?:to|for) .{0,40}(?:newsletter|updates|posts|access)|subscribe (?:for free|to get)|be the first to know)(?-u:\b)",
         ),
         rule(
             "related",
@@ -59,7 +74,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             "navigation",
             MAX_WORDS,
-            r"(?i)^(?:home|menu|search|skip to (?:main )?content|skip to navigation|toggle navigation|main menu|close|back to top|next|previous|next article|previous article|log ?in|sign ?in|sign up|register|my account|subscribe|open menu|close menu|breadcrumb|you are here:?.*)\s*:?$",
+            r"(?i)^(?:home|menu|search|search for|search this site|continue reading|skip to (?:main )?content|skip to navigation|toggle navigation|main menu|close|back to top|next|previous|next article|previous article|log ?in|sign ?in|sign up|register|my account|subscribe|open menu|close menu|breadcrumb|you are here:?.*)\s*:?$",
         ),
         rule(
             "footer",
@@ -107,7 +122,15 @@ mod tests {
     fn furniture() {
         check("Share this article", Some("share"));
         check("Facebook | Twitter | Email", Some("share"));
+        check("Click to share on Reddit (Opens in new window) Reddit", Some("share"));
+        check("Share on Pinterest", Some("share"));
+        check("Sharing is caring!", Some("share"));
+        check("Copied!", Some("share"));
+        check("Search for:", Some("navigation"));
         check("Sign up for our daily newsletter", Some("newsletter"));
+        check("Join our newsletter to stay up to date on features and releases.", Some("newsletter"));
+        check("Subscribe for the Latest Updates", Some("newsletter"));
+        check("Be the first to know!", Some("newsletter"));
         check("We use cookies to improve your experience. By continuing you agree.", Some("cookie"));
         check("Related Articles", Some("related"));
         check("Advertisement", Some("advert"));
@@ -116,6 +139,11 @@ mod tests {
         check("© 2024 Example Media. All rights reserved.", Some("footer"));
         check("By Jane Doe and John Smith", Some("byline"));
         check("Tags: politics, boston", Some("tags"));
+        check(
+            "Disclosure: Some of the links in this article are affiliate links. If you click on a link and make a purchase, we may earn a small commission at no additional cost to you.",
+            Some("disclosure"),
+        );
+        check("As an Amazon Associate I earn from qualifying purchases.", Some("disclosure"));
     }
 
     #[test]
@@ -126,6 +154,13 @@ mod tests {
         );
         check("By the end of the year, the city had spent most of its budget.", None);
         check("Home prices rose again.", None);
+        check("Continue reading the report for the details.", None);
         check("Share prices fell sharply on Monday.", None);
+        check("Share on the market fell to a record low.", None);
+        check("Sales staff earn a commission on every car they sell, the dealer said.", None);
+        check(
+            "More than a million readers subscribe to the paper, which has covered the city since 1851 and won many prizes for it.",
+            None,
+        );
     }
 }

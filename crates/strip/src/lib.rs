@@ -14,7 +14,7 @@ use pith_types::{Block, BlockKind, ParsedDoc, Removal, StrippedDoc};
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `strip` changes for some input.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 18;
 
 pub const STAGE: &str = "strip";
 
@@ -65,7 +65,9 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     }
 
     if cfg.main_region {
-        mark_outside_main_region(&doc.blocks, &mut verdicts);
+        // The title was taken out of the blocks: count the blocks that stood before it.
+        let title_at = doc.title_block.map_or(0, |t| doc.blocks.iter().take_while(|b| b.index < t).count());
+        mark_outside_main_region(&doc.blocks, doc.title.as_deref(), title_at, &mut verdicts);
     }
 
     let mut blocks = Vec::with_capacity(doc.blocks.len());
@@ -85,27 +87,40 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     StrippedDoc { id: doc.id.clone(), title: doc.title.clone(), blocks, removed, raw_bytes: doc.raw_bytes }
 }
 
-/// Blocks outside the main text regions. A heading right before a region stays: it is
-/// the region's own heading (or a repeated title, which dedup removes as such).
-fn mark_outside_main_region(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
+/// Blocks outside the main text regions. A heading right before a second region stays:
+/// it is the region's own heading ("Frequently asked questions"), unless it is an
+/// end-of-article marker ("More articles you might enjoy"). The heading right before the
+/// main region does not: it is a kicker, a byline or a date line far more often than a
+/// section heading; only a repeat of the title stays, for dedup to remove as such.
+fn mark_outside_main_region(blocks: &[Block], title: Option<&str>, title_at: usize, verdicts: &mut [Option<Verdict>]) {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let title = title.map(norm);
     let infos: Vec<region::BlockInfo<'_>> = blocks
         .iter()
         .zip(verdicts.iter())
         .map(|(b, v)| region::BlockInfo { text: &b.text, removed: v.is_some() })
         .collect();
-    let (scores, mut runs) = region::main_region(&infos);
+    let (scores, mut runs) = region::main_region(&infos, title_at);
     let Some(&(best_start, best_end)) = runs.first() else { return };
-    for run in &mut runs {
-        if run.0 > 0 && blocks[run.0 - 1].kind == BlockKind::Heading && verdicts[run.0 - 1].is_none() {
+    for (k, run) in runs.iter_mut().enumerate() {
+        if run.0 > 0
+            && (k > 0 || title.as_ref().is_some_and(|t| norm(&blocks[run.0 - 1].text) == *t))
+            && blocks[run.0 - 1].kind == BlockKind::Heading
+            && verdicts[run.0 - 1].is_none()
+            && scores[run.0 - 1].is_finite()
+        {
             run.0 -= 1;
         }
     }
     for (i, verdict) in verdicts.iter_mut().enumerate() {
         if verdict.is_none() && !runs.iter().any(|&(s, e)| (s..e).contains(&i)) {
-            let rule = format!(
-                "outside the main text region (block score {:.0}; main region is blocks {best_start}..{best_end})",
-                scores[i]
-            );
+            let score = if scores[i].is_finite() {
+                format!("block score {:.0}", scores[i])
+            } else {
+                "an end-of-article marker".to_owned()
+            };
+            let rule =
+                format!("outside the main text region ({score}; main region is blocks {best_start}..{best_end})");
             *verdict = Some(Verdict { kind: "outside_main_text", rule });
         }
     }
@@ -175,6 +190,28 @@ mod tests {
     #[test]
     fn lone_label_is_kept() {
         check(&[PROSE, "Contact", PROSE], &[]);
+    }
+
+    #[test]
+    fn a_heading_stays_only_before_a_second_region() {
+        let long = "The analysis, published online by the journal, used 97 earlier research reviews involving more than 1,000 trials with many thousands of adults, and found that walking, resistance training and yoga all helped.";
+        let nav = ["News", "Sports", "Weather", "Opinion", "Travel", "Autos", "Video", "Music"];
+        let mut texts = vec!["November 19, 2019", long, long];
+        texts.extend(nav);
+        texts.extend(["Frequently asked questions", PROSE, PROSE]);
+        let mut parsed = doc(&texts);
+        for block in &mut parsed.blocks {
+            if block.text.split_whitespace().count() <= 3 || block.text.starts_with("Frequently") {
+                block.kind = BlockKind::Heading;
+            }
+        }
+        let res = strip(&parsed, &StripConfig::default());
+        let kept: Vec<u32> = res.blocks.iter().map(|b| b.index).collect();
+        assert_eq!(kept, vec![1, 2, 11, 12, 13]);
+        // A repeat of the title stays for dedup, which removes it as a repeated heading.
+        parsed.title = Some("November 19, 2019".to_owned());
+        let res = strip(&parsed, &StripConfig::default());
+        assert_eq!(res.blocks.first().map(|b| b.index), Some(0));
     }
 
     #[test]

@@ -30,13 +30,57 @@ static STOP_WORDS: LazyLock<FxHashMap<&'static str, u32>> = LazyLock::new(|| {
 });
 
 /// Headings and markers that end an article's text: what follows is comments, related
-/// links or an author box.
+/// links or an author box. The shapes CMSs print them in: "3 thoughts on “Title”", "Leave
+/// a Reply Cancel reply", "More articles you might enjoy", "About our expert", "Post
+/// navigation".
 static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:\d+\s+(?:comments?|responses?|replies)|comments?(?:\s*\(\d+\))?|leave a (?:comment|reply)|post a comment|add a comment|join the (?:conversation|discussion)|related(?: articles| posts| stories| content| news)?|you (?:may|might) also like|more from .{1,40}|more stories|recommended(?: for you| stories)?|about the author|read (?:more|next)|latest (?:news|posts|stories)|most (?:read|popular|viewed))\s*:?$",
+        r"(?ix)^(?:
+            \d+\s+(?:comments?|responses?|replies|thoughts)(?:\s+on\s+.{1,200})?
+            | comments?(?:\s*\(\d+\))?
+            | (?:leave|post|add|write)\ (?:a|your)\ (?:comment|reply)(?:\ cancel\ reply|\ [—–-]\ .{1,60})?
+            | (?:readers?|users?|visitors?)(?:'|’)?s?\ (?:comments|responses)
+            | join\ the\ (?:conversation|discussion)
+            | you(?:'ll|’ll|\ may|\ might|\ will)?\ (?:also\ )?(?:like|enjoy|love)
+            | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
+                \ (?:you|that)\ (?:may|might|will)\ (?:also\ )?(?:like|enjoy|love|interest\ you)
+            | about\ (?:the|our|this)\ (?:authors?|experts?|writers?|reviewers?|contributors?)
+            | author\ bio
+            | post\ navigation
+            | what\ to\ read\ next
+            | article\ sources
+            | citations
+            | footnotes
+        )\s*[:.…!]*$",
     )
     .expect("end marker pattern compiles")
 });
+
+/// Headings that end an article when they stand alone, but also head boxes inside one
+/// ("Related Stories" between two paragraphs of a news story). Their short generic forms
+/// are what the furniture rules remove as "related" blocks; those cost
+/// `WEAK_END_MARKER_PENALTY` (a run crosses one only for more prose than that beyond
+/// it), the other forms are walls like `END_MARKER`. "Read more" is no marker at all: it
+/// is also the link under every teaser and the "expand" button of a cut article.
+static WEAK_END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            related(?:\ (?:articles|posts|stories|content|news))?
+            | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
+            | more\ from\ .{1,40}
+            | recommended(?:\ for\ you|\ stories)?
+            | read\ (?:next|this\ next)
+            | explore\ more(?:\ articles|\ stories|\ posts)?
+            | latest\ (?:news|posts|stories)
+            | most\ (?:read|popular|viewed)
+        )\s*[:.…!]*$",
+    )
+    .expect("end marker pattern compiles")
+});
+
+fn is_end_marker(text: &str) -> bool {
+    END_MARKER.is_match(text.trim())
+}
 
 /// What the scorer knows of one block.
 pub(crate) struct BlockInfo<'a> {
@@ -50,26 +94,74 @@ const MIN_GOOD_WORDS: usize = 10;
 const MIN_STOP_DENSITY: f64 = 0.25;
 const SHORT_PENALTY: f64 = 6.0;
 const REMOVED_PENALTY: f64 = 2.0;
-const END_MARKER_PENALTY: f64 = 60.0;
+/// An end marker is a wall: no run crosses one, so a long tail of comments or teasers
+/// after it cannot join the article however much prose it holds.
+const END_MARKER_SCORE: f64 = f64::NEG_INFINITY;
+const WEAK_END_MARKER_PENALTY: f64 = 60.0;
+/// Blocks with more words than this are never end markers.
+const MAX_MARKER_WORDS: usize = 60;
+/// A teaser block (a headline glued to its lede) scores like this many words against.
+const TEASER_PENALTY: f64 = 15.0;
+/// Glued teasers count only in a river of them: one glued block is more often a brand
+/// name written in camel case inside prose than a teaser.
+const MIN_TEASERS: usize = 4;
+/// A block whose longer words are nearly all capitalised is a headline or a link, not
+/// prose, however long it is and whatever its punctuation ("U.S. State Was Just Named
+/// ...").
+const MAX_TITLE_CASE_SHARE: f64 = 0.95;
+/// Blocks after the first end marker that follows the title and some prose weigh this
+/// share: a page's later part (a disclaimer, a list of other stories, a comment thread)
+/// must hold several times the article's prose to be taken for the main text.
+const AFTER_END_WEIGHT: f64 = 0.3;
+/// How much prose (in score points, about words) must follow the title before an end
+/// marker counts as the article's end.
+const MIN_PROSE_BEFORE_END: f64 = 50.0;
+/// A lone lede: a prose block shorter than this many words, with no prose block on
+/// either side and a Title Case headline one or two blocks before it, is a teaser of
+/// another article (headline, maybe a kicker or date line, one paragraph), and counts
+/// this share of its score. Articles' paragraphs come in runs, or under sentence-case
+/// subheadings.
+const LONE_LEDE_MAX_WORDS: f64 = 60.0;
+const LONE_LEDE_WEIGHT: f64 = 0.5;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
-const EXTRA_RUN_SHARE: f64 = 0.3;
+const EXTRA_RUN_SHARE: f64 = 0.35;
 
 /// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
 /// empty when no block reads like prose (then nothing is removed by this rule).
-pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, usize)>) {
+///
+/// `title_at` is the position of the first block after the title (0 when there is none).
+pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64>, Vec<(usize, usize)>) {
     let counts: Vec<WordCounts> = blocks.iter().map(|b| count_words(b.text)).collect();
     let cjk = blocks.iter().map(|b| cjk_share(b.text)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang = dominant_language(&counts);
-    let scores: Vec<f64> = blocks
+    let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
+    let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
+    let headlines: Vec<bool> = blocks.iter().map(|b| title_case_share(b.text) >= MAX_TITLE_CASE_SHARE).collect();
+    let mut scores: Vec<f64> = blocks
         .iter()
         .zip(&counts)
-        .map(|(block, counts)| {
+        .zip(teasers.iter().zip(&headlines))
+        .map(|((block, counts), (&teaser, &headline))| {
+            // Markers are short: the longest, "12 thoughts on “<title>”", holds at most
+            // 200 characters of title.
+            let may_be_marker = counts.words <= MAX_MARKER_WORDS;
+            // Furniture rules remove some end markers ("Leave a comment") first; they
+            // still end the article.
+            if may_be_marker && is_end_marker(block.text) {
+                return END_MARKER_SCORE;
+            }
+            if may_be_marker && WEAK_END_MARKER.is_match(block.text.trim()) {
+                return if block.removed { -WEAK_END_MARKER_PENALTY } else { END_MARKER_SCORE };
+            }
             if block.removed {
                 return -REMOVED_PENALTY;
             }
-            if END_MARKER.is_match(block.text.trim()) {
-                return -END_MARKER_PENALTY;
+            if teaser && river {
+                return -TEASER_PENALTY;
+            }
+            if headline {
+                return -SHORT_PENALTY;
             }
             // CJK text has no spaces between words: count characters, two per word.
             let n_words =
@@ -88,6 +180,8 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, us
             }
         })
         .collect();
+    discount_lone_ledes(&mut scores, &headlines);
+    discount_after_end(&mut scores, title_at);
     let runs = match max_sum_run(&scores) {
         Some(best) => {
             let mut runs = vec![best];
@@ -97,6 +191,40 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>]) -> (Vec<f64>, Vec<(usize, us
         None => Vec::new(),
     };
     (scores, runs)
+}
+
+/// Scales lone ledes (see `LONE_LEDE_MAX_WORDS`) by `LONE_LEDE_WEIGHT`.
+fn discount_lone_ledes(scores: &mut [f64], headlines: &[bool]) {
+    let prose = |scores: &[f64], j: Option<usize>| j.and_then(|j| scores.get(j)).is_some_and(|&s| s > 0.0);
+    let lone: Vec<usize> = (0..scores.len())
+        .filter(|&i| {
+            scores[i] > 0.0
+                && scores[i] < LONE_LEDE_MAX_WORDS
+                && !prose(scores, i.checked_sub(1))
+                && !prose(scores, Some(i + 1))
+                && (1..=2).any(|k| i >= k && headlines[i - k])
+        })
+        .collect();
+    for i in lone {
+        scores[i] *= LONE_LEDE_WEIGHT;
+    }
+}
+
+/// Scales every block after the article's end (the first end marker after the title that
+/// follows some prose) by `AFTER_END_WEIGHT`. Penalties scale too, so runs after the end
+/// keep their shape and only lose against the article.
+fn discount_after_end(scores: &mut [f64], title_at: usize) {
+    let mut prose = 0.0;
+    let mut after_end = false;
+    for score in scores.iter_mut().skip(title_at) {
+        if *score == END_MARKER_SCORE {
+            after_end |= prose >= MIN_PROSE_BEFORE_END;
+        } else if after_end {
+            *score *= AFTER_END_WEIGHT;
+        } else if *score > 0.0 {
+            prose += *score;
+        }
+    }
 }
 
 /// Other runs worth keeping besides the best: maximal positive runs whose sum is at least
@@ -110,7 +238,7 @@ fn extra_runs(scores: &[f64], best: (usize, usize)) -> Vec<(usize, usize)> {
         let (s, e) = (lo + s, lo + e);
         let sum: f64 = scores[s..e].iter().sum();
         let between = if e <= best.0 { e..best.0 } else { best.1..s };
-        if sum >= EXTRA_RUN_SHARE * best_sum && scores[between].iter().all(|&x| x > -END_MARKER_PENALTY) {
+        if sum >= EXTRA_RUN_SHARE * best_sum && scores[between].iter().all(|&x| x > END_MARKER_SCORE) {
             res.push((s, e));
             todo.push((lo, s));
             todo.push((e, hi));
@@ -190,6 +318,55 @@ fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
     (n > 0).then_some(lang)
 }
 
+/// A headline glued to its lede, as a teaser list of other articles reads once its
+/// markup is gone: "Customers Leave Without Paying At SteakhouseA party of six left ...".
+/// The head is Title Case (every word of four letters or more capitalised, at least four
+/// words), the junction is a capital letter right after a run of at least four lower-case
+/// letters or after a closing bracket or quote or `?`/`!` (so "TikTok" and "iPhone" are no
+/// junction), and the lede goes on in lower case like a sentence.
+fn glued_teaser(text: &str) -> bool {
+    let mut prev = ' ';
+    let mut lower_run = 0usize;
+    for (i, c) in text.char_indices().take(200) {
+        let junction = lower_run >= 4 || matches!(prev, ')' | '?' | '!' | '’' | '”');
+        if junction && c.is_uppercase() {
+            let (head, lede) = text.split_at(i);
+            let n_head_words = head.split_whitespace().count();
+            let title_case = head.split_whitespace().all(|word| {
+                let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
+                word.chars().filter(|c| c.is_alphabetic()).count() < 4 || word.starts_with(char::is_uppercase)
+            });
+            let lower_after =
+                lede.split_whitespace().skip(1).take(6).filter(|w| w.starts_with(char::is_lowercase)).count();
+            if n_head_words >= 4 && title_case && lower_after >= 3 {
+                return true;
+            }
+        }
+        lower_run = if c.is_lowercase() { lower_run + 1 } else { 0 };
+        prev = c;
+    }
+    false
+}
+
+/// The share of a block's longer words (four letters or more) that start with a capital
+/// letter: near 1 for headlines and link texts, well below for prose (German nouns
+/// included). `0.0` for blocks with fewer than four such words.
+fn title_case_share(text: &str) -> f64 {
+    let mut n = 0usize;
+    let mut caps = 0usize;
+    for word in text.split_whitespace() {
+        let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
+        if word.chars().filter(|c| c.is_alphabetic()).take(4).count() < 4 {
+            continue;
+        }
+        n += 1;
+        if word.starts_with(char::is_uppercase) {
+            caps += 1;
+        }
+    }
+    if n < 4 { 0.0 } else { caps as f64 / n as f64 }
+}
+
 fn ends_like_sentence(text: &str) -> bool {
     let t = text.trim_end();
     let last = t.chars().last().unwrap_or(' ');
@@ -203,7 +380,7 @@ mod tests {
 
     fn run(texts: &[&str]) -> Option<(usize, usize)> {
         let blocks: Vec<BlockInfo<'_>> = texts.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
-        main_region(&blocks).1.first().copied()
+        main_region(&blocks, 0).1.first().copied()
     }
 
     const P1: &str =
@@ -224,6 +401,77 @@ mod tests {
     }
 
     #[test]
+    fn end_marker_shapes() {
+        for marker in [
+            "3 thoughts on “A working mom seeks balance”",
+            "Leave a Reply Cancel reply",
+            "More Articles You Might Enjoy",
+            "You May Also Enjoy:",
+            "About Our Expert",
+            "Post navigation",
+            "What to read next",
+            "Add Your Comment",
+            "Post A Comment — I'd Love To Hear From You!",
+            "Reader Comments",
+            "Article Sources",
+            "Footnotes",
+        ] {
+            assert!(is_end_marker(marker), "{marker:?}");
+        }
+        for prose in [
+            "More articles are planned for next year, the editor said.",
+            "About the author's new book, critics were divided.",
+            "You will also like the view from the top.",
+            "Readers' comments poured in after the first episode aired.",
+            "Citations for speeding rose by a third last year.",
+        ] {
+            assert!(!is_end_marker(prose), "{prose:?}");
+        }
+    }
+
+    #[test]
+    fn no_run_crosses_an_end_marker() {
+        // The tail after the marker is worth more than the marker used to cost.
+        let comment =
+            "I think the council should have spent more of the money on the parks, which are in a sorry state.";
+        let page = [P1, P2, P1, P2, P1, "Leave a Reply Cancel reply", comment, comment, comment, comment];
+        assert_eq!(run(&page), Some((0, 5)));
+    }
+
+    #[test]
+    fn removed_markers_end_the_article_only_when_unambiguous() {
+        let comment =
+            "I think the council should have spent more of the money on the parks, which are in a sorry state.";
+        let region = |texts: &[&str], removed: usize| {
+            let blocks: Vec<BlockInfo<'_>> =
+                texts.iter().enumerate().map(|(i, t)| BlockInfo { text: t, removed: i == removed }).collect();
+            main_region(&blocks, 0).1
+        };
+        // "Leave a comment", removed as furniture, still stops the run.
+        let page = [P1, P2, P1, P2, P1, "Leave a comment", comment, comment, comment, comment];
+        assert_eq!(region(&page, 5), vec![(0, 5)]);
+        // A "Related Stories" box removed as furniture inside a story does not cut it,
+        // but a short tail after one stays out.
+        let page = [P1, P2, P1, "Related Stories", P1, P2, P1];
+        assert_eq!(region(&page, 3), vec![(0, 7)]);
+        let page = [P1, P2, P1, P2, P1, P2, "Related Stories", comment];
+        assert_eq!(region(&page, 6), vec![(0, 6)]);
+    }
+
+    #[test]
+    fn the_part_after_the_article_end_weighs_less() {
+        // A disclaimer and promotions after "About the author" hold more prose than the
+        // short article, which still wins; without a title before it, the marker at the
+        // top of the page is no article end.
+        let promo = "Sign up today and you will get access to a free online course on diet, which can lower the risk of disease.";
+        let page = [P1, P2, P1, "About the Author", promo, promo, promo, promo, promo];
+        assert_eq!(run(&page), Some((0, 3)));
+        let blocks: Vec<BlockInfo<'_>> =
+            ["Related", P1, P2, P1].iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        assert_eq!(main_region(&blocks, 0).1, vec![(1, 4)]);
+    }
+
+    #[test]
     fn non_english_prose_counts() {
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
         assert_eq!(run(&["Startseite", de, de, "Impressum"]), Some((1, 3)));
@@ -235,7 +483,59 @@ mod tests {
             .iter()
             .map(|t| BlockInfo { text: t, removed: false })
             .collect();
-        assert_eq!(main_region(&blocks).1, vec![(0, 2), (7, 8)]);
+        assert_eq!(main_region(&blocks, 0).1, vec![(0, 2), (7, 8)]);
+    }
+
+    #[test]
+    fn glued_teasers() {
+        assert!(glued_teaser(
+            "Customers Leave Without Paying $690 Bill At Troy SteakhouseA party of six left the restaurant after a fight."
+        ));
+        assert!(glued_teaser("First Forecast Weather November 20 (This Morning)Some sunshine by the end of the day."));
+        // Camel-case names inside prose.
+        assert!(!glued_teaser("Platforms like Instagram, TikTok, and Facebook aren’t just for engagement anymore."));
+        assert!(!glued_teaser("Since August, all GitHub Actions jobs have run on our new architecture."));
+    }
+
+    #[test]
+    fn a_teaser_river_is_not_the_main_text() {
+        let teaser = "Harvick Fails To Rally Overmatched Ford In NASCAR FinaleFord v Toyota flopped for the blue oval at the track on Sunday, and fans were not pleased.";
+        let teaser2 = "Police Say Two In Custody After Death Of Local Student-AthleteA woman and a man have been arrested in connection with the death of a student.";
+        let story = "Health officials said on Monday that the victim was one of two people who caught the virus, and that the death occurred on Saturday.";
+        assert_eq!(run(&[teaser, teaser2, teaser, "Weather", story, story, "Sports", teaser2, teaser]), Some((4, 6)));
+        // A product name in camel case looks glued, but two such blocks are no river: they
+        // score as prose.
+        let product =
+            "The Philips Sonicare ProtectiveClean 4100 was one of our favorite brushes overall, and it is cheap.";
+        assert!(glued_teaser(product));
+        assert_eq!(run(&[product, story, product]), Some((0, 3)));
+    }
+
+    #[test]
+    fn title_case_blocks_are_headlines() {
+        let headline = "This Midwestern City Was Just Ranked One of the Best Places to Retire in the U.S.—and It's Also the Happiest City in America";
+        assert!(title_case_share(headline) >= MAX_TITLE_CASE_SHARE);
+        assert_eq!(run(&[P1, headline, headline, headline, headline]), Some((0, 1)));
+        // Prose with many names, and German prose with its capitalised nouns, are not.
+        let names =
+            "Senator Smith met President Jones and Governor Brown in Boston on Tuesday to talk about the budget.";
+        let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
+        assert!(title_case_share(names) < MAX_TITLE_CASE_SHARE);
+        assert!(title_case_share(de) < MAX_TITLE_CASE_SHARE);
+    }
+
+    #[test]
+    fn lone_ledes_under_headlines_are_teasers() {
+        let headline = "Watching This Koala Get Rescued From A Bushfire Is Heart-Wrenching";
+        let lede = "Dozens of bushfires are spreading across Australia, burning across more than two million acres.";
+        let long = "The analysis, published online by the journal, used 97 earlier research reviews involving more than 1,000 trials with many thousands of adults, and it found that walking, resistance training and yoga all helped people with mild depression feel better within weeks, the authors said.";
+        // The story is one long paragraph; the teasers' ledes would outweigh it at full score.
+        let page = [long, "Menu", headline, lede, headline, "2 hours ago", lede, headline, lede, headline, lede];
+        assert_eq!(run(&page), Some((0, 1)));
+        // The same paragraphs under sentence-case subheadings, as in a listicle, stay prose.
+        let subhead = "Feels like a proper design tool";
+        let page = [long, "Menu", subhead, lede, subhead, "2 hours ago", lede, subhead, lede, subhead, lede];
+        assert_eq!(run(&page), Some((0, 11)));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Counts and language; Flesch readability; the inputs of the Gopher quality and
 //! repetition, C4 and FineWeb filters (as datatrove defines them); quotations and their
 //! speakers; years, dates, money and percentages; named entities. `FEATURES.md` documents
-//! every field: meaning, range and definition.
+//! every field: meaning, range and definition. `keywords` is the per-document half of TF-IDF
+//! keywords (terms and mergeable document frequencies), not yet part of `Features`.
 //!
 //! Invariants: pure and deterministic (no clock, no randomness, no global state beyond
 //! immutable tables built once), linear in the document's size, never panics. It knows

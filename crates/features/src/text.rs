@@ -108,10 +108,10 @@ pub(crate) fn is_word(token: &str) -> bool {
 /// one token per character (a run of periods stays one token, like `...`). Contractions
 /// are not split and inner punctuation stays (`U.S`, `don't`, `e-mail`).
 ///
-/// The token strings themselves are not kept: each token is interned as an id (by a
-/// 64-bit hash of its bytes, which two different tokens of a document share with
-/// negligible probability), and the Gopher quality counts are taken on the way, so memory
-/// is 8 bytes per token.
+/// The token strings themselves are not kept: each token is interned as an id (by its
+/// bytes when shorter than 8 bytes, by a 63-bit hash otherwise, which two different long
+/// tokens of a document share with negligible probability; see `token_key`), and the
+/// Gopher quality counts are taken on the way, so memory is 8 bytes per token.
 #[derive(Debug, Default)]
 pub(crate) struct Tokens {
     /// The id of each token; equal tokens have equal ids.

@@ -8,11 +8,13 @@
 //! keep the lower-cased word. Terms are keyed by a 64-bit FNV-1a hash of their text, the
 //! same on every platform, so that frequencies computed on different machines merge.
 //!
-//! Not wired into `features` yet: the document frequencies need a corpus pass (a
-//! map/reduce like dedup's) in the driver.
+//! `features` leaves `Features::keywords` empty: the document frequencies need the whole
+//! corpus, so the driver's corpus pass counts them (`DocFreq` per shard, merged) and sets
+//! the keywords afterwards.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -68,13 +70,9 @@ impl DocFreq {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Keyword {
-    /// The term's surface form (see `Term::surface`).
-    pub text: String,
-    /// TF-IDF, rounded to three decimals.
-    pub score: f64,
-}
+/// A keyword: the term's surface form (see `Term::surface`) and its TF-IDF, rounded to
+/// three decimals.
+pub use pith_types::Keyword;
 
 /// The stemmer and stop-word list code of an ISO 639-3 language (whatlang's codes).
 fn language(code: &str) -> Option<(Algorithm, &'static str)> {
@@ -112,62 +110,122 @@ fn term_hash(term: &str) -> u64 {
     hash
 }
 
+/// The stop words of a `stop-words` language code, as a set built once.
+fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
+    static SETS: OnceLock<FxHashMap<&'static str, FxHashSet<&'static str>>> = OnceLock::new();
+    static EMPTY: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    let sets = SETS.get_or_init(|| {
+        let codes = [
+            "en", "de", "fr", "es", "pt", "it", "nl", "ru", "sv", "da", "no", "fi", "hu", "ro", "tr", "el", "ar", "ta",
+        ];
+        codes
+            .iter()
+            .map(|&code| (code, stop_words::lookup(code).unwrap_or_default().iter().copied().collect()))
+            .collect()
+    });
+    sets.get(code).unwrap_or_else(|| EMPTY.get_or_init(FxHashSet::default))
+}
+
 /// The terms of `text`, a document in language `lang` (ISO 639-3, as in
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
+///
+/// Each distinct lower-cased word is looked up and stemmed once.
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
-    let (stemmer, stop_list) = match lang.and_then(language) {
-        Some((algorithm, code)) => (Some(Stemmer::create(algorithm)), stop_words::lookup(code).unwrap_or_default()),
-        None => (None, &[][..]),
-    };
-    let stop: FxHashSet<&str> = stop_list.iter().copied().collect();
-    // term text -> (count, surface form -> count)
-    let mut terms: FxHashMap<String, (u64, FxHashMap<String, u64>)> = FxHashMap::default();
-    let mut n_terms = 0;
-    let mut lower = String::new();
-    for word in text.split(|c: char| !c.is_alphanumeric()) {
-        if !word.chars().any(char::is_alphabetic) {
+    let lang = lang.and_then(language);
+    let stemmer = lang.map(|(algorithm, _)| Stemmer::create(algorithm));
+    let stop = lang.map(|(_, code)| stop_set(code));
+    // Distinct lower-cased words with their counts; borrowed where already lower case.
+    let mut words: FxHashMap<Cow<'_, str>, u64> = FxHashMap::default();
+    let ascii = text.is_ascii();
+    let split = text.split(|c: char| if ascii { !c.is_ascii_alphanumeric() } else { !c.is_alphanumeric() });
+    for word in split {
+        if word.is_empty() {
             continue;
         }
-        lower.clear();
-        if word.is_ascii() {
-            lower.push_str(word);
-            lower.make_ascii_lowercase();
+        let lower: Cow<'_, str> = if word.is_ascii() {
+            if !word.bytes().any(|b| b.is_ascii_alphabetic()) {
+                continue;
+            }
+            if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(word.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(word)
+            }
         } else {
-            lower.extend(word.chars().flat_map(char::to_lowercase));
-        }
-        if stop.contains(lower.as_str()) {
-            continue;
-        }
-        let term: Cow<'_, str> = match &stemmer {
-            Some(stemmer) => stemmer.stem(&lower),
-            None => Cow::Borrowed(&lower),
+            if !word.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            Cow::Owned(word.chars().flat_map(char::to_lowercase).collect())
         };
-        n_terms += 1;
-        let entry = match terms.get_mut(term.as_ref()) {
-            Some(entry) => entry,
-            None => terms.entry(term.into_owned()).or_default(),
-        };
-        entry.0 += 1;
-        match entry.1.get_mut(lower.as_str()) {
+        match words.get_mut(lower.as_ref()) {
             Some(n) => *n += 1,
             None => {
-                entry.1.insert(lower.clone(), 1);
+                words.insert(lower, 1);
             }
         }
     }
+    // term hash -> (count, its most frequent form and that form's count)
+    let mut terms: FxHashMap<u64, (u64, &str, u64)> = FxHashMap::default();
+    let mut n_terms = 0;
+    STEMS.with_borrow_mut(|memo| {
+        let mut memo = lang.map(|(_, code)| memo.words(code));
+        for (word, &count) in &words {
+            if stop.is_some_and(|stop| stop.contains(word.as_ref())) {
+                continue;
+            }
+            let hash = match (&stemmer, memo.as_deref_mut()) {
+                (Some(stemmer), Some(memo)) => stem_hash(memo, stemmer, word),
+                _ => term_hash(word),
+            };
+            n_terms += count;
+            let entry = terms.entry(hash).or_insert((0, word.as_ref(), 0));
+            entry.0 += count;
+            // The most frequent form; on a tie, the first in byte order.
+            if count > entry.2 || (count == entry.2 && word.as_ref() < entry.1) {
+                (entry.1, entry.2) = (word.as_ref(), count);
+            }
+        }
+    });
     let mut res: Vec<Term> = terms
         .into_iter()
-        .map(|(term, (count, forms))| {
-            let surface = forms
-                .into_iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
-                .map(|(form, _)| form)
-                .unwrap_or_default();
-            Term { hash: term_hash(&term), count, surface }
-        })
+        .map(|(hash, (count, surface, _))| Term { hash, count, surface: surface.to_owned() })
         .collect();
     res.sort_by(|a, b| a.hash.cmp(&b.hash).then_with(|| a.surface.cmp(&b.surface)));
     DocTerms { terms: res, n_terms }
+}
+
+/// Stems are the costly part of terms, and words repeat across documents: each thread
+/// keeps the stem hashes of the words it has seen, per language, up to a bound. A memo
+/// only: the terms are those stemming every word would give.
+#[derive(Default)]
+struct StemMemo {
+    by_language: FxHashMap<&'static str, FxHashMap<Box<str>, u64>>,
+}
+
+/// Words remembered per language and thread before the memo starts afresh.
+const STEM_MEMO_WORDS: usize = 200_000;
+
+thread_local! {
+    static STEMS: std::cell::RefCell<StemMemo> = std::cell::RefCell::default();
+}
+
+impl StemMemo {
+    fn words(&mut self, code: &'static str) -> &mut FxHashMap<Box<str>, u64> {
+        let words = self.by_language.entry(code).or_default();
+        if words.len() > STEM_MEMO_WORDS {
+            words.clear();
+        }
+        words
+    }
+}
+
+fn stem_hash(memo: &mut FxHashMap<Box<str>, u64>, stemmer: &Stemmer, word: &str) -> u64 {
+    if let Some(&hash) = memo.get(word) {
+        return hash;
+    }
+    let hash = term_hash(&stemmer.stem(word));
+    memo.insert(word.into(), hash);
+    hash
 }
 
 /// The `k` terms of `doc` with the highest TF-IDF against `doc_freq`, highest first; ties
@@ -199,6 +257,85 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreq, k: usize) -> Vec<Keyword> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first implementation of `doc_terms`, kept to check the faster one against.
+    fn doc_terms_reference(text: &str, lang: Option<&str>) -> DocTerms {
+        let (stemmer, stop_list) = match lang.and_then(language) {
+            Some((algorithm, code)) => (Some(Stemmer::create(algorithm)), stop_words::lookup(code).unwrap_or_default()),
+            None => (None, &[][..]),
+        };
+        let stop: FxHashSet<&str> = stop_list.iter().copied().collect();
+        // term text -> (count, surface form -> count)
+        let mut terms: FxHashMap<String, (u64, FxHashMap<String, u64>)> = FxHashMap::default();
+        let mut n_terms = 0;
+        let mut lower = String::new();
+        for word in text.split(|c: char| !c.is_alphanumeric()) {
+            if !word.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            lower.clear();
+            if word.is_ascii() {
+                lower.push_str(word);
+                lower.make_ascii_lowercase();
+            } else {
+                lower.extend(word.chars().flat_map(char::to_lowercase));
+            }
+            if stop.contains(lower.as_str()) {
+                continue;
+            }
+            let term: Cow<'_, str> = match &stemmer {
+                Some(stemmer) => stemmer.stem(&lower),
+                None => Cow::Borrowed(&lower),
+            };
+            n_terms += 1;
+            let entry = match terms.get_mut(term.as_ref()) {
+                Some(entry) => entry,
+                None => terms.entry(term.into_owned()).or_default(),
+            };
+            entry.0 += 1;
+            match entry.1.get_mut(lower.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    entry.1.insert(lower.clone(), 1);
+                }
+            }
+        }
+        let mut res: Vec<Term> = terms
+            .into_iter()
+            .map(|(term, (count, forms))| {
+                let surface = forms
+                    .into_iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                    .map(|(form, _)| form)
+                    .unwrap_or_default();
+                Term { hash: term_hash(&term), count, surface }
+            })
+            .collect();
+        res.sort_by(|a, b| a.hash.cmp(&b.hash).then_with(|| a.surface.cmp(&b.surface)));
+        DocTerms { terms: res, n_terms }
+    }
+
+    #[test]
+    fn doc_terms_equals_the_reference() {
+        let texts = [
+            "The cats sat. Cats! The cat sat on the mat, 42 times.",
+            "Die Häuser und das Haus, DIE HÄUSER.",
+            "ÉCOLE école Ecole e\u{301}cole 3D d3 ÀÀ",
+            "Ünïcödé and ASCII mixed: CAFÉ café Cafe cafe; x1 X1 1x",
+            "",
+            "123 456",
+        ];
+        for text in texts {
+            for lang in [Some("eng"), Some("deu"), Some("fra"), None, Some("xyz")] {
+                assert_eq!(doc_terms(text, lang), doc_terms_reference(text, lang), "{text:?} {lang:?}");
+            }
+        }
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus")).expect("corpus/") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("text");
+            assert_eq!(doc_terms(&text, Some("eng")), doc_terms_reference(&text, Some("eng")), "{}", path.display());
+        }
+    }
 
     /// (surface, count) of the terms, by surface.
     fn terms_of(doc: &DocTerms) -> Vec<(&str, u64)> {

@@ -4,7 +4,8 @@
 //! repetition, C4 and FineWeb filters (as datatrove defines them); quotations and their
 //! speakers; years, dates, money and percentages; named entities. `FEATURES.md` documents
 //! every field: meaning, range and definition. `keywords` is the per-document half of TF-IDF
-//! keywords (terms and mergeable document frequencies), not yet part of `Features`.
+//! keywords (terms and mergeable document frequencies); the driver fills
+//! `Features::keywords` after its corpus pass.
 //!
 //! Invariants: pure and deterministic (no clock, no randomness, no global state beyond
 //! immutable tables built once), linear in the document's size, never panics. It knows
@@ -44,12 +45,28 @@ pub struct FeaturesConfig {
     /// short article; on the dev corpus the shortcut fires on 95% of documents and never
     /// on a non-English one (the highest share there is 0.3%).
     pub fast_english: bool,
+    /// How many TF-IDF keywords a document gets (0: none, and no document frequencies
+    /// are counted in the corpus pass).
+    pub keywords: usize,
 }
 
 impl Default for FeaturesConfig {
     fn default() -> Self {
-        FeaturesConfig { language: true, fast_english: true }
+        FeaturesConfig { language: true, fast_english: true, keywords: 10 }
     }
+}
+
+/// The language `features` would most likely give `text` (ISO 639-3), for the corpus
+/// pass, which counts document frequencies of stemmed terms before features run.
+pub fn detect_language(text: &str, cfg: &FeaturesConfig) -> Option<String> {
+    if !cfg.language {
+        return None;
+    }
+    let words = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty());
+    if cfg.fast_english && plainly_english(words) {
+        return Some("eng".to_owned());
+    }
+    whatlang::detect(language_sample(text)).map(|info| info.lang().code().to_owned())
 }
 
 /// One of the English function words Gopher's quality filter counts (the, be, to, of,
@@ -162,6 +179,8 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         money: numbers.money,
         percentages: numbers.percentages,
         entities,
+        // Set by the driver's corpus pass (see `keywords`).
+        keywords: Vec::new(),
     }
 }
 

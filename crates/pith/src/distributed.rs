@@ -29,6 +29,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail, ensure};
 use pith_cache::{Key, fingerprint};
 use pith_dedup::{CorpusStats, LineCounts};
+use pith_features::keywords::DocFreq;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{RunConfig, StagesConfig};
@@ -257,6 +258,11 @@ impl Work {
         self.work().join(stage.name()).join(format!("{index:05}.bin"))
     }
 
+    /// The corpus's term document frequencies, written by the reduce.
+    fn doc_freq_path(&self) -> PathBuf {
+        self.work().join("reduce").join("docfreq.bin")
+    }
+
     fn apply_dir(&self, index: usize) -> PathBuf {
         self.work().join("apply").join(format!("{index:05}"))
     }
@@ -427,7 +433,13 @@ fn reduce_task(work: &Work, runner: &Runner<'_>) -> anyhow::Result<Totals> {
     }
     let files: Vec<Vec<InputFile>> = (0..n).map(|i| work.files(i)).collect::<anyhow::Result<_>>()?;
     let groups: Vec<&[InputFile]> = files.iter().map(Vec::as_slice).collect();
-    let mut totals = Totals::default();
+    let mut doc_freq = DocFreq::default();
+    for map in &mut maps {
+        doc_freq.merge(&std::mem::take(&mut map.doc_freq));
+    }
+    pith_cache::write_file(&work.doc_freq_path(), &work.key, &doc_freq)?;
+    let mut totals = Totals { keyword_terms: doc_freq.doc_counts.len() as u64, ..Totals::default() };
+    drop(doc_freq);
     let (corpus, renames) = runner.reduce(&groups, &mut maps, &lines, &mut totals);
     let mut first = 0;
     for (index, (map, renames)) in maps.iter().zip(renames).enumerate() {
@@ -445,8 +457,19 @@ fn apply_task(work: &Work, index: usize, runner: &Runner<'_>) -> anyhow::Result<
     let part: ShardCorpus = pith_cache::read_file(&work.data_path(TaskStage::Reduce, index), &work.key)?;
     let mut out = RunOutput::create(&work.apply_dir(index))?;
     let mut totals = Totals::default();
+    let doc_freq: DocFreq = pith_cache::read_file(&work.doc_freq_path(), &work.key)?;
     let (shards, corpus) = (&map.shards, &part.corpus);
-    runner.apply(&[&files], shards, part.first, corpus, &part.renames, Stage::Features, &mut out, &mut totals)?;
+    runner.apply(
+        &[&files],
+        shards,
+        part.first,
+        corpus,
+        &part.renames,
+        &doc_freq,
+        Stage::Features,
+        &mut out,
+        &mut totals,
+    )?;
     out.finish(&serde_json::to_value(&totals)?)?;
     Ok(totals)
 }

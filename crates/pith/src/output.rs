@@ -276,6 +276,7 @@ pub(crate) fn summary(
             "chrome_blocks": totals.chrome_blocks,
             "near_dup_candidate_pairs": totals.candidate_pairs,
             "near_dup_similar_pairs": totals.similar_pairs,
+            "keyword_terms": totals.keyword_terms,
         },
         "input_repairs": totals.repairs,
         "pith_version": env!("CARGO_PKG_VERSION"),

@@ -19,7 +19,8 @@ use std::time::Instant;
 
 use pith_cache::{Cache, Key, Lookup, fingerprint};
 use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
-use pith_types::{DedupedDoc, DocDrop, Failure, Features, ParsedDoc, Slot, StrippedDoc};
+use pith_features::keywords::DocFreq;
+use pith_types::{DedupedDoc, DocDrop, Failure, Features, Keyword, ParsedDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,8 @@ pub(crate) struct Totals {
     pub(crate) chrome_blocks: u64,
     pub(crate) candidate_pairs: u64,
     pub(crate) similar_pairs: u64,
+    /// Distinct terms in the corpus's document frequencies (TF-IDF keywords).
+    pub(crate) keyword_terms: u64,
     /// Documents the reader repaired, by kind of repair (`input_repairs` in the summary).
     pub(crate) repairs: BTreeMap<String, u64>,
 }
@@ -100,6 +103,7 @@ impl Totals {
         self.chrome_blocks += o.chrome_blocks;
         self.candidate_pairs += o.candidate_pairs;
         self.similar_pairs += o.similar_pairs;
+        self.keyword_terms += o.keyword_terms;
         for (kind, n) in &o.repairs {
             *self.repairs.entry(kind.clone()).or_default() += n;
         }
@@ -154,6 +158,10 @@ pub(crate) struct Pass1 {
 /// The cache's name for the reduce's results (not a stage of its own in `summary.json`:
 /// its time counts as dedup's).
 const REDUCE: &str = "dedup_reduce";
+/// The cache's names for a shard's term document frequencies and its documents'
+/// keywords (their time counts as features').
+const KEYWORDS_MAP: &str = "keywords_map";
+const KEYWORDS: &str = "keywords";
 
 /// What the reduce computes, as cached.
 #[derive(Debug, Serialize, Deserialize)]
@@ -175,6 +183,8 @@ pub(crate) struct MapOutput {
     /// The id the input gave, by document position, where `shards` does not tell it:
     /// the reader renamed the document, or it has no sketch.
     pub(crate) id_strings: Vec<(u64, String)>,
+    /// Term document frequencies, for TF-IDF keywords.
+    pub(crate) doc_freq: DocFreq,
 }
 
 impl MapOutput {
@@ -293,7 +303,9 @@ impl<'a> Runner<'a> {
             let (corpus, renames) = self.reduce(&groups, &mut maps, &lines, &mut totals);
             drop(lines);
             self.progress.restart(&[DEDUP, FEATURES]);
-            self.apply(&groups, &maps[0].shards, 0, &corpus, &renames[0], until, sink, &mut totals)?;
+            let map = &maps[0];
+            totals.keyword_terms = map.doc_freq.doc_counts.len() as u64;
+            self.apply(&groups, &map.shards, 0, &corpus, &renames[0], &map.doc_freq, until, sink, &mut totals)?;
         }
         self.progress.finish();
         totals.cache_warnings = self.cache_warnings.load(Ordering::Relaxed);
@@ -324,8 +336,10 @@ impl<'a> Runner<'a> {
             if shards.is_empty() {
                 break;
             }
-            let results: Vec<(Pass1, Vec<Line>)> = shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
-            for (shard, (mut p1, lines)) in shards.iter().zip(results) {
+            let results: Vec<(Pass1, Vec<Line>, DocFreq)> =
+                shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
+            for (shard, (mut p1, lines, doc_freq)) in shards.iter().zip(results) {
+                out.doc_freq.merge(&doc_freq);
                 // Block hashes are counted now and dropped: the corpus state held until
                 // the reduce is the id, the exact hash and the band hashes of each
                 // document.
@@ -367,7 +381,7 @@ impl<'a> Runner<'a> {
             maps.iter().map(|m| (&m.ids, &m.id_strings)).collect::<Vec<_>>(),
         ));
         let key = Key::for_stage(REDUCE, VERSIONS[DEDUP], cfg, &input);
-        let cached: Option<Reduced> = self.checked(self.cache.get(REDUCE, VERSIONS[DEDUP], &key)).map(|(r, _)| r);
+        let cached: Option<Reduced> = self.lookup_as(REDUCE, VERSIONS[DEDUP], &key).map(|(r, _)| r);
         let reduced = match cached {
             Some(reduced) => reduced,
             None => {
@@ -412,12 +426,14 @@ impl<'a> Runner<'a> {
         first: u64,
         corpus: &CorpusStats,
         renames: &[(u64, String)],
+        doc_freq: &DocFreq,
         until: Stage,
         sink: &mut dyn Sink,
         totals: &mut Totals,
     ) -> anyhow::Result<()> {
         let batch = rayon::current_num_threads() * 2;
         let offsets = offsets(pass1, first);
+        let doc_freq = (doc_freq, fingerprint(doc_freq));
         let mut position = 0u64;
         let chrome_key = fingerprint(&corpus.chrome);
         let mut reader = self.read(groups);
@@ -451,7 +467,16 @@ impl<'a> Runner<'a> {
                 .enumerate()
                 .map(|(i, (shard, renames))| {
                     let p1 = &pass1[index + i];
-                    self.phase2(shard, p1, offsets[index + i], corpus, &chrome_key, renames, until)
+                    self.phase2(
+                        shard,
+                        p1,
+                        offsets[index + i],
+                        corpus,
+                        &chrome_key,
+                        renames,
+                        (doc_freq.0, &doc_freq.1),
+                        until,
+                    )
                 })
                 .collect();
             index += shards.len();
@@ -521,7 +546,7 @@ impl<'a> Runner<'a> {
 
     /// Phase 1 for one shard. Keys chain on the stages' outputs (DESIGN.md, cache), read
     /// from the cache files' headers: a warm run decodes only the sketches here.
-    fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, Vec<Line>) {
+    fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, Vec<Line>, DocFreq) {
         let n_docs = shard.entries.iter().filter(|e| matches!(e, Entry::Doc(_))).count() as u64;
         // Parse output is not stored, only its output key: parsing again is about as
         // fast as reading it back, and the cache stays a third smaller.
@@ -542,7 +567,7 @@ impl<'a> Runner<'a> {
         if until == Stage::Parse {
             let parsed = parsed.unwrap_or_else(|| parse_shard(shard));
             let p1 = Pass1 { strip_key: parse_key, sketch_key: parse_key, sketches: Vec::new() };
-            return (p1, render_stage(shard, &parsed, "parse"));
+            return (p1, render_stage(shard, &parsed, "parse"), DocFreq::default());
         }
 
         let scfg = &self.cfg.stages.strip;
@@ -578,6 +603,7 @@ impl<'a> Runner<'a> {
             return (
                 Pass1 { strip_key, sketch_key: strip_key, sketches: Vec::new() },
                 render_stage(shard, &stripped, "strip"),
+                DocFreq::default(),
             );
         }
 
@@ -589,7 +615,7 @@ impl<'a> Runner<'a> {
                 value
             }
             None => {
-                let stripped = stripped.unwrap_or_else(|| self.strip_output(shard, &strip_key));
+                let stripped = stripped.get_or_insert_with(|| self.strip_output(shard, &strip_key));
                 let value: Vec<Option<Sketch>> = self.compute(DEDUP_MAP, || {
                     stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, dcfg))).collect()
                 });
@@ -598,8 +624,40 @@ impl<'a> Runner<'a> {
             }
         };
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
+        let doc_freq = self.doc_freq(shard, &strip_key, &strip_out, &mut stripped);
         self.progress.advance(DEDUP_MAP, shard.bytes);
-        (Pass1 { strip_key, sketch_key, sketches }, Vec::new())
+        (Pass1 { strip_key, sketch_key, sketches }, Vec::new(), doc_freq)
+    }
+
+    /// The shard's term document frequencies, for TF-IDF keywords (none when they are
+    /// off): the corpus pass's map step for features, cached like a stage's output.
+    fn doc_freq(
+        &self,
+        shard: &RawShard,
+        strip_key: &Key,
+        strip_out: &Key,
+        stripped: &mut Option<Vec<Slot<StrippedDoc>>>,
+    ) -> DocFreq {
+        let fcfg = &self.cfg.stages.features;
+        if fcfg.keywords == 0 {
+            return DocFreq::default();
+        }
+        let key = Key::for_stage(KEYWORDS_MAP, VERSIONS[FEATURES], &(fcfg.language, fcfg.fast_english), strip_out);
+        if let Some((value, _)) = self.lookup_as(KEYWORDS_MAP, VERSIONS[FEATURES], &key) {
+            return value;
+        }
+        let stripped = stripped.get_or_insert_with(|| self.strip_output(shard, strip_key));
+        let value = self.timed(FEATURES, || {
+            let mut doc_freq = DocFreq::default();
+            for doc in stripped.iter().filter_map(Slot::ok) {
+                let text = doc.text();
+                let lang = pith_features::detect_language(&text, fcfg);
+                doc_freq.add_document(&pith_features::keywords::doc_terms(&text, lang.as_deref()));
+            }
+            doc_freq
+        });
+        self.store_as(KEYWORDS_MAP, VERSIONS[FEATURES], &key, &value);
+        value
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -611,6 +669,7 @@ impl<'a> Runner<'a> {
         corpus: &CorpusStats,
         chrome_key: &Key,
         renames: &[(u64, String)],
+        doc_freq: (&DocFreq, &Key),
         until: Stage,
     ) -> Vec<Line> {
         let cfg = &self.cfg.stages.dedup;
@@ -716,9 +775,50 @@ impl<'a> Runner<'a> {
                 feats.duplicate_cluster.clone_from(&doc.cluster);
             }
         }
+        if fcfg.keywords > 0 {
+            let keywords = self.keywords(&deduped, &features, &dedup_out, doc_freq);
+            for (feats, keywords) in features.iter_mut().zip(keywords) {
+                if let Slot::Ok(feats) = feats {
+                    feats.keywords = keywords;
+                }
+            }
+        }
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
         output::render_final(shard, &deduped, &features)
+    }
+
+    /// The documents' TF-IDF keywords against the corpus's document frequencies, cached
+    /// per shard under the dedup output, the frequencies and the features settings.
+    fn keywords(
+        &self,
+        deduped: &[Slot<DedupedDoc>],
+        features: &[Slot<Features>],
+        dedup_out: &Key,
+        (doc_freq, doc_freq_key): (&DocFreq, &Key),
+    ) -> Vec<Vec<Keyword>> {
+        let fcfg = &self.cfg.stages.features;
+        let key = Key::for_stage(KEYWORDS, VERSIONS[FEATURES], fcfg, &fingerprint(&(dedup_out, doc_freq_key)));
+        if let Some((value, _)) = self.lookup_as::<Vec<Vec<Keyword>>>(KEYWORDS, VERSIONS[FEATURES], &key)
+            && value.len() == deduped.len()
+        {
+            return value;
+        }
+        let value: Vec<Vec<Keyword>> = self.timed(FEATURES, || {
+            deduped
+                .iter()
+                .zip(features)
+                .map(|pair| match pair {
+                    (Slot::Ok(doc), Slot::Ok(feats)) => {
+                        let terms = pith_features::keywords::doc_terms(&doc.text(), feats.language.as_deref());
+                        pith_features::keywords::keywords(&terms, doc_freq, fcfg.keywords)
+                    }
+                    _ => Vec::new(),
+                })
+                .collect()
+        });
+        self.store_as(KEYWORDS, VERSIONS[FEATURES], &key, &value);
+        value
     }
 
     /// A shard's strip output: from the cache, or computed again (uncounted: the work
@@ -746,12 +846,21 @@ impl<'a> Runner<'a> {
 
     /// Runs a stage's work on a cache miss, counting the miss and its time.
     fn compute<T>(&self, stage: usize, work: impl FnOnce() -> T) -> T {
-        let counter = &self.counters[stage];
-        counter.misses.fetch_add(1, Ordering::Relaxed);
+        self.counters[stage].misses.fetch_add(1, Ordering::Relaxed);
+        self.timed(stage, work)
+    }
+
+    /// Runs work that belongs to a stage, counting its time.
+    fn timed<T>(&self, stage: usize, work: impl FnOnce() -> T) -> T {
         let started = Instant::now();
         let value = work();
-        counter.nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.counters[stage].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         value
+    }
+
+    /// A value cached under a name of its own (not a stage's output).
+    fn lookup_as<T: DeserializeOwned>(&self, name: &str, version: u32, key: &Key) -> Option<(T, Key)> {
+        self.checked(self.cache.get(name, version, key))
     }
 
     /// Stores a stage's output; a failed write (a full disk) turns the cache off.

@@ -229,6 +229,16 @@ pub struct Features {
     pub percentages: Vec<f64>,
     /// Named entities, most mentioned first, then by text.
     pub entities: Vec<Entity>,
+    /// The document's top terms by TF-IDF against the corpus's document frequencies,
+    /// highest first (set by the driver after the corpus pass; empty when turned off).
+    pub keywords: Vec<Keyword>,
+}
+
+/// A keyword: a term's most frequent surface form and its TF-IDF score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Keyword {
+    pub text: String,
+    pub score: f64,
 }
 
 /// Flesch scores; `None` unless the document is English with enough words.

@@ -141,6 +141,13 @@ fn seed_comes_out_as_designed() {
 
     assert_eq!(doc["features"]["language"], "eng");
     assert!(doc["features"]["words"].as_u64().unwrap() > 700);
+    // Against corpus/, what the seed is about, by TF-IDF: not "police" or "said", which
+    // other articles share.
+    let keywords: Vec<&str> =
+        doc["features"]["keywords"].as_array().unwrap().iter().map(|k| k["text"].as_str().unwrap()).collect();
+    assert_eq!(keywords.len(), 10, "{keywords:?}");
+    assert_eq!(keywords[..2], ["federal", "immigration"], "{keywords:?}");
+    assert!(keywords.contains(&"enforcement") && !keywords.contains(&"said"), "{keywords:?}");
 }
 
 #[test]

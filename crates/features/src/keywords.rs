@@ -68,6 +68,32 @@ impl DocFreq {
     pub fn doc_count(&self, hash: u64) -> u64 {
         self.doc_counts.get(&hash).copied().unwrap_or(0)
     }
+
+    /// The frequencies of `docs`: `add_document` of each, counted in a hash table first.
+    pub fn of_documents(docs: impl IntoIterator<Item = impl std::borrow::Borrow<DocTerms>>) -> DocFreq {
+        let mut n_docs = 0;
+        let mut counts: FxHashMap<u64, u64> = FxHashMap::default();
+        for doc in docs {
+            n_docs += 1;
+            for term in &doc.borrow().terms {
+                *counts.entry(term.hash).or_default() += 1;
+            }
+        }
+        DocFreq { n_docs, doc_counts: counts.into_iter().collect() }
+    }
+}
+
+/// A `DocFreq` for lookups: `keywords` asks it for every term of every document.
+#[derive(Debug, Clone, Default)]
+pub struct DocFreqIndex {
+    n_docs: u64,
+    counts: FxHashMap<u64, u64>,
+}
+
+impl DocFreqIndex {
+    pub fn new(doc_freq: &DocFreq) -> DocFreqIndex {
+        DocFreqIndex { n_docs: doc_freq.n_docs, counts: doc_freq.doc_counts.iter().map(|(&h, &n)| (h, n)).collect() }
+    }
 }
 
 /// A keyword: the term's surface form (see `Term::surface`) and its TF-IDF, rounded to
@@ -233,14 +259,15 @@ fn stem_hash(memo: &mut FxHashMap<Box<str>, u64>, stemmer: &Stemmer, word: &str)
 ///
 /// `tf = count / doc.n_terms`, `idf = ln((1 + n_docs) / (1 + doc_count)) + 1` (the
 /// smoothed form: never zero or negative, and defined for a term the corpus has not seen).
-pub fn keywords(doc: &DocTerms, doc_freq: &DocFreq, k: usize) -> Vec<Keyword> {
+pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
     let n_docs = doc_freq.n_docs as f64;
     let mut scored: Vec<(f64, &Term)> = doc
         .terms
         .iter()
         .map(|term| {
             let tf = term.count as f64 / doc.n_terms.max(1) as f64;
-            let idf = ((1.0 + n_docs) / (1.0 + doc_freq.doc_count(term.hash) as f64)).ln() + 1.0;
+            let doc_count = doc_freq.counts.get(&term.hash).copied().unwrap_or(0);
+            let idf = ((1.0 + n_docs) / (1.0 + doc_count as f64)).ln() + 1.0;
             (tf * idf, term)
         })
         .collect();
@@ -380,6 +407,7 @@ mod tests {
         ba.merge(&a);
         assert_eq!(ab, all);
         assert_eq!(ba, all);
+        assert_eq!(DocFreq::of_documents(&docs), all);
         assert_eq!((all.n_docs, all.doc_count(term_hash("cat")), all.doc_count(term_hash("bird"))), (3, 2, 0));
         // Equal values serialise alike, whatever the merge order.
         assert_eq!(serde_json::to_string(&ab).expect("json"), serde_json::to_string(&ba).expect("json"));
@@ -397,12 +425,12 @@ mod tests {
         df.add_document(&doc);
         df.add_document(&doc_terms("cat mat", Some("eng")));
         df.add_document(&doc_terms("cat dog", Some("eng")));
-        let got = keywords(&doc, &df, 2);
+        let got = keywords(&doc, &DocFreqIndex::new(&df), 2);
         assert_eq!(got, [Keyword { text: "sat".into(), score: 0.564 }, Keyword { text: "cat".into(), score: 0.5 }]);
         // Ties go to the smaller surface form: "apple" and "pear" once each, unseen.
         let doc = doc_terms("pear apple", Some("eng"));
-        let got: Vec<String> = keywords(&doc, &DocFreq::default(), 5).into_iter().map(|k| k.text).collect();
+        let got: Vec<String> = keywords(&doc, &DocFreqIndex::default(), 5).into_iter().map(|k| k.text).collect();
         assert_eq!(got, ["apple", "pear"]);
-        assert!(keywords(&doc_terms("", Some("eng")), &df, 3).is_empty());
+        assert!(keywords(&doc_terms("", Some("eng")), &DocFreqIndex::new(&df), 3).is_empty());
     }
 }

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use pith_cache::{Cache, Key, Lookup, fingerprint};
 use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
-use pith_features::keywords::DocFreq;
+use pith_features::keywords::{DocFreq, DocFreqIndex};
 use pith_types::{DedupedDoc, DocDrop, Failure, Features, Keyword, ParsedDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
@@ -433,7 +433,7 @@ impl<'a> Runner<'a> {
     ) -> anyhow::Result<()> {
         let batch = rayon::current_num_threads() * 2;
         let offsets = offsets(pass1, first);
-        let doc_freq = (doc_freq, fingerprint(doc_freq));
+        let doc_freq = (&DocFreqIndex::new(doc_freq), fingerprint(doc_freq));
         let mut position = 0u64;
         let chrome_key = fingerprint(&corpus.chrome);
         let mut reader = self.read(groups);
@@ -648,13 +648,11 @@ impl<'a> Runner<'a> {
         }
         let stripped = stripped.get_or_insert_with(|| self.strip_output(shard, strip_key));
         let value = self.timed(FEATURES, || {
-            let mut doc_freq = DocFreq::default();
-            for doc in stripped.iter().filter_map(Slot::ok) {
+            DocFreq::of_documents(stripped.iter().filter_map(Slot::ok).map(|doc| {
                 let text = doc.text();
                 let lang = pith_features::detect_language(&text, fcfg);
-                doc_freq.add_document(&pith_features::keywords::doc_terms(&text, lang.as_deref()));
-            }
-            doc_freq
+                pith_features::keywords::doc_terms(&text, lang.as_deref())
+            }))
         });
         self.store_as(KEYWORDS_MAP, VERSIONS[FEATURES], &key, &value);
         value
@@ -669,7 +667,7 @@ impl<'a> Runner<'a> {
         corpus: &CorpusStats,
         chrome_key: &Key,
         renames: &[(u64, String)],
-        doc_freq: (&DocFreq, &Key),
+        doc_freq: (&DocFreqIndex, &Key),
         until: Stage,
     ) -> Vec<Line> {
         let cfg = &self.cfg.stages.dedup;
@@ -795,7 +793,7 @@ impl<'a> Runner<'a> {
         deduped: &[Slot<DedupedDoc>],
         features: &[Slot<Features>],
         dedup_out: &Key,
-        (doc_freq, doc_freq_key): (&DocFreq, &Key),
+        (doc_freq, doc_freq_key): (&DocFreqIndex, &Key),
     ) -> Vec<Vec<Keyword>> {
         let fcfg = &self.cfg.stages.features;
         let key = Key::for_stage(KEYWORDS, VERSIONS[FEATURES], fcfg, &fingerprint(&(dedup_out, doc_freq_key)));

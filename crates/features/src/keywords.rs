@@ -162,31 +162,52 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
     let stop = lang.map(|(_, code)| stop_set(code));
     // Distinct lower-cased words with their counts; borrowed where already lower case.
     let mut words: FxHashMap<Cow<'_, str>, u64> = FxHashMap::default();
-    let ascii = text.is_ascii();
-    let split = text.split(|c: char| if ascii { !c.is_ascii_alphanumeric() } else { !c.is_alphanumeric() });
-    for word in split {
-        if word.is_empty() {
-            continue;
+    let mut lower = String::new();
+    // One more of `word`, or of its lower-cased form `lowered` (copied only the first time).
+    fn count<'t>(words: &mut FxHashMap<Cow<'t, str>, u64>, word: &'t str, lowered: Option<&str>) {
+        let lowered = match lowered {
+            None => return *words.entry(Cow::Borrowed(word)).or_default() += 1,
+            Some(lowered) => lowered,
+        };
+        match words.get_mut(lowered) {
+            Some(n) => *n += 1,
+            None => {
+                words.insert(Cow::Owned(lowered.to_owned()), 1);
+            }
         }
-        let lower: Cow<'_, str> = if word.is_ascii() {
-            if !word.bytes().any(|b| b.is_ascii_alphabetic()) {
+    }
+    if text.is_ascii() {
+        for word in text.as_bytes().split(|b| !b.is_ascii_alphanumeric()) {
+            if !word.iter().any(u8::is_ascii_alphabetic) {
                 continue;
             }
+            // ASCII bytes cut at ASCII bytes: still UTF-8.
+            let word = std::str::from_utf8(word).expect("ASCII");
             if word.bytes().any(|b| b.is_ascii_uppercase()) {
-                Cow::Owned(word.to_ascii_lowercase())
+                lower.clear();
+                lower.push_str(word);
+                lower.make_ascii_lowercase();
+                count(&mut words, word, Some(&lower));
             } else {
-                Cow::Borrowed(word)
+                count(&mut words, word, None);
             }
-        } else {
+        }
+    } else {
+        for word in text.split(|c: char| !c.is_alphanumeric()) {
             if !word.chars().any(char::is_alphabetic) {
                 continue;
             }
-            Cow::Owned(word.chars().flat_map(char::to_lowercase).collect())
-        };
-        match words.get_mut(lower.as_ref()) {
-            Some(n) => *n += 1,
-            None => {
-                words.insert(lower, 1);
+            lower.clear();
+            if word.is_ascii() {
+                lower.push_str(word);
+                lower.make_ascii_lowercase();
+            } else {
+                lower.extend(word.chars().flat_map(char::to_lowercase));
+            }
+            if lower == word {
+                count(&mut words, word, None);
+            } else {
+                count(&mut words, word, Some(&lower));
             }
         }
     }

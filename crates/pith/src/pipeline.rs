@@ -328,14 +328,8 @@ impl<'a> Runner<'a> {
         sink: &mut dyn Sink,
         totals: &mut Totals,
     ) -> anyhow::Result<MapOutput> {
-        let batch = rayon::current_num_threads() * 2;
         let mut out = MapOutput::default();
-        let mut reader = self.read(groups);
-        loop {
-            let shards: Vec<RawShard> = reader.by_ref().take(batch).collect();
-            if shards.is_empty() {
-                break;
-            }
+        self.in_batches(groups, |shards| {
             let results: Vec<(Pass1, Vec<Line>, DocFreq)> =
                 shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
             for (shard, (mut p1, lines, doc_freq)) in shards.iter().zip(results) {
@@ -358,7 +352,8 @@ impl<'a> Runner<'a> {
                 }
                 out.shards.push(p1);
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -431,18 +426,12 @@ impl<'a> Runner<'a> {
         sink: &mut dyn Sink,
         totals: &mut Totals,
     ) -> anyhow::Result<()> {
-        let batch = rayon::current_num_threads() * 2;
         let offsets = offsets(pass1, first);
         let doc_freq = (&DocFreqIndex::new(doc_freq), fingerprint(doc_freq));
         let mut position = 0u64;
         let chrome_key = fingerprint(&corpus.chrome);
-        let mut reader = self.read(groups);
         let mut index = 0;
-        loop {
-            let shards: Vec<RawShard> = reader.by_ref().take(batch).collect();
-            if shards.is_empty() {
-                break;
-            }
+        self.in_batches(groups, |shards| {
             anyhow::ensure!(
                 index + shards.len() <= pass1.len(),
                 "the inputs hold more shards than the corpus pass saw"
@@ -483,8 +472,43 @@ impl<'a> Runner<'a> {
             for lines in results {
                 write_lines(sink, &lines, totals)?;
             }
+            Ok(())
+        })
+    }
+
+    /// Calls `each` with the shards of `groups` in order, a batch at a time (two per
+    /// worker). With more than one worker a thread of its own reads the next batch
+    /// meanwhile (reading, JSON parsing included, is the one sequential part of a
+    /// phase); with one, reading waits, so that `--threads 1` uses one core.
+    fn in_batches(
+        &self,
+        groups: &[&[InputFile]],
+        mut each: impl FnMut(Vec<RawShard>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let threads = rayon::current_num_threads();
+        let batches = |tx: &mut dyn FnMut(Vec<RawShard>) -> bool| {
+            let mut reader = self.read(groups);
+            loop {
+                let shards: Vec<RawShard> = reader.by_ref().take(threads * 2).collect();
+                if shards.is_empty() || !tx(shards) {
+                    break;
+                }
+            }
+        };
+        if threads == 1 {
+            let mut res = Ok(());
+            batches(&mut |shards| {
+                res = each(shards);
+                res.is_ok()
+            });
+            return res;
         }
-        Ok(())
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawShard>>(1);
+            scope.spawn(move || batches(&mut |shards| tx.send(shards).is_ok()));
+            // On an error `rx` goes, the reader's next send fails, and it stops.
+            rx.into_iter().try_for_each(&mut each)
+        })
     }
 
     /// The exact similarity of each candidate pair, from the candidates' shingle sets,

@@ -126,6 +126,9 @@ const LONE_LEDE_WEIGHT: f64 = 0.5;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
 const EXTRA_RUN_SHARE: f64 = 0.35;
+/// A run between the title and the best run (an introduction above a table of contents
+/// or a product box) needs only this share of the best run's sum.
+const INTRO_RUN_SHARE: f64 = 0.1;
 
 /// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
 /// empty when no block reads like prose (then nothing is removed by this rule).
@@ -184,7 +187,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let runs = match max_sum_run(&scores) {
         Some(best) => {
             let mut runs = vec![best];
-            runs.extend(extra_runs(&scores, best));
+            runs.extend(extra_runs(&scores, best, title_at));
             runs
         }
         None => Vec::new(),
@@ -227,17 +230,22 @@ fn discount_after_end(scores: &mut [f64], title_at: usize) {
 }
 
 /// Other runs worth keeping besides the best: maximal positive runs whose sum is at least
-/// `EXTRA_RUN_SHARE` of the best run's, left and right of it, never across an end marker.
-fn extra_runs(scores: &[f64], best: (usize, usize)) -> Vec<(usize, usize)> {
+/// `EXTRA_RUN_SHARE` of the best run's (`INTRO_RUN_SHARE` between the title and it), left
+/// and right of it, never across an end marker.
+fn extra_runs(scores: &[f64], best: (usize, usize), title_at: usize) -> Vec<(usize, usize)> {
     let best_sum: f64 = scores[best.0..best.1].iter().sum();
     let mut res = Vec::new();
     let mut todo = vec![(0, best.0), (best.1, scores.len())];
+    if 0 < title_at && title_at < best.0 {
+        todo = vec![(0, title_at), (title_at, best.0), (best.1, scores.len())];
+    }
     while let Some((lo, hi)) = todo.pop() {
         let Some((s, e)) = max_sum_run(&scores[lo..hi]) else { continue };
         let (s, e) = (lo + s, lo + e);
         let sum: f64 = scores[s..e].iter().sum();
         let between = if e <= best.0 { e..best.0 } else { best.1..s };
-        if sum >= EXTRA_RUN_SHARE * best_sum && scores[between].iter().all(|&x| x > END_MARKER_SCORE) {
+        let share = if 0 < title_at && title_at <= s && e <= best.0 { INTRO_RUN_SHARE } else { EXTRA_RUN_SHARE };
+        if sum >= share * best_sum && scores[between].iter().all(|&x| x > END_MARKER_SCORE) {
             res.push((s, e));
             todo.push((lo, s));
             todo.push((e, hi));
@@ -519,6 +527,18 @@ mod tests {
         let blocks: Vec<BlockInfo<'_>> =
             ["Related", P1, P2, P1].iter().map(|t| BlockInfo { text: t, removed: false }).collect();
         assert_eq!(main_region(&blocks, 0).1, vec![(1, 4)]);
+    }
+
+    #[test]
+    fn an_introduction_after_the_title_is_kept() {
+        // An introduction under the title, then a table of contents, then the article.
+        let mut page = vec!["Menu", P1, P2];
+        page.extend(["Contents", "Step one", "Step two", "Step three", "Step four", "Step five", "Step six", "FAQ"]);
+        page.extend([P1, P2, P1, P2, P1, P2, P1, P2]);
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        assert_eq!(main_region(&blocks, 1).1, vec![(11, 19), (1, 3)]);
+        // Without a title there is no telling an introduction from a teaser.
+        assert_eq!(main_region(&blocks, 0).1, vec![(11, 19)]);
     }
 
     #[test]

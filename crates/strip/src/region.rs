@@ -126,6 +126,8 @@ const LONE_LEDE_WEIGHT: f64 = 0.5;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
 const EXTRA_RUN_SHARE: f64 = 0.35;
+/// Short sentences next to a run join it from this many words on.
+const MIN_SHORT_SENTENCE_WORDS: usize = 7;
 /// A run between the title and the best run (an introduction above a table of contents
 /// or a product box) needs only this share of the best run's sum.
 const INTRO_RUN_SHARE: f64 = 0.1;
@@ -192,7 +194,35 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
         }
         None => Vec::new(),
     };
+    let runs = runs.into_iter().map(|run| extend_by_short_sentences(blocks, &counts, &scores, run)).collect();
     (scores, runs)
+}
+
+/// A run grows over short sentences right next to it: an article's one-line opening
+/// ("Social shopping has become a major force in eCommerce.") or closing advice costs
+/// `SHORT_PENALTY` like a menu line, but reads like the prose it touches. Only blocks
+/// that scored as plain short blocks qualify (no headline, marker, removed block, or
+/// block after the article's end), and they must end like a sentence.
+fn extend_by_short_sentences(
+    blocks: &[BlockInfo<'_>],
+    counts: &[WordCounts],
+    scores: &[f64],
+    (mut start, mut end): (usize, usize),
+) -> (usize, usize) {
+    let short_sentence = |i: usize| {
+        let text = blocks[i].text.trim_end();
+        scores[i] == -SHORT_PENALTY
+            && counts[i].words >= MIN_SHORT_SENTENCE_WORDS
+            && text.ends_with(['.', '!', '?', ':'])
+            && text.starts_with(|c: char| c.is_uppercase())
+    };
+    while start > 0 && short_sentence(start - 1) {
+        start -= 1;
+    }
+    while end < blocks.len() && short_sentence(end) {
+        end += 1;
+    }
+    (start, end)
 }
 
 /// Scales lone ledes (see `LONE_LEDE_MAX_WORDS`) by `LONE_LEDE_WEIGHT`.
@@ -539,6 +569,24 @@ mod tests {
         assert_eq!(main_region(&blocks, 1).1, vec![(11, 19), (1, 3)]);
         // Without a title there is no telling an introduction from a teaser.
         assert_eq!(main_region(&blocks, 0).1, vec![(11, 19)]);
+    }
+
+    #[test]
+    fn runs_grow_over_short_sentences() {
+        let opening = "Social shopping has become a major force in commerce.";
+        let page = [
+            "Menu",
+            "June 26, 2025",
+            opening,
+            P1,
+            P2,
+            "Avoid agencies that promise you guaranteed results!",
+            "About us",
+        ];
+        assert_eq!(run(&page), Some((2, 6)));
+        // Short lines that are no sentences, or too short, stay out.
+        let page = ["Menu", "Weather: sunny", "Read the full story.", P1, P2, "Contact us"];
+        assert_eq!(run(&page), Some((3, 5)));
     }
 
     #[test]

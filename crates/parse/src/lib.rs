@@ -12,7 +12,7 @@ use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
 use regex::Regex;
 
 /// Bump whenever the output of `parse` changes for some input.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Blocks longer than this are never headings.
 const HEADING_MAX_WORDS: usize = 20;
@@ -230,7 +230,10 @@ fn find_title(blocks: &[Block]) -> Option<usize> {
         .filter(|&i| {
             let b = &blocks[i];
             let n_words = b.text.split_whitespace().count();
-            b.kind == BlockKind::Heading && (3..=HEADING_MAX_WORDS).contains(&n_words) && !is_byline(&b.text)
+            b.kind == BlockKind::Heading
+                && (3..=HEADING_MAX_WORDS).contains(&n_words)
+                && !is_byline(&b.text)
+                && !is_page_furniture(&b.text)
         })
         .collect();
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
@@ -242,6 +245,52 @@ fn find_title(blocks: &[Block]) -> Option<usize> {
     let key = |i: usize| keys[i - window_start].as_deref();
     let repeated = candidates.iter().copied().find(|&i| (i + 1..end).any(|j| key(j).is_some() && key(j) == key(i)));
     repeated.or_else(|| candidates.iter().copied().rev().max_by_key(|&i| blocks[i].text.split_whitespace().count()))
+}
+
+/// Lines every page prints around its article, which a title never is: skip links,
+/// menu entries and account buttons, search boxes, cookie and official-site banners, "Back to blog" links and
+/// breadcrumb trails ("Home » Reviews » ..."). The title is parse's business because a
+/// wrong one also moves strip's anchor.
+fn is_page_furniture(text: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "skip to ",
+        "skip navigation",
+        "jump to ",
+        "toggle ",
+        "open menu",
+        "main menu",
+        "menu ",
+        "search ",
+        "sign in",
+        "sign up",
+        "log in",
+        "login ",
+        "register ",
+        "subscribe ",
+        "my account",
+        "back to ",
+        "return to ",
+        "go to ",
+    ];
+    const ANYWHERE: &[&str] = &[
+        "cookies",
+        "cookie policy",
+        "sign up now",
+        "sign in or",
+        "log in or",
+        "here's how you know",
+        "here’s how you know",
+    ];
+    let lower = text.trim().to_lowercase();
+    // A menu entry with its expand toggle: "Books, Music, Movies +".
+    if lower.ends_with(" +") || lower.ends_with('▾') || lower.ends_with('▼') {
+        return true;
+    }
+    if STARTS.iter().any(|p| lower.starts_with(p)) || ANYWHERE.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    // A breadcrumb trail: "Home > Blog > ...", "Home / Tips & Tools / Book Reviews".
+    lower.strip_prefix("home").is_some_and(|rest| rest.trim_start().starts_with(['>', '»', '›', '/', '|', '→']))
 }
 
 fn is_byline(text: &str) -> bool {
@@ -300,6 +349,35 @@ mod tests {
         assert_eq!(doc.title.as_deref(), Some("The Real Title Here Today"));
         assert_eq!(doc.title_block, Some(1));
         assert_eq!(doc.blocks.len(), 3);
+    }
+
+    #[track_caller]
+    fn check_title(text: &str, expect: Option<&str>) {
+        assert_eq!(parse(&raw(text)).title.as_deref(), expect);
+    }
+
+    #[test]
+    fn page_furniture_is_no_title() {
+        let prose = "This is the first paragraph of the story, and it has more than twelve words in it.";
+        for furniture in [
+            "Skip to main content",
+            "Home » Reviews » Best Coffee Makers",
+            "This website uses cookies",
+            "Sign in or Register",
+            "Back to the blog",
+            "Search All Our Health Services",
+            "Books, Music, Movies +",
+            "Here’s how you know",
+        ] {
+            check_title(&format!("{furniture}\n\n{prose}"), None);
+            check_title(&format!("{furniture}\n\nA Title Of Some Length\n\n{prose}"), Some("A Title Of Some Length"));
+        }
+        // Titles that merely hold such words are kept.
+        check_title(
+            &format!("Home Assistant Tracks Who Is in Each Room\n\n{prose}"),
+            Some("Home Assistant Tracks Who Is in Each Room"),
+        );
+        check_title(&format!("How to Search for a Job in 2026\n\n{prose}"), Some("How to Search for a Job in 2026"));
     }
 
     #[test]

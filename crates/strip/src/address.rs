@@ -54,7 +54,7 @@ const MAX_LINE_WORDS: usize = 14;
 
 fn line_kind(line: &str) -> Line {
     let line = line.trim();
-    if line.split_whitespace().count() > MAX_LINE_WORDS {
+    if line.split_whitespace().take(MAX_LINE_WORDS + 1).count() > MAX_LINE_WORDS {
         return Line::Other;
     }
     if LABEL.is_match(line) {
@@ -62,7 +62,9 @@ fn line_kind(line: &str) -> Line {
     }
     // Every strong and contact pattern but opening hours needs a digit or an `@`: most
     // lines have neither, and skip the regexes.
-    if !line.bytes().any(|b| b.is_ascii_digit() || b == b'@') && !line.to_ascii_lowercase().contains("hours") {
+    if !line.bytes().any(|b| b.is_ascii_digit() || b == b'@')
+        && !line.as_bytes().windows(5).any(|w| w.eq_ignore_ascii_case(b"hours"))
+    {
         return Line::Other;
     }
     if STRONG.is_match(line) {

@@ -80,7 +80,7 @@ static CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
 });
 
 pub(crate) fn classify(text: &str) -> Option<&'static str> {
-    let n_words = text.split_whitespace().count();
+    let n_words = text.split_whitespace().take(MAX_WORDS + 1).count();
     if n_words == 0 || n_words > MAX_WORDS || !CUES.is_match(text) || SPEECH.is_match(text) {
         return None;
     }

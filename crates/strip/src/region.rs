@@ -126,6 +126,11 @@ const LONE_LEDE_WEIGHT: f64 = 0.5;
 /// A second prose run is kept too when its sum is at least this share of the best one's
 /// (pages with two content parts, such as a review list and its FAQ).
 const EXTRA_RUN_SHARE: f64 = 0.35;
+/// Short sentences next to a run join it from this many words on.
+const MIN_SHORT_SENTENCE_WORDS: usize = 7;
+/// A run between the title and the best run (an introduction above a table of contents
+/// or a product box) needs only this share of the best run's sum.
+const INTRO_RUN_SHARE: f64 = 0.1;
 
 /// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
 /// empty when no block reads like prose (then nothing is removed by this rule).
@@ -133,7 +138,7 @@ const EXTRA_RUN_SHARE: f64 = 0.35;
 /// `title_at` is the position of the first block after the title (0 when there is none).
 pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64>, Vec<(usize, usize)>) {
     let counts: Vec<WordCounts> = blocks.iter().map(|b| count_words(b.text)).collect();
-    let cjk = blocks.iter().map(|b| cjk_share(b.text)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
+    let cjk = counts.iter().map(cjk_share).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang = dominant_language(&counts);
     let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
@@ -164,8 +169,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
                 return -SHORT_PENALTY;
             }
             // CJK text has no spaces between words: count characters, two per word.
-            let n_words =
-                if cjk { block.text.chars().filter(|c| c.is_alphanumeric()).count() / 2 } else { counts.words };
+            let n_words = if cjk { counts.alphanumeric / 2 } else { counts.words };
             let density = match lang {
                 Some(lang) if !cjk => counts.stop[lang] as f64 / counts.words.max(1) as f64,
                 _ => 1.0,
@@ -185,12 +189,40 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let runs = match max_sum_run(&scores) {
         Some(best) => {
             let mut runs = vec![best];
-            runs.extend(extra_runs(&scores, best));
+            runs.extend(extra_runs(&scores, best, title_at));
             runs
         }
         None => Vec::new(),
     };
+    let runs = runs.into_iter().map(|run| extend_by_short_sentences(blocks, &counts, &scores, run)).collect();
     (scores, runs)
+}
+
+/// A run grows over short sentences right next to it: an article's one-line opening
+/// ("Social shopping has become a major force in eCommerce.") or closing advice costs
+/// `SHORT_PENALTY` like a menu line, but reads like the prose it touches. Only blocks
+/// that scored as plain short blocks qualify (no headline, marker, removed block, or
+/// block after the article's end), and they must end like a sentence.
+fn extend_by_short_sentences(
+    blocks: &[BlockInfo<'_>],
+    counts: &[WordCounts],
+    scores: &[f64],
+    (mut start, mut end): (usize, usize),
+) -> (usize, usize) {
+    let short_sentence = |i: usize| {
+        let text = blocks[i].text.trim_end();
+        scores[i] == -SHORT_PENALTY
+            && counts[i].words >= MIN_SHORT_SENTENCE_WORDS
+            && text.ends_with(['.', '!', '?', ':'])
+            && text.starts_with(|c: char| c.is_uppercase())
+    };
+    while start > 0 && short_sentence(start - 1) {
+        start -= 1;
+    }
+    while end < blocks.len() && short_sentence(end) {
+        end += 1;
+    }
+    (start, end)
 }
 
 /// Scales lone ledes (see `LONE_LEDE_MAX_WORDS`) by `LONE_LEDE_WEIGHT`.
@@ -228,17 +260,22 @@ fn discount_after_end(scores: &mut [f64], title_at: usize) {
 }
 
 /// Other runs worth keeping besides the best: maximal positive runs whose sum is at least
-/// `EXTRA_RUN_SHARE` of the best run's, left and right of it, never across an end marker.
-fn extra_runs(scores: &[f64], best: (usize, usize)) -> Vec<(usize, usize)> {
+/// `EXTRA_RUN_SHARE` of the best run's (`INTRO_RUN_SHARE` between the title and it), left
+/// and right of it, never across an end marker.
+fn extra_runs(scores: &[f64], best: (usize, usize), title_at: usize) -> Vec<(usize, usize)> {
     let best_sum: f64 = scores[best.0..best.1].iter().sum();
     let mut res = Vec::new();
     let mut todo = vec![(0, best.0), (best.1, scores.len())];
+    if 0 < title_at && title_at < best.0 {
+        todo = vec![(0, title_at), (title_at, best.0), (best.1, scores.len())];
+    }
     while let Some((lo, hi)) = todo.pop() {
         let Some((s, e)) = max_sum_run(&scores[lo..hi]) else { continue };
         let (s, e) = (lo + s, lo + e);
         let sum: f64 = scores[s..e].iter().sum();
         let between = if e <= best.0 { e..best.0 } else { best.1..s };
-        if sum >= EXTRA_RUN_SHARE * best_sum && scores[between].iter().all(|&x| x > END_MARKER_SCORE) {
+        let share = if 0 < title_at && title_at <= s && e <= best.0 { INTRO_RUN_SHARE } else { EXTRA_RUN_SHARE };
+        if sum >= share * best_sum && scores[between].iter().all(|&x| x > END_MARKER_SCORE) {
             res.push((s, e));
             todo.push((lo, s));
             todo.push((e, hi));
@@ -266,44 +303,95 @@ fn max_sum_run(scores: &[f64]) -> Option<(usize, usize)> {
     best.map(|(_, start, end)| (start, end))
 }
 
-/// A block's word count and, per known language, how many of its words are stop words.
+/// A block's word count and, per known language, how many of its words are stop words;
+/// also its alphanumeric characters and how many of them are CJK.
 struct WordCounts {
     words: usize,
     stop: [u32; LANGUAGES.len()],
+    alphanumeric: usize,
+    cjk: usize,
 }
 
+/// The longest stop word, in bytes: longer words need no lookup.
+static MAX_STOP_WORD_LEN: LazyLock<usize> = LazyLock::new(|| STOP_WORDS.keys().map(|w| w.len()).max().unwrap_or(0));
+
+/// Words are runs of alphanumeric characters and apostrophes. One pass over the bytes,
+/// with ASCII handled without decoding: this runs on every byte of every page.
 fn count_words(text: &str) -> WordCounts {
-    let mut res = WordCounts { words: 0, stop: [0; LANGUAGES.len()] };
+    let mut res = WordCounts { words: 0, stop: [0; LANGUAGES.len()], alphanumeric: 0, cjk: 0 };
+    let max_len = *MAX_STOP_WORD_LEN;
     let mut lower = String::new();
-    for word in text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').filter(|w| !w.is_empty()) {
+    let mut word_start: Option<usize> = None;
+    let mut word_ascii = true;
+    let mut word_upper = false;
+    let mut count = |word: &str, ascii: bool, upper: bool, res: &mut WordCounts| {
         res.words += 1;
         // Stop lists are lower case; most words already are, and need no copy.
-        let key = if word.chars().any(char::is_uppercase) {
+        let key = if upper {
             lower.clear();
-            lower.extend(word.chars().flat_map(char::to_lowercase));
+            if ascii {
+                lower.push_str(word);
+                lower.make_ascii_lowercase();
+            } else {
+                lower.extend(word.chars().flat_map(char::to_lowercase));
+            }
             lower.as_str()
         } else {
             word
         };
+        if key.len() > max_len {
+            return;
+        }
         if let Some(&mask) = STOP_WORDS.get(key) {
-            for (lang, n) in res.stop.iter_mut().enumerate() {
-                *n += (mask >> lang) & 1;
+            let mut mask = mask;
+            while mask != 0 {
+                res.stop[mask.trailing_zeros() as usize] += 1;
+                mask &= mask - 1;
             }
         }
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (in_word, upper, len) = if b < 0x80 {
+            let alphanumeric = b.is_ascii_alphanumeric();
+            res.alphanumeric += usize::from(alphanumeric);
+            (alphanumeric || b == b'\'', b.is_ascii_uppercase(), 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            let alphanumeric = c.is_alphanumeric();
+            if alphanumeric {
+                res.alphanumeric += 1;
+                res.cjk += usize::from(is_cjk(c));
+            }
+            (alphanumeric || c == '’', c.is_uppercase(), c.len_utf8())
+        };
+        if in_word {
+            if word_start.is_none() {
+                word_start = Some(i);
+                word_ascii = true;
+                word_upper = false;
+            }
+            word_ascii &= b < 0x80;
+            word_upper |= upper;
+        } else if let Some(start) = word_start.take() {
+            count(&text[start..i], word_ascii, word_upper, &mut res);
+        }
+        i += len;
+    }
+    if let Some(start) = word_start {
+        count(&text[start..], word_ascii, word_upper, &mut res);
     }
     res
 }
 
-fn cjk_share(text: &str) -> f64 {
-    let mut n = 0usize;
-    let mut cjk = 0usize;
-    for c in text.chars().filter(|c| c.is_alphanumeric()) {
-        n += 1;
-        if matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af) {
-            cjk += 1;
-        }
-    }
-    if n == 0 { 0.0 } else { cjk as f64 / n as f64 }
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af)
+}
+
+fn cjk_share(counts: &WordCounts) -> f64 {
+    if counts.alphanumeric == 0 { 0.0 } else { counts.cjk as f64 / counts.alphanumeric as f64 }
 }
 
 /// The language whose stop words cover most words of the document (first on ties).
@@ -472,6 +560,36 @@ mod tests {
     }
 
     #[test]
+    fn an_introduction_after_the_title_is_kept() {
+        // An introduction under the title, then a table of contents, then the article.
+        let mut page = vec!["Menu", P1, P2];
+        page.extend(["Contents", "Step one", "Step two", "Step three", "Step four", "Step five", "Step six", "FAQ"]);
+        page.extend([P1, P2, P1, P2, P1, P2, P1, P2]);
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        assert_eq!(main_region(&blocks, 1).1, vec![(11, 19), (1, 3)]);
+        // Without a title there is no telling an introduction from a teaser.
+        assert_eq!(main_region(&blocks, 0).1, vec![(11, 19)]);
+    }
+
+    #[test]
+    fn runs_grow_over_short_sentences() {
+        let opening = "Social shopping has become a major force in commerce.";
+        let page = [
+            "Menu",
+            "June 26, 2025",
+            opening,
+            P1,
+            P2,
+            "Avoid agencies that promise you guaranteed results!",
+            "About us",
+        ];
+        assert_eq!(run(&page), Some((2, 6)));
+        // Short lines that are no sentences, or too short, stay out.
+        let page = ["Menu", "Weather: sunny", "Read the full story.", P1, P2, "Contact us"];
+        assert_eq!(run(&page), Some((3, 5)));
+    }
+
+    #[test]
     fn non_english_prose_counts() {
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
         assert_eq!(run(&["Startseite", de, de, "Impressum"]), Some((1, 3)));
@@ -536,6 +654,33 @@ mod tests {
         let subhead = "Feels like a proper design tool";
         let page = [long, "Menu", subhead, lede, subhead, "2 hours ago", lede, subhead, lede, subhead, lede];
         assert_eq!(run(&page), Some((0, 11)));
+    }
+
+    #[test]
+    fn word_counts_match_a_plain_split() {
+        // The byte scanner must see the same words as splitting on characters does.
+        for text in [
+            "The council's budget, AND the mayor’s: über Straße İstanbul 東京都 K\u{212a}elvin it's",
+            "  leading and trailing  ",
+            "Der Stadtrat hat am Dienstag beschlossen; la ville a voté.",
+            "",
+            "’'",
+        ] {
+            let words: Vec<&str> =
+                text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').filter(|w| !w.is_empty()).collect();
+            let mut stop = [0u32; LANGUAGES.len()];
+            for word in &words {
+                let key: String = word.chars().flat_map(char::to_lowercase).collect();
+                if let Some(&mask) = STOP_WORDS.get(key.as_str()) {
+                    for (lang, n) in stop.iter_mut().enumerate() {
+                        *n += (mask >> lang) & 1;
+                    }
+                }
+            }
+            let counts = count_words(text);
+            assert_eq!((counts.words, counts.stop), (words.len(), stop), "{text:?}");
+            assert_eq!(counts.alphanumeric, text.chars().filter(|c| c.is_alphanumeric()).count());
+        }
     }
 
     #[test]

@@ -291,6 +291,83 @@ fn output_is_identical_for_any_thread_count() {
     assert_eq!(output_files(&a), output_files(&b));
 }
 
+/// The dedup verdicts of a run, by the name each file's content was written under
+/// (`name_of` maps a record's `path` to it): the duplicate clusters as sorted sets, and
+/// the chrome blocks removed from each document.
+fn verdicts(out: &Path, name_of: impl Fn(&str) -> String) -> (Vec<Vec<String>>, Vec<(String, usize)>) {
+    let records: Vec<Value> =
+        jsonl(&out.join("documents.jsonl")).into_iter().chain(jsonl(&out.join("dropped.jsonl"))).collect();
+    let path_of_id: std::collections::HashMap<String, String> =
+        records.iter().map(|r| (r["id"].as_str().unwrap().to_owned(), name_of(r["path"].as_str().unwrap()))).collect();
+    let mut clusters: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut chrome = Vec::new();
+    for r in &records {
+        let name = name_of(r["path"].as_str().unwrap());
+        if let Some(kept) = r["duplicate_of"].as_str() {
+            let kept = path_of_id[kept].clone();
+            clusters.entry(kept.clone()).or_insert_with(|| vec![kept]).push(name.clone());
+        }
+        let removed = r["removed"].as_array().unwrap();
+        chrome.push((name, removed.iter().filter(|x| x["kind"] == "corpus_repeated_line").count()));
+    }
+    let mut clusters: Vec<Vec<String>> = clusters
+        .into_values()
+        .map(|mut c| {
+            c.sort();
+            c
+        })
+        .collect();
+    clusters.sort();
+    chrome.sort();
+    (clusters, chrome)
+}
+
+#[test]
+fn dedup_verdicts_do_not_depend_on_input_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vocab = hostile::vocabulary();
+    let mut rng = hostile::Rng(3);
+    let mut texts: Vec<(String, String)> =
+        (0..14).map(|i| (format!("a{i:02}"), hostile::article(&mut rng, &vocab, i, 6))).collect();
+    // An exact copy, a near copy (one paragraph more) and a chrome line in 11 documents.
+    texts.push(("copy-of-a03".into(), texts[3].1.clone()));
+    texts.push((
+        "near-a05".into(),
+        format!("{}\nOne more closing paragraph, added by a syndicating site.\n", texts[5].1),
+    ));
+    // (Not in the duplicates: their verdicts should not depend on it.)
+    for (_, text) in texts.iter_mut().filter(|(name, _)| !["a03", "a05"].contains(&name.as_str())).take(11) {
+        // Inside the article, where strip keeps it, so that only dedup can take it out.
+        let at = text.match_indices("\n\n").nth(1).unwrap().0;
+        text.insert_str(
+            at,
+            "\n\nThe Daily Planet is an independent newsroom that relies on the support of its readers.",
+        );
+    }
+    // Run A reads the originals first; run B, whose names sort the other way, the copies.
+    let (a, b) = (tmp.path().join("in-a"), tmp.path().join("in-b"));
+    fs::create_dir(&a).unwrap();
+    fs::create_dir(&b).unwrap();
+    for (i, (name, text)) in texts.iter().enumerate() {
+        fs::write(a.join(format!("{i:02}-{name}.txt")), text).unwrap();
+        fs::write(b.join(format!("{:02}-{name}.txt", texts.len() - i)), text).unwrap();
+    }
+    let name_of = |path: &str| path.trim_end_matches(".txt").split_once('-').unwrap().1.to_owned();
+    let mut outs = Vec::new();
+    for input in [&a, &b] {
+        let out = tmp.path().join(format!("out-{}", outs.len()));
+        ok(pith(&tmp.path().join("cache"), &["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()]));
+        outs.push(verdicts(&out, name_of));
+    }
+    let (clusters, chrome) = &outs[0];
+    assert_eq!(
+        clusters,
+        &[vec!["a03".to_owned(), "copy-of-a03".to_owned()], vec!["a05".to_owned(), "near-a05".to_owned()]]
+    );
+    assert_eq!(chrome.iter().filter(|(_, n)| *n == 1).count(), 11, "{chrome:?}");
+    assert_eq!(outs[0], outs[1], "the same clusters and chrome, whichever document comes first");
+}
+
 #[test]
 fn single_stage_commands() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1092,3 +1092,20 @@ impl Runner<'_> {
         res
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_a_stage_becomes_that_document_s_failure() {
+        let failed = |slot: Slot<()>| match slot {
+            Slot::Failed(f) => (f.stage, f.error),
+            Slot::Ok(()) => panic!("no failure"),
+        };
+        assert_eq!(failed(guarded("strip", || panic!("boom"))), ("strip".to_owned(), "panic: boom".to_owned()));
+        let n = 3;
+        assert_eq!(failed(guarded("features", || panic!("index {n}"))).1, "panic: index 3");
+        assert!(matches!(guarded("parse", || 7), Slot::Ok(7)));
+    }
+}

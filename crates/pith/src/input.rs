@@ -76,6 +76,16 @@ pub struct RawShard {
     pub renamed: Vec<(u32, String)>,
 }
 
+impl RawShard {
+    /// The readable documents, in order (the entries the stages see).
+    pub fn docs(&self) -> impl Iterator<Item = &RawDoc> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Doc(raw) => Some(raw),
+            Entry::Unreadable { .. } => None,
+        })
+    }
+}
+
 fn format_of(name: &str) -> Option<Format> {
     let lower = name.to_ascii_lowercase();
     let format = if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {

@@ -172,6 +172,14 @@ struct Reduced {
     counts: [u64; 4],
 }
 
+impl Pass1 {
+    /// Documents of the shard that reach the corpus pass (parsed and stripped without
+    /// failure): the ordinals it takes up.
+    fn docs(&self) -> u64 {
+        self.sketches.iter().flatten().count() as u64
+    }
+}
+
 /// Phase 1's output for a run of shards: what the corpus pass needs of them.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MapOutput {
@@ -190,7 +198,7 @@ pub(crate) struct MapOutput {
 impl MapOutput {
     /// Documents that reach the corpus pass (parsed and stripped without failure).
     pub(crate) fn docs(&self) -> u64 {
-        self.shards.iter().map(|p| p.sketches.iter().flatten().count() as u64).sum()
+        self.shards.iter().map(Pass1::docs).sum()
     }
 
     /// Records what the corpus pass needs to know of a shard's ids.
@@ -259,7 +267,7 @@ fn offsets<'p>(pass1: impl IntoIterator<Item = &'p Pass1>, first: u64) -> Vec<u6
     let mut ordinal = first;
     for p in pass1 {
         offsets.push(ordinal);
-        ordinal += p.sketches.iter().flatten().count() as u64;
+        ordinal += p.docs();
     }
     offsets
 }
@@ -440,7 +448,7 @@ impl<'a> Runner<'a> {
             let shard_renames: Vec<Vec<(u64, String)>> = shards
                 .iter()
                 .map(|shard| {
-                    let n = shard.entries.iter().filter(|e| matches!(e, Entry::Doc(_))).count() as u64;
+                    let n = shard.docs().count() as u64;
                     let range = position..position + n;
                     position += n;
                     renames
@@ -571,7 +579,7 @@ impl<'a> Runner<'a> {
     /// Phase 1 for one shard. Keys chain on the stages' outputs (DESIGN.md, cache), read
     /// from the cache files' headers: a warm run decodes only the sketches here.
     fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, Vec<Line>, DocFreq) {
-        let n_docs = shard.entries.iter().filter(|e| matches!(e, Entry::Doc(_))).count() as u64;
+        let n_docs = shard.docs().count() as u64;
         // Parse output is not stored, only its output key: parsing again is about as
         // fast as reading it back, and the cache stays a third smaller.
         let parse_key = Key::for_stage(STAGE_NAMES[PARSE], VERSIONS[PARSE], &(), &fingerprint(shard));
@@ -705,7 +713,7 @@ impl<'a> Runner<'a> {
         // The apply step's input: this shard's strip output, the corpus-wide chrome, and
         // only this shard's verdicts (by position in the shard), so that a change
         // elsewhere in the corpus leaves this shard's apply, and features, cached.
-        let n_docs = pass1.sketches.iter().flatten().count() as u64;
+        let n_docs = pass1.docs();
         let in_shard = |ordinal: u64| (offset..offset + n_docs).contains(&ordinal);
         let drops: Vec<(u64, &DocDrop)> =
             corpus.drops.iter().filter(|(o, _)| in_shard(*o)).map(|(o, d)| (o - offset, d)).collect();
@@ -950,13 +958,11 @@ fn features_input(deduped: &[Slot<DedupedDoc>]) -> Key {
 
 /// Counts the reader's repairs of the shard's documents (each kind once per document).
 fn count_repairs(shard: &RawShard, repairs: &mut BTreeMap<String, u64>) {
-    for entry in &shard.entries {
-        if let Entry::Doc(raw) = entry {
-            let mut kinds: Vec<&str> = raw.diags.iter().map(|d| pith::input::repair_kind(&d.message)).collect();
-            kinds.dedup();
-            for kind in kinds {
-                *repairs.entry(kind.to_owned()).or_default() += 1;
-            }
+    for raw in shard.docs() {
+        let mut kinds: Vec<&str> = raw.diags.iter().map(|d| pith::input::repair_kind(&d.message)).collect();
+        kinds.dedup();
+        for kind in kinds {
+            *repairs.entry(kind.to_owned()).or_default() += 1;
         }
     }
 }
@@ -987,14 +993,7 @@ fn strip_shard(parsed: &[Slot<ParsedDoc>], cfg: &pith_strip::StripConfig) -> Vec
 }
 
 fn parse_shard(shard: &RawShard) -> Vec<Slot<ParsedDoc>> {
-    shard
-        .entries
-        .iter()
-        .filter_map(|entry| match entry {
-            Entry::Doc(raw) => Some(guarded("parse", || pith_parse::parse(raw))),
-            Entry::Unreadable { .. } => None,
-        })
-        .collect()
+    shard.docs().map(|raw| guarded("parse", || pith_parse::parse(raw))).collect()
 }
 
 /// Runs one stage on one document, turning a panic into a per-document failure.

@@ -12,7 +12,6 @@
 //! corpus, so the driver's corpus pass counts them (`DocFreq` per shard, merged) and sets
 //! the keywords afterwards.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -71,12 +70,17 @@ impl DocFreq {
 
     /// The frequencies of `docs`: `add_document` of each, counted in a hash table first.
     pub fn of_documents(docs: impl IntoIterator<Item = impl std::borrow::Borrow<DocTerms>>) -> DocFreq {
+        DocFreq::of_term_hashes(docs.into_iter().map(|doc| doc.borrow().terms.iter().map(|term| term.hash).collect()))
+    }
+
+    /// The frequencies of documents given by their distinct term hashes (`term_hashes`).
+    pub fn of_term_hashes(docs: impl IntoIterator<Item = Vec<u64>>) -> DocFreq {
         let mut n_docs = 0;
         let mut counts: FxHashMap<u64, u64> = FxHashMap::default();
-        for doc in docs {
+        for hashes in docs {
             n_docs += 1;
-            for term in &doc.borrow().terms {
-                *counts.entry(term.hash).or_default() += 1;
+            for hash in hashes {
+                *counts.entry(hash).or_default() += 1;
             }
         }
         DocFreq { n_docs, doc_counts: counts.into_iter().collect() }
@@ -154,125 +158,168 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 
 /// The terms of `text`, a document in language `lang` (ISO 639-3, as in
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
-///
-/// Each distinct lower-cased word is looked up and stemmed once.
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
-    let lang = lang.and_then(language);
-    let stemmer = lang.map(|(algorithm, _)| Stemmer::create(algorithm));
-    let stop = lang.map(|(_, code)| stop_set(code));
-    // Distinct lower-cased words with their counts; borrowed where already lower case.
-    let mut words: FxHashMap<Cow<'_, str>, u64> = FxHashMap::default();
-    let mut lower = String::new();
-    // One more of `word`, or of its lower-cased form `lowered` (copied only the first time).
-    fn count<'t>(words: &mut FxHashMap<Cow<'t, str>, u64>, word: &'t str, lowered: Option<&str>) {
-        let lowered = match lowered {
-            None => return *words.entry(Cow::Borrowed(word)).or_default() += 1,
-            Some(lowered) => lowered,
-        };
-        match words.get_mut(lowered) {
-            Some(n) => *n += 1,
-            None => {
-                words.insert(Cow::Owned(lowered.to_owned()), 1);
+    with_words(text, lang, |words| {
+        // `words` is sorted by term hash: each run of one hash is a term.
+        let mut terms: Vec<Term> = Vec::new();
+        let mut n_terms = 0;
+        let mut i = 0;
+        while i < words.len() {
+            let hash = words[i].hash;
+            let (mut count, mut surface, mut surface_count) = (0, "", 0);
+            while i < words.len() && words[i].hash == hash {
+                let word = &words[i];
+                count += word.count;
+                // The most frequent form; on a tie, the first in byte order.
+                if word.count > surface_count || (word.count == surface_count && &*word.word < surface) {
+                    (surface, surface_count) = (&word.word, word.count);
+                }
+                i += 1;
             }
-        }
-    }
-    if text.is_ascii() {
-        for word in text.as_bytes().split(|b| !b.is_ascii_alphanumeric()) {
-            if !word.iter().any(u8::is_ascii_alphabetic) {
-                continue;
-            }
-            // ASCII bytes cut at ASCII bytes: still UTF-8.
-            let word = std::str::from_utf8(word).expect("ASCII");
-            if word.bytes().any(|b| b.is_ascii_uppercase()) {
-                lower.clear();
-                lower.push_str(word);
-                lower.make_ascii_lowercase();
-                count(&mut words, word, Some(&lower));
-            } else {
-                count(&mut words, word, None);
-            }
-        }
-    } else {
-        for word in text.split(|c: char| !c.is_alphanumeric()) {
-            if !word.chars().any(char::is_alphabetic) {
-                continue;
-            }
-            lower.clear();
-            if word.is_ascii() {
-                lower.push_str(word);
-                lower.make_ascii_lowercase();
-            } else {
-                lower.extend(word.chars().flat_map(char::to_lowercase));
-            }
-            if lower == word {
-                count(&mut words, word, None);
-            } else {
-                count(&mut words, word, Some(&lower));
-            }
-        }
-    }
-    // term hash -> (count, its most frequent form and that form's count)
-    let mut terms: FxHashMap<u64, (u64, &str, u64)> = FxHashMap::default();
-    let mut n_terms = 0;
-    STEMS.with_borrow_mut(|memo| {
-        let mut memo = lang.map(|(_, code)| memo.words(code));
-        for (word, &count) in &words {
-            if stop.is_some_and(|stop| stop.contains(word.as_ref())) {
-                continue;
-            }
-            let hash = match (&stemmer, memo.as_deref_mut()) {
-                (Some(stemmer), Some(memo)) => stem_hash(memo, stemmer, word),
-                _ => term_hash(word),
-            };
             n_terms += count;
-            let entry = terms.entry(hash).or_insert((0, word.as_ref(), 0));
-            entry.0 += count;
-            // The most frequent form; on a tie, the first in byte order.
-            if count > entry.2 || (count == entry.2 && word.as_ref() < entry.1) {
-                (entry.1, entry.2) = (word.as_ref(), count);
+            terms.push(Term { hash, count, surface: surface.to_owned() });
+        }
+        DocTerms { terms, n_terms }
+    })
+}
+
+/// The distinct term hashes of `text`, ascending: `doc_terms` without counts and
+/// surface forms, which is all that document frequencies need.
+pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
+    with_words(text, lang, |words| {
+        let mut hashes: Vec<u64> = words.iter().map(|word| word.hash).collect();
+        hashes.dedup();
+        hashes
+    })
+}
+
+/// Calls `f` with the distinct lower-cased words of `text` that are not stop words, by
+/// ascending term hash (then word).
+///
+/// Stemming and stop-word lookups are the costly part of terms, and words repeat across
+/// documents: each thread keeps a lexicon per language (the word's term hash and whether
+/// it is a stop word), so a word of a document costs one hash-table lookup. A memo only:
+/// the terms are those stemming every word would give.
+fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&[&Word]) -> R) -> R {
+    let lang = lang.and_then(language);
+    LEXICONS.with_borrow_mut(|lexicons| {
+        let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
+        lexicon.start_document();
+        let mut lower = String::new();
+        if text.is_ascii() {
+            for word in text.as_bytes().split(|b| !b.is_ascii_alphanumeric()) {
+                if !word.iter().any(u8::is_ascii_alphabetic) {
+                    continue;
+                }
+                // ASCII bytes cut at ASCII bytes: still UTF-8.
+                let word = std::str::from_utf8(word).expect("ASCII");
+                if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                    lower.clear();
+                    lower.push_str(word);
+                    lower.make_ascii_lowercase();
+                    lexicon.count(&lower);
+                } else {
+                    lexicon.count(word);
+                }
+            }
+        } else {
+            for word in text.split(|c: char| !c.is_alphanumeric()) {
+                if !word.chars().any(char::is_alphabetic) {
+                    continue;
+                }
+                lower.clear();
+                if word.is_ascii() {
+                    lower.push_str(word);
+                    lower.make_ascii_lowercase();
+                } else {
+                    lower.extend(word.chars().flat_map(char::to_lowercase));
+                }
+                lexicon.count(&lower);
             }
         }
-    });
-    let mut res: Vec<Term> = terms
-        .into_iter()
-        .map(|(hash, (count, surface, _))| Term { hash, count, surface: surface.to_owned() })
-        .collect();
-    res.sort_by(|a, b| a.hash.cmp(&b.hash).then_with(|| a.surface.cmp(&b.surface)));
-    DocTerms { terms: res, n_terms }
+        let mut words: Vec<&Word> =
+            lexicon.touched.iter().map(|&i| &lexicon.words[i as usize]).filter(|word| !word.stop).collect();
+        words.sort_unstable_by(|a, b| a.hash.cmp(&b.hash).then_with(|| a.word.cmp(&b.word)));
+        f(&words)
+    })
 }
 
-/// Stems are the costly part of terms, and words repeat across documents: each thread
-/// keeps the stem hashes of the words it has seen, per language, up to a bound. A memo
-/// only: the terms are those stemming every word would give.
-#[derive(Default)]
-struct StemMemo {
-    by_language: FxHashMap<&'static str, FxHashMap<Box<str>, u64>>,
-}
-
-/// Words remembered per language and thread before the memo starts afresh.
-const STEM_MEMO_WORDS: usize = 200_000;
+/// Words a thread's lexicon holds per language before it starts afresh (few in tests, so
+/// that they start afresh often).
+const LEXICON_WORDS: usize = if cfg!(test) { 50 } else { 200_000 };
 
 thread_local! {
-    static STEMS: std::cell::RefCell<StemMemo> = std::cell::RefCell::default();
+    static LEXICONS: std::cell::RefCell<FxHashMap<Option<&'static str>, Lexicon>> = std::cell::RefCell::default();
 }
 
-impl StemMemo {
-    fn words(&mut self, code: &'static str) -> &mut FxHashMap<Box<str>, u64> {
-        let words = self.by_language.entry(code).or_default();
-        if words.len() > STEM_MEMO_WORDS {
-            words.clear();
+/// A thread's words of one language (see `with_words`), and their counts in the current
+/// document.
+struct Lexicon {
+    stemmer: Option<Stemmer>,
+    stop: Option<&'static FxHashSet<&'static str>>,
+    index: FxHashMap<Box<str>, u32>,
+    words: Vec<Word>,
+    /// The current document's number: a word's `count` is this document's when its
+    /// `document` is this.
+    document: u32,
+    /// Indices of the current document's words, in order of first occurrence.
+    touched: Vec<u32>,
+}
+
+struct Word {
+    word: Box<str>,
+    hash: u64,
+    stop: bool,
+    document: u32,
+    count: u64,
+}
+
+impl Lexicon {
+    fn new(lang: Option<(Algorithm, &'static str)>) -> Lexicon {
+        Lexicon {
+            stemmer: lang.map(|(algorithm, _)| Stemmer::create(algorithm)),
+            stop: lang.map(|(_, code)| stop_set(code)),
+            index: FxHashMap::default(),
+            words: Vec::new(),
+            document: 0,
+            touched: Vec::new(),
         }
-        words
     }
-}
 
-fn stem_hash(memo: &mut FxHashMap<Box<str>, u64>, stemmer: &Stemmer, word: &str) -> u64 {
-    if let Some(&hash) = memo.get(word) {
-        return hash;
+    fn start_document(&mut self) {
+        self.touched.clear();
+        if self.words.len() > LEXICON_WORDS || self.document == u32::MAX {
+            self.index.clear();
+            self.words.clear();
+            self.document = 0;
+        }
+        self.document += 1;
     }
-    let hash = term_hash(&stemmer.stem(word));
-    memo.insert(word.into(), hash);
-    hash
+
+    /// One more occurrence of the lower-cased `word` in the current document.
+    fn count(&mut self, word: &str) {
+        let i = match self.index.get(word) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.words.len()).expect("a lexicon holds fewer than 2^32 words");
+                let stop = self.stop.is_some_and(|stop| stop.contains(word));
+                let hash = match &self.stemmer {
+                    Some(stemmer) if !stop => term_hash(&stemmer.stem(word)),
+                    _ => term_hash(word),
+                };
+                self.words.push(Word { word: word.into(), hash, stop, document: 0, count: 0 });
+                self.index.insert(word.into(), i);
+                i
+            }
+        };
+        let entry = &mut self.words[i as usize];
+        if entry.document != self.document {
+            entry.document = self.document;
+            entry.count = 0;
+            self.touched.push(i);
+        }
+        entry.count += 1;
+    }
 }
 
 /// The `k` terms of `doc` with the highest TF-IDF against `doc_freq`, highest first; ties
@@ -292,9 +339,14 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keywor
             (tf * idf, term)
         })
         .collect();
-    scored.sort_by(|a, b| {
+    let order = |a: &(f64, &Term), b: &(f64, &Term)| {
         b.0.total_cmp(&a.0).then_with(|| a.1.surface.cmp(&b.1.surface)).then_with(|| a.1.hash.cmp(&b.1.hash))
-    });
+    };
+    if scored.len() > k && k > 0 {
+        scored.select_nth_unstable_by(k - 1, order);
+        scored.truncate(k);
+    }
+    scored.sort_by(order);
     scored
         .into_iter()
         .take(k)
@@ -304,6 +356,8 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keywor
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
 
     /// The first implementation of `doc_terms`, kept to check the faster one against.
@@ -382,6 +436,16 @@ mod tests {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("text");
             assert_eq!(doc_terms(&text, Some("eng")), doc_terms_reference(&text, Some("eng")), "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn term_hashes_are_those_of_doc_terms() {
+        for text in ["The cats sat. Cats! The cat sat on the mat, 42 times.", "Die Häuser und das Haus", "", "a b a"] {
+            for lang in [Some("eng"), Some("deu"), None] {
+                let hashes: Vec<u64> = doc_terms(text, lang).terms.iter().map(|t| t.hash).collect();
+                assert_eq!(term_hashes(text, lang), hashes, "{text:?} {lang:?}");
+            }
         }
     }
 

@@ -67,11 +67,22 @@ impl Key {
 
 /// The content hash of any serialisable value (of its bincode encoding).
 pub fn fingerprint<T: Serialize + ?Sized>(value: &T) -> Key {
-    let mut hasher = blake3::Hasher::new();
-    // Hashing never fails; an encode error (impossible for our plain types) would only
-    // leave the hash of a prefix, which is still a deterministic key.
-    let _ = bincode::serde::encode_into_std_write(value, &mut hasher, bincode_config());
-    Key(*hasher.finalize().as_bytes())
+    // Encoded into a buffer first, then hashed at once: bincode writes field by field, and
+    // hashing those small writes one by one costs twice as much. An encode error
+    // (impossible for our plain types) would only leave the hash of a prefix, which is
+    // still a deterministic key.
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        let _ = bincode::serde::encode_into_std_write(value, buf, bincode_config());
+        let key = Key(*blake3::hash(buf).as_bytes());
+        if buf.capacity() > 64 << 20 {
+            *buf = Vec::new();
+        }
+        key
+    })
 }
 
 /// What a lookup found.

@@ -35,22 +35,22 @@ pub(crate) fn normalize_into(text: &str, res: &mut String) {
     }
 }
 
-/// `normalize_into` for ASCII text: whole words copied, then lowered in place.
+/// `normalize_into` for ASCII text, in one pass over its bytes.
 fn normalize_ascii_into(text: &str, res: &mut String) {
-    // `char::is_whitespace` on ASCII: unlike `u8::is_ascii_whitespace`, with U+000B.
-    let space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
-    for word in text.split(space).filter(|w| !w.is_empty()) {
-        if !res.is_empty() {
-            res.push(' ');
+    let mut in_word = false;
+    for &b in text.as_bytes() {
+        // `char::is_whitespace` on ASCII: unlike `u8::is_ascii_whitespace`, with U+000B.
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+            in_word = false;
+            continue;
         }
-        let start = res.len();
-        res.push_str(word);
-        res[start..].make_ascii_lowercase();
-        if word.contains('`') {
-            let folded = res[start..].replace('`', "'");
-            res.truncate(start);
-            res.push_str(&folded);
+        if !in_word {
+            if !res.is_empty() {
+                res.push(' ');
+            }
+            in_word = true;
         }
+        res.push(if b == b'`' { '\'' } else { char::from(b.to_ascii_lowercase()) });
     }
 }
 
@@ -86,5 +86,25 @@ mod tests {
         assert_eq!(joined, normalize("  A b\n\n\n\nC\u{a0}ｄ "));
         assert_eq!(normalize("ＦＵＬＬ width"), "full width");
         assert_eq!(normalize_line("Updated May 3, 2024"), "updated may 0, 0000");
+    }
+
+    #[test]
+    fn ascii_path_is_words_lowered_and_joined() {
+        let reference = |text: &str| -> String {
+            let words: Vec<String> = text
+                .split(char::is_whitespace)
+                .filter(|w| !w.is_empty())
+                .map(|w| w.to_ascii_lowercase().replace('`', "'"))
+                .collect();
+            words.join(" ")
+        };
+        for text in ["", " ", "a", " A  b\t\tC\r\n", "\x0bX`Y`\x0c z ", "It`S  ok!\x1f?", "ab\n\ncd ef "] {
+            assert_eq!(normalize(text), reference(text), "{text:?}");
+            let mut joined = "prefix".to_owned();
+            normalize_ascii_into(text, &mut joined);
+            let expected =
+                if reference(text).is_empty() { "prefix".to_owned() } else { format!("prefix {}", reference(text)) };
+            assert_eq!(joined, expected, "{text:?}");
+        }
     }
 }

@@ -205,37 +205,51 @@ fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&[&Word]) -> R) 
     LEXICONS.with_borrow_mut(|lexicons| {
         let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
         lexicon.start_document();
+        // Words are runs of alphanumeric characters with at least one letter, found in one
+        // pass over the bytes (ASCII by table, other characters decoded). `plain`: the
+        // word is ASCII without capitals, its own lower-cased form.
         let mut lower = String::new();
-        if text.is_ascii() {
-            for word in text.as_bytes().split(|b| !b.is_ascii_alphanumeric()) {
-                if !word.iter().any(u8::is_ascii_alphabetic) {
-                    continue;
+        let bytes = text.as_bytes();
+        let (mut start, mut alpha, mut plain) = (0, false, true);
+        let mut i = 0;
+        while i <= bytes.len() {
+            let (word_char, next) = match bytes.get(i) {
+                None => (false, i + 1),
+                Some(&b) if b < 0x80 => {
+                    let class = ASCII_CLASS[usize::from(b)];
+                    alpha |= class >= LOWER;
+                    plain &= class != UPPER;
+                    (class != SEPARATOR, i + 1)
                 }
-                // ASCII bytes cut at ASCII bytes: still UTF-8.
-                let word = std::str::from_utf8(word).expect("ASCII");
-                if word.bytes().any(|b| b.is_ascii_uppercase()) {
-                    lower.clear();
-                    lower.push_str(word);
-                    lower.make_ascii_lowercase();
-                    lexicon.count(&lower);
-                } else {
-                    lexicon.count(word);
+                Some(_) => {
+                    let c = text[i..].chars().next().expect("a character starts here");
+                    let word_char = c.is_alphanumeric();
+                    if word_char {
+                        alpha |= c.is_alphabetic();
+                        plain = false;
+                    }
+                    (word_char, i + c.len_utf8())
                 }
+            };
+            if !word_char {
+                if alpha {
+                    let word = &text[start..i];
+                    if plain {
+                        lexicon.count(word);
+                    } else {
+                        lower.clear();
+                        if word.is_ascii() {
+                            lower.push_str(word);
+                            lower.make_ascii_lowercase();
+                        } else {
+                            lower.extend(word.chars().flat_map(char::to_lowercase));
+                        }
+                        lexicon.count(&lower);
+                    }
+                }
+                (start, alpha, plain) = (next, false, true);
             }
-        } else {
-            for word in text.split(|c: char| !c.is_alphanumeric()) {
-                if !word.chars().any(char::is_alphabetic) {
-                    continue;
-                }
-                lower.clear();
-                if word.is_ascii() {
-                    lower.push_str(word);
-                    lower.make_ascii_lowercase();
-                } else {
-                    lower.extend(word.chars().flat_map(char::to_lowercase));
-                }
-                lexicon.count(&lower);
-            }
+            i = next;
         }
         let mut words: Vec<&Word> =
             lexicon.touched.iter().map(|&i| &lexicon.words[i as usize]).filter(|word| !word.stop).collect();
@@ -243,6 +257,27 @@ fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&[&Word]) -> R) 
         f(&words)
     })
 }
+
+const SEPARATOR: u8 = 0;
+const DIGIT: u8 = 1;
+const LOWER: u8 = 2;
+const UPPER: u8 = 3;
+
+/// What each ASCII byte is to words.
+const ASCII_CLASS: [u8; 128] = {
+    let mut table = [SEPARATOR; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'0'..=b'9' => DIGIT,
+            b'a'..=b'z' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            _ => SEPARATOR,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Words a thread's lexicon holds per language before it starts afresh (few in tests, so
 /// that they start afresh often).

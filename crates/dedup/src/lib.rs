@@ -182,8 +182,27 @@ pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
     minhash::jaccard(a, b)
 }
 
+/// The hash of `normalize_line(text)`, normalised into a reused buffer.
 fn line_hash(text: &str) -> u64 {
-    xxh3_64(normalize::normalize_line(text).as_bytes())
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with_borrow_mut(|buf| {
+        let mut line = String::from_utf8(std::mem::take(buf)).unwrap_or_default();
+        line.clear();
+        normalize::normalize_into(text, &mut line);
+        let mut bytes = line.into_bytes();
+        // `normalize_line`'s digit folding: ASCII digits are whole characters.
+        for b in &mut bytes {
+            if b.is_ascii_digit() {
+                *b = b'0';
+            }
+        }
+        let hash = xxh3_64(&bytes);
+        bytes.clear();
+        *buf = bytes;
+        hash
+    })
 }
 
 /// How many documents hold each short block: the corpus-wide half of chrome detection.
@@ -378,10 +397,17 @@ fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
 pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
     let mut blocks: Vec<Block> = Vec::with_capacity(doc.blocks.len());
     let mut removed = doc.removed.clone();
-    let mut seen_headings: FxHashSet<String> = FxHashSet::default();
-    let mut seen_paragraphs: FxHashSet<String> = FxHashSet::default();
+    // Normalised texts seen, by their 128-bit hashes, normalised into one buffer.
+    let mut seen_headings: FxHashSet<u128> = FxHashSet::default();
+    let mut seen_paragraphs: FxHashSet<u128> = FxHashSet::default();
+    let mut key = String::new();
+    let mut key_of = |text: &str| -> (u128, usize) {
+        key.clear();
+        normalize::normalize_into(text, &mut key);
+        (xxhash_rust::xxh3::xxh3_128(key.as_bytes()), key.len())
+    };
     if let Some(title) = &doc.title {
-        seen_headings.insert(normalize(title));
+        seen_headings.insert(key_of(title).0);
     }
     let mut remove = |block: &Block, kind: &str, rule: &str| {
         removed.push(Removal {
@@ -393,13 +419,13 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         });
     };
     for block in &doc.blocks {
-        let key = normalize(&block.text);
+        let (key, key_len) = key_of(&block.text);
         if block.kind == BlockKind::Heading {
             if cfg.repeated_headings && !seen_headings.insert(key) {
                 remove(block, "repeated_heading", "heading repeats the title or an earlier heading");
                 continue;
             }
-        } else if cfg.repeated_paragraphs && key.len() >= 20 && !seen_paragraphs.insert(key) {
+        } else if cfg.repeated_paragraphs && key_len >= 20 && !seen_paragraphs.insert(key) {
             remove(block, "repeated_paragraph", "block repeats an earlier block");
             continue;
         }
@@ -489,6 +515,14 @@ impl DedupDelta {
 mod tests {
     use super::*;
     use pith_types::Span;
+
+    #[test]
+    fn line_hash_is_the_hash_of_the_normalised_line() {
+        for text in ["", "Updated May 3, 2024", "  Cox’s  “Commitment”\u{a0}Here 12 ", "ＦＵＬＬ ９ width", "a\tb"]
+        {
+            assert_eq!(line_hash(text), xxh3_64(normalize::normalize_line(text).as_bytes()), "{text:?}");
+        }
+    }
 
     fn doc(id: &str, title: Option<&str>, blocks: &[(BlockKind, &str)]) -> StrippedDoc {
         StrippedDoc {

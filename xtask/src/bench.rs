@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: throughput of the release `pith` on a `gen-corpus` corpus (issue 7).
 //!
-//! For each thread count it runs `pith run` three times on the same cache directory: cold
-//! (empty cache), warm (the same input again: every stage hits) and touched (one input file
-//! rewritten with 1% of the corpus's documents changed). It reports wall time, MB/s, MB/s per
+//! For each thread count it runs `pith run` four times on the same cache directory: cold
+//! (empty cache), warm (the same input again: every stage hits), touched (1% of the
+//! corpus's documents changed in one place, as when 1% of the files change) and scattered
+//! (another 1% spread through one file, so that every shard of that file misses). It reports wall time, MB/s, MB/s per
 //! core, the per-stage CPU seconds and cache counts of `summary.json`, peak RSS, the cache's
 //! size on disk and the speedup between thread counts, as `report.json` and `report.md`.
 //! `--compare datatrove` instead times datatrove's closest pipeline against pith on a slice
@@ -38,7 +39,7 @@ pub(crate) struct BenchArgs {
     /// Where corpora, runs and reports go [default: target/bench in the workspace].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Run each cold/warm/touched sequence this many times and keep each run's fastest.
+    /// Run each cold/warm/touched/scattered sequence this many times and keep each run's fastest.
     #[arg(long, default_value_t = 1)]
     repeat: u32,
     /// Instead of the runs above, time another tool's closest pipeline against pith on a
@@ -59,11 +60,13 @@ enum Compare {
     Datatrove,
 }
 
-/// Share of the corpus's documents changed for the touched run.
+/// Share of the corpus's documents changed for each touched run.
 const TOUCH_SHARE: f64 = 0.01;
 
-/// The three runs of a sequence, in order.
-const SCENARIOS: [&str; 3] = ["cold", "warm", "touched"];
+/// The runs of a sequence, in order: `touched` changes 1% of the documents in one place
+/// (the first documents of the first file), `scattered` another 1% spread through the
+/// second file.
+const SCENARIOS: [&str; 4] = ["cold", "warm", "touched", "scattered"];
 
 pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let bench_dir = match &args.out {
@@ -115,8 +118,8 @@ fn bench(bench_dir: &Path, pith: &Path, git: serde_json::Value, args: &BenchArgs
         let mut best: Vec<Option<Run>> = vec![None; SCENARIOS.len()];
         for repeat in 0..args.repeat {
             eprintln!("bench: {threads} thread(s), sequence {} of {}", repeat + 1, args.repeat);
-            let (sequence, touch) = sequence(bench_dir, pith, &corpus, threads)?;
-            touched = Some(touch);
+            let (sequence, touches) = sequence(bench_dir, pith, &corpus, threads)?;
+            touched = Some(touches);
             for (slot, run) in best.iter_mut().zip(sequence) {
                 if slot.as_ref().is_none_or(|b| run.cost.wall_seconds < b.cost.wall_seconds) {
                     *slot = Some(run);
@@ -156,16 +159,21 @@ fn sequence(
     pith: &Path,
     corpus: &Corpus,
     threads: usize,
-) -> anyhow::Result<(Vec<Run>, corpus::Touched)> {
+) -> anyhow::Result<(Vec<Run>, Vec<corpus::Touched>)> {
     let run_dir = bench_dir.join("runs").join(format!("t{threads}"));
     corpus::remove_dir(&run_dir)?;
     let (input, cache) = (run_dir.join("input"), run_dir.join("cache"));
     corpus::link_input(corpus, &input)?;
     let mut res = Vec::new();
-    let mut touched = None;
+    let mut touched = Vec::new();
     for scenario in SCENARIOS {
-        if scenario == "touched" {
-            touched = Some(corpus::touch(corpus, &input, &run_dir, TOUCH_SHARE)?);
+        let layout = match scenario {
+            "touched" => Some((0, corpus::Layout::Together)),
+            "scattered" => Some((1, corpus::Layout::Spread)),
+            _ => None,
+        };
+        if let Some((file, layout)) = layout {
+            touched.push(corpus::touch(corpus, &input, &run_dir, TOUCH_SHARE, file, layout)?);
         }
         let out = run_dir.join(format!("out-{scenario}"));
         let (cost, summary) = run_pith(pith, &input, &out, Some(&cache), threads, &run_dir.join(scenario))?;
@@ -179,7 +187,7 @@ fn sequence(
         corpus::remove_dir(&out)?;
         res.push(Run { threads, scenario, cost, summary, cache_bytes, cache_by_stage });
     }
-    Ok((res, touched.expect("the touched run ran")))
+    Ok((res, touched))
 }
 
 /// The size of each subdirectory of the cache (one per stage and version), sorted by name.
@@ -275,7 +283,7 @@ mod tests {
             BenchCli::try_parse_from(["bench", "--size=200KB", "--threads=1", "--out", dir.to_str().unwrap()]).unwrap();
         let report = bench(&dir, &pith, git_state(), &cli.args).unwrap();
 
-        for key in ["date", "command", "git", "host", "pith", "corpus", "touch", "runs", "speedup", "targets"] {
+        for key in ["date", "command", "git", "host", "pith", "corpus", "touches", "runs", "speedup", "targets"] {
             assert!(report.get(key).is_some(), "no `{key}` in {report:#}");
         }
         let corpus = &report["corpus"];
@@ -291,10 +299,14 @@ mod tests {
             assert_eq!(run["documents_in"], corpus["docs"], "{run:#}");
             assert!(run["stages"]["parse"]["seconds"].is_number(), "{run:#}");
         }
-        // The warm run hits everywhere; the touched run misses some shards.
+        // The warm run hits everywhere; the touched runs miss some shards.
         assert_eq!(runs[1]["stages"]["parse"]["cache_misses"], 0, "{:#}", runs[1]);
-        assert!(runs[2]["stages"]["parse"]["cache_misses"].as_u64().unwrap() > 0, "{:#}", runs[2]);
-        assert_eq!(report["touch"]["docs_changed"], 1, "{:#}", report["touch"]);
+        for run in &runs[2..] {
+            assert!(run["stages"]["parse"]["cache_misses"].as_u64().unwrap() > 0, "{run:#}");
+        }
+        let touches = report["touches"].as_array().unwrap();
+        assert_eq!(touches.len(), 2, "{touches:#?}");
+        assert!(touches.iter().all(|t| t["docs_changed"] == 1), "{touches:#?}");
         assert!(report::markdown(&report).contains("| 1 | cold |"));
 
         // A second bench reuses the cached corpus.

@@ -246,17 +246,45 @@ pub(crate) struct Touched {
     pub(crate) file: String,
     pub(crate) docs_in_file: u64,
     pub(crate) docs_changed: u64,
+    pub(crate) layout: Layout,
+}
+
+/// Where in its file [`touch`] changes documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// The first documents of the file, one run: as when a few files of a corpus are
+    /// replaced, which is what the "1% of the files touched" means for a run cut
+    /// into shards.
+    Together,
+    /// Spread evenly through the file, as scattered edits would be: every shard of the
+    /// file misses.
+    Spread,
+}
+
+impl Layout {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Layout::Together => "together",
+            Layout::Spread => "spread",
+        }
+    }
 }
 
 /// The word appended to each touched document.
 const TOUCH_WORD: &str = " Updated.";
 
-/// Rewrites the first part file of `input` (a link made by [`link_input`]) with `share` of
-/// the corpus's documents changed: a word appended to their text. The changed documents are
-/// spread evenly through the file, as scattered edits would be. The new file replaces the
-/// link by a rename, so the cached corpus is untouched.
-pub(crate) fn touch(corpus: &Corpus, input: &Path, scratch: &Path, share: f64) -> anyhow::Result<Touched> {
-    let name = corpus.files[0].file_name().expect("part files have names");
+/// Rewrites part file `file` of `input` (a link made by [`link_input`]) with `share` of the
+/// corpus's documents changed: a word appended to their text, at the places `layout`
+/// says. The new file replaces the link by a rename, so the cached corpus is untouched.
+pub(crate) fn touch(
+    corpus: &Corpus,
+    input: &Path,
+    scratch: &Path,
+    share: f64,
+    file: usize,
+    layout: Layout,
+) -> anyhow::Result<Touched> {
+    let name = corpus.files[file.min(corpus.files.len() - 1)].file_name().expect("part files have names");
     let path = input.join(name);
     let text = read_part(&path)?;
     let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
@@ -265,8 +293,12 @@ pub(crate) fn touch(corpus: &Corpus, input: &Path, scratch: &Path, share: f64) -
     let mut out = Vec::with_capacity(text.len() + n_changed as usize * TOUCH_WORD.len());
     let mut next = 0;
     for (i, line) in lines.iter().enumerate() {
-        // Line `k * n_lines / n_changed` for `k` in `0..n_changed`: evenly spread, no repeats.
-        if next < n_changed && i as u64 == next * n_lines / n_changed {
+        let changed = match layout {
+            Layout::Together => (i as u64) < n_changed,
+            // Line `k * n_lines / n_changed` for `k` in `0..n_changed`: evenly spread, no repeats.
+            Layout::Spread => next < n_changed && i as u64 == next * n_lines / n_changed,
+        };
+        if changed {
             out.extend_from_slice(touch_line(line)?.as_bytes());
             next += 1;
         } else {
@@ -276,7 +308,7 @@ pub(crate) fn touch(corpus: &Corpus, input: &Path, scratch: &Path, share: f64) -
     let tmp = scratch.join(name);
     write_part(&tmp, &out)?;
     std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-    Ok(Touched { file: name.to_string_lossy().into_owned(), docs_in_file: n_lines, docs_changed: n_changed })
+    Ok(Touched { file: name.to_string_lossy().into_owned(), docs_in_file: n_lines, docs_changed: n_changed, layout })
 }
 
 /// One JSONL record with [`TOUCH_WORD`] appended to its `text`. Only the text's JSON string

@@ -24,7 +24,7 @@ pub(super) struct Inputs<'a> {
     pub(super) git: Value,
     pub(super) pith: &'a Path,
     pub(super) corpus: &'a Corpus,
-    pub(super) touched: &'a Touched,
+    pub(super) touched: &'a [Touched],
     pub(super) touch_share: f64,
     pub(super) repeat: u32,
     pub(super) runs: &'a [Run],
@@ -131,7 +131,13 @@ pub(super) fn build(inputs: Inputs<'_>) -> Value {
             Some("touched") => {
                 let share = value("vs_cold");
                 let wanted = format!("<= {TARGET_TOUCHED_SHARE}");
-                let what = format!("1% touched wall / cold, {threads} thread(s)");
+                let what = format!("1% touched (in one place) wall / cold, {threads} thread(s)");
+                target(what, wanted, share, share <= TARGET_TOUCHED_SHARE);
+            }
+            Some("scattered") => {
+                let share = value("vs_cold");
+                let wanted = format!("<= {TARGET_TOUCHED_SHARE} (harsher than the issue's)");
+                let what = format!("1% touched (scattered over a file) wall / cold, {threads} thread(s)");
                 target(what, wanted, share, share <= TARGET_TOUCHED_SHARE);
             }
             _ => {}
@@ -153,13 +159,19 @@ pub(super) fn build(inputs: Inputs<'_>) -> Value {
         "pith": pith.display().to_string(),
         "pith_sha256": super::sha256(pith),
         "corpus": corpus.to_json(),
-        "touch": {
-            "file": touched.file,
-            "docs_in_file": touched.docs_in_file,
-            "docs_changed": touched.docs_changed,
-            "share_of_corpus": round(touched.docs_changed as f64 / corpus.docs as f64, 4),
-            "target_share": touch_share,
-        },
+        "touches": touched
+            .iter()
+            .zip(["touched", "scattered"])
+            .map(|(touch, scenario)| json!({
+                "scenario": scenario,
+                "file": touch.file,
+                "layout": touch.layout.name(),
+                "docs_in_file": touch.docs_in_file,
+                "docs_changed": touch.docs_changed,
+                "share_of_corpus": round(touch.docs_changed as f64 / corpus.docs as f64, 4),
+                "target_share": touch_share,
+            }))
+            .collect::<Vec<_>>(),
         "repeat": repeat,
         "runs": run_values,
         "speedup": speedup,
@@ -179,7 +191,6 @@ fn mib(value: &Value) -> String {
 pub(super) fn markdown(report: &Value) -> String {
     let mut res = String::new();
     let corpus = &report["corpus"];
-    let touch = &report["touch"];
     let host = &report["host"];
     let _ =
         writeln!(res, "`{}` on {}", report["command"].as_str().unwrap_or("?"), report["date"].as_str().unwrap_or("?"));
@@ -203,14 +214,21 @@ pub(super) fn markdown(report: &Value) -> String {
         mb(corpus["disk_bytes"].as_u64().unwrap_or(0)),
         corpus["seed"],
     );
-    let _ = writeln!(
-        res,
-        "Touched run: {} of the {} docs of `{}` changed ({:.2}% of the corpus), spread evenly through the file.",
-        touch["docs_changed"],
-        touch["docs_in_file"],
-        touch["file"].as_str().unwrap_or("?"),
-        touch["share_of_corpus"].as_f64().unwrap_or(0.0) * 100.0,
-    );
+    for touch in report["touches"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let _ = writeln!(
+            res,
+            "`{}` run: {} of the {} docs of `{}` changed ({:.2}% of the corpus), {}.",
+            touch["scenario"].as_str().unwrap_or("?"),
+            touch["docs_changed"],
+            touch["docs_in_file"],
+            touch["file"].as_str().unwrap_or("?"),
+            touch["share_of_corpus"].as_f64().unwrap_or(0.0) * 100.0,
+            match touch["layout"].as_str() {
+                Some("together") => "the first ones of the file, in one place (as when 1% of the files change)",
+                _ => "spread evenly through the file (scattered edits: every shard of the file misses)",
+            },
+        );
+    }
     if report["repeat"].as_u64().unwrap_or(1) > 1 {
         let _ = writeln!(res, "Each run is the fastest of {} sequences.", report["repeat"]);
     }
@@ -276,17 +294,16 @@ pub(super) fn markdown(report: &Value) -> String {
 
     if let Some(speedup) = report["speedup"].as_array().filter(|s| !s.is_empty()) {
         let _ = writeln!(res);
-        let _ = writeln!(res, "| speedup | cold | warm | touched |");
-        let _ = writeln!(res, "|---|---|---|---|");
+        let _ = writeln!(res, "| speedup | {} |", SCENARIOS.join(" | "));
+        let _ = writeln!(res, "|---|{}", "---|".repeat(SCENARIOS.len()));
         for row in speedup {
+            let cells: Vec<String> = SCENARIOS.iter().map(|s| num(&row[*s], 2)).collect();
             let _ = writeln!(
                 res,
-                "| {} -> {} threads | {} | {} | {} |",
+                "| {} -> {} threads | {} |",
                 row["relative_to_threads"],
                 row["threads"],
-                num(&row["cold"], 2),
-                num(&row["warm"], 2),
-                num(&row["touched"], 2)
+                cells.join(" | ")
             );
         }
     }

@@ -185,23 +185,25 @@ pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
 /// The hash of `normalize_line(text)`, normalised into a reused buffer.
 fn line_hash(text: &str) -> u64 {
     thread_local! {
+        static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUF.with_borrow_mut(|line| {
+        line.clear();
+        normalize::normalize_into(text, line);
+        normalized_line_hash(line)
+    })
+}
+
+/// `line_hash` of a text from its `normalize`d form.
+fn normalized_line_hash(normalized: &str) -> u64 {
+    thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    BUF.with_borrow_mut(|buf| {
-        let mut line = String::from_utf8(std::mem::take(buf)).unwrap_or_default();
-        line.clear();
-        normalize::normalize_into(text, &mut line);
-        let mut bytes = line.into_bytes();
-        // `normalize_line`'s digit folding: ASCII digits are whole characters.
-        for b in &mut bytes {
-            if b.is_ascii_digit() {
-                *b = b'0';
-            }
-        }
-        let hash = xxh3_64(&bytes);
+    BUF.with_borrow_mut(|bytes| {
         bytes.clear();
-        *buf = bytes;
-        hash
+        // `normalize_line`'s digit folding: ASCII digits are whole characters.
+        bytes.extend(normalized.bytes().map(|b| if b.is_ascii_digit() { b'0' } else { b }));
+        xxh3_64(bytes)
     })
 }
 
@@ -400,14 +402,14 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
     // Normalised texts seen, by their 128-bit hashes, normalised into one buffer.
     let mut seen_headings: FxHashSet<u128> = FxHashSet::default();
     let mut seen_paragraphs: FxHashSet<u128> = FxHashSet::default();
-    let mut key = String::new();
-    let mut key_of = |text: &str| -> (u128, usize) {
-        key.clear();
-        normalize::normalize_into(text, &mut key);
-        (xxhash_rust::xxh3::xxh3_128(key.as_bytes()), key.len())
-    };
+    let mut normalized = String::new();
+    fn normalize_to<'b>(text: &str, buf: &'b mut String) -> &'b str {
+        buf.clear();
+        normalize::normalize_into(text, buf);
+        buf
+    }
     if let Some(title) = &doc.title {
-        seen_headings.insert(key_of(title).0);
+        seen_headings.insert(xxhash_rust::xxh3::xxh3_128(normalize_to(title, &mut normalized).as_bytes()));
     }
     let mut remove = |block: &Block, kind: &str, rule: &str| {
         removed.push(Removal {
@@ -419,7 +421,8 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         });
     };
     for block in &doc.blocks {
-        let (key, key_len) = key_of(&block.text);
+        let normalized = normalize_to(&block.text, &mut normalized);
+        let (key, key_len) = (xxhash_rust::xxh3::xxh3_128(normalized.as_bytes()), normalized.len());
         if block.kind == BlockKind::Heading {
             if cfg.repeated_headings && !seen_headings.insert(key) {
                 remove(block, "repeated_heading", "heading repeats the title or an earlier heading");
@@ -431,7 +434,7 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         }
         if cfg.corpus_lines
             && block.text.len() <= cfg.line_max_chars
-            && stats.chrome.binary_search(&line_hash(&block.text)).is_ok()
+            && stats.chrome.binary_search(&normalized_line_hash(normalized)).is_ok()
         {
             remove(block, "corpus_repeated_line", "block recurs in many documents of the corpus");
             continue;

@@ -17,18 +17,29 @@ pub(crate) fn normalize_into(text: &str, res: &mut String) {
         return normalize_ascii_into(text, res);
     }
     for word in text.split_whitespace() {
-        if word.is_ascii() {
-            // NFKC leaves ASCII unchanged: skip the (slow) decomposition.
-            normalize_ascii_into(word, res);
-            continue;
-        }
         if !res.is_empty() {
             res.push(' ');
         }
-        if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
+        if word.is_ascii() {
+            // NFKC leaves ASCII unchanged: skip the (slow) decomposition.
+            let at = res.len();
+            res.push_str(word);
+            res[at..].make_ascii_lowercase();
+            if word.contains('`') {
+                let folded = res[at..].replace('`', "'");
+                res.truncate(at);
+                res.push_str(&folded);
+            }
+        } else if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
             // Already NFKC (curly quotes, accented letters in composed form): only the
             // case and the quote style change.
-            res.extend(word.chars().flat_map(char::to_lowercase).map(fold));
+            for c in word.chars() {
+                if c.is_ascii() {
+                    res.push(if c == '`' { '\'' } else { c.to_ascii_lowercase() });
+                } else {
+                    res.extend(c.to_lowercase().map(fold));
+                }
+            }
         } else {
             res.extend(word.nfkc().flat_map(char::to_lowercase).map(fold));
         }

@@ -25,11 +25,6 @@ use crate::pipeline::{Runner, Stage};
 use crate::progress::Progress;
 use pith::input::{self, InputFile};
 
-/// mimalloc instead of the system allocator: stages allocate and free many small strings
-/// and vectors, and glibc's malloc spent about 7% of a cold run's instructions on them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Clean article corpora: parse, strip boilerplate, deduplicate, extract features.
 #[derive(Debug, Parser)]
 #[command(name = "pith", version, about, propagate_version = true)]

@@ -299,7 +299,7 @@ pub(crate) fn touch(
             Layout::Spread => next < n_changed && i as u64 == next * n_lines / n_changed,
         };
         if changed {
-            out.extend_from_slice(touch_line(line)?.as_bytes());
+            out.extend_from_slice(touch_line(line, layout)?.as_bytes());
             next += 1;
         } else {
             out.extend_from_slice(line);
@@ -311,13 +311,32 @@ pub(crate) fn touch(
     Ok(Touched { file: name.to_string_lossy().into_owned(), docs_in_file: n_lines, docs_changed: n_changed, layout })
 }
 
-/// One JSONL record with [`TOUCH_WORD`] appended to its `text`. Only the text's JSON string
-/// is replaced, so the rest of the line keeps its bytes and field order.
-fn touch_line(line: &[u8]) -> anyhow::Result<String> {
+/// One JSONL record with [`TOUCH_WORD`] added to its `text`: at the end of its longest line
+/// (the body of the article, as an editor's change would be) for `Layout::Together`, at the
+/// end of the text for `Layout::Spread`. The last line of a generated document is often one
+/// that many documents share, so changing it there can also change which lines are
+/// corpus-wide chrome, and with them most shards' output.
+/// Only the text's JSON string is replaced, so the rest of the line keeps its bytes and field
+/// order.
+fn touch_line(line: &[u8], layout: Layout) -> anyhow::Result<String> {
     let line = std::str::from_utf8(line).context("a corpus line is not UTF-8")?;
     let mut record: serde_json::Value = serde_json::from_str(line).context("parsing a corpus line")?;
     let text = record["text"].as_str().context("a corpus line has no `text`")?.to_owned();
-    let end = text.trim_end().len();
+    let end = match layout {
+        Layout::Spread => text.trim_end().len(),
+        Layout::Together => {
+            let mut longest = (0, 0);
+            let mut start = 0;
+            for text_line in text.split_inclusive('\n') {
+                let trimmed = text_line.trim_end().len();
+                if trimmed > longest.1 {
+                    longest = (start + trimmed, trimmed);
+                }
+                start += text_line.len();
+            }
+            longest.0
+        }
+    };
     let touched = format!("{}{TOUCH_WORD}{}", &text[..end], &text[end..]);
     let (old, new) = (serde_json::to_string(&text)?, serde_json::to_string(&touched)?);
     if line.contains(&old) {
@@ -371,7 +390,10 @@ mod tests {
     #[test]
     fn touch_line_keeps_the_rest_of_the_line() {
         let line = b"{\"id\":\"g1\",\"text\":\"Title\\n\\nBody \\\"q\\\".\\n\",\"source\":\"gen\"}\n";
-        let res = touch_line(line).unwrap();
+        let res = touch_line(line, Layout::Spread).unwrap();
         assert_eq!(res, "{\"id\":\"g1\",\"text\":\"Title\\n\\nBody \\\"q\\\". Updated.\\n\",\"source\":\"gen\"}\n");
+        let line = b"{\"text\":\"Title\\n\\nA longer body.\\nFooter\\n\"}\n";
+        let res = touch_line(line, Layout::Together).unwrap();
+        assert_eq!(res, "{\"text\":\"Title\\n\\nA longer body. Updated.\\nFooter\\n\"}\n");
     }
 }

@@ -224,8 +224,14 @@ pub(super) fn markdown(report: &Value) -> String {
             touch["file"].as_str().unwrap_or("?"),
             touch["share_of_corpus"].as_f64().unwrap_or(0.0) * 100.0,
             match touch["layout"].as_str() {
-                Some("together") => "the first ones of the file, in one place (as when 1% of the files change)",
-                _ => "spread evenly through the file (scattered edits: every shard of the file misses)",
+                Some("together") => {
+                    "the first ones of the file, in one place (as when 1% of the files change), \
+                     each with a word added to its longest line (an edit of the article's body)"
+                }
+                _ => {
+                    "spread evenly through the file (scattered edits: every shard of the file misses), \
+                     each with a word added to the end of its text"
+                }
             },
         );
     }

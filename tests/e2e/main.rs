@@ -291,6 +291,60 @@ fn output_is_identical_for_any_thread_count() {
     assert_eq!(output_files(&a), output_files(&b));
 }
 
+/// A change of corpus-wide chrome reruns dedup (and features) only in the shards whose
+/// documents hold the lines concerned.
+#[test]
+fn a_chrome_change_elsewhere_leaves_a_shard_cached() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("in");
+    let seed = fs::read_to_string(corpus().join(SEED)).unwrap();
+    // Group `a` holds one chrome line, group `b` another; each group spans several shards.
+    let write = |group: &str, line: &str| {
+        fs::create_dir_all(input.join(group)).unwrap();
+        for i in 0..120 {
+            let text = format!("{}\n\n{line}\n", seed.replace("2017", &format!("{group}{i}")));
+            fs::write(input.join(group).join(format!("doc{i:03}.txt")), text).unwrap();
+        }
+    };
+    write("a", "The alpha valley committee met again on Tuesday.");
+    write("b", "The beta river council met again on Thursday.");
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ok(pith(&cache, &args));
+    };
+    let first = tmp.path().join("first");
+    run(&first, &[]);
+    let chrome_removed = |out: &Path, text: &str| {
+        jsonl(&out.join("documents.jsonl"))
+            .iter()
+            .chain(&jsonl(&out.join("dropped.jsonl")))
+            .flat_map(|d| d["removed"].as_array().unwrap().clone())
+            .filter(|r| r["kind"] == "corpus_repeated_line" && r["text"].as_str().unwrap().contains(text))
+            .count()
+    };
+    assert_eq!(chrome_removed(&first, "beta river"), 120);
+    // Group `b` loses its line: it is no longer chrome.
+    write("b", "");
+    let second = tmp.path().join("second");
+    run(&second, &[]);
+    assert_eq!(chrome_removed(&second, "beta river"), 0);
+    assert_eq!(chrome_removed(&second, "alpha valley"), 120);
+    let use_of = |stage: &str| {
+        let s = summary(&second);
+        (s["stages"][stage]["cache_hits"].as_u64().unwrap(), s["stages"][stage]["cache_misses"].as_u64().unwrap())
+    };
+    let (strip_hits, strip_misses) = use_of("strip");
+    let (dedup_hits, dedup_misses) = use_of("dedup");
+    assert!(strip_hits > 0 && strip_misses > 0, "{:?}", cache_use(&summary(&second)));
+    // The shards of group `a` alone keep their dedup output.
+    assert!(dedup_hits > 0 && dedup_misses <= strip_misses + 1, "{:?}", cache_use(&summary(&second)));
+    let fresh = tmp.path().join("fresh");
+    run(&fresh, &["--no-cache"]);
+    assert_eq!(output_files(&second), output_files(&fresh));
+}
+
 /// The dedup verdicts of a run, by the name each file's content was written under
 /// (`name_of` maps a record's `path` to it): the duplicate clusters as sorted sets, and
 /// the chrome blocks removed from each document.

@@ -719,7 +719,8 @@ impl<'a> Runner<'a> {
             corpus.drops.iter().filter(|(o, _)| in_shard(*o)).map(|(o, d)| (o - offset, d)).collect();
         let clusters: Vec<(u64, &String)> =
             corpus.clusters.iter().filter(|(o, _)| in_shard(*o)).map(|(o, c)| (o - offset, c)).collect();
-        let input = fingerprint(&(&pass1.strip_key, chrome_key, &drops, &clusters));
+        let chrome_key = self.shard_chrome_key(pass1, corpus).unwrap_or(*chrome_key);
+        let input = fingerprint(&(&pass1.strip_key, &chrome_key, &drops, &clusters));
         let dedup_key = Key::for_stage(STAGE_NAMES[DEDUP], VERSIONS[DEDUP], cfg, &input);
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
         let stripped = self.strip_output(shard, &pass1.strip_key);
@@ -816,6 +817,27 @@ impl<'a> Runner<'a> {
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
         output::render_final(shard, &deduped, &features)
+    }
+
+    /// The key of the chrome lines that this shard's documents hold, when its sketches
+    /// (with their short-block hashes) are in the cache: only those lines matter to the
+    /// shard's apply step, so a change of chrome elsewhere in the corpus leaves its dedup
+    /// and features cached. `None` (use the whole chrome's key) without them.
+    fn shard_chrome_key(&self, pass1: &Pass1, corpus: &CorpusStats) -> Option<Key> {
+        if corpus.chrome.is_empty() {
+            return None;
+        }
+        let (sketches, _) = self.lookup::<Vec<Option<Sketch>>>(DEDUP_MAP, &pass1.sketch_key)?;
+        let mut held: Vec<u64> = sketches
+            .iter()
+            .flatten()
+            .flat_map(|sketch| &sketch.lines)
+            .filter(|hash| corpus.chrome.binary_search(hash).is_ok())
+            .copied()
+            .collect();
+        held.sort_unstable();
+        held.dedup();
+        Some(fingerprint(&("chrome held by the shard", held)))
     }
 
     /// The documents' TF-IDF keywords against the corpus's document frequencies, cached

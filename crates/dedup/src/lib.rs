@@ -20,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 pub use normalize::normalize;
 
 /// Bump whenever the output of `sketch`, `reduce` or `dedup` changes for some input.
-pub const VERSION: u32 = 9;
+pub const VERSION: u32 = 10;
 
 pub const STAGE: &str = "dedup";
 
@@ -443,31 +443,39 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
     }
     removed.sort_by_key(|r| r.block);
 
-    let mut drop = lookup(&stats.drops, ordinal).cloned();
-    let cluster = lookup(&stats.clusters, ordinal).cloned();
-    if drop.is_none() && blocks.is_empty() {
-        drop = Some(DocDrop { reason: "empty".to_owned(), duplicate_of: None, similarity: None });
-    }
-    DedupedDoc {
+    let mut res = DedupedDoc {
         id: doc.id.clone(),
         title: doc.title.clone(),
         blocks,
         removed,
         raw_bytes: doc.raw_bytes,
-        drop,
-        cluster,
+        drop: None,
+        cluster: None,
+    };
+    set_verdicts(&mut res, ordinal, stats);
+    res
+}
+
+/// The corpus pass's verdicts on the document at `ordinal`: its drop (a duplicate, or
+/// `empty` when no block is left) and its duplicate cluster. `dedup` sets them; a driver
+/// that cached the rest of `dedup`'s output (which does not depend on them) sets them
+/// again for each corpus pass.
+pub fn set_verdicts(doc: &mut DedupedDoc, ordinal: u64, stats: &CorpusStats) {
+    doc.drop = lookup(&stats.drops, ordinal).cloned();
+    doc.cluster = lookup(&stats.clusters, ordinal).cloned();
+    if doc.drop.is_none() && doc.blocks.is_empty() {
+        doc.drop = Some(DocDrop { reason: "empty".to_owned(), duplicate_of: None, similarity: None });
     }
 }
 
-/// What `dedup` did to one stripped document, without any text: with that stripped
-/// document, `rebuild` gives the `DedupedDoc` back. The driver caches this instead of the
-/// `DedupedDoc`, which would store the document's text a second time.
+/// What `dedup` did to one stripped document, without any text and without the corpus
+/// pass's verdicts: with that stripped document, `rebuild` and `set_verdicts` give the
+/// `DedupedDoc` back. The driver caches this instead of the `DedupedDoc`, which would
+/// store the document's text a second time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DedupDelta {
     /// The blocks dedup removed, in document order: index, kind, rule.
     pub removed: Vec<(u32, String, String)>,
-    pub drop: Option<DocDrop>,
-    pub cluster: Option<String>,
 }
 
 impl DedupDelta {
@@ -479,12 +487,11 @@ impl DedupDelta {
                 .filter(|r| r.stage == STAGE)
                 .map(|r| (r.block, r.kind.clone(), r.rule.clone()))
                 .collect(),
-            drop: doc.drop.clone(),
-            cluster: doc.cluster.clone(),
         }
     }
 
-    /// The `DedupedDoc` that `dedup` made of `stripped`.
+    /// The `DedupedDoc` that `dedup` made of `stripped`, but for the verdicts (`drop` and
+    /// `cluster` are `None`: `set_verdicts` sets them).
     pub fn rebuild(&self, stripped: &StrippedDoc) -> DedupedDoc {
         let mut blocks = Vec::with_capacity(stripped.blocks.len());
         let mut removed = stripped.removed.clone();
@@ -508,8 +515,8 @@ impl DedupDelta {
             blocks,
             removed,
             raw_bytes: stripped.raw_bytes,
-            drop: self.drop.clone(),
-            cluster: self.cluster.clone(),
+            drop: None,
+            cluster: None,
         }
     }
 }

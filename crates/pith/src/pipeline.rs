@@ -20,7 +20,7 @@ use std::time::Instant;
 use pith_cache::{Cache, Key, Lookup, fingerprint};
 use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
 use pith_features::keywords::{DocFreq, DocFreqIndex};
-use pith_types::{DedupedDoc, DocDrop, Failure, Features, Keyword, ParsedDoc, Slot, StrippedDoc};
+use pith_types::{DedupedDoc, Failure, Features, Keyword, ParsedDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -710,17 +710,12 @@ impl<'a> Runner<'a> {
             renamed = rename_docs(shard, renames);
             &renamed
         };
-        // The apply step's input: this shard's strip output, the corpus-wide chrome, and
-        // only this shard's verdicts (by position in the shard), so that a change
-        // elsewhere in the corpus leaves this shard's apply, and features, cached.
-        let n_docs = pass1.docs();
-        let in_shard = |ordinal: u64| (offset..offset + n_docs).contains(&ordinal);
-        let drops: Vec<(u64, &DocDrop)> =
-            corpus.drops.iter().filter(|(o, _)| in_shard(*o)).map(|(o, d)| (o - offset, d)).collect();
-        let clusters: Vec<(u64, &String)> =
-            corpus.clusters.iter().filter(|(o, _)| in_shard(*o)).map(|(o, c)| (o - offset, c)).collect();
+        // The apply step's input: this shard's strip output and the chrome lines its
+        // documents hold. The corpus pass's verdicts (drops and clusters) are set after,
+        // on a hit too, so that a change elsewhere in the corpus leaves this shard's apply,
+        // and features, cached.
         let chrome_key = self.shard_chrome_key(pass1, corpus).unwrap_or(*chrome_key);
-        let input = fingerprint(&(&pass1.strip_key, &chrome_key, &drops, &clusters));
+        let input = fingerprint(&(&pass1.strip_key, &chrome_key));
         let dedup_key = Key::for_stage(STAGE_NAMES[DEDUP], VERSIONS[DEDUP], cfg, &input);
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
         let stripped = self.strip_output(shard, &pass1.strip_key);
@@ -764,6 +759,16 @@ impl<'a> Runner<'a> {
                 (deduped, out)
             }
         };
+        // Ordinals count the documents that reach the corpus pass: those strip kept.
+        let mut ordinal = offset;
+        for (stripped, deduped) in stripped.iter().zip(deduped.iter_mut()) {
+            if let Slot::Ok(_) = stripped {
+                if let Slot::Ok(doc) = deduped {
+                    pith_dedup::set_verdicts(doc, ordinal, corpus);
+                }
+                ordinal += 1;
+            }
+        }
         drop(stripped);
         for (position, id) in renames {
             if let Some(Slot::Ok(doc)) = deduped.get_mut(*position as usize) {

@@ -413,7 +413,7 @@ fn read_text_file(file: &InputFile, max_doc_bytes: u64) -> Result<(String, Vec<D
 /// refused when too much of it is invalid (a binary file).
 pub fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String> {
     let mut diags = Vec::new();
-    let mut text = match String::from_utf8(bytes) {
+    let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(err) => {
             let bytes = err.into_bytes();
@@ -427,6 +427,15 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String> {
             text
         }
     };
+    let (text, more) = clean_text(text);
+    diags.extend(more);
+    Ok((text, diags))
+}
+
+/// `decode_text` of a text that is UTF-8 already: BOM removed, line endings and NULs
+/// normalised.
+fn clean_text(mut text: String) -> (String, Vec<Diag>) {
+    let mut diags = Vec::new();
     if text.starts_with('\u{feff}') {
         text.drain(..3);
         diags.push(Diag { message: "byte-order mark removed".to_owned(), span: None });
@@ -440,12 +449,23 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<(String, Vec<Diag>), String> {
         text = text.replace('\0', "");
         diags.push(Diag { message: "NUL characters removed".to_owned(), span: None });
     }
-    Ok((text, diags))
+    (text, diags)
 }
 
 /// One JSONL line to a document: `text` is required, `id` optional, the rest metadata.
 pub fn jsonl_record(line: &[u8], source: Source) -> Result<RawDoc, String> {
-    let (line, mut diags) = decode_text(line.to_vec())?;
+    // Most lines are clean UTF-8: parsed where they lie, without a copy.
+    let (decoded, mut diags);
+    let line = match std::str::from_utf8(line) {
+        Ok(line) if !line.starts_with('\u{feff}') => {
+            diags = Vec::new();
+            line
+        }
+        _ => {
+            (decoded, diags) = decode_text(line.to_vec())?;
+            decoded.as_str()
+        }
+    };
     let mut map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line.trim_end())
         .map_err(|err| format!("{} line {}: malformed JSON: {err}", source.path, source.line.unwrap_or(0)))?;
     let text = match map.remove("text") {
@@ -453,7 +473,7 @@ pub fn jsonl_record(line: &[u8], source: Source) -> Result<RawDoc, String> {
         Some(_) => return Err(format!("{} line {}: `text` is not a string", source.path, source.line.unwrap_or(0))),
         None => return Err(format!("{} line {}: no `text` field", source.path, source.line.unwrap_or(0))),
     };
-    let (text, text_diags) = decode_text(text.into_bytes())?;
+    let (text, text_diags) = clean_text(text);
     diags.extend(text_diags);
     let id = match map.remove("id") {
         Some(serde_json::Value::String(id)) => id,

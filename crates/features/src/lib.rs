@@ -73,14 +73,32 @@ pub fn detect_language(text: &str, cfg: &FeaturesConfig) -> Option<String> {
 /// and, that, have, with), in any case.
 #[inline]
 fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
-    let mut buf = [0u8; 4];
+    /// The stop words' bytes as little-endian `u32`s, zero-padded: a word of two to four
+    /// bytes has no zero byte, so equal keys are equal words.
+    const KEYS: [u32; 8] = {
+        let words: [&[u8]; 8] = [b"the", b"be", b"to", b"of", b"and", b"that", b"have", b"with"];
+        let mut res = [0u32; 8];
+        let mut i = 0;
+        while i < words.len() {
+            let mut j = 0;
+            while j < words[i].len() {
+                res[i] |= (words[i][j] as u32) << (8 * j);
+                j += 1;
+            }
+            i += 1;
+        }
+        res
+    };
     if !(2..=4).contains(&word.len()) {
         return false;
     }
-    for (b, c) in buf.iter_mut().zip(word) {
-        *b = c.to_ascii_lowercase();
-    }
-    matches!(&buf[..word.len()], b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
+    // Setting bit 5 of every byte lower-cases A to Z, and no other byte becomes a
+    // lower-case letter, so this compares case-insensitively with the lower-case keys
+    // (whose padding stays zero under the mask).
+    let mask = 0x2020_2020u32 & (u32::MAX >> (8 * (4 - word.len())));
+    let key = load_le(word) as u32 | mask;
+    // Eight compares without a branch, which the compiler vectorises.
+    KEYS.iter().fold(false, |hit, &k| hit | (k == key))
 }
 
 pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
@@ -187,6 +205,72 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
 const MIN_FAST_ENGLISH_WORDS: usize = 50;
 const FAST_ENGLISH_SAMPLE_WORDS: usize = 400;
 
+/// The very common English function words `plainly_english` counts, lower-case.
+const COMMON_ENGLISH: [&[u8]; 35] = [
+    b"the", b"of", b"and", b"to", b"is", b"that", b"for", b"it", b"was", b"with", b"are", b"be", b"by", b"this",
+    b"have", b"from", b"not", b"but", b"or", b"were", b"which", b"has", b"they", b"their", b"he", b"she", b"his",
+    b"her", b"we", b"you", b"will", b"would", b"been", b"had", b"its",
+];
+
+/// The bytes of `b` (two to eight of them) as a little-endian `u64`, from two overlapping
+/// loads.
+#[inline]
+fn load_le(b: &[u8]) -> u64 {
+    let n = b.len();
+    debug_assert!((2..=8).contains(&n));
+    if n >= 4 {
+        let head = u64::from(u32::from_le_bytes(b[..4].try_into().expect("four bytes")));
+        let tail = u64::from(u32::from_le_bytes(b[n - 4..].try_into().expect("four bytes")));
+        head | tail << (8 * (n - 4))
+    } else {
+        let head = u64::from(u16::from_le_bytes(b[..2].try_into().expect("two bytes")));
+        let tail = u64::from(u16::from_le_bytes(b[n - 2..].try_into().expect("two bytes")));
+        head | tail << (8 * (n - 2))
+    }
+}
+
+/// The key of a word of one to seven bytes: its bytes, little-endian, and its length in
+/// the top byte.
+const fn short_word_key(word: &[u8]) -> u64 {
+    let mut res = (word.len() as u64) << 56;
+    let mut i = 0;
+    while i < word.len() {
+        res |= (word[i] as u64) << (8 * i);
+        i += 1;
+    }
+    res
+}
+
+/// The key of a word of two to five bytes, which equals `short_word_key` of a common
+/// word when it is that word in any case: bit 5 set in every byte lower-cases A to Z, and
+/// makes no other byte a lower-case letter (see `is_gopher_stop_word_bytes`).
+#[inline]
+fn common_english_key(b: &[u8]) -> u64 {
+    (load_le(b) | (0x2020_2020_2020 >> (8 * (6 - b.len())))) | (b.len() as u64) << 56
+}
+
+/// A perfect hash of `COMMON_ENGLISH`'s keys into 128 slots: the top seven bits of the
+/// key times this odd constant, which (found by trying) sends no two words to one slot.
+const COMMON_ENGLISH_MUL: u64 = 0x9e37_79bf_df54_8535;
+
+const fn common_english_slot(key: u64) -> usize {
+    (key.wrapping_mul(COMMON_ENGLISH_MUL) >> 57) as usize
+}
+
+/// Each slot holds the key of the word hashed there, or 0 (no key is 0).
+static COMMON_ENGLISH_TABLE: [u64; 128] = {
+    let mut res = [0u64; 128];
+    let mut i = 0;
+    while i < COMMON_ENGLISH.len() {
+        let key = short_word_key(COMMON_ENGLISH[i]);
+        let slot = common_english_slot(key);
+        assert!(res[slot] == 0, "COMMON_ENGLISH_MUL must hash the words to distinct slots");
+        res[slot] = key;
+        i += 1;
+    }
+    res
+};
+
 /// See `FeaturesConfig::fast_english`.
 fn plainly_english<'a>(words: impl Iterator<Item = &'a str>) -> bool {
     let (mut n_words, mut n_common, mut n_ascii) = (0usize, 0usize, 0usize);
@@ -194,49 +278,10 @@ fn plainly_english<'a>(words: impl Iterator<Item = &'a str>) -> bool {
     for word in words.take(FAST_ENGLISH_SAMPLE_WORDS) {
         n_words += 1;
         n_ascii += usize::from(word.is_ascii());
-        if (2..=5).contains(&word.len()) {
-            let mut buf = [0u8; 5];
-            for (b, c) in buf.iter_mut().zip(word.bytes()) {
-                *b = c.to_ascii_lowercase();
-            }
-            n_common += usize::from(matches!(
-                &buf[..word.len()],
-                b"the"
-                    | b"of"
-                    | b"and"
-                    | b"to"
-                    | b"is"
-                    | b"that"
-                    | b"for"
-                    | b"it"
-                    | b"was"
-                    | b"with"
-                    | b"are"
-                    | b"be"
-                    | b"by"
-                    | b"this"
-                    | b"have"
-                    | b"from"
-                    | b"not"
-                    | b"but"
-                    | b"or"
-                    | b"were"
-                    | b"which"
-                    | b"has"
-                    | b"they"
-                    | b"their"
-                    | b"he"
-                    | b"she"
-                    | b"his"
-                    | b"her"
-                    | b"we"
-                    | b"you"
-                    | b"will"
-                    | b"would"
-                    | b"been"
-                    | b"had"
-                    | b"its"
-            ));
+        let b = word.as_bytes();
+        if (2..=5).contains(&b.len()) {
+            let key = common_english_key(b);
+            n_common += usize::from(COMMON_ENGLISH_TABLE[common_english_slot(key)] == key);
         }
     }
     n_words >= MIN_FAST_ENGLISH_WORDS && n_common * 100 >= n_words * 15 && n_ascii * 10 >= n_words * 9
@@ -435,5 +480,31 @@ mod tests {
         let cfg: FeaturesConfig = serde_json::from_str("{}").expect("defaults");
         assert_eq!(cfg, FeaturesConfig::default());
         assert!(serde_json::from_str::<FeaturesConfig>(r#"{"nope": 1}"#).is_err());
+    }
+
+    #[test]
+    fn word_lists_any_case() {
+        // Each common word in three cases counts; near misses, longer and shorter words
+        // and words with non-letters in the same bit positions do not.
+        for word in COMMON_ENGLISH {
+            let word = std::str::from_utf8(word).expect("ASCII");
+            for form in [word.to_owned(), word.to_uppercase(), word[..1].to_uppercase() + &word[1..]] {
+                let key = common_english_key(form.as_bytes());
+                assert_eq!(COMMON_ENGLISH_TABLE[common_english_slot(key)], key, "{form}");
+            }
+        }
+        for word in ["th", "thee", "@he", "th\u{e9}", "i\u{f4}", "from.", "wer", "them", "hi", "1he", "The!"] {
+            let b = word.as_bytes();
+            if (2..=5).contains(&b.len()) {
+                let key = common_english_key(b);
+                assert_ne!(COMMON_ENGLISH_TABLE[common_english_slot(key)], key, "{word}");
+            }
+        }
+        for word in ["the", "THE", "tHe", "be", "To", "OF", "and", "thaT", "HAVE", "With"] {
+            assert!(is_gopher_stop_word_bytes(word.as_bytes()), "{word}");
+        }
+        for word in ["t", "th", "thee", "@nd", "b\u{e9}", "wit", "withs", "the.", "0f"] {
+            assert!(!is_gopher_stop_word_bytes(word.as_bytes()), "{word}");
+        }
     }
 }

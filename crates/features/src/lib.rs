@@ -69,36 +69,42 @@ pub fn detect_language(text: &str, cfg: &FeaturesConfig) -> Option<String> {
     whatlang::detect(language_sample(text)).map(|info| info.lang().code().to_owned())
 }
 
+/// The English function words Gopher's quality filter counts.
+const GOPHER_STOP_WORDS: [&[u8]; 8] = [b"the", b"be", b"to", b"of", b"and", b"that", b"have", b"with"];
+
+/// A minimal perfect hash of the stop words' `short_word_key`s into eight slots: the top
+/// three bits of the key times this odd constant (found by trying).
+const GOPHER_STOP_MUL: u64 = 0x9e37_79ba_294b_87b3;
+
+static GOPHER_STOP_TABLE: [u64; 8] = {
+    let mut res = [0u64; 8];
+    let mut i = 0;
+    while i < GOPHER_STOP_WORDS.len() {
+        let key = short_word_key(GOPHER_STOP_WORDS[i]);
+        let slot = (key.wrapping_mul(GOPHER_STOP_MUL) >> 61) as usize;
+        assert!(res[slot] == 0, "GOPHER_STOP_MUL must hash the stop words to distinct slots");
+        res[slot] = key;
+        i += 1;
+    }
+    res
+};
+
+/// Whether `key` is the `short_word_key` of one of Gopher's stop words (exactly, in lower
+/// case): one multiplication, one load, one compare.
+#[inline]
+pub(crate) fn is_gopher_stop_key(key: u64) -> bool {
+    GOPHER_STOP_TABLE[(key.wrapping_mul(GOPHER_STOP_MUL) >> 61) as usize] == key
+}
+
 /// One of the English function words Gopher's quality filter counts (the, be, to, of,
 /// and, that, have, with), in any case.
 #[inline]
 fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
-    /// The stop words' bytes as little-endian `u32`s, zero-padded: a word of two to four
-    /// bytes has no zero byte, so equal keys are equal words.
-    const KEYS: [u32; 8] = {
-        let words: [&[u8]; 8] = [b"the", b"be", b"to", b"of", b"and", b"that", b"have", b"with"];
-        let mut res = [0u32; 8];
-        let mut i = 0;
-        while i < words.len() {
-            let mut j = 0;
-            while j < words[i].len() {
-                res[i] |= (words[i][j] as u32) << (8 * j);
-                j += 1;
-            }
-            i += 1;
-        }
-        res
-    };
     if !(2..=4).contains(&word.len()) {
         return false;
     }
-    // Setting bit 5 of every byte lower-cases A to Z, and no other byte becomes a
-    // lower-case letter, so this compares case-insensitively with the lower-case keys
-    // (whose padding stays zero under the mask).
-    let mask = 0x2020_2020u32 & (u32::MAX >> (8 * (4 - word.len())));
-    let key = load_le(word) as u32 | mask;
-    // Eight compares without a branch, which the compiler vectorises.
-    KEYS.iter().fold(false, |hit, &k| hit | (k == key))
+    // Bit 5 set in every byte: see `common_english_key`.
+    is_gopher_stop_key(common_english_key(word))
 }
 
 pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
@@ -241,8 +247,8 @@ const fn short_word_key(word: &[u8]) -> u64 {
     res
 }
 
-/// The key of a word of two to five bytes, which equals `short_word_key` of a common
-/// word when it is that word in any case: bit 5 set in every byte lower-cases A to Z, and
+/// The key of a word of two to six bytes, which equals `short_word_key` of a lower-case
+/// word of letters when it is that word in any case: bit 5 set in every byte lower-cases A to Z, and
 /// makes no other byte a lower-case letter (see `is_gopher_stop_word_bytes`).
 #[inline]
 fn common_english_key(b: &[u8]) -> u64 {
@@ -505,6 +511,13 @@ mod tests {
         }
         for word in ["t", "th", "thee", "@nd", "b\u{e9}", "wit", "withs", "the.", "0f"] {
             assert!(!is_gopher_stop_word_bytes(word.as_bytes()), "{word}");
+        }
+        // Tokens compare exactly.
+        for word in GOPHER_STOP_WORDS {
+            assert!(is_gopher_stop_key(short_word_key(word)));
+        }
+        for word in ["The", "THE", "Be", "thee", "a", "withs"] {
+            assert!(!is_gopher_stop_key(short_word_key(word.as_bytes())), "{word}");
         }
     }
 }

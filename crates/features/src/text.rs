@@ -129,12 +129,6 @@ pub(crate) struct Tokens {
     pub(crate) n_stop: usize,
 }
 
-/// Gopher's stop words, as datatrove compares them: "The" is not one.
-fn is_gopher_stop_token(token: &[u8]) -> bool {
-    (2..=4).contains(&token.len())
-        && matches!(token, b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
-}
-
 /// The interning key of the token at `text[start..start + len]`: its bytes and length when
 /// shorter than 8 bytes (exact, and most tokens are), otherwise a 63-bit hash of its bytes
 /// with the top bit set.
@@ -164,9 +158,10 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         chars: Vec::with_capacity(text.len() / 5),
         ..Tokens::default()
     };
-    // About one token in three is new in an article, where growing the table costs more
-    // than reserving; a huge document's table grows as needed.
-    let mut interned = Interner::with_capacity((text.len() / 16).min(1 << 14));
+    // About one token in three is new in an article (one in two in a short one: a token
+    // per 4 to 5 bytes), where growing the table costs more than reserving; a huge
+    // document's table grows as needed.
+    let mut interned = Interner::with_capacity((text.len() / 10).min(1 << 14));
     for_each_token(text, |token, chars, word, alpha| {
         let b = token.as_bytes();
         if word {
@@ -174,9 +169,12 @@ pub(crate) fn tokens(text: &str) -> Tokens {
             res.word_chars += chars as usize;
         }
         res.n_alpha += usize::from(alpha);
-        res.n_stop += usize::from(is_gopher_stop_token(b));
         let start = token.as_ptr() as usize - text.as_ptr() as usize;
-        res.ids.push(interned.intern(token_key(text.as_bytes(), start, b.len())));
+        let key = token_key(text.as_bytes(), start, b.len());
+        // Gopher's stop words as datatrove compares them ("The" is not one): a token's key
+        // is a stop word's `short_word_key` exactly when the token is that word.
+        res.n_stop += usize::from(crate::is_gopher_stop_key(key));
+        res.ids.push(interned.intern(key));
         res.chars.push(chars);
     });
     res.counts = interned.counts;

@@ -201,17 +201,19 @@ pub(crate) fn scan(
         let mut i = 0;
         let bytes = s.as_bytes();
         loop {
-            // Skip ASCII spaces and punctuation quickly.
-            while i < bytes.len() && bytes[i] < 0x80 && !bytes[i].is_ascii_alphanumeric() {
+            // Skip ASCII spaces and punctuation quickly: one table look-up a byte.
+            while i < bytes.len() && BYTE_CLASSES[bytes[i] as usize] & (ALNUM | NON_ASCII) == 0 {
                 i += 1;
             }
             let Some((c, len)) = char_at(s, i) else { break };
             let mut j = i + len;
             // For `WordStats`, on the way: vowel groups and byte classes of ASCII words.
             let (mut groups, mut prev_vowel, mut classes) = (0usize, false, NON_ASCII);
-            if is_ideograph(c) {
+            // An ASCII character here is a letter or a digit (the skip stops at nothing
+            // else), so only the others need the Unicode tests.
+            if len > 1 && is_ideograph(c) {
                 // One word, below.
-            } else if !is_word_char(c) {
+            } else if len > 1 && !is_word_char(c) {
                 i = j;
                 continue;
             } else {
@@ -231,6 +233,13 @@ pub(crate) fn scan(
                         prev_vowel = vowel;
                         classes |= class;
                         j += 1;
+                    }
+                    // Most words end at an ASCII space or punctuation mark that cannot be
+                    // inner punctuation (the ASCII letters and digits were taken above).
+                    match bytes.get(j) {
+                        None => break,
+                        Some(&b) if b < 0x80 && !matches!(b, b'\'' | b'-' | b'.' | b'&') => break,
+                        Some(_) => {}
                     }
                     let Some((d, dl)) = char_at(s, j) else { break };
                     // A letter or digit, or inner punctuation followed by one.

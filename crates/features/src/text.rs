@@ -181,26 +181,13 @@ pub(crate) fn tokens(text: &str) -> Tokens {
     res
 }
 
-/// Classes of ASCII bytes for the tokenizer: white space (as `char::is_whitespace`),
-/// letter, digit.
-const SPACE: u8 = 1;
-const ALPHA: u8 = 2;
-const DIGIT: u8 = 4;
-
-static ASCII_CLASSES: [u8; 128] = {
-    let mut res = [0u8; 128];
+/// The ASCII bytes that are white space (as `char::is_whitespace`), all below `!`.
+static ASCII_SPACE: [bool; 128] = {
+    let mut res = [false; 128];
     let mut i = 0;
     while i < 128 {
         let b = i as u8;
-        res[i] = if b.is_ascii_whitespace() || b == 0x0b {
-            SPACE
-        } else if b.is_ascii_alphabetic() {
-            ALPHA
-        } else if b.is_ascii_digit() {
-            DIGIT
-        } else {
-            0
-        };
+        res[i] = b.is_ascii_whitespace() || b == 0x0b;
         i += 1;
     }
     res
@@ -211,9 +198,17 @@ fn char_from(text: &str, i: usize) -> char {
     text[i..].chars().next().unwrap_or(' ')
 }
 
-/// The chunks of `text` between white space (Unicode's), each with whether it is ASCII
-/// and, when it is, the classes of its bytes or-ed together.
-fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
+/// A mask with the high bit of each byte of `word` that is below `!` (white space, among
+/// others) or not ASCII. Only the lowest flagged byte is sure to be one (the subtraction's
+/// borrows can flag bytes above it), which is all `chunks` needs.
+#[inline]
+fn space_or_non_ascii(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    (word | (word.wrapping_sub(ONES * 0x21) & !word)) & (ONES * 0x80)
+}
+
+/// The chunks of `text` between white space (Unicode's), each with whether it is ASCII.
+fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
     let b = text.as_bytes();
     let n = b.len();
     let mut i = 0;
@@ -221,7 +216,7 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
         // White space.
         while i < n {
             if b[i] < 0x80 {
-                if ASCII_CLASSES[b[i] as usize] & SPACE == 0 {
+                if !ASCII_SPACE[b[i] as usize] {
                     break;
                 }
                 i += 1;
@@ -237,14 +232,22 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
             return;
         }
         let start = i;
-        let (mut ascii, mut classes) = (true, 0u8);
+        let mut ascii = true;
         while i < n {
+            // Eight bytes at a time to the first one that may end the chunk: below `!` or
+            // not ASCII.
+            if let Some(eight) = b.get(i..i + 8) {
+                let mask = space_or_non_ascii(u64::from_le_bytes(eight.try_into().expect("eight bytes")));
+                if mask == 0 {
+                    i += 8;
+                    continue;
+                }
+                i += mask.trailing_zeros() as usize / 8;
+            }
             if b[i] < 0x80 {
-                let class = ASCII_CLASSES[b[i] as usize];
-                if class & SPACE != 0 {
+                if ASCII_SPACE[b[i] as usize] {
                     break;
                 }
-                classes |= class;
                 i += 1;
             } else {
                 let c = char_from(text, i);
@@ -255,19 +258,21 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
                 i += c.len_utf8();
             }
         }
-        f(&text[start..i], ascii, classes);
+        f(&text[start..i], ascii);
     }
 }
 
 /// Calls `f(token, characters, word, alpha)` for every token of `text`, in order: `word`
 /// when one of its characters is a letter or a digit, `alpha` when one is a letter.
 pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, bool, bool)) {
-    chunks(text, |chunk, ascii, classes| {
+    chunks(text, |chunk, ascii| {
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
         if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
             if ascii {
-                f(chunk, chunk.len() as u32, true, classes & ALPHA != 0);
+                // A letter, most often the first byte, makes it alphabetic.
+                let alpha = first.is_ascii_alphabetic() || chunk.bytes().any(|b| b.is_ascii_alphabetic());
+                f(chunk, chunk.len() as u32, true, alpha);
             } else {
                 f(chunk, char_len(chunk) as u32, true, chunk.chars().any(char::is_alphabetic));
             }
@@ -351,6 +356,19 @@ mod tests {
         // Equal tokens share an id: "a", "b", "a", ".".
         let t = tokens("a b a.");
         assert_eq!((t.ids, t.counts), (vec![0, 1, 0, 2], vec![2, 1, 1]));
+    }
+
+    #[test]
+    fn chunks_end_at_white_space_only() {
+        // Long chunks are scanned eight bytes at a time: a control character inside one
+        // is not white space; no-break space and NEL are.
+        let text = "abcdefghijklmnop\u{1}q rst\u{a0}uvwxyz0123456789.\u{85}x\tyy\u{2003}zz\u{b}0123456789012";
+        assert_eq!(
+            token_list(text),
+            ["abcdefghijklmnop\u{1}q", "rst", "uvwxyz0123456789", ".", "x", "yy", "zz", "0123456789012"]
+        );
+        // Alphabetic tokens: a letter anywhere.
+        assert_eq!(tokens("12345678901 1a2 abc 7 x1").n_alpha, 3);
     }
 
     #[test]

@@ -61,28 +61,36 @@ pub(crate) static BYTE_CLASSES: [u8; 256] = {
 };
 
 impl WordStats {
-    /// Adds a word, given the vowel groups and or-ed byte classes of its bytes (for a
-    /// word with a byte that is not ASCII, those are recomputed from its text).
-    #[inline]
-    pub(crate) fn add(&mut self, word: &str, groups: usize, classes: u8) {
-        if classes & NON_ASCII != 0 {
-            self.chars += crate::text::char_len(word);
-            if let Some(n) = syllables_of_word(word) {
-                self.syllable_words += 1;
-                self.syllables += n;
-            }
-            return;
+    /// Adds a word with a byte that is not ASCII.
+    pub(crate) fn add_non_ascii(&mut self, word: &str) {
+        self.chars += crate::text::char_len(word);
+        if let Some(n) = syllables_of_word(word) {
+            self.syllable_words += 1;
+            self.syllables += n;
         }
-        let b = word.as_bytes();
+    }
+
+    /// Adds an ASCII word of the word scan (letters, digits and inner `' - . &`), given the
+    /// vowel groups and or-ed byte classes of its bytes.
+    #[inline]
+    pub(crate) fn add_ascii(&mut self, b: &[u8], groups: usize, classes: u8) {
         self.chars += b.len();
         self.stop_words += usize::from((2..=4).contains(&b.len()) && crate::is_gopher_stop_word_bytes(b));
         if classes & LETTER != 0 {
-            let mut tail = [0u8; 3];
-            for (t, &c) in tail.iter_mut().rev().zip(b.iter().rev()) {
-                *t = c.to_ascii_lowercase();
-            }
             self.syllable_words += 1;
-            self.syllables += adjust(groups, tail);
+            // The ending rules only change a word of two vowel groups or more.
+            self.syllables += if groups > 1 {
+                let tail = match *b {
+                    // Bit 5 lower-cases letters and keeps digits and `' - . &`.
+                    [.., x, y, z] => [x | 0x20, y | 0x20, z | 0x20],
+                    [y, z] => [0, y | 0x20, z | 0x20],
+                    [z] => [0, 0, z | 0x20],
+                    [] => [0; 3],
+                };
+                adjust(groups, tail)
+            } else {
+                1
+            };
         }
     }
 }

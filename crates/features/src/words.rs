@@ -255,8 +255,7 @@ pub(crate) fn scan(
                     }
                     j += dl;
                 }
-                let bare = &s[i..j];
-                if s.as_bytes().get(j) == Some(&b'.') && (is_initials(bare) || is_abbreviation(bare)) {
+                if bytes.get(j) == Some(&b'.') && (is_initials(&s[i..j]) || is_abbreviation(&s[i..j])) {
                     j += 1;
                 }
             }
@@ -264,12 +263,13 @@ pub(crate) fn scan(
                 // See `Word`: offsets are 32-bit.
                 return (words, stats);
             }
-            let word = &s[i..j];
-            let possessive = if !word.ends_with('s') {
+            // The word's bytes: byte tests need no character boundary checks.
+            let word = &bytes[i..j];
+            let possessive = if word.last() != Some(&b's') {
                 0
-            } else if word.strip_suffix("’s").is_some_and(|n| !n.is_empty()) {
+            } else if word.strip_suffix("’s".as_bytes()).is_some_and(|n| !n.is_empty()) {
                 POSSESSIVE_CURLY
-            } else if word.strip_suffix("'s").is_some_and(|n| !n.is_empty()) {
+            } else if word.strip_suffix(b"'s").is_some_and(|n| !n.is_empty()) {
                 POSSESSIVE_STRAIGHT
             } else {
                 0
@@ -279,7 +279,6 @@ pub(crate) fn scan(
                 POSSESSIVE_STRAIGHT => word.len() - "'s".len(),
                 _ => word.len(),
             };
-            let name = &word[..name_len];
             let (new_sentence, opening, joined) = match prev_end {
                 None => (true, false, false),
                 // The common case: one space.
@@ -308,10 +307,10 @@ pub(crate) fn scan(
                 };
             // "I'd", "I’ll": the pronoun.
             let pronoun = c == 'I' && matches!(s.as_bytes().get(i + 1), Some(b'\'' | 0xe2));
-            let cap = c.is_uppercase() && name.len() > len && !handle && !pronoun;
+            let cap = c.is_uppercase() && name_len > len && !handle && !pronoun;
             let flag = |on: bool, flag: u16| if on { flag } else { 0 };
             let flags = flag(cap, CAP)
-                | flag(cap && is_acronym(name), ACRONYM)
+                | flag(cap && is_acronym(&s[i..i + name_len]), ACRONYM)
                 | flag(new_sentence || opening, CAP_INITIAL)
                 | flag(joined, JOINED)
                 | flag(heading, HEADING)
@@ -320,7 +319,11 @@ pub(crate) fn scan(
                 | flag(prev_end.is_none(), BLOCK_START)
                 | possessive;
             words.push(Word { start: start as u32, end: (block_start + j) as u32, flags });
-            stats.add(&s[i..j], groups, classes);
+            if classes & NON_ASCII != 0 {
+                stats.add_non_ascii(&s[i..j]);
+            } else {
+                stats.add_ascii(word, groups, classes);
+            }
             prev_end = Some(j);
             i = j;
         }

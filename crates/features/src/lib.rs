@@ -283,8 +283,13 @@ fn plainly_english<'a>(words: impl Iterator<Item = &'a str>) -> bool {
     // The first words tell as well as all of them.
     for word in words.take(FAST_ENGLISH_SAMPLE_WORDS) {
         n_words += 1;
-        n_ascii += usize::from(word.is_ascii());
         let b = word.as_bytes();
+        // Most words are two to eight bytes: one load and mask instead of a byte loop.
+        let ascii = match b.len() {
+            2..=8 => load_le(b) & 0x8080_8080_8080_8080 == 0,
+            _ => b.is_ascii(),
+        };
+        n_ascii += usize::from(ascii);
         if (2..=5).contains(&b.len()) {
             let key = common_english_key(b);
             n_common += usize::from(COMMON_ENGLISH_TABLE[common_english_slot(key)] == key);

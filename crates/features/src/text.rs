@@ -154,8 +154,9 @@ fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
 
 pub(crate) fn tokens(text: &str) -> Tokens {
     let mut res = Tokens {
-        ids: Vec::with_capacity(text.len() / 5),
-        chars: Vec::with_capacity(text.len() / 5),
+        // A token per 4 bytes is more than almost any document has (see `words::scan`).
+        ids: Vec::with_capacity(text.len() / 4),
+        chars: Vec::with_capacity(text.len() / 4),
         ..Tokens::default()
     };
     // About one token in three is new in an article (one in two in a short one: a token

@@ -143,12 +143,11 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     let (words, stats) = words::scan(&text, &doc.blocks, &starts, &quote_ranges);
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
-    let word_text = || words.iter().map(|w| &text[w.start()..w.end()]);
     let (word_chars, n_stop) = (stats.chars, stats.stop_words);
 
     let (language, language_confidence, script) = if !cfg.language {
         (None, 0.0, None)
-    } else if cfg.fast_english && plainly_english(word_text()) {
+    } else if cfg.fast_english && stats.english_sample.plainly_english() {
         (Some("eng".to_owned()), 1.0, Some(whatlang::Script::Latin.name().to_owned()))
     } else {
         match whatlang::detect(language_sample(&text)) {
@@ -277,25 +276,47 @@ static COMMON_ENGLISH_TABLE: [u64; 128] = {
     res
 };
 
-/// See `FeaturesConfig::fast_english`.
-fn plainly_english<'a>(words: impl Iterator<Item = &'a str>) -> bool {
-    let (mut n_words, mut n_common, mut n_ascii) = (0usize, 0usize, 0usize);
-    // The first words tell as well as all of them.
-    for word in words.take(FAST_ENGLISH_SAMPLE_WORDS) {
-        n_words += 1;
-        let b = word.as_bytes();
-        // Most words are two to eight bytes: one load and mask instead of a byte loop.
-        let ascii = match b.len() {
-            2..=8 => load_le(b) & 0x8080_8080_8080_8080 == 0,
-            _ => b.is_ascii(),
-        };
-        n_ascii += usize::from(ascii);
-        if (2..=5).contains(&b.len()) {
-            let key = common_english_key(b);
-            n_common += usize::from(COMMON_ENGLISH_TABLE[common_english_slot(key)] == key);
+/// What `plainly_english` counts of a document's first `FAST_ENGLISH_SAMPLE_WORDS` words:
+/// the word scan counts it on the way.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct EnglishSample {
+    pub(crate) words: usize,
+    pub(crate) ascii: usize,
+    /// Among `COMMON_ENGLISH`, in any case.
+    pub(crate) common: usize,
+}
+
+impl EnglishSample {
+    /// Counts `word` if the sample is not full yet.
+    #[inline]
+    pub(crate) fn add(&mut self, word: &[u8], ascii: bool) {
+        if self.words == FAST_ENGLISH_SAMPLE_WORDS {
+            return;
+        }
+        self.words += 1;
+        self.ascii += usize::from(ascii);
+        if (2..=5).contains(&word.len()) {
+            let key = common_english_key(word);
+            self.common += usize::from(COMMON_ENGLISH_TABLE[common_english_slot(key)] == key);
         }
     }
-    n_words >= MIN_FAST_ENGLISH_WORDS && n_common * 100 >= n_words * 15 && n_ascii * 10 >= n_words * 9
+
+    /// See `FeaturesConfig::fast_english`.
+    fn plainly_english(&self) -> bool {
+        self.words >= MIN_FAST_ENGLISH_WORDS
+            && self.common * 100 >= self.words * 15
+            && self.ascii * 10 >= self.words * 9
+    }
+}
+
+/// See `FeaturesConfig::fast_english`.
+fn plainly_english<'a>(words: impl Iterator<Item = &'a str>) -> bool {
+    let mut sample = EnglishSample::default();
+    // The first words tell as well as all of them.
+    for word in words.take(FAST_ENGLISH_SAMPLE_WORDS) {
+        sample.add(word.as_bytes(), word.is_ascii());
+    }
+    sample.plainly_english()
 }
 
 /// The language is detected on the first `LANGUAGE_SAMPLE` bytes (cut at a word

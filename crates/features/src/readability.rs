@@ -31,6 +31,8 @@ pub(crate) struct WordStats {
     /// Words with a letter, and their syllables.
     pub(crate) syllable_words: usize,
     pub(crate) syllables: usize,
+    /// The first words, for the English shortcut.
+    pub(crate) english_sample: crate::EnglishSample,
 }
 
 /// Letter, vowel (`a e i o u y`, either case), letter-or-digit and non-ASCII bits of each
@@ -256,7 +258,10 @@ mod tests {
             span: pith_types::Span { start: 0, end: 0 },
         };
         let (_, stats) = crate::words::scan(&block.text, std::slice::from_ref(&block), &[0], &[]);
-        let want = WordStats { chars: 3 + 4 + 5 + 5 + 5 + 2, stop_words: 1, syllable_words: 5, syllables: 7 };
+        // Six words, five of them ASCII, one ("The") a common English word.
+        let english_sample = crate::EnglishSample { words: 6, ascii: 5, common: 1 };
+        let want =
+            WordStats { chars: 3 + 4 + 5 + 5 + 5 + 2, stop_words: 1, syllable_words: 5, syllables: 7, english_sample };
         assert_eq!(stats, want);
     }
 

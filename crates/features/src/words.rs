@@ -322,6 +322,8 @@ pub(crate) fn scan(
                 | flag(prev_end.is_none(), BLOCK_START)
                 | possessive;
             words.push(Word { start: start as u32, end: (block_start + j) as u32, flags });
+            // `classes` has NON_ASCII exactly when a byte of the word is not ASCII.
+            stats.english_sample.add(word, classes & NON_ASCII == 0);
             if classes & NON_ASCII != 0 {
                 stats.add_non_ascii(&s[i..j]);
             } else {

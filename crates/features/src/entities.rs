@@ -423,9 +423,13 @@ fn surname_index(names: &Names<'_>, first: usize, last: usize) -> usize {
 /// Analyses the body: words, runs, people and their mentions.
 pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
     let runs = find_runs(text, &words);
+    // The sets and maps are sized up front: growing them rehashed each several times a
+    // document.
+    let elsewhere = |w: &Word| w.cap() && !w.cap_initial() && !w.heading();
     let mut capitalised_elsewhere = FxHashSet::default();
+    capitalised_elsewhere.reserve(words.iter().filter(|w| elsewhere(w)).count());
     for w in &words {
-        if w.cap() && !w.cap_initial() && !w.heading() {
+        if elsewhere(w) {
             capitalised_elsewhere.insert(&text[w.start()..w.name_end()]);
         }
     }
@@ -433,6 +437,7 @@ pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
 
     let cores: Vec<Option<Core>> = names.runs.iter().map(|run| names.core(run)).collect();
     let mut full_names: FxHashMap<&'a str, (usize, usize)> = FxHashMap::default();
+    full_names.reserve(cores.len());
     for core in cores.iter().flatten() {
         if names.could_be_full_name(core) {
             full_names.entry(names.name(core.last)).or_insert((core.first, core.last));
@@ -441,6 +446,7 @@ pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
 
     // Pass 1: strong person evidence, which defines the surnames.
     let mut surnames: FxHashMap<&'a str, u32> = FxHashMap::default();
+    surnames.reserve(cores.len());
     let mut evidence = Vec::with_capacity(names.runs.len());
     for core in &cores {
         let found = core.as_ref().and_then(|c| names.person_evidence(c, &full_names));
@@ -525,6 +531,7 @@ impl<'a> Names<'a> {
 pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
     const KINDS: [&str; 4] = [PERSON, ORGANISATION, PLACE, OTHER];
     let mut counts: FxHashMap<&str, [u64; 4]> = FxHashMap::default();
+    counts.reserve(names.runs.len());
     for run in &names.runs {
         let (text, kind) = match run.named {
             Named::Nothing => continue,

@@ -279,6 +279,33 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, 
             }
             return;
         }
+        if ascii && first.is_ascii_alphanumeric() {
+            // The next most common: an ASCII word with trailing punctuation ("said," "U.S.)").
+            // As below, without decoding: each trailing byte is a token, but a run of
+            // periods is one, and at most eight are split off.
+            let b = chunk.as_bytes();
+            let mut end = b.len();
+            let mut trailing = [(0, 0); 8];
+            let mut n_trailing = 0;
+            while n_trailing < trailing.len() && !b[end - 1].is_ascii_alphanumeric() {
+                let mut start = end - 1;
+                if b[start] == b'.' {
+                    while b[start - 1] == b'.' {
+                        start -= 1;
+                    }
+                }
+                trailing[n_trailing] = (start, end);
+                n_trailing += 1;
+                end = start;
+            }
+            // The first byte is a letter or a digit, so `end` stays above 0.
+            let alpha = first.is_ascii_alphabetic() || b[..end].iter().any(u8::is_ascii_alphabetic);
+            f(&chunk[..end], end as u32, true, alpha);
+            for &(start, end) in trailing[..n_trailing].iter().rev() {
+                f(&chunk[start..end], (end - start) as u32, false, false);
+            }
+            return;
+        }
         let mut push = |token: &'a str| {
             if ascii || token.is_ascii() {
                 let b = token.as_bytes();
@@ -367,6 +394,12 @@ mod tests {
         assert_eq!(
             token_list(text),
             ["abcdefghijklmnop\u{1}q", "rst", "uvwxyz0123456789", ".", "x", "yy", "zz", "0123456789012"]
+        );
+        // Trailing punctuation of an ASCII word: one token a byte, a run of periods one, at
+        // most eight split off.
+        assert_eq!(
+            token_list("said, U.S.) x... 42.. ok.!?!?!?!?!?"),
+            ["said", ",", "U.S", ".", ")", "x", "...", "42", "..", "ok.!?", "!", "?", "!", "?", "!", "?", "!", "?"]
         );
         // Alphabetic tokens: a letter anywhere.
         assert_eq!(tokens("12345678901 1a2 abc 7 x1").n_alpha, 3);

@@ -135,7 +135,9 @@ fn is_acronym(name: &str) -> bool {
 /// Laws", "Safety and Partnership with Federal Authorities"): every word of five letters
 /// or more is capitalised.
 fn looks_like_heading(text: &str) -> bool {
-    if text.contains('\n') || text.trim_end().ends_with(['.', '!', '?', ':', ';', '"', '”', '»']) {
+    // The ending first: most paragraphs end with punctuation, and the line-break test reads
+    // the whole block.
+    if text.trim_end().ends_with(['.', '!', '?', ':', ';', '"', '”', '»']) || text.contains('\n') {
         return false;
     }
     let (mut n_long, mut n_capitalised) = (0, 0);

@@ -4,6 +4,11 @@
 //! document is what parse, strip and dedup (with empty corpus statistics) make of the file,
 //! as in the divan bench, and MB/s count the file's bytes.
 //!
+//! A `.jsonl` file (such as `cargo xtask gen-corpus`'s parts) holds one document per line,
+//! `{"text": ..., "id": ...}`, always made with parse, strip and dedup as the driver does:
+//! dedup's corpus statistics are those of all the JSONL records given (the corpus pass in
+//! memory), and MB/s count the records' `text` bytes.
+//!
 //! Besides wall-clock MB/s it prints MB/s per CPU second of this process (from
 //! `/proc/self/stat` on Linux), which a machine busy with other work disturbs less.
 
@@ -16,17 +21,49 @@ use pith_types::{Block, BlockKind, DedupedDoc, Span};
 
 fn main() {
     let mut json = false;
-    let mut pipeline = false;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // JSONL records always go through the pipeline, and so then do the text files.
+    let mut pipeline = args.iter().any(|arg| arg.ends_with(".jsonl"));
     let mut rounds = None;
     let mut cfg = FeaturesConfig::default();
     let mut docs = Vec::new();
     let mut raw_bytes = 0;
-    for arg in std::env::args().skip(1) {
+    let mut records = Vec::new();
+    for arg in args {
         match arg.as_str() {
             "--json" => json = true,
             "--no-language" => cfg.language = false,
             "--pipeline" => pipeline = true,
             _ if arg.starts_with("--rounds=") => rounds = arg["--rounds=".len()..].parse().ok(),
+            path if path.ends_with(".jsonl") => {
+                let Ok(lines) = std::fs::read_to_string(path) else {
+                    eprintln!("skipping {path}");
+                    continue;
+                };
+                for (i, line) in lines.lines().enumerate() {
+                    let Ok(mut record) = serde_json::from_str::<serde_json::Value>(line) else {
+                        eprintln!("{path} line {}: skipping malformed JSON", i + 1);
+                        continue;
+                    };
+                    let Some(serde_json::Value::String(text)) = record.get_mut("text").map(serde_json::Value::take)
+                    else {
+                        eprintln!("{path} line {}: skipping a record without text", i + 1);
+                        continue;
+                    };
+                    let id = match record.get("id") {
+                        Some(serde_json::Value::String(id)) => id.clone(),
+                        _ => format!("{path}:{}", i + 1),
+                    };
+                    raw_bytes += text.len();
+                    records.push(pith_types::RawDoc {
+                        id,
+                        source: pith_types::Source { path: path.to_owned(), line: Some(i as u64 + 1) },
+                        text,
+                        metadata_json: None,
+                        diags: Vec::new(),
+                    });
+                }
+            }
             path => {
                 let Ok(text) = std::fs::read_to_string(path) else {
                     eprintln!("skipping {path}");
@@ -69,6 +106,16 @@ fn main() {
                     cluster: None,
                 });
             }
+        }
+    }
+    if !records.is_empty() {
+        let strip_cfg = pith_strip::StripConfig::default();
+        let dedup_cfg = pith_dedup::DedupConfig::default();
+        let stripped: Vec<_> =
+            records.iter().map(|raw| pith_strip::strip(&pith_parse::parse(raw), &strip_cfg)).collect();
+        let stats = pith_dedup::reduce_in_memory(&stripped.iter().collect::<Vec<_>>(), &dedup_cfg);
+        for (i, doc) in stripped.iter().enumerate() {
+            docs.push(pith_dedup::dedup(doc, i as u64, &stats, &dedup_cfg));
         }
     }
     if json {

@@ -420,12 +420,21 @@ fn surname_index(names: &Names<'_>, first: usize, last: usize) -> usize {
     }
 }
 
+/// At most this many entries are reserved in the name sets and maps: more than an article
+/// needs.
+const ARTICLE_NAMES: usize = 1024;
+
 /// Analyses the body: words, runs, people and their mentions.
 pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
     let runs = find_runs(text, &words);
+    // The sets and maps are sized up front for an article (growing them rehashed each
+    // several times a document); a huge document's grow as needed, since what is counted
+    // here repeats and would reserve far more than the distinct entries.
+    let elsewhere = |w: &Word| w.cap() && !w.cap_initial() && !w.heading();
     let mut capitalised_elsewhere = FxHashSet::default();
+    capitalised_elsewhere.reserve(words.iter().filter(|w| elsewhere(w)).count().min(ARTICLE_NAMES));
     for w in &words {
-        if w.cap() && !w.cap_initial() && !w.heading() {
+        if elsewhere(w) {
             capitalised_elsewhere.insert(&text[w.start()..w.name_end()]);
         }
     }
@@ -433,6 +442,7 @@ pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
 
     let cores: Vec<Option<Core>> = names.runs.iter().map(|run| names.core(run)).collect();
     let mut full_names: FxHashMap<&'a str, (usize, usize)> = FxHashMap::default();
+    full_names.reserve(cores.len().min(ARTICLE_NAMES));
     for core in cores.iter().flatten() {
         if names.could_be_full_name(core) {
             full_names.entry(names.name(core.last)).or_insert((core.first, core.last));
@@ -441,6 +451,7 @@ pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
 
     // Pass 1: strong person evidence, which defines the surnames.
     let mut surnames: FxHashMap<&'a str, u32> = FxHashMap::default();
+    surnames.reserve(cores.len().min(ARTICLE_NAMES));
     let mut evidence = Vec::with_capacity(names.runs.len());
     for core in &cores {
         let found = core.as_ref().and_then(|c| names.person_evidence(c, &full_names));
@@ -525,6 +536,7 @@ impl<'a> Names<'a> {
 pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
     const KINDS: [&str; 4] = [PERSON, ORGANISATION, PLACE, OTHER];
     let mut counts: FxHashMap<&str, [u64; 4]> = FxHashMap::default();
+    counts.reserve(names.runs.len().min(ARTICLE_NAMES));
     for run in &names.runs {
         let (text, kind) = match run.named {
             Named::Nothing => continue,

@@ -116,9 +116,15 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
     let token_chars = &tokens.chars;
     let mut counts: Vec<u32> = tokens.counts.clone();
     // The candidates (positions, ascending) and, in step, the id of their n-gram.
-    let mut candidates: Vec<u32> =
-        (0..n_tokens as u32).filter(|&i| counts[unigrams[i as usize] as usize] >= 2).collect();
-    let mut ids: Vec<u32> = candidates.iter().map(|&i| unigrams[i as usize]).collect();
+    // Filled by a plain loop into reserved vectors: collecting a filter grows them by
+    // copying.
+    let (mut candidates, mut ids) = (Vec::with_capacity(n_tokens), Vec::with_capacity(n_tokens));
+    for (i, &id) in unigrams.iter().enumerate() {
+        if counts[id as usize] >= 2 {
+            candidates.push(i as u32);
+            ids.push(id);
+        }
+    }
     // Characters of tokens[i..i + n].
     let span_chars = |i: usize, n: usize| token_chars[i..i + n].iter().map(|&c| c as usize).sum::<usize>();
 

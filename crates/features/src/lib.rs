@@ -69,18 +69,42 @@ pub fn detect_language(text: &str, cfg: &FeaturesConfig) -> Option<String> {
     whatlang::detect(language_sample(text)).map(|info| info.lang().code().to_owned())
 }
 
+/// The English function words Gopher's quality filter counts.
+const GOPHER_STOP_WORDS: [&[u8]; 8] = [b"the", b"be", b"to", b"of", b"and", b"that", b"have", b"with"];
+
+/// A minimal perfect hash of the stop words' `short_word_key`s into eight slots: the top
+/// three bits of the key times this odd constant (found by trying).
+const GOPHER_STOP_MUL: u64 = 0x9e37_79ba_294b_87b3;
+
+static GOPHER_STOP_TABLE: [u64; 8] = {
+    let mut res = [0u64; 8];
+    let mut i = 0;
+    while i < GOPHER_STOP_WORDS.len() {
+        let key = short_word_key(GOPHER_STOP_WORDS[i]);
+        let slot = (key.wrapping_mul(GOPHER_STOP_MUL) >> 61) as usize;
+        assert!(res[slot] == 0, "GOPHER_STOP_MUL must hash the stop words to distinct slots");
+        res[slot] = key;
+        i += 1;
+    }
+    res
+};
+
+/// Whether `key` is the `short_word_key` of one of Gopher's stop words (exactly, in lower
+/// case): one multiplication, one load, one compare.
+#[inline]
+pub(crate) fn is_gopher_stop_key(key: u64) -> bool {
+    GOPHER_STOP_TABLE[(key.wrapping_mul(GOPHER_STOP_MUL) >> 61) as usize] == key
+}
+
 /// One of the English function words Gopher's quality filter counts (the, be, to, of,
 /// and, that, have, with), in any case.
 #[inline]
 fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
-    let mut buf = [0u8; 4];
     if !(2..=4).contains(&word.len()) {
         return false;
     }
-    for (b, c) in buf.iter_mut().zip(word) {
-        *b = c.to_ascii_lowercase();
-    }
-    matches!(&buf[..word.len()], b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
+    // Bit 5 set in every byte: see `common_english_key`.
+    is_gopher_stop_key(common_english_key(word))
 }
 
 pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
@@ -119,12 +143,11 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     let (words, stats) = words::scan(&text, &doc.blocks, &starts, &quote_ranges);
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
-    let word_text = || words.iter().map(|w| &text[w.start()..w.end()]);
     let (word_chars, n_stop) = (stats.chars, stats.stop_words);
 
     let (language, language_confidence, script) = if !cfg.language {
         (None, 0.0, None)
-    } else if cfg.fast_english && plainly_english(word_text()) {
+    } else if cfg.fast_english && stats.english_sample.plainly_english() {
         (Some("eng".to_owned()), 1.0, Some(whatlang::Script::Latin.name().to_owned()))
     } else {
         match whatlang::detect(language_sample(&text)) {
@@ -187,59 +210,113 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
 const MIN_FAST_ENGLISH_WORDS: usize = 50;
 const FAST_ENGLISH_SAMPLE_WORDS: usize = 400;
 
-/// See `FeaturesConfig::fast_english`.
-fn plainly_english<'a>(words: impl Iterator<Item = &'a str>) -> bool {
-    let (mut n_words, mut n_common, mut n_ascii) = (0usize, 0usize, 0usize);
-    // The first words tell as well as all of them.
-    for word in words.take(FAST_ENGLISH_SAMPLE_WORDS) {
-        n_words += 1;
-        n_ascii += usize::from(word.is_ascii());
+/// The very common English function words `plainly_english` counts, lower-case.
+const COMMON_ENGLISH: [&[u8]; 35] = [
+    b"the", b"of", b"and", b"to", b"is", b"that", b"for", b"it", b"was", b"with", b"are", b"be", b"by", b"this",
+    b"have", b"from", b"not", b"but", b"or", b"were", b"which", b"has", b"they", b"their", b"he", b"she", b"his",
+    b"her", b"we", b"you", b"will", b"would", b"been", b"had", b"its",
+];
+
+/// The bytes of `b` (two to eight of them) as a little-endian `u64`, from two overlapping
+/// loads.
+#[inline]
+fn load_le(b: &[u8]) -> u64 {
+    let n = b.len();
+    debug_assert!((2..=8).contains(&n));
+    if n >= 4 {
+        let head = u64::from(u32::from_le_bytes(b[..4].try_into().expect("four bytes")));
+        let tail = u64::from(u32::from_le_bytes(b[n - 4..].try_into().expect("four bytes")));
+        head | tail << (8 * (n - 4))
+    } else {
+        let head = u64::from(u16::from_le_bytes(b[..2].try_into().expect("two bytes")));
+        let tail = u64::from(u16::from_le_bytes(b[n - 2..].try_into().expect("two bytes")));
+        head | tail << (8 * (n - 2))
+    }
+}
+
+/// The key of a word of one to seven bytes: its bytes, little-endian, and its length in
+/// the top byte.
+const fn short_word_key(word: &[u8]) -> u64 {
+    let mut res = (word.len() as u64) << 56;
+    let mut i = 0;
+    while i < word.len() {
+        res |= (word[i] as u64) << (8 * i);
+        i += 1;
+    }
+    res
+}
+
+/// The key of a word of two to six bytes, which equals `short_word_key` of a lower-case
+/// word of letters when it is that word in any case: bit 5 set in every byte lower-cases A to Z, and
+/// makes no other byte a lower-case letter (see `is_gopher_stop_word_bytes`).
+#[inline]
+fn common_english_key(b: &[u8]) -> u64 {
+    (load_le(b) | (0x2020_2020_2020 >> (8 * (6 - b.len())))) | (b.len() as u64) << 56
+}
+
+/// A perfect hash of `COMMON_ENGLISH`'s keys into 128 slots: the top seven bits of the
+/// key times this odd constant, which (found by trying) sends no two words to one slot.
+const COMMON_ENGLISH_MUL: u64 = 0x9e37_79bf_df54_8535;
+
+const fn common_english_slot(key: u64) -> usize {
+    (key.wrapping_mul(COMMON_ENGLISH_MUL) >> 57) as usize
+}
+
+/// Each slot holds the key of the word hashed there, or 0 (no key is 0).
+static COMMON_ENGLISH_TABLE: [u64; 128] = {
+    let mut res = [0u64; 128];
+    let mut i = 0;
+    while i < COMMON_ENGLISH.len() {
+        let key = short_word_key(COMMON_ENGLISH[i]);
+        let slot = common_english_slot(key);
+        assert!(res[slot] == 0, "COMMON_ENGLISH_MUL must hash the words to distinct slots");
+        res[slot] = key;
+        i += 1;
+    }
+    res
+};
+
+/// What `plainly_english` counts of a document's first `FAST_ENGLISH_SAMPLE_WORDS` words:
+/// the word scan counts it on the way.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct EnglishSample {
+    pub(crate) words: usize,
+    pub(crate) ascii: usize,
+    /// Among `COMMON_ENGLISH`, in any case.
+    pub(crate) common: usize,
+}
+
+impl EnglishSample {
+    /// Counts `word` if the sample is not full yet.
+    #[inline]
+    pub(crate) fn add(&mut self, word: &[u8], ascii: bool) {
+        if self.words == FAST_ENGLISH_SAMPLE_WORDS {
+            return;
+        }
+        self.words += 1;
+        self.ascii += usize::from(ascii);
         if (2..=5).contains(&word.len()) {
-            let mut buf = [0u8; 5];
-            for (b, c) in buf.iter_mut().zip(word.bytes()) {
-                *b = c.to_ascii_lowercase();
-            }
-            n_common += usize::from(matches!(
-                &buf[..word.len()],
-                b"the"
-                    | b"of"
-                    | b"and"
-                    | b"to"
-                    | b"is"
-                    | b"that"
-                    | b"for"
-                    | b"it"
-                    | b"was"
-                    | b"with"
-                    | b"are"
-                    | b"be"
-                    | b"by"
-                    | b"this"
-                    | b"have"
-                    | b"from"
-                    | b"not"
-                    | b"but"
-                    | b"or"
-                    | b"were"
-                    | b"which"
-                    | b"has"
-                    | b"they"
-                    | b"their"
-                    | b"he"
-                    | b"she"
-                    | b"his"
-                    | b"her"
-                    | b"we"
-                    | b"you"
-                    | b"will"
-                    | b"would"
-                    | b"been"
-                    | b"had"
-                    | b"its"
-            ));
+            let key = common_english_key(word);
+            self.common += usize::from(COMMON_ENGLISH_TABLE[common_english_slot(key)] == key);
         }
     }
-    n_words >= MIN_FAST_ENGLISH_WORDS && n_common * 100 >= n_words * 15 && n_ascii * 10 >= n_words * 9
+
+    /// See `FeaturesConfig::fast_english`.
+    fn plainly_english(&self) -> bool {
+        self.words >= MIN_FAST_ENGLISH_WORDS
+            && self.common * 100 >= self.words * 15
+            && self.ascii * 10 >= self.words * 9
+    }
+}
+
+/// See `FeaturesConfig::fast_english`.
+fn plainly_english<'a>(words: impl Iterator<Item = &'a str>) -> bool {
+    let mut sample = EnglishSample::default();
+    // The first words tell as well as all of them.
+    for word in words.take(FAST_ENGLISH_SAMPLE_WORDS) {
+        sample.add(word.as_bytes(), word.is_ascii());
+    }
+    sample.plainly_english()
 }
 
 /// The language is detected on the first `LANGUAGE_SAMPLE` bytes (cut at a word
@@ -435,5 +512,38 @@ mod tests {
         let cfg: FeaturesConfig = serde_json::from_str("{}").expect("defaults");
         assert_eq!(cfg, FeaturesConfig::default());
         assert!(serde_json::from_str::<FeaturesConfig>(r#"{"nope": 1}"#).is_err());
+    }
+
+    #[test]
+    fn word_lists_any_case() {
+        // Each common word in three cases counts; near misses, longer and shorter words
+        // and words with non-letters in the same bit positions do not.
+        for word in COMMON_ENGLISH {
+            let word = std::str::from_utf8(word).expect("ASCII");
+            for form in [word.to_owned(), word.to_uppercase(), word[..1].to_uppercase() + &word[1..]] {
+                let key = common_english_key(form.as_bytes());
+                assert_eq!(COMMON_ENGLISH_TABLE[common_english_slot(key)], key, "{form}");
+            }
+        }
+        for word in ["th", "thee", "@he", "th\u{e9}", "i\u{f4}", "from.", "wer", "them", "hi", "1he", "The!"] {
+            let b = word.as_bytes();
+            if (2..=5).contains(&b.len()) {
+                let key = common_english_key(b);
+                assert_ne!(COMMON_ENGLISH_TABLE[common_english_slot(key)], key, "{word}");
+            }
+        }
+        for word in ["the", "THE", "tHe", "be", "To", "OF", "and", "thaT", "HAVE", "With"] {
+            assert!(is_gopher_stop_word_bytes(word.as_bytes()), "{word}");
+        }
+        for word in ["t", "th", "thee", "@nd", "b\u{e9}", "wit", "withs", "the.", "0f"] {
+            assert!(!is_gopher_stop_word_bytes(word.as_bytes()), "{word}");
+        }
+        // Tokens compare exactly.
+        for word in GOPHER_STOP_WORDS {
+            assert!(is_gopher_stop_key(short_word_key(word)));
+        }
+        for word in ["The", "THE", "Be", "thee", "a", "withs"] {
+            assert!(!is_gopher_stop_key(short_word_key(word.as_bytes())), "{word}");
+        }
     }
 }

@@ -84,7 +84,11 @@ fn strip_trailing_citations(mut line: &str) -> &str {
 }
 
 pub(crate) fn c4(text: &str, lines: &[&str]) -> C4Signals {
-    let mut res = C4Signals { lines: lines.len() as u64, has_curly_brace: text.contains('{'), ..C4Signals::default() };
+    let mut res = C4Signals {
+        lines: lines.len() as u64,
+        has_curly_brace: memchr::memchr(b'{', text.as_bytes()).is_some(),
+        ..C4Signals::default()
+    };
     // One pass over the whole text for the patterns; each match is then given to its line.
     // The patterns cannot overlap across kinds, so leftmost-first matches are enough.
     let matches = c4_matches(text);

@@ -31,6 +31,8 @@ pub(crate) struct WordStats {
     /// Words with a letter, and their syllables.
     pub(crate) syllable_words: usize,
     pub(crate) syllables: usize,
+    /// The first words, for the English shortcut.
+    pub(crate) english_sample: crate::EnglishSample,
 }
 
 /// Letter, vowel (`a e i o u y`, either case), letter-or-digit and non-ASCII bits of each
@@ -61,28 +63,36 @@ pub(crate) static BYTE_CLASSES: [u8; 256] = {
 };
 
 impl WordStats {
-    /// Adds a word, given the vowel groups and or-ed byte classes of its bytes (for a
-    /// word with a byte that is not ASCII, those are recomputed from its text).
-    #[inline]
-    pub(crate) fn add(&mut self, word: &str, groups: usize, classes: u8) {
-        if classes & NON_ASCII != 0 {
-            self.chars += crate::text::char_len(word);
-            if let Some(n) = syllables_of_word(word) {
-                self.syllable_words += 1;
-                self.syllables += n;
-            }
-            return;
+    /// Adds a word with a byte that is not ASCII.
+    pub(crate) fn add_non_ascii(&mut self, word: &str) {
+        self.chars += crate::text::char_len(word);
+        if let Some(n) = syllables_of_word(word) {
+            self.syllable_words += 1;
+            self.syllables += n;
         }
-        let b = word.as_bytes();
+    }
+
+    /// Adds an ASCII word of the word scan (letters, digits and inner `' - . &`), given the
+    /// vowel groups and or-ed byte classes of its bytes.
+    #[inline]
+    pub(crate) fn add_ascii(&mut self, b: &[u8], groups: usize, classes: u8) {
         self.chars += b.len();
         self.stop_words += usize::from((2..=4).contains(&b.len()) && crate::is_gopher_stop_word_bytes(b));
         if classes & LETTER != 0 {
-            let mut tail = [0u8; 3];
-            for (t, &c) in tail.iter_mut().rev().zip(b.iter().rev()) {
-                *t = c.to_ascii_lowercase();
-            }
             self.syllable_words += 1;
-            self.syllables += adjust(groups, tail);
+            // The ending rules only change a word of two vowel groups or more.
+            self.syllables += if groups > 1 {
+                let tail = match *b {
+                    // Bit 5 lower-cases letters and keeps digits and `' - . &`.
+                    [.., x, y, z] => [x | 0x20, y | 0x20, z | 0x20],
+                    [y, z] => [0, y | 0x20, z | 0x20],
+                    [z] => [0, 0, z | 0x20],
+                    [] => [0; 3],
+                };
+                adjust(groups, tail)
+            } else {
+                1
+            };
         }
     }
 }
@@ -248,7 +258,10 @@ mod tests {
             span: pith_types::Span { start: 0, end: 0 },
         };
         let (_, stats) = crate::words::scan(&block.text, std::slice::from_ref(&block), &[0], &[]);
-        let want = WordStats { chars: 3 + 4 + 5 + 5 + 5 + 2, stop_words: 1, syllable_words: 5, syllables: 7 };
+        // Six words, five of them ASCII, one ("The") a common English word.
+        let english_sample = crate::EnglishSample { words: 6, ascii: 5, common: 1 };
+        let want =
+            WordStats { chars: 3 + 4 + 5 + 5 + 5 + 2, stop_words: 1, syllable_words: 5, syllables: 7, english_sample };
         assert_eq!(stats, want);
     }
 

@@ -129,12 +129,6 @@ pub(crate) struct Tokens {
     pub(crate) n_stop: usize,
 }
 
-/// Gopher's stop words, as datatrove compares them: "The" is not one.
-fn is_gopher_stop_token(token: &[u8]) -> bool {
-    (2..=4).contains(&token.len())
-        && matches!(token, b"the" | b"be" | b"to" | b"of" | b"and" | b"that" | b"have" | b"with")
-}
-
 /// The interning key of the token at `text[start..start + len]`: its bytes and length when
 /// shorter than 8 bytes (exact, and most tokens are), otherwise a 63-bit hash of its bytes
 /// with the top bit set.
@@ -160,13 +154,15 @@ fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
 
 pub(crate) fn tokens(text: &str) -> Tokens {
     let mut res = Tokens {
-        ids: Vec::with_capacity(text.len() / 5),
-        chars: Vec::with_capacity(text.len() / 5),
+        // A token per 4 bytes is more than almost any document has (see `words::scan`).
+        ids: Vec::with_capacity(text.len() / 4),
+        chars: Vec::with_capacity(text.len() / 4),
         ..Tokens::default()
     };
-    // About one token in three is new in an article, where growing the table costs more
-    // than reserving; a huge document's table grows as needed.
-    let mut interned = Interner::with_capacity((text.len() / 16).min(1 << 14));
+    // About one token in three is new in an article (one in two in a short one: a token
+    // per 4 to 5 bytes), where growing the table costs more than reserving; a huge
+    // document's table grows as needed.
+    let mut interned = Interner::with_capacity((text.len() / 10).min(1 << 14));
     for_each_token(text, |token, chars, word, alpha| {
         let b = token.as_bytes();
         if word {
@@ -174,35 +170,25 @@ pub(crate) fn tokens(text: &str) -> Tokens {
             res.word_chars += chars as usize;
         }
         res.n_alpha += usize::from(alpha);
-        res.n_stop += usize::from(is_gopher_stop_token(b));
         let start = token.as_ptr() as usize - text.as_ptr() as usize;
-        res.ids.push(interned.intern(token_key(text.as_bytes(), start, b.len())));
+        let key = token_key(text.as_bytes(), start, b.len());
+        // Gopher's stop words as datatrove compares them ("The" is not one): a token's key
+        // is a stop word's `short_word_key` exactly when the token is that word.
+        res.n_stop += usize::from(crate::is_gopher_stop_key(key));
+        res.ids.push(interned.intern(key));
         res.chars.push(chars);
     });
     res.counts = interned.counts;
     res
 }
 
-/// Classes of ASCII bytes for the tokenizer: white space (as `char::is_whitespace`),
-/// letter, digit.
-const SPACE: u8 = 1;
-const ALPHA: u8 = 2;
-const DIGIT: u8 = 4;
-
-static ASCII_CLASSES: [u8; 128] = {
-    let mut res = [0u8; 128];
+/// The ASCII bytes that are white space (as `char::is_whitespace`), all below `!`.
+static ASCII_SPACE: [bool; 128] = {
+    let mut res = [false; 128];
     let mut i = 0;
     while i < 128 {
         let b = i as u8;
-        res[i] = if b.is_ascii_whitespace() || b == 0x0b {
-            SPACE
-        } else if b.is_ascii_alphabetic() {
-            ALPHA
-        } else if b.is_ascii_digit() {
-            DIGIT
-        } else {
-            0
-        };
+        res[i] = b.is_ascii_whitespace() || b == 0x0b;
         i += 1;
     }
     res
@@ -213,9 +199,17 @@ fn char_from(text: &str, i: usize) -> char {
     text[i..].chars().next().unwrap_or(' ')
 }
 
-/// The chunks of `text` between white space (Unicode's), each with whether it is ASCII
-/// and, when it is, the classes of its bytes or-ed together.
-fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
+/// A mask with the high bit of each byte of `word` that is below `!` (white space, among
+/// others) or not ASCII. Only the lowest flagged byte is sure to be one (the subtraction's
+/// borrows can flag bytes above it), which is all `chunks` needs.
+#[inline]
+fn space_or_non_ascii(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    (word | (word.wrapping_sub(ONES * 0x21) & !word)) & (ONES * 0x80)
+}
+
+/// The chunks of `text` between white space (Unicode's), each with whether it is ASCII.
+fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
     let b = text.as_bytes();
     let n = b.len();
     let mut i = 0;
@@ -223,7 +217,7 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
         // White space.
         while i < n {
             if b[i] < 0x80 {
-                if ASCII_CLASSES[b[i] as usize] & SPACE == 0 {
+                if !ASCII_SPACE[b[i] as usize] {
                     break;
                 }
                 i += 1;
@@ -239,14 +233,22 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
             return;
         }
         let start = i;
-        let (mut ascii, mut classes) = (true, 0u8);
+        let mut ascii = true;
         while i < n {
+            // Eight bytes at a time to the first one that may end the chunk: below `!` or
+            // not ASCII.
+            if let Some(eight) = b.get(i..i + 8) {
+                let mask = space_or_non_ascii(u64::from_le_bytes(eight.try_into().expect("eight bytes")));
+                if mask == 0 {
+                    i += 8;
+                    continue;
+                }
+                i += mask.trailing_zeros() as usize / 8;
+            }
             if b[i] < 0x80 {
-                let class = ASCII_CLASSES[b[i] as usize];
-                if class & SPACE != 0 {
+                if ASCII_SPACE[b[i] as usize] {
                     break;
                 }
-                classes |= class;
                 i += 1;
             } else {
                 let c = char_from(text, i);
@@ -257,21 +259,50 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool, u8)) {
                 i += c.len_utf8();
             }
         }
-        f(&text[start..i], ascii, classes);
+        f(&text[start..i], ascii);
     }
 }
 
 /// Calls `f(token, characters, word, alpha)` for every token of `text`, in order: `word`
 /// when one of its characters is a letter or a digit, `alpha` when one is a letter.
 pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, bool, bool)) {
-    chunks(text, |chunk, ascii, classes| {
+    chunks(text, |chunk, ascii| {
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
         if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
             if ascii {
-                f(chunk, chunk.len() as u32, true, classes & ALPHA != 0);
+                // A letter, most often the first byte, makes it alphabetic.
+                let alpha = first.is_ascii_alphabetic() || chunk.bytes().any(|b| b.is_ascii_alphabetic());
+                f(chunk, chunk.len() as u32, true, alpha);
             } else {
                 f(chunk, char_len(chunk) as u32, true, chunk.chars().any(char::is_alphabetic));
+            }
+            return;
+        }
+        if ascii && first.is_ascii_alphanumeric() {
+            // The next most common: an ASCII word with trailing punctuation ("said," "U.S.)").
+            // As below, without decoding: each trailing byte is a token, but a run of
+            // periods is one, and at most eight are split off.
+            let b = chunk.as_bytes();
+            let mut end = b.len();
+            let mut trailing = [(0, 0); 8];
+            let mut n_trailing = 0;
+            while n_trailing < trailing.len() && !b[end - 1].is_ascii_alphanumeric() {
+                let mut start = end - 1;
+                if b[start] == b'.' {
+                    while b[start - 1] == b'.' {
+                        start -= 1;
+                    }
+                }
+                trailing[n_trailing] = (start, end);
+                n_trailing += 1;
+                end = start;
+            }
+            // The first byte is a letter or a digit, so `end` stays above 0.
+            let alpha = first.is_ascii_alphabetic() || b[..end].iter().any(u8::is_ascii_alphabetic);
+            f(&chunk[..end], end as u32, true, alpha);
+            for &(start, end) in trailing[..n_trailing].iter().rev() {
+                f(&chunk[start..end], (end - start) as u32, false, false);
             }
             return;
         }
@@ -353,6 +384,25 @@ mod tests {
         // Equal tokens share an id: "a", "b", "a", ".".
         let t = tokens("a b a.");
         assert_eq!((t.ids, t.counts), (vec![0, 1, 0, 2], vec![2, 1, 1]));
+    }
+
+    #[test]
+    fn chunks_end_at_white_space_only() {
+        // Long chunks are scanned eight bytes at a time: a control character inside one
+        // is not white space; no-break space and NEL are.
+        let text = "abcdefghijklmnop\u{1}q rst\u{a0}uvwxyz0123456789.\u{85}x\tyy\u{2003}zz\u{b}0123456789012";
+        assert_eq!(
+            token_list(text),
+            ["abcdefghijklmnop\u{1}q", "rst", "uvwxyz0123456789", ".", "x", "yy", "zz", "0123456789012"]
+        );
+        // Trailing punctuation of an ASCII word: one token a byte, a run of periods one, at
+        // most eight split off.
+        assert_eq!(
+            token_list("said, U.S.) x... 42.. ok.!?!?!?!?!?"),
+            ["said", ",", "U.S", ".", ")", "x", "...", "42", "..", "ok.!?", "!", "?", "!", "?", "!", "?", "!", "?"]
+        );
+        // Alphabetic tokens: a letter anywhere.
+        assert_eq!(tokens("12345678901 1a2 abc 7 x1").n_alpha, 3);
     }
 
     #[test]

@@ -135,7 +135,9 @@ fn is_acronym(name: &str) -> bool {
 /// Laws", "Safety and Partnership with Federal Authorities"): every word of five letters
 /// or more is capitalised.
 fn looks_like_heading(text: &str) -> bool {
-    if text.contains('\n') || text.trim_end().ends_with(['.', '!', '?', ':', ';', '"', '”', '»']) {
+    // The ending first: most paragraphs end with punctuation, and the line-break test reads
+    // the whole block.
+    if text.trim_end().ends_with(['.', '!', '?', ':', ';', '"', '”', '»']) || text.contains('\n') {
         return false;
     }
     let (mut n_long, mut n_capitalised) = (0, 0);
@@ -191,7 +193,10 @@ pub(crate) fn scan(
     starts: &[usize],
     quotes: &[(usize, usize)],
 ) -> (Vec<Word>, WordStats) {
-    let mut words = Vec::with_capacity(text.len() / 6);
+    // A word per 5 bytes is more than most documents have (one in five of the generated
+    // corpus's has more than one per 6 bytes, and grew the vector by copying it); a huge
+    // document's untouched capacity costs address space, not memory.
+    let mut words = Vec::with_capacity(text.len() / 5);
     let mut stats = WordStats::default();
     let mut quote_at = 0;
     for (block, &block_start) in blocks.iter().zip(starts) {
@@ -201,17 +206,19 @@ pub(crate) fn scan(
         let mut i = 0;
         let bytes = s.as_bytes();
         loop {
-            // Skip ASCII spaces and punctuation quickly.
-            while i < bytes.len() && bytes[i] < 0x80 && !bytes[i].is_ascii_alphanumeric() {
+            // Skip ASCII spaces and punctuation quickly: one table look-up a byte.
+            while i < bytes.len() && BYTE_CLASSES[bytes[i] as usize] & (ALNUM | NON_ASCII) == 0 {
                 i += 1;
             }
             let Some((c, len)) = char_at(s, i) else { break };
             let mut j = i + len;
             // For `WordStats`, on the way: vowel groups and byte classes of ASCII words.
             let (mut groups, mut prev_vowel, mut classes) = (0usize, false, NON_ASCII);
-            if is_ideograph(c) {
+            // An ASCII character here is a letter or a digit (the skip stops at nothing
+            // else), so only the others need the Unicode tests.
+            if len > 1 && is_ideograph(c) {
                 // One word, below.
-            } else if !is_word_char(c) {
+            } else if len > 1 && !is_word_char(c) {
                 i = j;
                 continue;
             } else {
@@ -232,6 +239,13 @@ pub(crate) fn scan(
                         classes |= class;
                         j += 1;
                     }
+                    // Most words end at an ASCII space or punctuation mark that cannot be
+                    // inner punctuation (the ASCII letters and digits were taken above).
+                    match bytes.get(j) {
+                        None => break,
+                        Some(&b) if b < 0x80 && !matches!(b, b'\'' | b'-' | b'.' | b'&') => break,
+                        Some(_) => {}
+                    }
                     let Some((d, dl)) = char_at(s, j) else { break };
                     // A letter or digit, or inner punctuation followed by one.
                     let inner = matches!(d, '\'' | '’' | '-' | '.' | '&')
@@ -246,8 +260,7 @@ pub(crate) fn scan(
                     }
                     j += dl;
                 }
-                let bare = &s[i..j];
-                if s.as_bytes().get(j) == Some(&b'.') && (is_initials(bare) || is_abbreviation(bare)) {
+                if bytes.get(j) == Some(&b'.') && (is_initials(&s[i..j]) || is_abbreviation(&s[i..j])) {
                     j += 1;
                 }
             }
@@ -255,12 +268,13 @@ pub(crate) fn scan(
                 // See `Word`: offsets are 32-bit.
                 return (words, stats);
             }
-            let word = &s[i..j];
-            let possessive = if !word.ends_with('s') {
+            // The word's bytes: byte tests need no character boundary checks.
+            let word = &bytes[i..j];
+            let possessive = if word.last() != Some(&b's') {
                 0
-            } else if word.strip_suffix("’s").is_some_and(|n| !n.is_empty()) {
+            } else if word.strip_suffix("’s".as_bytes()).is_some_and(|n| !n.is_empty()) {
                 POSSESSIVE_CURLY
-            } else if word.strip_suffix("'s").is_some_and(|n| !n.is_empty()) {
+            } else if word.strip_suffix(b"'s").is_some_and(|n| !n.is_empty()) {
                 POSSESSIVE_STRAIGHT
             } else {
                 0
@@ -270,7 +284,6 @@ pub(crate) fn scan(
                 POSSESSIVE_STRAIGHT => word.len() - "'s".len(),
                 _ => word.len(),
             };
-            let name = &word[..name_len];
             let (new_sentence, opening, joined) = match prev_end {
                 None => (true, false, false),
                 // The common case: one space.
@@ -299,10 +312,10 @@ pub(crate) fn scan(
                 };
             // "I'd", "I’ll": the pronoun.
             let pronoun = c == 'I' && matches!(s.as_bytes().get(i + 1), Some(b'\'' | 0xe2));
-            let cap = c.is_uppercase() && name.len() > len && !handle && !pronoun;
+            let cap = c.is_uppercase() && name_len > len && !handle && !pronoun;
             let flag = |on: bool, flag: u16| if on { flag } else { 0 };
             let flags = flag(cap, CAP)
-                | flag(cap && is_acronym(name), ACRONYM)
+                | flag(cap && is_acronym(&s[i..i + name_len]), ACRONYM)
                 | flag(new_sentence || opening, CAP_INITIAL)
                 | flag(joined, JOINED)
                 | flag(heading, HEADING)
@@ -311,7 +324,13 @@ pub(crate) fn scan(
                 | flag(prev_end.is_none(), BLOCK_START)
                 | possessive;
             words.push(Word { start: start as u32, end: (block_start + j) as u32, flags });
-            stats.add(&s[i..j], groups, classes);
+            // `classes` has NON_ASCII exactly when a byte of the word is not ASCII.
+            stats.english_sample.add(word, classes & NON_ASCII == 0);
+            if classes & NON_ASCII != 0 {
+                stats.add_non_ascii(&s[i..j]);
+            } else {
+                stats.add_ascii(word, groups, classes);
+            }
             prev_end = Some(j);
             i = j;
         }

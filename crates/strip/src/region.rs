@@ -129,8 +129,9 @@ const EXTRA_RUN_SHARE: f64 = 0.35;
 /// Short sentences next to a run join it from this many words on.
 const MIN_SHORT_SENTENCE_WORDS: usize = 7;
 /// A run between the title and the best run (an introduction above a table of contents
-/// or a product box) needs only this share of the best run's sum.
-const INTRO_RUN_SHARE: f64 = 0.1;
+/// or a product box) needs only this share of the best run's sum: on a long guide or
+/// review page the introduction is a few paragraphs against thousands of words.
+const INTRO_RUN_SHARE: f64 = 0.05;
 
 /// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
 /// empty when no block reads like prose (then nothing is removed by this rule).
@@ -569,6 +570,16 @@ mod tests {
         assert_eq!(main_region(&blocks, 1).1, vec![(11, 19), (1, 3)]);
         // Without a title there is no telling an introduction from a teaser.
         assert_eq!(main_region(&blocks, 0).1, vec![(11, 19)]);
+        // A one-paragraph introduction above a long guide (about 6% of its sum) is kept;
+        // one short sentence (under 5%) is not.
+        let mut page = vec!["Menu", P1, "Contents", "Step one", "Step two", "Step three", "Step four"];
+        page.extend([P1, P2].repeat(8));
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        assert_eq!(main_region(&blocks, 1).1, vec![(7, 23), (1, 2)]);
+        let short = "The council met on Tuesday and voted for the new plan in the end.";
+        page[1] = short;
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        assert_eq!(main_region(&blocks, 1).1, vec![(7, 23)]);
     }
 
     #[test]

@@ -51,16 +51,19 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
         if verdict.is_some() {
             continue;
         }
+        // Caption and furniture rules look at short blocks only: count words once, up to
+        // the longest block either looks at.
+        let n_words = count_words_upto(&block.text, caption::MAX_WORDS.max(furniture::MAX_RULE_WORDS) + 1);
         if cfg.captions
-            && let Some(rule) = caption::classify(&block.text)
+            && let Some(rule) = caption::classify(&block.text, n_words)
         {
             *verdict = Some(Verdict { kind: "image_caption", rule: rule.to_owned() });
             continue;
         }
         if cfg.furniture
-            && let Some(kind) = furniture::classify(&block.text)
+            && let Some(kind) = furniture::classify(&block.text, n_words)
         {
-            *verdict = Some(Verdict { kind, rule: format!("{kind} phrase in a short block") });
+            *verdict = Some(Verdict { kind, rule: [kind, " phrase in a short block"].concat() });
         }
     }
 
@@ -112,17 +115,64 @@ fn mark_outside_main_region(blocks: &[Block], title: Option<&str>, title_at: usi
             run.0 -= 1;
         }
     }
+    // The rule reads "outside the main text region (block score -6; main region is blocks
+    // 12..40)"; it is written for most blocks of most pages, so in pieces, not with `format!`.
+    let region_end = format!("; main region is blocks {best_start}..{best_end})");
     for (i, verdict) in verdicts.iter_mut().enumerate() {
         if verdict.is_none() && !runs.iter().any(|&(s, e)| (s..e).contains(&i)) {
-            let score = if scores[i].is_finite() {
-                format!("block score {:.0}", scores[i])
+            let mut rule = String::with_capacity(80);
+            rule.push_str("outside the main text region (");
+            if scores[i].is_finite() {
+                rule.push_str("block score ");
+                push_rounded(&mut rule, scores[i]);
             } else {
-                "an end-of-article marker".to_owned()
-            };
-            let rule =
-                format!("outside the main text region ({score}; main region is blocks {best_start}..{best_end})");
+                rule.push_str("an end-of-article marker");
+            }
+            rule.push_str(&region_end);
             *verdict = Some(Verdict { kind: "outside_main_text", rule });
         }
+    }
+}
+
+/// `text.split_whitespace().take(limit).count()`, with ASCII handled without decoding:
+/// rules count the words of every block and every line.
+pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut n = 0;
+    let mut in_word = false;
+    let mut i = 0;
+    while i < bytes.len() && n < limit {
+        let b = bytes[i];
+        let (space, len) = if b < 0x80 {
+            (matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' '), 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (c.is_whitespace(), c.len_utf8())
+        };
+        if space {
+            in_word = false;
+        } else if !in_word {
+            in_word = true;
+            n += 1;
+        }
+        i += len;
+    }
+    n
+}
+
+/// Appends `format!("{x:.0}")` to `out`. Formatting a float with a precision is slow (it
+/// often falls back to big-number arithmetic), and most scores are integers: only ties
+/// (`2.5`) and huge values go through the float formatter.
+fn push_rounded(out: &mut String, x: f64) {
+    use std::fmt::Write;
+    let rounded = x.round();
+    if (x - rounded).abs() == 0.5 || rounded.abs() >= 1e15 || !x.is_finite() {
+        let _ = write!(out, "{x:.0}");
+    } else if rounded == 0.0 {
+        // `{:.0}` keeps the sign of small negative numbers: "-0".
+        out.push_str(if x.is_sign_negative() { "-0" } else { "0" });
+    } else {
+        let _ = write!(out, "{}", rounded as i64);
     }
 }
 
@@ -212,6 +262,35 @@ mod tests {
         parsed.title = Some("November 19, 2019".to_owned());
         let res = strip(&parsed, &StripConfig::default());
         assert_eq!(res.blocks.first().map(|b| b.index), Some(0));
+    }
+
+    #[test]
+    fn word_counts_upto_match_split_whitespace() {
+        let mut texts: Vec<String> = (0..128u8).map(|b| format!("a{}b c", char::from(b))).collect();
+        texts.extend(
+            ["", "  ", "one", " one two  three ", "a\u{a0}b\u{2003}c\u{3000}d\u{85}e\u{200b}f"].map(String::from),
+        );
+        texts.push("word ".repeat(100));
+        for text in &texts {
+            for limit in [0, 1, 2, 3, 61] {
+                assert_eq!(count_words_upto(text, limit), text.split_whitespace().take(limit).count(), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rounded_scores_read_as_the_float_formatter_writes_them() {
+        let mut values = vec![0.0, -0.0, 0.3, -0.3, 0.5, -0.5, 1.5, 2.5, -2.5, 0.49999999999999994, 1e16, -6.0];
+        for i in -3000..3000 {
+            for factor in [1.0, 0.5, 0.3, 0.15, 0.1, 0.09] {
+                values.push(f64::from(i) * factor);
+            }
+        }
+        for x in values {
+            let mut got = String::new();
+            push_rounded(&mut got, x);
+            assert_eq!(got, format!("{x:.0}"), "{x:?}");
+        }
     }
 
     #[test]

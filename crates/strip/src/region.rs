@@ -143,7 +143,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let lang = dominant_language(&counts);
     let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
-    let headlines: Vec<bool> = blocks.iter().map(|b| title_case_share(b.text) >= MAX_TITLE_CASE_SHARE).collect();
+    let headlines: Vec<bool> = blocks.iter().map(|b| is_headline(b.text)).collect();
     let mut scores: Vec<f64> = blocks
         .iter()
         .zip(&counts)
@@ -316,17 +316,43 @@ struct WordCounts {
 /// The longest stop word, in bytes: longer words need no lookup.
 static MAX_STOP_WORD_LEN: LazyLock<usize> = LazyLock::new(|| STOP_WORDS.keys().map(|w| w.len()).max().unwrap_or(0));
 
+/// The ASCII stop words of at most 8 bytes, packed into a `u64` (see `pack_ascii`): most
+/// words of most pages are that short, and looking them up this way needs neither a
+/// lower-case copy nor string hashing.
+static SHORT_STOP_WORDS: LazyLock<FxHashMap<u64, u32>> = LazyLock::new(|| {
+    STOP_WORDS
+        .iter()
+        .filter(|(word, _)| word.is_ascii() && word.len() <= 8)
+        .map(|(word, &mask)| (pack_ascii(word.as_bytes()), mask))
+        .collect()
+});
+
+/// Up to 8 ASCII bytes, lower-cased, as one little-endian number (zero-padded: words hold
+/// no zero bytes, so no two words share a number).
+fn pack_ascii(word: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    for (dst, b) in buf.iter_mut().zip(word) {
+        *dst = b.to_ascii_lowercase();
+    }
+    u64::from_le_bytes(buf)
+}
+
 /// Words are runs of alphanumeric characters and apostrophes. One pass over the bytes,
-/// with ASCII handled without decoding: this runs on every byte of every page.
+/// with ASCII handled without decoding and each word scanned in a tight loop: this runs
+/// on every byte of every page.
 fn count_words(text: &str) -> WordCounts {
     let mut res = WordCounts { words: 0, stop: [0; LANGUAGES.len()], alphanumeric: 0, cjk: 0 };
     let max_len = *MAX_STOP_WORD_LEN;
+    let short_stop_words = &*SHORT_STOP_WORDS;
     let mut lower = String::new();
-    let mut word_start: Option<usize> = None;
-    let mut word_ascii = true;
-    let mut word_upper = false;
     let mut count = |word: &str, ascii: bool, upper: bool, res: &mut WordCounts| {
         res.words += 1;
+        if ascii && word.len() <= 8 {
+            if let Some(&mask) = short_stop_words.get(&pack_ascii(word.as_bytes())) {
+                add_stop(&mut res.stop, mask);
+            }
+            return;
+        }
         // Stop lists are lower case; most words already are, and need no copy.
         let key = if upper {
             lower.clear();
@@ -344,47 +370,80 @@ fn count_words(text: &str) -> WordCounts {
             return;
         }
         if let Some(&mask) = STOP_WORDS.get(key) {
-            let mut mask = mask;
-            while mask != 0 {
-                res.stop[mask.trailing_zeros() as usize] += 1;
-                mask &= mask - 1;
-            }
+            add_stop(&mut res.stop, mask);
         }
     };
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        // Between words: skip to the next word character.
         let b = bytes[i];
-        let (in_word, upper, len) = if b < 0x80 {
-            let alphanumeric = b.is_ascii_alphanumeric();
-            res.alphanumeric += usize::from(alphanumeric);
-            (alphanumeric || b == b'\'', b.is_ascii_uppercase(), 1)
+        if b < 0x80 {
+            if !is_ascii_word_byte(b) {
+                i += 1;
+                continue;
+            }
         } else {
             let c = text[i..].chars().next().unwrap_or(' ');
-            let alphanumeric = c.is_alphanumeric();
-            if alphanumeric {
-                res.alphanumeric += 1;
-                res.cjk += usize::from(is_cjk(c));
+            if !(c.is_alphanumeric() || c == '’') {
+                i += c.len_utf8();
+                continue;
             }
-            (alphanumeric || c == '’', c.is_uppercase(), c.len_utf8())
-        };
-        if in_word {
-            if word_start.is_none() {
-                word_start = Some(i);
-                word_ascii = true;
-                word_upper = false;
-            }
-            word_ascii &= b < 0x80;
-            word_upper |= upper;
-        } else if let Some(start) = word_start.take() {
-            count(&text[start..i], word_ascii, word_upper, &mut res);
         }
-        i += len;
-    }
-    if let Some(start) = word_start {
-        count(&text[start..], word_ascii, word_upper, &mut res);
+        // A word starts at `i`: run to its end in a tight loop.
+        let start = i;
+        let mut ascii = true;
+        let mut upper = false;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if !is_ascii_word_byte(b) {
+                    break;
+                }
+                res.alphanumeric += usize::from(b != b'\'');
+                upper |= b.is_ascii_uppercase();
+                i += 1;
+            } else {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                let alphanumeric = c.is_alphanumeric();
+                if !(alphanumeric || c == '’') {
+                    break;
+                }
+                if alphanumeric {
+                    res.alphanumeric += 1;
+                    res.cjk += usize::from(is_cjk(c));
+                }
+                ascii = false;
+                upper |= c.is_uppercase();
+                i += c.len_utf8();
+            }
+        }
+        count(&text[start..i], ascii, upper, &mut res);
     }
     res
+}
+
+/// ASCII letters, digits and the apostrophe: the ASCII bytes words are made of.
+fn is_ascii_word_byte(b: u8) -> bool {
+    ASCII_WORD_BYTES[usize::from(b & 0x7f)]
+}
+
+static ASCII_WORD_BYTES: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b as u8 == b'\'';
+        b += 1;
+    }
+    table
+};
+
+/// Counts one stop word for each language in `mask`.
+fn add_stop(stop: &mut [u32; LANGUAGES.len()], mut mask: u32) {
+    while mask != 0 {
+        stop[mask.trailing_zeros() as usize] += 1;
+        mask &= mask - 1;
+    }
 }
 
 fn is_cjk(c: char) -> bool {
@@ -414,6 +473,11 @@ fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
 /// letters or after a closing bracket or quote or `?`/`!` (so "TikTok" and "iPhone" are no
 /// junction), and the lede goes on in lower case like a sentence.
 fn glued_teaser(text: &str) -> bool {
+    // Four head words and four lede words, the junction's word shared: most blocks are
+    // shorter, and need no character scan.
+    if !may_have_junction(text) || crate::count_words_upto(text, 7) < 7 {
+        return false;
+    }
     let mut prev = ' ';
     let mut lower_run = 0usize;
     for (i, c) in text.char_indices().take(200) {
@@ -437,23 +501,69 @@ fn glued_teaser(text: &str) -> bool {
     false
 }
 
-/// The share of a block's longer words (four letters or more) that start with a capital
-/// letter: near 1 for headlines and link texts, well below for prose (German nouns
-/// included). `0.0` for blocks with fewer than four such words.
-fn title_case_share(text: &str) -> f64 {
-    let mut n = 0usize;
-    let mut caps = 0usize;
-    for word in text.split_whitespace() {
-        let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
-        if word.chars().filter(|c| c.is_alphabetic()).take(4).count() < 4 {
-            continue;
+/// What a junction of `glued_teaser` needs, checked on bytes for the first 200
+/// characters: an upper-case character right after a lower-case letter or a closing
+/// `)`, `?`, `!`, `’`, `”`. In UTF-8 a non-ASCII character before it ends in a
+/// continuation byte, and a non-ASCII one at it starts with a lead byte. Most blocks
+/// have none, and skip the character scan.
+fn may_have_junction(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut n_chars = 0usize;
+    for k in 1..bytes.len() {
+        let (prev, cur) = (bytes[k - 1], bytes[k]);
+        n_chars += usize::from(!(0x80..0xc0).contains(&prev));
+        if n_chars > 200 {
+            break;
         }
-        n += 1;
-        if word.starts_with(char::is_uppercase) {
-            caps += 1;
+        let after_lower_or_close =
+            prev.is_ascii_lowercase() || matches!(prev, b')' | b'?' | b'!') || (0x80..0xc0).contains(&prev);
+        let upper = cur.is_ascii_uppercase()
+            || (cur >= 0xc0 && text.get(k..).and_then(|t| t.chars().next()).is_some_and(char::is_uppercase));
+        if after_lower_or_close && upper {
+            return true;
         }
     }
-    if n < 4 { 0.0 } else { caps as f64 / n as f64 }
+    false
+}
+
+/// Whether at least `MAX_TITLE_CASE_SHARE` of a block's longer words (four letters or
+/// more, at least four of them) start with a capital letter: so do headlines and link
+/// texts, not prose (German nouns included).
+///
+/// One pass over the text, which stops as soon as too many words start in lower case:
+/// every longer word still to come needs five bytes (four letters and a space), so the
+/// share can no longer reach the bar. Prose stops after a few words.
+fn is_headline(text: &str) -> bool {
+    let mut n = 0usize;
+    let mut caps = 0usize;
+    // The current word (white space separated): whether its first alphanumeric character
+    // is upper case, and how many alphabetic characters it has.
+    let mut first_upper: Option<bool> = None;
+    let mut n_alphabetic = 0usize;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if n_alphabetic >= 4 {
+                n += 1;
+                caps += usize::from(first_upper == Some(true));
+                let max_n = n + (text.len() - i) / 5 + 1;
+                if (n - caps) as f64 > (1.0 - MAX_TITLE_CASE_SHARE) * max_n as f64 + 1.0 {
+                    return false;
+                }
+            }
+            first_upper = None;
+            n_alphabetic = 0;
+            continue;
+        }
+        if first_upper.is_none() && c.is_alphanumeric() {
+            first_upper = Some(c.is_uppercase());
+        }
+        n_alphabetic += usize::from(c.is_alphabetic());
+    }
+    if n_alphabetic >= 4 {
+        n += 1;
+        caps += usize::from(first_upper == Some(true));
+    }
+    n >= 4 && caps as f64 / n as f64 >= MAX_TITLE_CASE_SHARE
 }
 
 fn ends_like_sentence(text: &str) -> bool {
@@ -643,14 +753,14 @@ mod tests {
     #[test]
     fn title_case_blocks_are_headlines() {
         let headline = "This Midwestern City Was Just Ranked One of the Best Places to Retire in the U.S.—and It's Also the Happiest City in America";
-        assert!(title_case_share(headline) >= MAX_TITLE_CASE_SHARE);
+        assert!(is_headline(headline));
         assert_eq!(run(&[P1, headline, headline, headline, headline]), Some((0, 1)));
         // Prose with many names, and German prose with its capitalised nouns, are not.
         let names =
             "Senator Smith met President Jones and Governor Brown in Boston on Tuesday to talk about the budget.";
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
-        assert!(title_case_share(names) < MAX_TITLE_CASE_SHARE);
-        assert!(title_case_share(de) < MAX_TITLE_CASE_SHARE);
+        assert!(!is_headline(names));
+        assert!(!is_headline(de));
     }
 
     #[test]
@@ -665,6 +775,50 @@ mod tests {
         let subhead = "Feels like a proper design tool";
         let page = [long, "Menu", subhead, lede, subhead, "2 hours ago", lede, subhead, lede, subhead, lede];
         assert_eq!(run(&page), Some((0, 11)));
+    }
+
+    #[test]
+    fn headlines_and_junctions_match_plain_scans() {
+        // The plain forms the fast ones must agree with.
+        let title_case_share = |text: &str| {
+            let mut n = 0usize;
+            let mut caps = 0usize;
+            for word in text.split_whitespace() {
+                let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
+                if word.chars().filter(|c| c.is_alphabetic()).take(4).count() < 4 {
+                    continue;
+                }
+                n += 1;
+                caps += usize::from(word.starts_with(char::is_uppercase));
+            }
+            if n < 4 { 0.0 } else { caps as f64 / n as f64 }
+        };
+        let junction = |text: &str| {
+            let mut prev = ' ';
+            text.chars().take(200).any(|c| {
+                let res = c.is_uppercase() && (prev.is_lowercase() || matches!(prev, ')' | '?' | '!' | '’' | '”'));
+                prev = c;
+                res
+            })
+        };
+        let long = "The analysis, published online by the journal, used 97 earlier research reviews involving more than 1,000 trials.";
+        for text in [
+            "This Midwestern City Was Just Ranked One of the Best Places to Retire in the U.S.—and It's Also the Happiest",
+            "Senator Smith met President Jones and Governor Brown in Boston on Tuesday to talk about the budget.",
+            "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg zu bauen.",
+            "Customers Leave Without Paying At SteakhouseA party of six left the restaurant after a fight.",
+            "Ünited Ärzte Öffnen Überall Wieder (Heute)Ärzte öffnen heute wieder in der ganzen Stadt",
+            "Who Said What?Nobody knows who said what at the meeting on Tuesday night",
+            "It’s “Quoted”Then it goes on",
+            "ALL CAPS HEADLINE WITH MANY WORDS IN IT",
+            "Four Long Words here",
+            "",
+            long,
+            &long.repeat(5),
+        ] {
+            assert_eq!(is_headline(text), title_case_share(text) >= MAX_TITLE_CASE_SHARE, "{text:?}");
+            assert!(may_have_junction(text) || !junction(text), "{text:?}");
+        }
     }
 
     #[test]

@@ -508,18 +508,21 @@ fn glued_teaser(text: &str) -> bool {
 /// have none, and skip the character scan.
 fn may_have_junction(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let mut n_chars = 0usize;
+    // Characters started so far, the one at `bytes[k]` included.
+    let mut n_chars = 1usize;
     for k in 1..bytes.len() {
-        let (prev, cur) = (bytes[k - 1], bytes[k]);
-        n_chars += usize::from(!(0x80..0xc0).contains(&prev));
+        let cur = bytes[k];
+        if (0x80..0xc0).contains(&cur) {
+            continue;
+        }
+        n_chars += 1;
         if n_chars > 200 {
             break;
         }
-        let after_lower_or_close =
-            prev.is_ascii_lowercase() || matches!(prev, b')' | b'?' | b'!') || (0x80..0xc0).contains(&prev);
         let upper = cur.is_ascii_uppercase()
             || (cur >= 0xc0 && text.get(k..).and_then(|t| t.chars().next()).is_some_and(char::is_uppercase));
-        if after_lower_or_close && upper {
+        let prev = bytes[k - 1];
+        if upper && (prev.is_ascii_lowercase() || matches!(prev, b')' | b'?' | b'!') || (0x80..0xc0).contains(&prev)) {
             return true;
         }
     }

@@ -82,6 +82,17 @@ fn is_end_marker(text: &str) -> bool {
     END_MARKER.is_match(text.trim())
 }
 
+/// Every end marker, strong or weak, starts with a digit or with one of these letters
+/// (`3 Comments`, `About the author`, `Leave a reply`, `Related`, `Explore more`, ...):
+/// blocks starting with any other ASCII character skip both patterns. A non-ASCII first
+/// character does not (under case folding `ſ` is an `s`, and `\d` holds other digits).
+fn may_start_marker(text: &str) -> bool {
+    match text.trim_start().bytes().next() {
+        Some(b) if b.is_ascii() => b.is_ascii_digit() || b"acefjlmoprsuvwy".contains(&b.to_ascii_lowercase()),
+        _ => true,
+    }
+}
+
 /// What the scorer knows of one block.
 pub(crate) struct BlockInfo<'a> {
     pub(crate) text: &'a str,
@@ -151,7 +162,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
         .map(|((block, counts), (&teaser, &headline))| {
             // Markers are short: the longest, "12 thoughts on “<title>”", holds at most
             // 200 characters of title.
-            let may_be_marker = counts.words <= MAX_MARKER_WORDS;
+            let may_be_marker = counts.words <= MAX_MARKER_WORDS && may_start_marker(block.text);
             // Furniture rules remove some end markers ("Leave a comment") first; they
             // still end the article.
             if may_be_marker && is_end_marker(block.text) {
@@ -572,8 +583,7 @@ fn is_headline(text: &str) -> bool {
 fn ends_like_sentence(text: &str) -> bool {
     let t = text.trim_end();
     let last = t.chars().last().unwrap_or(' ');
-    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | '！' | '？' | ')' | ':' | '…')
-        || t.matches(". ").count() >= 1
+    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | '！' | '？' | ')' | ':' | '…') || t.contains(". ")
 }
 
 #[cfg(test)]
@@ -619,7 +629,13 @@ mod tests {
             "Footnotes",
         ] {
             assert!(is_end_marker(marker), "{marker:?}");
+            assert!(may_start_marker(marker), "{marker:?}");
         }
+        for weak in ["Related", "More Stories", "More from Example", "Recommended for you", "Read next", "Explore more"]
+        {
+            assert!(WEAK_END_MARKER.is_match(weak) && may_start_marker(weak), "{weak:?}");
+        }
+        assert!(!may_start_marker("Home") && !may_start_marker("  News") && may_start_marker("ſimilar"));
         for prose in [
             "More articles are planned for next year, the editor said.",
             "About the author's new book, critics were divided.",

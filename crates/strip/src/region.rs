@@ -342,10 +342,17 @@ static SHORT_STOP_WORDS: LazyLock<FxHashMap<u64, u32>> = LazyLock::new(|| {
 /// no zero bytes, so no two words share a number).
 fn pack_ascii(word: &[u8]) -> u64 {
     let mut buf = [0u8; 8];
-    for (dst, b) in buf.iter_mut().zip(word) {
-        *dst = b.to_ascii_lowercase();
-    }
-    u64::from_le_bytes(buf)
+    let len = word.len().min(8);
+    buf[..len].copy_from_slice(&word[..len]);
+    let x = u64::from_le_bytes(buf);
+    // All eight bytes lower-cased at once: a byte is an upper-case letter when adding
+    // 0x80 - b'A' carries into its top bit and adding 0x80 - b'Z' - 1 does not (the bytes
+    // are ASCII, so no addition carries into the next byte); such bytes get 0x20 added.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let at_least_a = x + ONES * u64::from(0x80 - b'A');
+    let above_z = x + ONES * u64::from(0x80 - b'Z' - 1);
+    let upper = (at_least_a & !above_z) & (ONES * 0x80);
+    x | (upper >> 2)
 }
 
 /// Words are runs of alphanumeric characters and apostrophes. One pass over the bytes,
@@ -837,6 +844,26 @@ mod tests {
         ] {
             assert_eq!(is_headline(text), title_case_share(text) >= MAX_TITLE_CASE_SHARE, "{text:?}");
             assert!(may_have_junction(text) || !junction(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn packed_words_are_lower_cased() {
+        let plain = |word: &[u8]| {
+            let mut buf = [0u8; 8];
+            for (dst, b) in buf.iter_mut().zip(word) {
+                *dst = b.to_ascii_lowercase();
+            }
+            u64::from_le_bytes(buf)
+        };
+        for b in 1..128u8 {
+            for pos in 0..8 {
+                let mut word = *b"AbcDEfgZ";
+                word[pos] = b;
+                for len in 1..=8 {
+                    assert_eq!(pack_ascii(&word[..len]), plain(&word[..len]), "{:?}", &word[..len]);
+                }
+            }
         }
     }
 

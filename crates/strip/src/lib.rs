@@ -134,30 +134,49 @@ fn mark_outside_main_region(blocks: &[Block], title: Option<&str>, title_at: usi
     }
 }
 
-/// `text.split_whitespace().take(limit).count()`, with ASCII handled without decoding:
-/// rules count the words of every block and every line.
+/// `text.split_whitespace().take(limit).count()`: rules count the words of every block
+/// and every line. A word starts at a character that is no white space right after one
+/// that is (or at the start); runs of eight ASCII bytes are looked at in one go.
 pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let bytes = text.as_bytes();
     let mut n = 0;
-    let mut in_word = false;
+    let mut after_space = true;
     let mut i = 0;
     while i < bytes.len() && n < limit {
-        let b = bytes[i];
-        let (space, len) = if b < 0x80 {
-            (matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' '), 1)
-        } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            (c.is_whitespace(), c.len_utf8())
-        };
-        if space {
-            in_word = false;
-        } else if !in_word {
-            in_word = true;
-            n += 1;
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let space = ascii_space_bytes(u64::from_le_bytes(chunk));
+            // Little-endian: the byte before byte k sits 8 bits lower.
+            let before_space = (space << 8) | if after_space { 0x80 } else { 0 };
+            n += (!space & HIGH & before_space).count_ones() as usize;
+            after_space = space >> 63 != 0;
+            i += 8;
+            continue;
         }
-        i += len;
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let space = c.is_whitespace();
+        n += usize::from(!space && after_space);
+        after_space = space;
+        i += c.len_utf8();
     }
-    n
+    n.min(limit)
+}
+
+/// 0x80 in each byte of `x` (eight ASCII bytes) that is white space (`\t`, `\n`, `\x0b`,
+/// `\x0c`, `\r`, ` `), 0 in the others. No sum below carries across bytes: each stays
+/// under 0x100 for bytes under 0x80.
+fn ascii_space_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let t = x ^ (ONES * 0x20);
+    let not_blank = (t + ONES * 0x7f) | t;
+    let blank = !not_blank & HIGH;
+    let at_least_tab = (x + ONES * (0x80 - 0x09)) & HIGH;
+    let above_cr = (x + ONES * (0x80 - 0x0e)) & HIGH;
+    blank | (at_least_tab & !above_cr)
 }
 
 /// Appends `format!("{x:.0}")` to `out`. Formatting a float with a precision is slow (it
@@ -271,8 +290,22 @@ mod tests {
             ["", "  ", "one", " one two  three ", "a\u{a0}b\u{2003}c\u{3000}d\u{85}e\u{200b}f"].map(String::from),
         );
         texts.push("word ".repeat(100));
+        // Every character once, between letters.
+        texts.push((0..0x3100u32).filter_map(char::from_u32).map(|c| format!("a{c}b ")).collect());
+        // Mixed strings at every alignment, from a small pseudo-random generator.
+        let alphabet: Vec<char> = "ab Z9\t\n\x0b\x0c\r\x1c\x1f\x7f.'\u{a0}\u{3000}é東\u{2009}".chars().collect();
+        let mut state = 12345u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            texts.push(text);
+        }
         for text in &texts {
-            for limit in [0, 1, 2, 3, 61] {
+            for limit in [0, 1, 2, 3, 7, 15, 61] {
                 assert_eq!(count_words_upto(text, limit), text.split_whitespace().take(limit).count(), "{text:?}");
             }
         }

@@ -169,14 +169,17 @@ pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
 /// `\x0c`, `\r`, ` `), 0 in the others. No sum below carries across bytes: each stays
 /// under 0x100 for bytes under 0x80.
 fn ascii_space_bytes(x: u64) -> u64 {
+    ascii_bytes_in(x, b' ', b' ') | ascii_bytes_in(x, b'\t', b'\r')
+}
+
+/// 0x80 in each byte of `x` (eight ASCII bytes) within `lo..=hi`, 0 in the others. No
+/// sum carries across bytes: each stays under 0x100 for bytes under 0x80.
+pub(crate) fn ascii_bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = ONES * 0x80;
-    let t = x ^ (ONES * 0x20);
-    let not_blank = (t + ONES * 0x7f) | t;
-    let blank = !not_blank & HIGH;
-    let at_least_tab = (x + ONES * (0x80 - 0x09)) & HIGH;
-    let above_cr = (x + ONES * (0x80 - 0x0e)) & HIGH;
-    blank | (at_least_tab & !above_cr)
+    let at_least_lo = (x + ONES * u64::from(0x80 - lo)) & HIGH;
+    let above_hi = (x + ONES * u64::from(0x80 - hi - 1)) & HIGH;
+    at_least_lo & !above_hi
 }
 
 /// Appends `format!("{x:.0}")` to `out`. Formatting a float with a precision is slow (it
@@ -307,6 +310,25 @@ mod tests {
         for text in &texts {
             for limit in [0, 1, 2, 3, 7, 15, 61] {
                 assert_eq!(count_words_upto(text, limit), text.split_whitespace().take(limit).count(), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn byte_ranges_in_eight_bytes() {
+        for (lo, hi) in [(b' ', b' '), (b'\t', b'\r'), (b'a', b'z'), (b'A', b'Z'), (b'!', b'!'), (0, 0), (0x7f, 0x7f)] {
+            for b in 0..128u8 {
+                for pos in 0..8 {
+                    let mut bytes = *b"a Z\t!09~";
+                    bytes[pos] = b;
+                    let x = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+                    let expect = bytes[..8]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &c)| u64::from((lo..=hi).contains(&c)) << (8 * i + 7))
+                        .sum::<u64>();
+                    assert_eq!(ascii_bytes_in(x, lo, hi), expect, "{lo} {hi} {bytes:?}");
+                }
             }
         }
     }

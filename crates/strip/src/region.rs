@@ -525,11 +525,36 @@ fn glued_teaser(text: &str) -> bool {
 /// continuation byte, and a non-ASCII one at it starts with a lead byte. Most blocks
 /// have none, and skip the character scan.
 fn may_have_junction(text: &str) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let bytes = text.as_bytes();
-    // Characters started so far, the one at `bytes[k]` included.
+    // Characters started so far, the one at `bytes[k]` included (over-counted by up to
+    // seven after a run of ASCII: looking a little further is harmless in a pre-check).
     let mut n_chars = 1usize;
-    for k in 1..bytes.len() {
+    let mut k = 1;
+    while k < bytes.len() {
+        // Eight ASCII bytes and the one before them in one go.
+        if let Some(window) = bytes.get(k - 1..k + 8)
+            && let (Ok(prev), Ok(cur)) = (<[u8; 8]>::try_from(&window[..8]), <[u8; 8]>::try_from(&window[1..]))
+            && (u64::from_le_bytes(prev) | u64::from_le_bytes(cur)) & HIGH == 0
+        {
+            let (prev, cur) = (u64::from_le_bytes(prev), u64::from_le_bytes(cur));
+            let upper = crate::ascii_bytes_in(cur, b'A', b'Z');
+            let after = crate::ascii_bytes_in(prev, b'a', b'z')
+                | crate::ascii_bytes_in(prev, b')', b')')
+                | crate::ascii_bytes_in(prev, b'?', b'?')
+                | crate::ascii_bytes_in(prev, b'!', b'!');
+            if upper & after != 0 {
+                return true;
+            }
+            n_chars += 8;
+            if n_chars > 200 {
+                break;
+            }
+            k += 8;
+            continue;
+        }
         let cur = bytes[k];
+        k += 1;
         if (0x80..0xc0).contains(&cur) {
             continue;
         }
@@ -538,8 +563,8 @@ fn may_have_junction(text: &str) -> bool {
             break;
         }
         let upper = cur.is_ascii_uppercase()
-            || (cur >= 0xc0 && text.get(k..).and_then(|t| t.chars().next()).is_some_and(char::is_uppercase));
-        let prev = bytes[k - 1];
+            || (cur >= 0xc0 && text.get(k - 1..).and_then(|t| t.chars().next()).is_some_and(char::is_uppercase));
+        let prev = bytes[k - 2];
         if upper && (prev.is_ascii_lowercase() || matches!(prev, b')' | b'?' | b'!') || (0x80..0xc0).contains(&prev)) {
             return true;
         }

@@ -12,7 +12,7 @@ use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
 use regex::Regex;
 
 /// Bump whenever the output of `parse` changes for some input.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Blocks longer than this are never headings.
 const HEADING_MAX_WORDS: usize = 20;
@@ -223,8 +223,13 @@ fn is_prose(block: &Block) -> bool {
 
 /// The title: among heading-like blocks before the first prose paragraph, one that is
 /// printed again (a scraped title often is); else the longest of the last few.
+/// A cookie notice reads like prose but stands anywhere on a page, often far above the
+/// article (a consent dialog printed after the menus): it does not end the search.
 fn find_title(blocks: &[Block]) -> Option<usize> {
-    let first_prose = blocks.iter().position(is_prose).unwrap_or(blocks.len().min(TITLE_WINDOW));
+    let first_prose = blocks
+        .iter()
+        .position(|b| is_prose(b) && !is_page_furniture(&b.text))
+        .unwrap_or(blocks.len().min(TITLE_WINDOW));
     let window_start = first_prose.saturating_sub(TITLE_WINDOW);
     let candidates: Vec<usize> = (window_start..first_prose)
         .filter(|&i| {
@@ -378,6 +383,22 @@ mod tests {
             Some("Home Assistant Tracks Who Is in Each Room"),
         );
         check_title(&format!("How to Search for a Job in 2026\n\n{prose}"), Some("How to Search for a Job in 2026"));
+    }
+
+    #[test]
+    fn a_cookie_notice_does_not_end_the_title_search() {
+        let prose = "This is the first paragraph of the story, and it has more than twelve words in it.";
+        let cookie = "We use cookies and similar technologies to provide the best experience on our website.";
+        let menu = (0..14).map(|i| format!("Menu Entry Number {i}")).collect::<Vec<_>>().join("\n\n");
+        check_title(
+            &format!("{menu}\n\n{cookie}\n\nAccept\n\nA Title Of Some Length\n\n{prose}"),
+            Some("A Title Of Some Length"),
+        );
+        // Other prose above the title still ends the search (the trap: this one is a shop's
+        // promise, not furniture by its words).
+        let intro = "Our shop ships worldwide, and every order over fifty dollars ships for free this month.";
+        let doc = parse(&raw(&format!("{menu}\n\n{intro}\n\nA Title Of Some Length\n\n{prose}")));
+        assert_ne!(doc.title.as_deref(), Some("A Title Of Some Length"));
     }
 
     #[test]

@@ -54,17 +54,15 @@ const MAX_LINE_WORDS: usize = 14;
 
 fn line_kind(line: &str) -> Line {
     let line = line.trim();
-    if line.split_whitespace().take(MAX_LINE_WORDS + 1).count() > MAX_LINE_WORDS {
+    if crate::count_words_upto(line, MAX_LINE_WORDS + 1) > MAX_LINE_WORDS {
         return Line::Other;
     }
-    if LABEL.is_match(line) {
+    if may_be_label(line) && LABEL.is_match(line) {
         return Line::Label;
     }
     // Every strong and contact pattern but opening hours needs a digit or an `@`: most
     // lines have neither, and skip the regexes.
-    if !line.bytes().any(|b| b.is_ascii_digit() || b == b'@')
-        && !line.as_bytes().windows(5).any(|w| w.eq_ignore_ascii_case(b"hours"))
-    {
+    if !line.bytes().any(|b| b.is_ascii_digit() || b == b'@') && !mentions_hours(line) {
         return Line::Other;
     }
     if STRONG.is_match(line) {
@@ -74,6 +72,26 @@ fn line_kind(line: &str) -> Line {
     } else {
         Line::Other
     }
+}
+
+/// Whether `line` (trimmed) may match `LABEL`: every label ends in one of its nouns, then
+/// maybe a colon, and those nouns end in `s`, `n`, `t`, `o` or `h`. A line ending in any
+/// other ASCII character skips the regex; a non-ASCII one does not (under case folding
+/// `ſ` is an `s`).
+fn may_be_label(line: &str) -> bool {
+    let line = line.strip_suffix(':').unwrap_or(line).trim_end();
+    match line.as_bytes().last() {
+        Some(&b) if b.is_ascii() => matches!(b.to_ascii_lowercase(), b's' | b'n' | b't' | b'o' | b'h'),
+        _ => true,
+    }
+}
+
+/// "hours" in any ASCII case, found by its `h`s.
+fn mentions_hours(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        (b == b'h' || b == b'H') && bytes.get(i..i + 5).is_some_and(|w| w.eq_ignore_ascii_case(b"hours"))
+    })
 }
 
 /// What a whole block is, for the address rule.
@@ -129,6 +147,28 @@ mod tests {
         check("PO Box 1234", AddressBlock::Address);
         check("Phone: (555) 123-4567\nEmail: news@example.com", AddressBlock::Address);
         check("10 Downing Street\nLondon SW1A 2AA", AddressBlock::Address);
+    }
+
+    #[test]
+    fn the_label_prefilter_lets_every_label_through() {
+        for label in [
+            "Address",
+            "Our Location:",
+            "Headquarters",
+            "Contact",
+            "CONTACT US",
+            "Contact information",
+            "Contact Info :",
+            "Get in touch",
+            "Find us",
+            "Visit Us",
+            "Head office address",
+        ] {
+            assert!(may_be_label(label) && LABEL.is_match(label), "{label:?}");
+        }
+        assert!(!may_be_label("Contact the office today"));
+        assert!(may_be_label("Contact ſ"));
+        assert!(mentions_hours("Opening HOURS") && !mentions_hours("hour"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use pith_types::{Block, BlockKind, ParsedDoc, Removal, StrippedDoc};
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `strip` changes for some input.
-pub const VERSION: u32 = 20;
+pub const VERSION: u32 = 21;
 
 pub const STAGE: &str = "strip";
 
@@ -51,16 +51,19 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
         if verdict.is_some() {
             continue;
         }
+        // Caption and furniture rules look at short blocks only: count words once, up to
+        // the longest block either looks at.
+        let n_words = count_words_upto(&block.text, caption::MAX_WORDS.max(furniture::MAX_RULE_WORDS) + 1);
         if cfg.captions
-            && let Some(rule) = caption::classify(&block.text)
+            && let Some(rule) = caption::classify(&block.text, n_words)
         {
             *verdict = Some(Verdict { kind: "image_caption", rule: rule.to_owned() });
             continue;
         }
         if cfg.furniture
-            && let Some(kind) = furniture::classify(&block.text)
+            && let Some(kind) = furniture::classify(&block.text, n_words)
         {
-            *verdict = Some(Verdict { kind, rule: format!("{kind} phrase in a short block") });
+            *verdict = Some(Verdict { kind, rule: [kind, " phrase in a short block"].concat() });
         }
     }
 
@@ -112,17 +115,86 @@ fn mark_outside_main_region(blocks: &[Block], title: Option<&str>, title_at: usi
             run.0 -= 1;
         }
     }
+    // The rule reads "outside the main text region (block score -6; main region is blocks
+    // 12..40)"; it is written for most blocks of most pages, so in pieces, not with `format!`.
+    let region_end = format!("; main region is blocks {best_start}..{best_end})");
     for (i, verdict) in verdicts.iter_mut().enumerate() {
         if verdict.is_none() && !runs.iter().any(|&(s, e)| (s..e).contains(&i)) {
-            let score = if scores[i].is_finite() {
-                format!("block score {:.0}", scores[i])
+            let mut rule = String::with_capacity(80);
+            rule.push_str("outside the main text region (");
+            if scores[i].is_finite() {
+                rule.push_str("block score ");
+                push_rounded(&mut rule, scores[i]);
             } else {
-                "an end-of-article marker".to_owned()
-            };
-            let rule =
-                format!("outside the main text region ({score}; main region is blocks {best_start}..{best_end})");
+                rule.push_str("an end-of-article marker");
+            }
+            rule.push_str(&region_end);
             *verdict = Some(Verdict { kind: "outside_main_text", rule });
         }
+    }
+}
+
+/// `text.split_whitespace().take(limit).count()`: rules count the words of every block
+/// and every line. A word starts at a character that is no white space right after one
+/// that is (or at the start); runs of eight ASCII bytes are looked at in one go.
+pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let bytes = text.as_bytes();
+    let mut n = 0;
+    let mut after_space = true;
+    let mut i = 0;
+    while i < bytes.len() && n < limit {
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let space = ascii_space_bytes(u64::from_le_bytes(chunk));
+            // Little-endian: the byte before byte k sits 8 bits lower.
+            let before_space = (space << 8) | if after_space { 0x80 } else { 0 };
+            n += (!space & HIGH & before_space).count_ones() as usize;
+            after_space = space >> 63 != 0;
+            i += 8;
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let space = c.is_whitespace();
+        n += usize::from(!space && after_space);
+        after_space = space;
+        i += c.len_utf8();
+    }
+    n.min(limit)
+}
+
+/// 0x80 in each byte of `x` (eight ASCII bytes) that is white space (`\t`, `\n`, `\x0b`,
+/// `\x0c`, `\r`, ` `), 0 in the others. No sum below carries across bytes: each stays
+/// under 0x100 for bytes under 0x80.
+fn ascii_space_bytes(x: u64) -> u64 {
+    ascii_bytes_in(x, b' ', b' ') | ascii_bytes_in(x, b'\t', b'\r')
+}
+
+/// 0x80 in each byte of `x` (eight ASCII bytes) within `lo..=hi`, 0 in the others. No
+/// sum carries across bytes: each stays under 0x100 for bytes under 0x80.
+pub(crate) fn ascii_bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let at_least_lo = (x + ONES * u64::from(0x80 - lo)) & HIGH;
+    let above_hi = (x + ONES * u64::from(0x80 - hi - 1)) & HIGH;
+    at_least_lo & !above_hi
+}
+
+/// Appends `format!("{x:.0}")` to `out`. Formatting a float with a precision is slow (it
+/// often falls back to big-number arithmetic), and most scores are integers: only ties
+/// (`2.5`) and huge values go through the float formatter.
+fn push_rounded(out: &mut String, x: f64) {
+    use std::fmt::Write;
+    let rounded = x.round();
+    if (x - rounded).abs() == 0.5 || rounded.abs() >= 1e15 || !x.is_finite() {
+        let _ = write!(out, "{x:.0}");
+    } else if rounded == 0.0 {
+        // `{:.0}` keeps the sign of small negative numbers: "-0".
+        out.push_str(if x.is_sign_negative() { "-0" } else { "0" });
+    } else {
+        let _ = write!(out, "{}", rounded as i64);
     }
 }
 
@@ -212,6 +284,68 @@ mod tests {
         parsed.title = Some("November 19, 2019".to_owned());
         let res = strip(&parsed, &StripConfig::default());
         assert_eq!(res.blocks.first().map(|b| b.index), Some(0));
+    }
+
+    #[test]
+    fn word_counts_upto_match_split_whitespace() {
+        let mut texts: Vec<String> = (0..128u8).map(|b| format!("a{}b c", char::from(b))).collect();
+        texts.extend(
+            ["", "  ", "one", " one two  three ", "a\u{a0}b\u{2003}c\u{3000}d\u{85}e\u{200b}f"].map(String::from),
+        );
+        texts.push("word ".repeat(100));
+        // Every character once, between letters.
+        texts.push((0..0x3100u32).filter_map(char::from_u32).map(|c| format!("a{c}b ")).collect());
+        // Mixed strings at every alignment, from a small pseudo-random generator.
+        let alphabet: Vec<char> = "ab Z9\t\n\x0b\x0c\r\x1c\x1f\x7f.'\u{a0}\u{3000}é東\u{2009}".chars().collect();
+        let mut state = 12345u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            texts.push(text);
+        }
+        for text in &texts {
+            for limit in [0, 1, 2, 3, 7, 15, 61] {
+                assert_eq!(count_words_upto(text, limit), text.split_whitespace().take(limit).count(), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn byte_ranges_in_eight_bytes() {
+        for (lo, hi) in [(b' ', b' '), (b'\t', b'\r'), (b'a', b'z'), (b'A', b'Z'), (b'!', b'!'), (0, 0), (0x7f, 0x7f)] {
+            for b in 0..128u8 {
+                for pos in 0..8 {
+                    let mut bytes = *b"a Z\t!09~";
+                    bytes[pos] = b;
+                    let x = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+                    let expect = bytes[..8]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &c)| u64::from((lo..=hi).contains(&c)) << (8 * i + 7))
+                        .sum::<u64>();
+                    assert_eq!(ascii_bytes_in(x, lo, hi), expect, "{lo} {hi} {bytes:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rounded_scores_read_as_the_float_formatter_writes_them() {
+        let mut values = vec![0.0, -0.0, 0.3, -0.3, 0.5, -0.5, 1.5, 2.5, -2.5, 0.49999999999999994, 1e16, -6.0];
+        for i in -3000..3000 {
+            for factor in [1.0, 0.5, 0.3, 0.15, 0.1, 0.09] {
+                values.push(f64::from(i) * factor);
+            }
+        }
+        for x in values {
+            let mut got = String::new();
+            push_rounded(&mut got, x);
+            assert_eq!(got, format!("{x:.0}"), "{x:?}");
+        }
     }
 
     #[test]

@@ -82,6 +82,17 @@ fn is_end_marker(text: &str) -> bool {
     END_MARKER.is_match(text.trim())
 }
 
+/// Every end marker, strong or weak, starts with a digit or with one of these letters
+/// (`3 Comments`, `About the author`, `Leave a reply`, `Related`, `Explore more`, ...):
+/// blocks starting with any other ASCII character skip both patterns. A non-ASCII first
+/// character does not (under case folding `ſ` is an `s`, and `\d` holds other digits).
+fn may_start_marker(text: &str) -> bool {
+    match text.trim_start().bytes().next() {
+        Some(b) if b.is_ascii() => b.is_ascii_digit() || b"acefjlmoprsuvwy".contains(&b.to_ascii_lowercase()),
+        _ => true,
+    }
+}
+
 /// What the scorer knows of one block.
 pub(crate) struct BlockInfo<'a> {
     pub(crate) text: &'a str,
@@ -129,8 +140,9 @@ const EXTRA_RUN_SHARE: f64 = 0.35;
 /// Short sentences next to a run join it from this many words on.
 const MIN_SHORT_SENTENCE_WORDS: usize = 7;
 /// A run between the title and the best run (an introduction above a table of contents
-/// or a product box) needs only this share of the best run's sum.
-const INTRO_RUN_SHARE: f64 = 0.1;
+/// or a product box) needs only this share of the best run's sum: on a long guide or
+/// review page the introduction is a few paragraphs against thousands of words.
+const INTRO_RUN_SHARE: f64 = 0.05;
 
 /// Per-block scores (for `pith explain`) and the chosen runs `[start, end)`, best first;
 /// empty when no block reads like prose (then nothing is removed by this rule).
@@ -142,7 +154,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let lang = dominant_language(&counts);
     let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
-    let headlines: Vec<bool> = blocks.iter().map(|b| title_case_share(b.text) >= MAX_TITLE_CASE_SHARE).collect();
+    let headlines: Vec<bool> = blocks.iter().map(|b| is_headline(b.text)).collect();
     let mut scores: Vec<f64> = blocks
         .iter()
         .zip(&counts)
@@ -150,7 +162,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
         .map(|((block, counts), (&teaser, &headline))| {
             // Markers are short: the longest, "12 thoughts on “<title>”", holds at most
             // 200 characters of title.
-            let may_be_marker = counts.words <= MAX_MARKER_WORDS;
+            let may_be_marker = counts.words <= MAX_MARKER_WORDS && may_start_marker(block.text);
             // Furniture rules remove some end markers ("Leave a comment") first; they
             // still end the article.
             if may_be_marker && is_end_marker(block.text) {
@@ -315,17 +327,50 @@ struct WordCounts {
 /// The longest stop word, in bytes: longer words need no lookup.
 static MAX_STOP_WORD_LEN: LazyLock<usize> = LazyLock::new(|| STOP_WORDS.keys().map(|w| w.len()).max().unwrap_or(0));
 
+/// The ASCII stop words of at most 8 bytes, packed into a `u64` (see `pack_ascii`): most
+/// words of most pages are that short, and looking them up this way needs neither a
+/// lower-case copy nor string hashing.
+static SHORT_STOP_WORDS: LazyLock<FxHashMap<u64, u32>> = LazyLock::new(|| {
+    STOP_WORDS
+        .iter()
+        .filter(|(word, _)| word.is_ascii() && word.len() <= 8)
+        .map(|(word, &mask)| (pack_ascii(word.as_bytes()), mask))
+        .collect()
+});
+
+/// Up to 8 ASCII bytes, lower-cased, as one little-endian number (zero-padded: words hold
+/// no zero bytes, so no two words share a number).
+fn pack_ascii(word: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    let len = word.len().min(8);
+    buf[..len].copy_from_slice(&word[..len]);
+    let x = u64::from_le_bytes(buf);
+    // All eight bytes lower-cased at once: a byte is an upper-case letter when adding
+    // 0x80 - b'A' carries into its top bit and adding 0x80 - b'Z' - 1 does not (the bytes
+    // are ASCII, so no addition carries into the next byte); such bytes get 0x20 added.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let at_least_a = x + ONES * u64::from(0x80 - b'A');
+    let above_z = x + ONES * u64::from(0x80 - b'Z' - 1);
+    let upper = (at_least_a & !above_z) & (ONES * 0x80);
+    x | (upper >> 2)
+}
+
 /// Words are runs of alphanumeric characters and apostrophes. One pass over the bytes,
-/// with ASCII handled without decoding: this runs on every byte of every page.
+/// with ASCII handled without decoding and each word scanned in a tight loop: this runs
+/// on every byte of every page.
 fn count_words(text: &str) -> WordCounts {
     let mut res = WordCounts { words: 0, stop: [0; LANGUAGES.len()], alphanumeric: 0, cjk: 0 };
     let max_len = *MAX_STOP_WORD_LEN;
+    let short_stop_words = &*SHORT_STOP_WORDS;
     let mut lower = String::new();
-    let mut word_start: Option<usize> = None;
-    let mut word_ascii = true;
-    let mut word_upper = false;
     let mut count = |word: &str, ascii: bool, upper: bool, res: &mut WordCounts| {
         res.words += 1;
+        if ascii && word.len() <= 8 {
+            if let Some(&mask) = short_stop_words.get(&pack_ascii(word.as_bytes())) {
+                add_stop(&mut res.stop, mask);
+            }
+            return;
+        }
         // Stop lists are lower case; most words already are, and need no copy.
         let key = if upper {
             lower.clear();
@@ -343,47 +388,80 @@ fn count_words(text: &str) -> WordCounts {
             return;
         }
         if let Some(&mask) = STOP_WORDS.get(key) {
-            let mut mask = mask;
-            while mask != 0 {
-                res.stop[mask.trailing_zeros() as usize] += 1;
-                mask &= mask - 1;
-            }
+            add_stop(&mut res.stop, mask);
         }
     };
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        // Between words: skip to the next word character.
         let b = bytes[i];
-        let (in_word, upper, len) = if b < 0x80 {
-            let alphanumeric = b.is_ascii_alphanumeric();
-            res.alphanumeric += usize::from(alphanumeric);
-            (alphanumeric || b == b'\'', b.is_ascii_uppercase(), 1)
+        if b < 0x80 {
+            if !is_ascii_word_byte(b) {
+                i += 1;
+                continue;
+            }
         } else {
             let c = text[i..].chars().next().unwrap_or(' ');
-            let alphanumeric = c.is_alphanumeric();
-            if alphanumeric {
-                res.alphanumeric += 1;
-                res.cjk += usize::from(is_cjk(c));
+            if !(c.is_alphanumeric() || c == '’') {
+                i += c.len_utf8();
+                continue;
             }
-            (alphanumeric || c == '’', c.is_uppercase(), c.len_utf8())
-        };
-        if in_word {
-            if word_start.is_none() {
-                word_start = Some(i);
-                word_ascii = true;
-                word_upper = false;
-            }
-            word_ascii &= b < 0x80;
-            word_upper |= upper;
-        } else if let Some(start) = word_start.take() {
-            count(&text[start..i], word_ascii, word_upper, &mut res);
         }
-        i += len;
-    }
-    if let Some(start) = word_start {
-        count(&text[start..], word_ascii, word_upper, &mut res);
+        // A word starts at `i`: run to its end in a tight loop.
+        let start = i;
+        let mut ascii = true;
+        let mut upper = false;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if !is_ascii_word_byte(b) {
+                    break;
+                }
+                res.alphanumeric += usize::from(b != b'\'');
+                upper |= b.is_ascii_uppercase();
+                i += 1;
+            } else {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                let alphanumeric = c.is_alphanumeric();
+                if !(alphanumeric || c == '’') {
+                    break;
+                }
+                if alphanumeric {
+                    res.alphanumeric += 1;
+                    res.cjk += usize::from(is_cjk(c));
+                }
+                ascii = false;
+                upper |= c.is_uppercase();
+                i += c.len_utf8();
+            }
+        }
+        count(&text[start..i], ascii, upper, &mut res);
     }
     res
+}
+
+/// ASCII letters, digits and the apostrophe: the ASCII bytes words are made of.
+fn is_ascii_word_byte(b: u8) -> bool {
+    ASCII_WORD_BYTES[usize::from(b & 0x7f)]
+}
+
+static ASCII_WORD_BYTES: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b as u8 == b'\'';
+        b += 1;
+    }
+    table
+};
+
+/// Counts one stop word for each language in `mask`.
+fn add_stop(stop: &mut [u32; LANGUAGES.len()], mut mask: u32) {
+    while mask != 0 {
+        stop[mask.trailing_zeros() as usize] += 1;
+        mask &= mask - 1;
+    }
 }
 
 fn is_cjk(c: char) -> bool {
@@ -413,6 +491,11 @@ fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
 /// letters or after a closing bracket or quote or `?`/`!` (so "TikTok" and "iPhone" are no
 /// junction), and the lede goes on in lower case like a sentence.
 fn glued_teaser(text: &str) -> bool {
+    // Four head words and four lede words, the junction's word shared: most blocks are
+    // shorter, and need no character scan.
+    if !may_have_junction(text) || crate::count_words_upto(text, 7) < 7 {
+        return false;
+    }
     let mut prev = ' ';
     let mut lower_run = 0usize;
     for (i, c) in text.char_indices().take(200) {
@@ -436,30 +519,103 @@ fn glued_teaser(text: &str) -> bool {
     false
 }
 
-/// The share of a block's longer words (four letters or more) that start with a capital
-/// letter: near 1 for headlines and link texts, well below for prose (German nouns
-/// included). `0.0` for blocks with fewer than four such words.
-fn title_case_share(text: &str) -> f64 {
-    let mut n = 0usize;
-    let mut caps = 0usize;
-    for word in text.split_whitespace() {
-        let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
-        if word.chars().filter(|c| c.is_alphabetic()).take(4).count() < 4 {
+/// What a junction of `glued_teaser` needs, checked on bytes for the first 200
+/// characters: an upper-case character right after a lower-case letter or a closing
+/// `)`, `?`, `!`, `’`, `”`. In UTF-8 a non-ASCII character before it ends in a
+/// continuation byte, and a non-ASCII one at it starts with a lead byte. Most blocks
+/// have none, and skip the character scan.
+fn may_have_junction(text: &str) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let bytes = text.as_bytes();
+    // Characters started so far, the one at `bytes[k]` included (over-counted by up to
+    // seven after a run of ASCII: looking a little further is harmless in a pre-check).
+    let mut n_chars = 1usize;
+    let mut k = 1;
+    while k < bytes.len() {
+        // Eight ASCII bytes and the one before them in one go.
+        if let Some(window) = bytes.get(k - 1..k + 8)
+            && let (Ok(prev), Ok(cur)) = (<[u8; 8]>::try_from(&window[..8]), <[u8; 8]>::try_from(&window[1..]))
+            && (u64::from_le_bytes(prev) | u64::from_le_bytes(cur)) & HIGH == 0
+        {
+            let (prev, cur) = (u64::from_le_bytes(prev), u64::from_le_bytes(cur));
+            let upper = crate::ascii_bytes_in(cur, b'A', b'Z');
+            let after = crate::ascii_bytes_in(prev, b'a', b'z')
+                | crate::ascii_bytes_in(prev, b')', b')')
+                | crate::ascii_bytes_in(prev, b'?', b'?')
+                | crate::ascii_bytes_in(prev, b'!', b'!');
+            if upper & after != 0 {
+                return true;
+            }
+            n_chars += 8;
+            if n_chars > 200 {
+                break;
+            }
+            k += 8;
             continue;
         }
-        n += 1;
-        if word.starts_with(char::is_uppercase) {
-            caps += 1;
+        let cur = bytes[k];
+        k += 1;
+        if (0x80..0xc0).contains(&cur) {
+            continue;
+        }
+        n_chars += 1;
+        if n_chars > 200 {
+            break;
+        }
+        let upper = cur.is_ascii_uppercase()
+            || (cur >= 0xc0 && text.get(k - 1..).and_then(|t| t.chars().next()).is_some_and(char::is_uppercase));
+        let prev = bytes[k - 2];
+        if upper && (prev.is_ascii_lowercase() || matches!(prev, b')' | b'?' | b'!') || (0x80..0xc0).contains(&prev)) {
+            return true;
         }
     }
-    if n < 4 { 0.0 } else { caps as f64 / n as f64 }
+    false
+}
+
+/// Whether at least `MAX_TITLE_CASE_SHARE` of a block's longer words (four letters or
+/// more, at least four of them) start with a capital letter: so do headlines and link
+/// texts, not prose (German nouns included).
+///
+/// One pass over the text, which stops as soon as too many words start in lower case:
+/// every longer word still to come needs five bytes (four letters and a space), so the
+/// share can no longer reach the bar. Prose stops after a few words.
+fn is_headline(text: &str) -> bool {
+    let mut n = 0usize;
+    let mut caps = 0usize;
+    // The current word (white space separated): whether its first alphanumeric character
+    // is upper case, and how many alphabetic characters it has.
+    let mut first_upper: Option<bool> = None;
+    let mut n_alphabetic = 0usize;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if n_alphabetic >= 4 {
+                n += 1;
+                caps += usize::from(first_upper == Some(true));
+                let max_n = n + (text.len() - i) / 5 + 1;
+                if (n - caps) as f64 > (1.0 - MAX_TITLE_CASE_SHARE) * max_n as f64 + 1.0 {
+                    return false;
+                }
+            }
+            first_upper = None;
+            n_alphabetic = 0;
+            continue;
+        }
+        if first_upper.is_none() && c.is_alphanumeric() {
+            first_upper = Some(c.is_uppercase());
+        }
+        n_alphabetic += usize::from(c.is_alphabetic());
+    }
+    if n_alphabetic >= 4 {
+        n += 1;
+        caps += usize::from(first_upper == Some(true));
+    }
+    n >= 4 && caps as f64 / n as f64 >= MAX_TITLE_CASE_SHARE
 }
 
 fn ends_like_sentence(text: &str) -> bool {
     let t = text.trim_end();
     let last = t.chars().last().unwrap_or(' ');
-    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | '！' | '？' | ')' | ':' | '…')
-        || t.matches(". ").count() >= 1
+    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | '！' | '？' | ')' | ':' | '…') || t.contains(". ")
 }
 
 #[cfg(test)]
@@ -505,7 +661,13 @@ mod tests {
             "Footnotes",
         ] {
             assert!(is_end_marker(marker), "{marker:?}");
+            assert!(may_start_marker(marker), "{marker:?}");
         }
+        for weak in ["Related", "More Stories", "More from Example", "Recommended for you", "Read next", "Explore more"]
+        {
+            assert!(WEAK_END_MARKER.is_match(weak) && may_start_marker(weak), "{weak:?}");
+        }
+        assert!(!may_start_marker("Home") && !may_start_marker("  News") && may_start_marker("ſimilar"));
         for prose in [
             "More articles are planned for next year, the editor said.",
             "About the author's new book, critics were divided.",
@@ -569,6 +731,16 @@ mod tests {
         assert_eq!(main_region(&blocks, 1).1, vec![(11, 19), (1, 3)]);
         // Without a title there is no telling an introduction from a teaser.
         assert_eq!(main_region(&blocks, 0).1, vec![(11, 19)]);
+        // A one-paragraph introduction above a long guide (about 6% of its sum) is kept;
+        // one short sentence (under 5%) is not.
+        let mut page = vec!["Menu", P1, "Contents", "Step one", "Step two", "Step three", "Step four"];
+        page.extend([P1, P2].repeat(8));
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        assert_eq!(main_region(&blocks, 1).1, vec![(7, 23), (1, 2)]);
+        let short = "The council met on Tuesday and voted for the new plan in the end.";
+        page[1] = short;
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        assert_eq!(main_region(&blocks, 1).1, vec![(7, 23)]);
     }
 
     #[test]
@@ -632,14 +804,14 @@ mod tests {
     #[test]
     fn title_case_blocks_are_headlines() {
         let headline = "This Midwestern City Was Just Ranked One of the Best Places to Retire in the U.S.—and It's Also the Happiest City in America";
-        assert!(title_case_share(headline) >= MAX_TITLE_CASE_SHARE);
+        assert!(is_headline(headline));
         assert_eq!(run(&[P1, headline, headline, headline, headline]), Some((0, 1)));
         // Prose with many names, and German prose with its capitalised nouns, are not.
         let names =
             "Senator Smith met President Jones and Governor Brown in Boston on Tuesday to talk about the budget.";
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
-        assert!(title_case_share(names) < MAX_TITLE_CASE_SHARE);
-        assert!(title_case_share(de) < MAX_TITLE_CASE_SHARE);
+        assert!(!is_headline(names));
+        assert!(!is_headline(de));
     }
 
     #[test]
@@ -654,6 +826,70 @@ mod tests {
         let subhead = "Feels like a proper design tool";
         let page = [long, "Menu", subhead, lede, subhead, "2 hours ago", lede, subhead, lede, subhead, lede];
         assert_eq!(run(&page), Some((0, 11)));
+    }
+
+    #[test]
+    fn headlines_and_junctions_match_plain_scans() {
+        // The plain forms the fast ones must agree with.
+        let title_case_share = |text: &str| {
+            let mut n = 0usize;
+            let mut caps = 0usize;
+            for word in text.split_whitespace() {
+                let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
+                if word.chars().filter(|c| c.is_alphabetic()).take(4).count() < 4 {
+                    continue;
+                }
+                n += 1;
+                caps += usize::from(word.starts_with(char::is_uppercase));
+            }
+            if n < 4 { 0.0 } else { caps as f64 / n as f64 }
+        };
+        let junction = |text: &str| {
+            let mut prev = ' ';
+            text.chars().take(200).any(|c| {
+                let res = c.is_uppercase() && (prev.is_lowercase() || matches!(prev, ')' | '?' | '!' | '’' | '”'));
+                prev = c;
+                res
+            })
+        };
+        let long = "The analysis, published online by the journal, used 97 earlier research reviews involving more than 1,000 trials.";
+        for text in [
+            "This Midwestern City Was Just Ranked One of the Best Places to Retire in the U.S.—and It's Also the Happiest",
+            "Senator Smith met President Jones and Governor Brown in Boston on Tuesday to talk about the budget.",
+            "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg zu bauen.",
+            "Customers Leave Without Paying At SteakhouseA party of six left the restaurant after a fight.",
+            "Ünited Ärzte Öffnen Überall Wieder (Heute)Ärzte öffnen heute wieder in der ganzen Stadt",
+            "Who Said What?Nobody knows who said what at the meeting on Tuesday night",
+            "It’s “Quoted”Then it goes on",
+            "ALL CAPS HEADLINE WITH MANY WORDS IN IT",
+            "Four Long Words here",
+            "",
+            long,
+            &long.repeat(5),
+        ] {
+            assert_eq!(is_headline(text), title_case_share(text) >= MAX_TITLE_CASE_SHARE, "{text:?}");
+            assert!(may_have_junction(text) || !junction(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn packed_words_are_lower_cased() {
+        let plain = |word: &[u8]| {
+            let mut buf = [0u8; 8];
+            for (dst, b) in buf.iter_mut().zip(word) {
+                *dst = b.to_ascii_lowercase();
+            }
+            u64::from_le_bytes(buf)
+        };
+        for b in 1..128u8 {
+            for pos in 0..8 {
+                let mut word = *b"AbcDEfgZ";
+                word[pos] = b;
+                for len in 1..=8 {
+                    assert_eq!(pack_ascii(&word[..len]), plain(&word[..len]), "{:?}", &word[..len]);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Fixtures shared by the stage crates' divan benches (`crates/*/benches`), included
 //! with `#[path]`: the seed article of `corpus/`, and, when `../shared/corpus-dev` is
 //! present, its naive page texts (each page a document, and all pages concatenated as one
-//! large document, which shows whether cost stays linear in a document's size).
+//! large document, which shows whether cost stays linear in a document's size), and its
+//! ground-truth article bodies concatenated as one large document (strip and dedup remove
+//! most of the concatenated pages, so this one is the large document that reaches
+//! features whole).
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -35,7 +38,12 @@ fn load_fixtures() -> Vec<Fixture> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let seed = std::fs::read_to_string(root.join("corpus/000_c8cfb4c10c946031.txt")).expect("the seed article");
     let mut res = vec![Fixture { name: "seed_article", docs: vec![raw_doc("seed".to_owned(), seed)] }];
-    let pages = corpus_dev_pages(&root.join("../shared/corpus-dev"));
+    let pages = corpus_dev_pages(&root.join("../shared/corpus-dev"), ".txt");
+    let bodies = corpus_dev_pages(&root.join("../shared/corpus-dev"), ".truth.txt");
+    if !bodies.is_empty() {
+        let joined = bodies.iter().map(|(_, text)| text.trim_end()).collect::<Vec<_>>().join("\n\n");
+        res.push(Fixture { name: "corpus_dev_bodies_concat", docs: vec![raw_doc("bodies".to_owned(), joined)] });
+    }
     if !pages.is_empty() {
         let joined = pages.iter().map(|(_, text)| text.trim_end()).collect::<Vec<_>>().join("\n\n");
         res.push(Fixture {
@@ -47,8 +55,9 @@ fn load_fixtures() -> Vec<Fixture> {
     res
 }
 
-/// The naive page texts (`<dataset>/<id>.txt`, not `.truth.txt`), sorted by path.
-fn corpus_dev_pages(dir: &Path) -> Vec<(String, String)> {
+/// The texts of `<dataset>/<id><suffix>`, sorted by path: `.txt` gives the naive page
+/// texts (not `.truth.txt`), `.truth.txt` the ground-truth article bodies.
+fn corpus_dev_pages(dir: &Path, suffix: &str) -> Vec<(String, String)> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -58,7 +67,7 @@ fn corpus_dev_pages(dir: &Path) -> Vec<(String, String)> {
         .map(|entry| entry.path())
         .filter(|path| {
             let name = path.file_name().unwrap_or_default().to_string_lossy();
-            name.ends_with(".txt") && !name.ends_with(".truth.txt")
+            name.ends_with(suffix) && (suffix != ".txt" || !name.ends_with(".truth.txt"))
         })
         .collect();
     paths.sort();

@@ -160,27 +160,51 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
     with_words(text, lang, |words| {
-        // `words` is sorted by term hash: each run of one hash is a term.
-        let mut terms: Vec<Term> = Vec::new();
-        let mut n_terms = 0;
-        let mut i = 0;
-        while i < words.len() {
-            let hash = words[i].hash;
-            let (mut count, mut surface, mut surface_count) = (0, "", 0);
-            while i < words.len() && words[i].hash == hash {
-                let word = &words[i];
-                count += word.count;
-                // The most frequent form; on a tie, the first in byte order.
-                if word.count > surface_count || (word.count == surface_count && &*word.word < surface) {
-                    (surface, surface_count) = (&word.word, word.count);
-                }
-                i += 1;
-            }
-            n_terms += count;
-            terms.push(Term { hash, count, surface: surface.to_owned() });
-        }
-        DocTerms { terms, n_terms }
+        let (terms, n_terms) = term_refs(words);
+        let terms = terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface.to_owned() });
+        DocTerms { terms: terms.collect(), n_terms }
     })
+}
+
+/// `keywords(&doc_terms(text, lang), doc_freq, k)`, without building every term's surface
+/// form: only the top `k` are copied.
+pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
+    with_words(text, lang, |words| {
+        let (terms, n_terms) = term_refs(words);
+        top_terms(&terms, n_terms, doc_freq, k)
+    })
+}
+
+/// A term whose surface form is borrowed.
+#[derive(Debug, Clone, Copy)]
+struct TermRef<'w> {
+    hash: u64,
+    count: u64,
+    surface: &'w str,
+}
+
+/// The terms of `words` (sorted by term hash: each run of one hash is a term), by hash,
+/// and their total count.
+fn term_refs<'w>(words: &[&'w Word]) -> (Vec<TermRef<'w>>, u64) {
+    let mut terms = Vec::new();
+    let mut n_terms = 0;
+    let mut i = 0;
+    while i < words.len() {
+        let hash = words[i].hash;
+        let (mut count, mut surface, mut surface_count) = (0, "", 0);
+        while i < words.len() && words[i].hash == hash {
+            let word = words[i];
+            count += word.count;
+            // The most frequent form; on a tie, the first in byte order.
+            if word.count > surface_count || (word.count == surface_count && &*word.word < surface) {
+                (surface, surface_count) = (&word.word, word.count);
+            }
+            i += 1;
+        }
+        n_terms += count;
+        terms.push(TermRef { hash, count, surface });
+    }
+    (terms, n_terms)
 }
 
 /// The distinct term hashes of `text`, ascending: `doc_terms` without counts and
@@ -206,50 +230,59 @@ fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&[&Word]) -> R) 
         let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
         lexicon.start_document();
         // Words are runs of alphanumeric characters with at least one letter, found in one
-        // pass over the bytes (ASCII by table, other characters decoded). `plain`: the
-        // word is ASCII without capitals, its own lower-cased form.
+        // pass over the bytes (ASCII by table, other characters decoded).
         let mut lower = String::new();
         let bytes = text.as_bytes();
-        let (mut start, mut alpha, mut plain) = (0, false, true);
+        let n = bytes.len();
         let mut i = 0;
-        while i <= bytes.len() {
-            let (word_char, next) = match bytes.get(i) {
-                None => (false, i + 1),
-                Some(&b) if b < 0x80 => {
-                    let class = ASCII_CLASS[usize::from(b)];
-                    alpha |= class >= LOWER;
-                    plain &= class != UPPER;
-                    (class != SEPARATOR, i + 1)
-                }
-                Some(_) => {
-                    let c = text[i..].chars().next().expect("a character starts here");
-                    let word_char = c.is_alphanumeric();
-                    if word_char {
-                        alpha |= c.is_alphabetic();
-                        plain = false;
-                    }
-                    (word_char, i + c.len_utf8())
-                }
-            };
-            if !word_char {
-                if alpha {
-                    let word = &text[start..i];
-                    if plain {
-                        lexicon.count(word);
-                    } else {
-                        lower.clear();
-                        if word.is_ascii() {
-                            lower.push_str(word);
-                            lower.make_ascii_lowercase();
-                        } else {
-                            lower.extend(word.chars().flat_map(char::to_lowercase));
-                        }
-                        lexicon.count(&lower);
-                    }
-                }
-                (start, alpha, plain) = (next, false, true);
+        loop {
+            while i < n && bytes[i] < 0x80 && ASCII_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                i += 1;
             }
-            i = next;
+            if i == n {
+                break;
+            }
+            // A run of word characters, with the classes it holds.
+            let start = i;
+            let mut classes = 0;
+            while i < n {
+                let b = bytes[i];
+                if b < 0x80 {
+                    let class = ASCII_CLASS[usize::from(b)];
+                    if class == SEPARATOR {
+                        break;
+                    }
+                    classes |= class;
+                    i += 1;
+                } else {
+                    let c = text[i..].chars().next().expect("a character starts here");
+                    if !c.is_alphanumeric() {
+                        break;
+                    }
+                    classes |= if c.is_alphabetic() { OTHER_LETTER } else { OTHER_DIGIT };
+                    i += c.len_utf8();
+                }
+            }
+            if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
+                let word = &text[start..i];
+                if classes & (UPPER | OTHER_LETTER | OTHER_DIGIT) == 0 {
+                    // ASCII without capitals: its own lower-cased form.
+                    lexicon.count(word);
+                } else {
+                    lower.clear();
+                    if word.is_ascii() {
+                        lower.push_str(word);
+                        lower.make_ascii_lowercase();
+                    } else {
+                        lower.extend(word.chars().flat_map(char::to_lowercase));
+                    }
+                    lexicon.count(&lower);
+                }
+            }
+            // Past the separator that ended the run (or the end).
+            if i < n {
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+            }
         }
         let mut words: Vec<&Word> =
             lexicon.touched.iter().map(|&i| &lexicon.words[i as usize]).filter(|word| !word.stop).collect();
@@ -258,10 +291,14 @@ fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&[&Word]) -> R) 
     })
 }
 
+// Character classes for words, as bits so that a word's classes are their union.
 const SEPARATOR: u8 = 0;
 const DIGIT: u8 = 1;
 const LOWER: u8 = 2;
-const UPPER: u8 = 3;
+const UPPER: u8 = 4;
+/// A non-ASCII letter (of any case) or other alphanumeric character.
+const OTHER_LETTER: u8 = 8;
+const OTHER_DIGIT: u8 = 16;
 
 /// What each ASCII byte is to words.
 const ASCII_CLASS: [u8; 128] = {
@@ -292,7 +329,10 @@ thread_local! {
 struct Lexicon {
     stemmer: Option<Stemmer>,
     stop: Option<&'static FxHashSet<&'static str>>,
-    index: FxHashMap<Box<str>, u32>,
+    /// Words of up to 15 bytes by `short_key` (compared as integers, not by `memcmp`),
+    /// longer ones by text; both map to an index into `words`.
+    short: FxHashMap<u128, u32>,
+    long: FxHashMap<Box<str>, u32>,
     words: Vec<Word>,
     /// The current document's number: a word's `count` is this document's when its
     /// `document` is this.
@@ -309,12 +349,26 @@ struct Word {
     count: u64,
 }
 
+/// A word of up to 15 bytes as one integer: its bytes, then its length in the top byte
+/// (so that "a" and "a\0" differ).
+fn short_key(word: &str) -> Option<u128> {
+    let bytes = word.as_bytes();
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    buf[15] = bytes.len() as u8;
+    Some(u128::from_le_bytes(buf))
+}
+
 impl Lexicon {
     fn new(lang: Option<(Algorithm, &'static str)>) -> Lexicon {
         Lexicon {
             stemmer: lang.map(|(algorithm, _)| Stemmer::create(algorithm)),
             stop: lang.map(|(_, code)| stop_set(code)),
-            index: FxHashMap::default(),
+            short: FxHashMap::default(),
+            long: FxHashMap::default(),
             words: Vec::new(),
             document: 0,
             touched: Vec::new(),
@@ -324,7 +378,8 @@ impl Lexicon {
     fn start_document(&mut self) {
         self.touched.clear();
         if self.words.len() > LEXICON_WORDS || self.document == u32::MAX {
-            self.index.clear();
+            self.short.clear();
+            self.long.clear();
             self.words.clear();
             self.document = 0;
         }
@@ -333,7 +388,12 @@ impl Lexicon {
 
     /// One more occurrence of the lower-cased `word` in the current document.
     fn count(&mut self, word: &str) {
-        let i = match self.index.get(word) {
+        let key = short_key(word);
+        let found = match key {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(word),
+        };
+        let i = match found {
             Some(&i) => i,
             None => {
                 let i = u32::try_from(self.words.len()).expect("a lexicon holds fewer than 2^32 words");
@@ -343,7 +403,10 @@ impl Lexicon {
                     _ => term_hash(word),
                 };
                 self.words.push(Word { word: word.into(), hash, stop, document: 0, count: 0 });
-                self.index.insert(word.into(), i);
+                match key {
+                    Some(key) => self.short.insert(key, i),
+                    None => self.long.insert(word.into(), i),
+                };
                 i
             }
         };
@@ -363,19 +426,24 @@ impl Lexicon {
 /// `tf = count / doc.n_terms`, `idf = ln((1 + n_docs) / (1 + doc_count)) + 1` (the
 /// smoothed form: never zero or negative, and defined for a term the corpus has not seen).
 pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
+    let terms: Vec<TermRef<'_>> =
+        doc.terms.iter().map(|t| TermRef { hash: t.hash, count: t.count, surface: &t.surface }).collect();
+    top_terms(&terms, doc.n_terms, doc_freq, k)
+}
+
+fn top_terms(terms: &[TermRef<'_>], n_terms: u64, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
     let n_docs = doc_freq.n_docs as f64;
-    let mut scored: Vec<(f64, &Term)> = doc
-        .terms
+    let mut scored: Vec<(f64, &TermRef<'_>)> = terms
         .iter()
         .map(|term| {
-            let tf = term.count as f64 / doc.n_terms.max(1) as f64;
+            let tf = term.count as f64 / n_terms.max(1) as f64;
             let doc_count = doc_freq.counts.get(&term.hash).copied().unwrap_or(0);
             let idf = ((1.0 + n_docs) / (1.0 + doc_count as f64)).ln() + 1.0;
             (tf * idf, term)
         })
         .collect();
-    let order = |a: &(f64, &Term), b: &(f64, &Term)| {
-        b.0.total_cmp(&a.0).then_with(|| a.1.surface.cmp(&b.1.surface)).then_with(|| a.1.hash.cmp(&b.1.hash))
+    let order = |a: &(f64, &TermRef<'_>), b: &(f64, &TermRef<'_>)| {
+        b.0.total_cmp(&a.0).then_with(|| a.1.surface.cmp(b.1.surface)).then_with(|| a.1.hash.cmp(&b.1.hash))
     };
     if scored.len() > k && k > 0 {
         scored.select_nth_unstable_by(k - 1, order);
@@ -385,7 +453,7 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keywor
     scored
         .into_iter()
         .take(k)
-        .map(|(score, term)| Keyword { text: term.surface.clone(), score: crate::round3(score) })
+        .map(|(score, term)| Keyword { text: term.surface.to_owned(), score: crate::round3(score) })
         .collect()
 }
 
@@ -471,6 +539,21 @@ mod tests {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("text");
             assert_eq!(doc_terms(&text, Some("eng")), doc_terms_reference(&text, Some("eng")), "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn keywords_of_is_keywords_of_doc_terms() {
+        let mut df = DocFreq::default();
+        for text in ["cat sat", "cat mat", "dog", "Die Häuser"] {
+            df.add_document(&doc_terms(text, Some("eng")));
+        }
+        let df = DocFreqIndex::new(&df);
+        let texts = ["The cats sat. Cats! The cat sat on the mat, 42 times.", "Die Häuser und das Haus", "", "b a c a"];
+        for text in texts {
+            for (lang, k) in [(Some("eng"), 2), (Some("deu"), 10), (None, 0), (None, 3)] {
+                assert_eq!(keywords_of(text, lang, &df, k), keywords(&doc_terms(text, lang), &df, k), "{text:?}");
+            }
         }
     }
 

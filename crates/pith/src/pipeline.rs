@@ -867,8 +867,8 @@ impl<'a> Runner<'a> {
                 .zip(features)
                 .map(|pair| match pair {
                     (Slot::Ok(doc), Slot::Ok(feats)) => {
-                        let terms = pith_features::keywords::doc_terms(&doc.text(), feats.language.as_deref());
-                        pith_features::keywords::keywords(&terms, doc_freq, fcfg.keywords)
+                        let lang = feats.language.as_deref();
+                        pith_features::keywords::keywords_of(&doc.text(), lang, doc_freq, fcfg.keywords)
                     }
                     _ => Vec::new(),
                 })

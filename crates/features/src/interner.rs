@@ -22,16 +22,51 @@ struct Slot {
 
 const MIN_SLOTS: usize = 64;
 
+/// The table size for about `expected` distinct keys.
+fn slots_for(expected: usize) -> usize {
+    (expected * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS)
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner::with_capacity(0)
+    }
+}
+
 impl Interner {
     /// A table for about `expected` distinct keys (it grows past that).
     pub(crate) fn with_capacity(expected: usize) -> Self {
-        let slots = (expected * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS);
+        let slots = slots_for(expected);
         Interner {
             slots: vec![Slot::default(); slots],
             generation: 1,
             counts: Vec::with_capacity(expected),
             shift: 64 - slots.trailing_zeros(),
         }
+    }
+
+    /// Forgets every key and readies the table for about `expected` distinct keys: the
+    /// same memory when its size suits them (up to four times too large: a table much
+    /// larger than its keys spreads them over more cache lines), otherwise a new table.
+    /// Ids and counts are the same either way.
+    pub(crate) fn reset(&mut self, expected: usize) {
+        let want = slots_for(expected);
+        if self.slots.len() < want || self.slots.len() > want * 4 {
+            let counts = std::mem::take(&mut self.counts);
+            *self = Interner::with_capacity(expected);
+            if counts.capacity() > self.counts.capacity() {
+                self.counts = counts;
+                self.counts.clear();
+            }
+        } else {
+            self.clear();
+            self.counts.reserve(expected);
+        }
+    }
+
+    /// Bytes held.
+    pub(crate) fn footprint(&self) -> usize {
+        self.slots.len() * std::mem::size_of::<Slot>() + self.counts.capacity() * 4
     }
 
     /// Forgets every key, keeping the memory.

@@ -187,16 +187,30 @@ fn is_word_char(c: char) -> bool {
 
 /// Cuts every block into words. `blocks[i]` starts at `starts[i]` in `text`; `quotes`
 /// are the (start, end) byte ranges of quotations, in order.
+#[cfg(test)]
 pub(crate) fn scan(
     text: &str,
     blocks: &[Block],
     starts: &[usize],
     quotes: &[(usize, usize)],
 ) -> (Vec<Word>, WordStats) {
+    scan_into(text, blocks, starts, quotes, Vec::new())
+}
+
+/// `scan`, into `words` (emptied first): an earlier document's vector, whose capacity only
+/// is reused (see `Scratch`).
+pub(crate) fn scan_into(
+    text: &str,
+    blocks: &[Block],
+    starts: &[usize],
+    quotes: &[(usize, usize)],
+    mut words: Vec<Word>,
+) -> (Vec<Word>, WordStats) {
     // A word per 5 bytes is more than most documents have (one in five of the generated
     // corpus's has more than one per 6 bytes, and grew the vector by copying it); a huge
     // document's untouched capacity costs address space, not memory.
-    let mut words = Vec::with_capacity(text.len() / 5);
+    words.clear();
+    words.reserve(text.len() / 5);
     let mut stats = WordStats::default();
     let mut quote_at = 0;
     for (block, &block_start) in blocks.iter().zip(starts) {

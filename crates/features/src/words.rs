@@ -185,6 +185,32 @@ fn is_word_char(c: char) -> bool {
     if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() && !is_ideograph(c) }
 }
 
+/// The ASCII letters and digits of `bytes` from `j`: where they end, and the vowel groups
+/// and or-ed byte classes, carried on from the given ones (`prev_vowel`: whether the byte
+/// before `j` counts as a vowel). Not inlined: in the word scan's large body its counters lived on the stack, a
+/// store and a load per byte.
+#[inline(never)]
+fn ascii_run(
+    bytes: &[u8],
+    mut j: usize,
+    mut groups: usize,
+    mut prev_vowel: bool,
+    mut classes: u8,
+) -> (usize, usize, u8) {
+    while let Some(&b) = bytes.get(j) {
+        let class = BYTE_CLASSES[b as usize];
+        if class & ALNUM == 0 {
+            break;
+        }
+        let vowel = class & VOWEL != 0;
+        groups += usize::from(vowel && !prev_vowel);
+        prev_vowel = vowel;
+        classes |= class;
+        j += 1;
+    }
+    (j, groups, classes)
+}
+
 /// Cuts every block into words. `blocks[i]` starts at `starts[i]` in `text`; `quotes`
 /// are the (start, end) byte ranges of quotations, in order.
 #[cfg(test)]
@@ -242,17 +268,7 @@ pub(crate) fn scan_into(
                     groups = usize::from(prev_vowel);
                 }
                 loop {
-                    while j < bytes.len() {
-                        let class = BYTE_CLASSES[bytes[j] as usize];
-                        if class & ALNUM == 0 {
-                            break;
-                        }
-                        let vowel = class & VOWEL != 0;
-                        groups += usize::from(vowel && !prev_vowel);
-                        prev_vowel = vowel;
-                        classes |= class;
-                        j += 1;
-                    }
+                    (j, groups, classes) = ascii_run(bytes, j, groups, prev_vowel, classes);
                     // Most words end at an ASCII space or punctuation mark that cannot be
                     // inner punctuation (the ASCII letters and digits were taken above).
                     match bytes.get(j) {

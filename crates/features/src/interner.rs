@@ -86,6 +86,22 @@ impl Interner {
         (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
     }
 
+    /// The id of `key`, if it has one.
+    pub(crate) fn get(&self, key: u64) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut at = self.slot_of(key);
+        loop {
+            let slot = self.slots[at];
+            if slot.generation != self.generation {
+                return None;
+            }
+            if slot.key == key {
+                return Some(slot.id);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
     /// The id of `key`, a new one if it is new; counts the occurrence.
     #[inline]
     pub(crate) fn intern(&mut self, key: u64) -> u32 {
@@ -146,5 +162,6 @@ mod tests {
         interner.clear();
         assert_eq!((interner.intern(5), interner.intern(6), interner.intern(5)), (0, 1, 0));
         assert_eq!(interner.counts, [2, 1]);
+        assert_eq!((interner.get(6), interner.get(7)), (Some(1), None));
     }
 }

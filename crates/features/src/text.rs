@@ -184,12 +184,17 @@ pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) ->
         res.n_alpha += usize::from(alpha);
         let start = token.as_ptr() as usize - text.as_ptr() as usize;
         let key = token_key(text.as_bytes(), start, b.len());
-        // Gopher's stop words as datatrove compares them ("The" is not one): a token's key
-        // is a stop word's `short_word_key` exactly when the token is that word.
-        res.n_stop += usize::from(crate::is_gopher_stop_key(key));
         res.ids.push(interned.intern(key));
         res.chars.push(chars);
     });
+    // Gopher's stop words as datatrove compares them ("The" is not one): a token's key is
+    // a stop word's `short_word_key` exactly when the token is that word, so they are the
+    // occurrences of those keys.
+    res.n_stop = crate::GOPHER_STOP_WORDS
+        .iter()
+        .filter_map(|word| interned.get(crate::short_word_key(word)))
+        .map(|id| interned.counts[id as usize] as usize)
+        .sum();
     res.counts = std::mem::take(&mut interned.counts);
     res
 }

@@ -46,12 +46,12 @@ impl Interner {
     }
 
     /// Forgets every key and readies the table for about `expected` distinct keys: the
-    /// same memory when its size suits them (up to four times too large: a table much
+    /// same memory when its size suits them (up to eight times too large: a table much
     /// larger than its keys spreads them over more cache lines), otherwise a new table.
     /// Ids and counts are the same either way.
     pub(crate) fn reset(&mut self, expected: usize) {
         let want = slots_for(expected);
-        if self.slots.len() < want || self.slots.len() > want * 4 {
+        if self.slots.len() < want || self.slots.len() > want * 8 {
             let counts = std::mem::take(&mut self.counts);
             *self = Interner::with_capacity(expected);
             if counts.capacity() > self.counts.capacity() {

@@ -121,6 +121,8 @@ fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
 /// documentation. No result is kept in them between calls.
 #[derive(Default)]
 struct Scratch {
+    /// The document's text: its blocks joined as `DedupedDoc::text` joins them.
+    text: String,
     words: Vec<words::Word>,
     tokens: text::Tokens,
     token_table: interner::Interner,
@@ -132,7 +134,8 @@ const SCRATCH_KEEP: usize = 4 << 20;
 
 impl Scratch {
     fn footprint(&self) -> usize {
-        self.words.capacity() * std::mem::size_of::<words::Word>()
+        self.text.capacity()
+            + self.words.capacity() * std::mem::size_of::<words::Word>()
             + (self.tokens.ids.capacity() + self.tokens.chars.capacity() + self.tokens.counts.capacity()) * 4
             + self.token_table.footprint()
             + self.ngrams.footprint()
@@ -145,15 +148,25 @@ thread_local! {
 
 pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     let mut scratch = SCRATCH.with(Cell::take).unwrap_or_default();
-    let res = features_with(doc, cfg, &mut scratch);
+    // `DedupedDoc::text`, into the reused buffer.
+    let mut text = std::mem::take(&mut scratch.text);
+    text.clear();
+    for (i, block) in doc.blocks.iter().enumerate() {
+        if i > 0 {
+            text.push_str("\n\n");
+        }
+        text.push_str(&block.text);
+    }
+    let res = features_with(doc, &text, cfg, &mut scratch);
+    scratch.text = text;
     if scratch.footprint() <= SCRATCH_KEEP {
         SCRATCH.with(|cell| cell.set(Some(scratch)));
     }
     res
 }
 
-fn features_with(doc: &DedupedDoc, cfg: &FeaturesConfig, scratch: &mut Scratch) -> Features {
-    let text = doc.text();
+fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &mut Scratch) -> Features {
+    debug_assert_eq!(text, doc.text());
     // Characters are the bytes that do not continue a UTF-8 sequence. Counted in runs of
     // 255 bytes into `u8`s, which the compiler turns into wide vector additions.
     let (mut n_chars, mut n_digits) = (0, 0);

@@ -93,7 +93,6 @@ pub(crate) fn repetition(
 /// result is kept in them between calls.
 #[derive(Debug, Default)]
 pub(crate) struct NgramScratch {
-    counts: Vec<u32>,
     candidates: Vec<u32>,
     ids: Vec<u32>,
     seen: Vec<bool>,
@@ -103,9 +102,7 @@ pub(crate) struct NgramScratch {
 impl NgramScratch {
     /// Bytes held.
     pub(crate) fn footprint(&self) -> usize {
-        (self.counts.capacity() + self.candidates.capacity() + self.ids.capacity()) * 4
-            + self.seen.capacity()
-            + self.pairs.footprint()
+        (self.candidates.capacity() + self.ids.capacity()) * 4 + self.seen.capacity() + self.pairs.footprint()
     }
 }
 
@@ -135,8 +132,8 @@ fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
     }
     let unigrams = &tokens.ids;
     let token_chars = &tokens.chars;
-    let NgramScratch { counts, candidates, ids, seen, pairs } = scratch;
-    counts.clone_from(&tokens.counts);
+    let NgramScratch { candidates, ids, seen, pairs } = scratch;
+    let counts = &tokens.counts;
     // The candidates (positions, ascending) and, in step, the id of their n-gram.
     // Filled by a plain loop into reserved vectors: collecting a filter grows them by
     // copying.
@@ -188,7 +185,8 @@ fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
         }
         candidates.truncate(n_repeats);
         ids.truncate(n_repeats);
-        counts.clone_from(next_counts);
+        // The level's counts stay in `pairs` until the next level clears it.
+        let counts = next_counts;
 
         if n <= 4 {
             // The first n-gram with the highest count; space-joined characters. Without

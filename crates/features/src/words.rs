@@ -334,15 +334,18 @@ pub(crate) fn scan_into(
             let in_quote = quote_at < quotes.len() && quotes[quote_at].0 <= start;
             // A handle or hashtag ("@MattBevin", "#MeToo") or a piece of a URL
             // ("t.co/XPxUJuyIAC", not the photo credit "REUTERS/Maria Lopez") names nothing.
-            let handle = i > 0
-                && match s.as_bytes()[i - 1] {
-                    b'@' | b'#' => true,
-                    b'/' => in_url(&s[..i]),
-                    _ => false,
-                };
+            // Looked at only for a capitalised word, the only one it matters for.
+            let handle = || {
+                i > 0
+                    && match s.as_bytes()[i - 1] {
+                        b'@' | b'#' => true,
+                        b'/' => in_url(&s[..i]),
+                        _ => false,
+                    }
+            };
             // "I'd", "I’ll": the pronoun.
             let pronoun = c == 'I' && matches!(s.as_bytes().get(i + 1), Some(b'\'' | 0xe2));
-            let cap = c.is_uppercase() && name_len > len && !handle && !pronoun;
+            let cap = c.is_uppercase() && name_len > len && !pronoun && !handle();
             let flag = |on: bool, flag: u16| if on { flag } else { 0 };
             let flags = flag(cap, CAP)
                 | flag(cap && is_acronym(&s[i..i + name_len]), ACRONYM)

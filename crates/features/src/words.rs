@@ -318,6 +318,8 @@ pub(crate) fn scan_into(
                 None => (true, false, false),
                 // The common case: one space.
                 Some(end) if i == end + 1 && bytes[end] == b' ' => (false, false, true),
+                // The next most common: a comma and a space.
+                Some(end) if i == end + 2 && bytes[end] == b',' && bytes[end + 1] == b' ' => (false, false, false),
                 Some(end) => {
                     let gap = &s[end..i];
                     (

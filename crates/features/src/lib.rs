@@ -151,6 +151,7 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     // `DedupedDoc::text`, into the reused buffer.
     let mut text = std::mem::take(&mut scratch.text);
     text.clear();
+    text.reserve(doc.blocks.iter().map(|b| b.text.len() + 2).sum());
     for (i, block) in doc.blocks.iter().enumerate() {
         if i > 0 {
             text.push_str("\n\n");
@@ -190,6 +191,11 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
         let repetition = gopher::repetition(&text, n_chars, &tokens, &lines, line_duplicates, &mut scratch.ngrams);
         let n_tokens = tokens.ids.len();
         scratch.tokens = tokens;
+        if scratch.footprint() > SCRATCH_KEEP {
+            // A huge document's token buffers go now, so that it never holds its tokens and
+            // its words at once.
+            (scratch.tokens, scratch.token_table, scratch.ngrams) = Default::default();
+        }
         (gopher, repetition, n_tokens)
     };
     let c4 = lines::c4(&text, &lines);

@@ -183,12 +183,12 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
 
     // The token-based signals first, so that the tokens are gone before the words are
     // made: a huge document never holds both.
-    let lines = text::lines(&text);
+    let lines = text::lines(text);
     let line_duplicates = text::find_duplicates(&lines);
     let (gopher, repetition, n_tokens) = {
-        let tokens = text::tokens_in(&text, std::mem::take(&mut scratch.tokens), &mut scratch.token_table);
-        let gopher = gopher::quality(&text, &tokens, &lines);
-        let repetition = gopher::repetition(&text, n_chars, &tokens, &lines, line_duplicates, &mut scratch.ngrams);
+        let tokens = text::tokens_in(text, std::mem::take(&mut scratch.tokens), &mut scratch.token_table);
+        let gopher = gopher::quality(text, &tokens, &lines);
+        let repetition = gopher::repetition(text, n_chars, &tokens, &lines, line_duplicates, &mut scratch.ngrams);
         let n_tokens = tokens.ids.len();
         scratch.tokens = tokens;
         if scratch.footprint() > SCRATCH_KEEP {
@@ -198,16 +198,16 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
         }
         (gopher, repetition, n_tokens)
     };
-    let c4 = lines::c4(&text, &lines);
-    let fineweb = lines::fineweb(&text, n_chars, &lines, line_duplicates, n_tokens);
+    let c4 = lines::c4(text, &lines);
+    let fineweb = lines::fineweb(text, n_chars, &lines, line_duplicates, n_tokens);
     drop(lines);
-    let numbers = numbers::numbers(&text);
+    let numbers = numbers::numbers(text);
 
     let starts = text::block_starts(&doc.blocks);
-    let quote_spans = quotes::find(&text, &doc.blocks, &starts);
+    let quote_spans = quotes::find(text, &doc.blocks, &starts);
     let quote_ranges: Vec<(usize, usize)> = quote_spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
     let (words, stats) =
-        words::scan_into(&text, &doc.blocks, &starts, &quote_ranges, std::mem::take(&mut scratch.words));
+        words::scan_into(text, &doc.blocks, &starts, &quote_ranges, std::mem::take(&mut scratch.words));
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
     let (word_chars, n_stop) = (stats.chars, stats.stop_words);
@@ -217,7 +217,7 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
     } else if cfg.fast_english && stats.english_sample.plainly_english() {
         (Some("eng".to_owned()), 1.0, Some(whatlang::Script::Latin.name().to_owned()))
     } else {
-        match whatlang::detect(language_sample(&text)) {
+        match whatlang::detect(language_sample(text)) {
             Some(info) => {
                 (Some(info.lang().code().to_owned()), round3(info.confidence()), Some(info.script().name().to_owned()))
             }
@@ -230,7 +230,7 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
         Readability::default()
     };
 
-    let names = entities::analyse(&text, words);
+    let names = entities::analyse(text, words);
 
     let quotes = quotes::attribute(&names, &quote_spans);
     let mut entities = entities::entities(&names);

@@ -12,13 +12,15 @@
 //! nothing of IO, the cache or other stages. The title is not part of the body's counts;
 //! only the blocks are analysed.
 //!
-//! The one exception to "no global state" is `Scratch`, a per-thread set of work buffers
-//! (the words, the tokens and their table, the n-gram levels) that `features` takes at its
-//! start and puts back at its end, so that a thread's documents reuse the memory instead of
-//! allocating and zeroing it each time. It holds capacity only, never a result: every
-//! buffer is emptied (or its table's generation moved on) before use, so the output does
-//! not depend on what ran before on the thread. Buffers grown past `SCRATCH_KEEP` bytes by
-//! a huge document are dropped rather than kept.
+//! Two exceptions to "no global state", both per thread and neither changing a result:
+//! `keywords`' memo of word stems, and `Scratch`, a set of work buffers (the text, the
+//! words, the tokens and their table, the n-gram levels) that `features` takes at its start
+//! and puts back at its end, so that a thread's documents reuse the memory instead of
+//! allocating and zeroing it each time. `Scratch` holds capacity only, never a result:
+//! every buffer is emptied (or its table's generation moved on) before use, so the output
+//! does not depend on what ran before on the thread. Buffers grown past `SCRATCH_KEEP`
+//! bytes by a huge document are dropped rather than kept (its token buffers as soon as the
+//! Gopher signals are done, so that it never holds its tokens and its words at once).
 
 mod entities;
 mod gopher;

@@ -65,11 +65,12 @@ pub(crate) fn repetition(
     tokens: &Tokens,
     lines: &[&str],
     line_duplicates: (usize, usize),
+    scratch: &mut NgramScratch,
 ) -> RepetitionSignals {
     let paras = paragraphs(text);
     let (para_dups, para_dup_chars) = find_duplicates(&paras);
     let (line_dups, line_dup_chars) = line_duplicates;
-    let ngrams = ngram_fractions(tokens);
+    let ngrams = ngram_fractions(tokens, scratch);
     let frac = |chars: usize| round3(ratio(chars, n_chars));
     RepetitionSignals {
         dup_line_frac: round3(ratio(line_dups, lines.len())),
@@ -85,6 +86,23 @@ pub(crate) fn repetition(
         dup_8gram_char_frac: frac(ngrams.dup[3]),
         dup_9gram_char_frac: frac(ngrams.dup[4]),
         dup_10gram_char_frac: frac(ngrams.dup[5]),
+    }
+}
+
+/// The n-gram levels' buffers, reused from one document to the next (see `Scratch`): no
+/// result is kept in them between calls.
+#[derive(Debug, Default)]
+pub(crate) struct NgramScratch {
+    candidates: Vec<u32>,
+    ids: Vec<u32>,
+    seen: Vec<bool>,
+    pairs: Interner,
+}
+
+impl NgramScratch {
+    /// Bytes held.
+    pub(crate) fn footprint(&self) -> usize {
+        (self.candidates.capacity() + self.ids.capacity()) * 4 + self.seen.capacity() + self.pairs.footprint()
     }
 }
 
@@ -106,7 +124,7 @@ struct NgramChars {
 /// repeat, so each n only visits the positions whose (n-1)-gram repeats (the
 /// *candidates*); every other n-gram occurs once. The work is linear in the number of
 /// tokens, and shrinks fast with n on ordinary prose.
-fn ngram_fractions(tokens: &Tokens) -> NgramChars {
+fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
     let mut res = NgramChars::default();
     let n_tokens = tokens.ids.len();
     if n_tokens < 2 {
@@ -114,11 +132,15 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
     }
     let unigrams = &tokens.ids;
     let token_chars = &tokens.chars;
-    let mut counts: Vec<u32> = tokens.counts.clone();
+    let NgramScratch { candidates, ids, seen, pairs } = scratch;
+    let counts = &tokens.counts;
     // The candidates (positions, ascending) and, in step, the id of their n-gram.
     // Filled by a plain loop into reserved vectors: collecting a filter grows them by
     // copying.
-    let (mut candidates, mut ids) = (Vec::with_capacity(n_tokens), Vec::with_capacity(n_tokens));
+    candidates.clear();
+    candidates.reserve(n_tokens);
+    ids.clear();
+    ids.reserve(n_tokens);
     for (i, &id) in unigrams.iter().enumerate() {
         if counts[id as usize] >= 2 {
             candidates.push(i as u32);
@@ -131,7 +153,7 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
     // Tables are sized for an article up front; a huge document's grow as needed rather
     // than reserving one entry per token.
     const RESERVE: usize = 1 << 14;
-    let mut pairs = Interner::with_capacity(candidates.len().min(RESERVE));
+    pairs.reset(candidates.len().min(RESERVE));
     for n in 2..=10usize {
         if n > n_tokens {
             break;
@@ -163,13 +185,14 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
         }
         candidates.truncate(n_repeats);
         ids.truncate(n_repeats);
-        counts.clone_from(next_counts);
+        // The level's counts stay in `pairs` until the next level clears it.
+        let counts = next_counts;
 
         if n <= 4 {
             // The first n-gram with the highest count; space-joined characters. Without
             // repeats, the first n-gram, once.
             let (mut best_i, mut best_count) = (0, 1);
-            for (&i, &id) in candidates.iter().zip(&ids) {
+            for (&i, &id) in candidates.iter().zip(ids.iter()) {
                 let count = counts[id as usize];
                 if count > best_count {
                     (best_i, best_count) = (i as usize, count);
@@ -179,9 +202,10 @@ fn ngram_fractions(tokens: &Tokens) -> NgramChars {
         } else if !candidates.is_empty() {
             // datatrove's scan from the left, jumping n tokens past each repeat. Only
             // candidates can be repeats.
-            let mut seen = vec![false; counts.len()];
+            seen.clear();
+            seen.resize(counts.len(), false);
             let (mut idx, mut repeated_chars) = (0, 0);
-            for (&i, &id) in candidates.iter().zip(&ids) {
+            for (&i, &id) in candidates.iter().zip(ids.iter()) {
                 let i = i as usize;
                 if i < idx {
                     continue;
@@ -210,7 +234,7 @@ mod tests {
     use crate::text::{lines, tokens};
 
     fn check_ngrams(text: &str, top: [usize; 3], dup: [usize; 6]) {
-        assert_eq!(ngram_fractions(&tokens(text)), NgramChars { top, dup }, "{text:?}");
+        assert_eq!(ngram_fractions(&tokens(text), &mut NgramScratch::default()), NgramChars { top, dup }, "{text:?}");
     }
 
     #[test]
@@ -241,7 +265,7 @@ mod tests {
         // 5 + 2 + 5 + 2 + 1 = 15 characters; the lines are the same three.
         let text = "x y z\n\nx y z\n\nq";
         let ls = lines(text);
-        let r = repetition(text, 15, &tokens(text), &ls, find_duplicates(&ls));
+        let r = repetition(text, 15, &tokens(text), &ls, find_duplicates(&ls), &mut NgramScratch::default());
         assert_eq!((r.dup_para_frac, r.dup_para_char_frac), (0.333, 0.333));
         assert_eq!((r.dup_line_frac, r.dup_line_char_frac), (0.333, 0.333));
     }

@@ -22,16 +22,51 @@ struct Slot {
 
 const MIN_SLOTS: usize = 64;
 
+/// The table size for about `expected` distinct keys.
+fn slots_for(expected: usize) -> usize {
+    (expected * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS)
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner::with_capacity(0)
+    }
+}
+
 impl Interner {
     /// A table for about `expected` distinct keys (it grows past that).
     pub(crate) fn with_capacity(expected: usize) -> Self {
-        let slots = (expected * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS);
+        let slots = slots_for(expected);
         Interner {
             slots: vec![Slot::default(); slots],
             generation: 1,
             counts: Vec::with_capacity(expected),
             shift: 64 - slots.trailing_zeros(),
         }
+    }
+
+    /// Forgets every key and readies the table for about `expected` distinct keys: the
+    /// same memory when its size suits them (up to eight times too large: a table much
+    /// larger than its keys spreads them over more cache lines), otherwise a new table.
+    /// Ids and counts are the same either way.
+    pub(crate) fn reset(&mut self, expected: usize) {
+        let want = slots_for(expected);
+        if self.slots.len() < want || self.slots.len() > want * 8 {
+            let counts = std::mem::take(&mut self.counts);
+            *self = Interner::with_capacity(expected);
+            if counts.capacity() > self.counts.capacity() {
+                self.counts = counts;
+                self.counts.clear();
+            }
+        } else {
+            self.clear();
+            self.counts.reserve(expected);
+        }
+    }
+
+    /// Bytes held.
+    pub(crate) fn footprint(&self) -> usize {
+        self.slots.len() * std::mem::size_of::<Slot>() + self.counts.capacity() * 4
     }
 
     /// Forgets every key, keeping the memory.
@@ -49,6 +84,22 @@ impl Interner {
     fn slot_of(&self, key: u64) -> usize {
         // Fibonacci hashing: the top bits of the product mix every bit of the key.
         (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// The id of `key`, if it has one.
+    pub(crate) fn get(&self, key: u64) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut at = self.slot_of(key);
+        loop {
+            let slot = self.slots[at];
+            if slot.generation != self.generation {
+                return None;
+            }
+            if slot.key == key {
+                return Some(slot.id);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// The id of `key`, a new one if it is new; counts the occurrence.
@@ -111,5 +162,6 @@ mod tests {
         interner.clear();
         assert_eq!((interner.intern(5), interner.intern(6), interner.intern(5)), (0, 1, 0));
         assert_eq!(interner.counts, [2, 1]);
+        assert_eq!((interner.get(6), interner.get(7)), (Some(1), None));
     }
 }

@@ -11,6 +11,16 @@
 //! immutable tables built once), linear in the document's size, never panics. It knows
 //! nothing of IO, the cache or other stages. The title is not part of the body's counts;
 //! only the blocks are analysed.
+//!
+//! Two exceptions to "no global state", both per thread and neither changing a result:
+//! `keywords`' memo of word stems, and `Scratch`, a set of work buffers (the text, the
+//! words, the tokens and their table, the n-gram levels) that `features` takes at its start
+//! and puts back at its end, so that a thread's documents reuse the memory instead of
+//! allocating and zeroing it each time. `Scratch` holds capacity only, never a result:
+//! every buffer is emptied (or its table's generation moved on) before use, so the output
+//! does not depend on what ran before on the thread. Buffers grown past `SCRATCH_KEEP`
+//! bytes by a huge document are dropped rather than kept (its token buffers as soon as the
+//! Gopher signals are done, so that it never holds its tokens and its words at once).
 
 mod entities;
 mod gopher;
@@ -23,6 +33,8 @@ mod quotes;
 mod readability;
 mod text;
 mod words;
+
+use std::cell::Cell;
 
 use pith_types::{BlockKind, DedupedDoc, Features, Readability};
 use serde::{Deserialize, Serialize};
@@ -107,8 +119,57 @@ fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
     is_gopher_stop_key(common_english_key(word))
 }
 
+/// Work buffers reused from one document to the next on a thread: see the crate's
+/// documentation. No result is kept in them between calls.
+#[derive(Default)]
+struct Scratch {
+    /// The document's text: its blocks joined as `DedupedDoc::text` joins them.
+    text: String,
+    words: Vec<words::Word>,
+    tokens: text::Tokens,
+    token_table: interner::Interner,
+    ngrams: gopher::NgramScratch,
+}
+
+/// A thread keeps its scratch buffers up to this many bytes (a 400 KB document's).
+const SCRATCH_KEEP: usize = 4 << 20;
+
+impl Scratch {
+    fn footprint(&self) -> usize {
+        self.text.capacity()
+            + self.words.capacity() * std::mem::size_of::<words::Word>()
+            + (self.tokens.ids.capacity() + self.tokens.chars.capacity() + self.tokens.counts.capacity()) * 4
+            + self.token_table.footprint()
+            + self.ngrams.footprint()
+    }
+}
+
+thread_local! {
+    static SCRATCH: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
+}
+
 pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
-    let text = doc.text();
+    let mut scratch = SCRATCH.with(Cell::take).unwrap_or_default();
+    // `DedupedDoc::text`, into the reused buffer.
+    let mut text = std::mem::take(&mut scratch.text);
+    text.clear();
+    text.reserve(doc.blocks.iter().map(|b| b.text.len() + 2).sum());
+    for (i, block) in doc.blocks.iter().enumerate() {
+        if i > 0 {
+            text.push_str("\n\n");
+        }
+        text.push_str(&block.text);
+    }
+    let res = features_with(doc, &text, cfg, &mut scratch);
+    scratch.text = text;
+    if scratch.footprint() <= SCRATCH_KEEP {
+        SCRATCH.with(|cell| cell.set(Some(scratch)));
+    }
+    res
+}
+
+fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &mut Scratch) -> Features {
+    debug_assert_eq!(text, doc.text());
     // Characters are the bytes that do not continue a UTF-8 sequence. Counted in runs of
     // 255 bytes into `u8`s, which the compiler turns into wide vector additions.
     let (mut n_chars, mut n_digits) = (0, 0);
@@ -124,23 +185,31 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
 
     // The token-based signals first, so that the tokens are gone before the words are
     // made: a huge document never holds both.
-    let lines = text::lines(&text);
+    let lines = text::lines(text);
     let line_duplicates = text::find_duplicates(&lines);
     let (gopher, repetition, n_tokens) = {
-        let tokens = text::tokens(&text);
-        let gopher = gopher::quality(&text, &tokens, &lines);
-        let repetition = gopher::repetition(&text, n_chars, &tokens, &lines, line_duplicates);
-        (gopher, repetition, tokens.ids.len())
+        let tokens = text::tokens_in(text, std::mem::take(&mut scratch.tokens), &mut scratch.token_table);
+        let gopher = gopher::quality(text, &tokens, &lines);
+        let repetition = gopher::repetition(text, n_chars, &tokens, &lines, line_duplicates, &mut scratch.ngrams);
+        let n_tokens = tokens.ids.len();
+        scratch.tokens = tokens;
+        if scratch.footprint() > SCRATCH_KEEP {
+            // A huge document's token buffers go now, so that it never holds its tokens and
+            // its words at once.
+            (scratch.tokens, scratch.token_table, scratch.ngrams) = Default::default();
+        }
+        (gopher, repetition, n_tokens)
     };
-    let c4 = lines::c4(&text, &lines);
-    let fineweb = lines::fineweb(&text, n_chars, &lines, line_duplicates, n_tokens);
+    let c4 = lines::c4(text, &lines);
+    let fineweb = lines::fineweb(text, n_chars, &lines, line_duplicates, n_tokens);
     drop(lines);
-    let numbers = numbers::numbers(&text);
+    let numbers = numbers::numbers(text);
 
     let starts = text::block_starts(&doc.blocks);
-    let quote_spans = quotes::find(&text, &doc.blocks, &starts);
+    let quote_spans = quotes::find(text, &doc.blocks, &starts);
     let quote_ranges: Vec<(usize, usize)> = quote_spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
-    let (words, stats) = words::scan(&text, &doc.blocks, &starts, &quote_ranges);
+    let (words, stats) =
+        words::scan_into(text, &doc.blocks, &starts, &quote_ranges, std::mem::take(&mut scratch.words));
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
     let (word_chars, n_stop) = (stats.chars, stats.stop_words);
@@ -150,7 +219,7 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     } else if cfg.fast_english && stats.english_sample.plainly_english() {
         (Some("eng".to_owned()), 1.0, Some(whatlang::Script::Latin.name().to_owned()))
     } else {
-        match whatlang::detect(language_sample(&text)) {
+        match whatlang::detect(language_sample(text)) {
             Some(info) => {
                 (Some(info.lang().code().to_owned()), round3(info.confidence()), Some(info.script().name().to_owned()))
             }
@@ -163,11 +232,11 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
         Readability::default()
     };
 
-    let names = entities::analyse(&text, words);
+    let names = entities::analyse(text, words);
 
     let quotes = quotes::attribute(&names, &quote_spans);
     let mut entities = entities::entities(&names);
-    drop(names);
+    scratch.words = names.words;
     if matches!(language.as_deref(), Some("deu" | "ltz")) {
         // Every German noun is capitalised: only names with a known kind are names.
         entities.retain(|e| e.kind != entities::OTHER);

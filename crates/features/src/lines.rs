@@ -32,11 +32,18 @@ fn c4_matches(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut found: Vec<(usize, usize)> = Vec::new();
     let mut check = |at: usize| {
-        let anchor = b[at].to_ascii_lowercase();
-        for (p, &(byte, offset)) in C4_ANCHORS.iter().enumerate() {
+        // The patterns anchored on this byte (see `C4_ANCHORS`).
+        let patterns: &[usize] = match b[at] | 0x20 {
+            b'j' => &[0],
+            b'm' => &[1, 2],
+            b'v' => &[3],
+            _ => &[4, 5, 6, 7],
+        };
+        for &p in patterns {
+            let (byte, offset) = C4_ANCHORS[p];
+            debug_assert_eq!(byte, b[at] | 0x20);
             let pattern = C4_PATTERNS[p].as_bytes();
-            if byte == anchor
-                && let Some(start) = at.checked_sub(offset)
+            if let Some(start) = at.checked_sub(offset)
                 && b.get(start..start + pattern.len()).is_some_and(|s| s.eq_ignore_ascii_case(pattern))
             {
                 found.push((start, p));

@@ -152,17 +152,29 @@ fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn tokens(text: &str) -> Tokens {
-    let mut res = Tokens {
-        // A token per 4 bytes is more than almost any document has (see `words::scan`).
-        ids: Vec::with_capacity(text.len() / 4),
-        chars: Vec::with_capacity(text.len() / 4),
-        ..Tokens::default()
-    };
+    tokens_in(text, Tokens::default(), &mut Interner::default())
+}
+
+/// The tokens of `text`, in `res`'s vectors (emptied first) with `interned` as the table:
+/// buffers of an earlier document, whose capacity only is reused (see `Scratch`).
+pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) -> Tokens {
+    // A token per 4 bytes is more than almost any document has (see `words::scan`).
+    res.ids.clear();
+    res.ids.reserve(text.len() / 4);
+    res.chars.clear();
+    res.chars.reserve(text.len() / 4);
+    (res.n_words, res.word_chars, res.n_alpha, res.n_stop) = (0, 0, 0, 0);
     // About one token in three is new in an article (one in two in a short one: a token
     // per 4 to 5 bytes), where growing the table costs more than reserving; a huge
     // document's table grows as needed.
-    let mut interned = Interner::with_capacity((text.len() / 10).min(1 << 14));
+    let mut counts = std::mem::take(&mut res.counts);
+    counts.clear();
+    if counts.capacity() > interned.counts.capacity() {
+        interned.counts = counts;
+    }
+    interned.reset((text.len() / 10).min(1 << 14));
     for_each_token(text, |token, chars, word, alpha| {
         let b = token.as_bytes();
         if word {
@@ -172,13 +184,18 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         res.n_alpha += usize::from(alpha);
         let start = token.as_ptr() as usize - text.as_ptr() as usize;
         let key = token_key(text.as_bytes(), start, b.len());
-        // Gopher's stop words as datatrove compares them ("The" is not one): a token's key
-        // is a stop word's `short_word_key` exactly when the token is that word.
-        res.n_stop += usize::from(crate::is_gopher_stop_key(key));
         res.ids.push(interned.intern(key));
         res.chars.push(chars);
     });
-    res.counts = interned.counts;
+    // Gopher's stop words as datatrove compares them ("The" is not one): a token's key is
+    // a stop word's `short_word_key` exactly when the token is that word, so they are the
+    // occurrences of those keys.
+    res.n_stop = crate::GOPHER_STOP_WORDS
+        .iter()
+        .filter_map(|word| interned.get(crate::short_word_key(word)))
+        .map(|id| interned.counts[id as usize] as usize)
+        .sum();
+    res.counts = std::mem::take(&mut interned.counts);
     res
 }
 

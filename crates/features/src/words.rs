@@ -185,18 +185,58 @@ fn is_word_char(c: char) -> bool {
     if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() && !is_ideograph(c) }
 }
 
+/// The ASCII letters and digits of `bytes` from `j`: where they end, and the vowel groups
+/// and or-ed byte classes, carried on from the given ones (`prev_vowel`: whether the byte
+/// before `j` counts as a vowel). Not inlined: in the word scan's large body its counters lived on the stack, a
+/// store and a load per byte.
+#[inline(never)]
+fn ascii_run(
+    bytes: &[u8],
+    mut j: usize,
+    mut groups: usize,
+    mut prev_vowel: bool,
+    mut classes: u8,
+) -> (usize, usize, u8) {
+    while let Some(&b) = bytes.get(j) {
+        let class = BYTE_CLASSES[b as usize];
+        if class & ALNUM == 0 {
+            break;
+        }
+        let vowel = class & VOWEL != 0;
+        groups += usize::from(vowel && !prev_vowel);
+        prev_vowel = vowel;
+        classes |= class;
+        j += 1;
+    }
+    (j, groups, classes)
+}
+
 /// Cuts every block into words. `blocks[i]` starts at `starts[i]` in `text`; `quotes`
 /// are the (start, end) byte ranges of quotations, in order.
+#[cfg(test)]
 pub(crate) fn scan(
     text: &str,
     blocks: &[Block],
     starts: &[usize],
     quotes: &[(usize, usize)],
 ) -> (Vec<Word>, WordStats) {
+    scan_into(text, blocks, starts, quotes, Vec::new())
+}
+
+/// `scan`, into `words` (emptied first): an earlier document's vector, whose capacity only
+/// is reused (see `Scratch`).
+pub(crate) fn scan_into(
+    text: &str,
+    blocks: &[Block],
+    starts: &[usize],
+    quotes: &[(usize, usize)],
+    mut words: Vec<Word>,
+) -> (Vec<Word>, WordStats) {
     // A word per 5 bytes is more than most documents have (one in five of the generated
     // corpus's has more than one per 6 bytes, and grew the vector by copying it); a huge
     // document's untouched capacity costs address space, not memory.
-    let mut words = Vec::with_capacity(text.len() / 5);
+    words.clear();
+    words.reserve(text.len() / 5);
     let mut stats = WordStats::default();
     let mut quote_at = 0;
     for (block, &block_start) in blocks.iter().zip(starts) {
@@ -228,17 +268,7 @@ pub(crate) fn scan(
                     groups = usize::from(prev_vowel);
                 }
                 loop {
-                    while j < bytes.len() {
-                        let class = BYTE_CLASSES[bytes[j] as usize];
-                        if class & ALNUM == 0 {
-                            break;
-                        }
-                        let vowel = class & VOWEL != 0;
-                        groups += usize::from(vowel && !prev_vowel);
-                        prev_vowel = vowel;
-                        classes |= class;
-                        j += 1;
-                    }
+                    (j, groups, classes) = ascii_run(bytes, j, groups, prev_vowel, classes);
                     // Most words end at an ASCII space or punctuation mark that cannot be
                     // inner punctuation (the ASCII letters and digits were taken above).
                     match bytes.get(j) {
@@ -288,6 +318,8 @@ pub(crate) fn scan(
                 None => (true, false, false),
                 // The common case: one space.
                 Some(end) if i == end + 1 && bytes[end] == b' ' => (false, false, true),
+                // The next most common: a comma and a space.
+                Some(end) if i == end + 2 && bytes[end] == b',' && bytes[end + 1] == b' ' => (false, false, false),
                 Some(end) => {
                     let gap = &s[end..i];
                     (
@@ -304,15 +336,18 @@ pub(crate) fn scan(
             let in_quote = quote_at < quotes.len() && quotes[quote_at].0 <= start;
             // A handle or hashtag ("@MattBevin", "#MeToo") or a piece of a URL
             // ("t.co/XPxUJuyIAC", not the photo credit "REUTERS/Maria Lopez") names nothing.
-            let handle = i > 0
-                && match s.as_bytes()[i - 1] {
-                    b'@' | b'#' => true,
-                    b'/' => in_url(&s[..i]),
-                    _ => false,
-                };
+            // Looked at only for a capitalised word, the only one it matters for.
+            let handle = || {
+                i > 0
+                    && match s.as_bytes()[i - 1] {
+                        b'@' | b'#' => true,
+                        b'/' => in_url(&s[..i]),
+                        _ => false,
+                    }
+            };
             // "I'd", "I’ll": the pronoun.
             let pronoun = c == 'I' && matches!(s.as_bytes().get(i + 1), Some(b'\'' | 0xe2));
-            let cap = c.is_uppercase() && name_len > len && !handle && !pronoun;
+            let cap = c.is_uppercase() && name_len > len && !pronoun && !handle();
             let flag = |on: bool, flag: u16| if on { flag } else { 0 };
             let flags = flag(cap, CAP)
                 | flag(cap && is_acronym(&s[i..i + name_len]), ACRONYM)

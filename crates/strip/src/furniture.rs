@@ -17,15 +17,13 @@ const MAX_WORDS_COOKIE: usize = 60;
 struct Rule {
     kind: &'static str,
     max_words: usize,
-    pattern: Regex,
+    /// Matched only as part of `ANY_RULE`: compiling each rule on its own as well cost
+    /// as much again at start-up, for nothing.
+    pattern: &'static str,
 }
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    let rule = |kind, max_words, pattern: &str| Rule {
-        kind,
-        max_words,
-        pattern: Regex::new(pattern).expect("furniture pattern compiles"),
-    };
+    let rule = |kind, max_words, pattern| Rule { kind, max_words, pattern };
     vec![
         rule(
             "cookie",
@@ -97,7 +95,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 /// combined automaton of all rules did not fit, and the cache was cleared and states
 /// rebuilt over and over (a quarter of strip's time).
 static ANY_RULE: LazyLock<regex::RegexSet> = LazyLock::new(|| {
-    regex::RegexSetBuilder::new(RULES.iter().map(|rule| rule.pattern.as_str()))
+    regex::RegexSetBuilder::new(RULES.iter().map(|rule| rule.pattern))
         .dfa_size_limit(32 << 20)
         .build()
         .expect("furniture patterns compile")
@@ -106,7 +104,7 @@ static ANY_RULE: LazyLock<regex::RegexSet> = LazyLock::new(|| {
 /// All rules' patterns as one alternation: most blocks match none, and a plain search
 /// answers that sooner than the set, which tracks every pattern to the end of the block.
 static ANY_RULE_MATCHES: LazyLock<Regex> = LazyLock::new(|| {
-    let alternation = RULES.iter().map(|rule| format!("(?:{})", rule.pattern.as_str())).collect::<Vec<_>>().join("|");
+    let alternation = RULES.iter().map(|rule| format!("(?:{})", rule.pattern)).collect::<Vec<_>>().join("|");
     regex::RegexBuilder::new(&alternation).dfa_size_limit(32 << 20).build().expect("furniture patterns compile")
 });
 

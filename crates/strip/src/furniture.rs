@@ -7,7 +7,6 @@
 
 use std::sync::LazyLock;
 
-
 /// Blocks with more words than this are never furniture by phrase alone.
 pub(crate) const MAX_WORDS: usize = 12;
 /// Cookie and consent notices run longer than other furniture.

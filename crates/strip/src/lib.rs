@@ -7,6 +7,7 @@
 
 mod address;
 mod caption;
+mod dfa;
 mod furniture;
 mod region;
 

@@ -7,6 +7,8 @@
 
 use std::sync::LazyLock;
 
+use crate::dfa::Matcher;
+
 /// Blocks with more words than this are never furniture by phrase alone.
 pub(crate) const MAX_WORDS: usize = 12;
 /// Cookie and consent notices run longer than other furniture.
@@ -95,11 +97,9 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 /// `is_match` answers that alone, stopping at the first match; only the blocks that
 /// match ask `matches` which rules did. (A separate alternation of all patterns for that
 /// first question was as fast per block but cost as much again to compile.)
-static ANY_RULE: LazyLock<regex::RegexSet> = LazyLock::new(|| {
-    regex::RegexSetBuilder::new(RULES.iter().map(|rule| rule.pattern))
-        .dfa_size_limit(32 << 20)
-        .build()
-        .expect("furniture patterns compile")
+static ANY_RULE: LazyLock<Matcher> = LazyLock::new(|| {
+    let patterns: Vec<&str> = RULES.iter().map(|rule| rule.pattern).collect();
+    Matcher::new(&patterns, 32 << 20, false)
 });
 
 /// Longest block any rule looks at.
@@ -116,7 +116,7 @@ pub(crate) fn classify(text: &str, n_words: usize) -> Option<&'static str> {
         return None;
     }
     let matches = ANY_RULE.matches(text);
-    matches.iter().map(|i| &RULES[i]).find(|rule| n_words <= rule.max_words).map(|rule| rule.kind)
+    matches.into_iter().map(|i| &RULES[i]).find(|rule| n_words <= rule.max_words).map(|rule| rule.kind)
 }
 
 #[cfg(test)]

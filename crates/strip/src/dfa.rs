@@ -40,9 +40,7 @@ impl Matcher {
             .expect("patterns compile");
         let for_cache = dfa.clone();
         let caches: CachePool = Pool::new(Box::new(move || for_cache.create_cache()));
-        if anchored {
-            debug_assert!(patterns.iter().all(|p| p.trim_start_matches("(?i)").starts_with('^')));
-        }
+        debug_assert!(!anchored || patterns.iter().all(|p| starts_anchored(p)), "{patterns:?}");
         Matcher {
             patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
             dfa,
@@ -77,4 +75,13 @@ impl Matcher {
             Err(_) => self.fallback().matches(text).into_iter().collect(),
         }
     }
+}
+
+/// Whether `pattern` starts with `^`, maybe after a group of flags such as `(?i)`.
+fn starts_anchored(pattern: &str) -> bool {
+    let rest = match pattern.strip_prefix("(?") {
+        Some(flags) => flags.split_once(')').map_or("", |(_, rest)| rest),
+        None => pattern,
+    };
+    rest.starts_with('^')
 }

@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::dfa::Matcher;
 use rustc_hash::FxHashMap;
 
 /// The languages whose stop words are known; a document uses the one that matches most
@@ -33,9 +33,9 @@ static STOP_WORDS: LazyLock<FxHashMap<&'static str, u32>> = LazyLock::new(|| {
 /// links or an author box. The shapes CMSs print them in: "3 thoughts on “Title”", "Leave
 /// a Reply Cancel reply", "More articles you might enjoy", "About our expert", "Post
 /// navigation".
-static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)^(?:
+static END_MARKER: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[r"(?ix)^(?:
             \d+\s+(?:comments?|responses?|replies|thoughts)(?:\s+on\s+.{1,200})?
             | comments?(?:\s*\(\d+\))?
             | (?:leave|post|add|write)\ (?:a|your)\ (?:comment|reply)(?:\ cancel\ reply|\ [—–-]\ .{1,60})?
@@ -51,9 +51,10 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
             | article\ sources
             | citations
             | footnotes
-        )\s*[:.…!]*$",
+        )\s*[:.…!]*$"],
+        2 << 20,
+        true,
     )
-    .expect("end marker pattern compiles")
 });
 
 /// Headings that end an article when they stand alone, but also head boxes inside one
@@ -62,9 +63,9 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
 /// `WEAK_END_MARKER_PENALTY` (a run crosses one only for more prose than that beyond
 /// it), the other forms are walls like `END_MARKER`. "Read more" is no marker at all: it
 /// is also the link under every teaser and the "expand" button of a cut article.
-static WEAK_END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)^(?:
+static WEAK_END_MARKER: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[r"(?ix)^(?:
             related(?:\ (?:articles|posts|stories|content|news))?
             | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
             | more\ from\ .{1,40}
@@ -73,9 +74,10 @@ static WEAK_END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
             | explore\ more(?:\ articles|\ stories|\ posts)?
             | latest\ (?:news|posts|stories)
             | most\ (?:read|popular|viewed)
-        )\s*[:.…!]*$",
+        )\s*[:.…!]*$"],
+        2 << 20,
+        true,
     )
-    .expect("end marker pattern compiles")
 });
 
 fn is_end_marker(text: &str) -> bool {

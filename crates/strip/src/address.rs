@@ -62,11 +62,13 @@ static LABEL: LazyLock<Matcher> = LazyLock::new(|| {
 const DFA_CACHE: usize = 2 << 20;
 
 /// Lines longer than this are prose, whatever they mention.
-const MAX_LINE_WORDS: usize = 14;
+pub(crate) const MAX_LINE_WORDS: usize = 14;
 
-fn line_kind(line: &str) -> Line {
+/// `n_words` is the line's number of white-space-separated words when known (any number
+/// above `MAX_LINE_WORDS` when it has more).
+fn line_kind(line: &str, n_words: Option<usize>) -> Line {
     let line = line.trim();
-    if crate::count_words_upto(line, MAX_LINE_WORDS + 1) > MAX_LINE_WORDS {
+    if n_words.unwrap_or_else(|| crate::count_words_upto(line, MAX_LINE_WORDS + 1)) > MAX_LINE_WORDS {
         return Line::Other;
     }
     if may_be_label(line) && LABEL.is_match(line) {
@@ -116,13 +118,17 @@ pub(crate) enum AddressBlock {
     No,
 }
 
-pub(crate) fn classify(text: &str) -> AddressBlock {
+/// `n_words` is the block's number of white-space-separated words, or any number above
+/// `MAX_LINE_WORDS` when it has more: a block of one line (most are) needs no count of
+/// its own.
+pub(crate) fn classify(text: &str, n_words: usize) -> AddressBlock {
+    let one_line = !text.contains('\n');
     let mut n_strong = 0;
     let mut n_contact = 0;
     let mut n_label = 0;
     let mut n_other = 0;
     for line in text.lines() {
-        match line_kind(line) {
+        match line_kind(line, one_line.then_some(n_words)) {
             Line::Strong => n_strong += 1,
             Line::Contact => n_contact += 1,
             Line::Label => n_label += 1,
@@ -149,7 +155,8 @@ mod tests {
 
     #[track_caller]
     fn check(text: &str, expect: AddressBlock) {
-        assert_eq!(classify(text), expect, "{text:?}");
+        let n_words = text.split_whitespace().take(MAX_LINE_WORDS + 1).count();
+        assert_eq!(classify(text, n_words), expect, "{text:?}");
     }
 
     #[test]

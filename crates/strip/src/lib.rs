@@ -44,17 +44,18 @@ struct Verdict {
 
 pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     let mut verdicts: Vec<Option<Verdict>> = doc.blocks.iter().map(|_| None).collect();
+    // Address, caption and furniture rules look at short blocks (or lines) only: count
+    // words once, up to the longest block any looks at.
+    let max_words = address::MAX_LINE_WORDS.max(caption::MAX_WORDS).max(furniture::MAX_RULE_WORDS);
+    let n_words: Vec<usize> = doc.blocks.iter().map(|b| count_words_upto(&b.text, max_words + 1)).collect();
 
     if cfg.addresses {
-        mark_addresses(&doc.blocks, &mut verdicts);
+        mark_addresses(&doc.blocks, &n_words, &mut verdicts);
     }
-    for (block, verdict) in doc.blocks.iter().zip(verdicts.iter_mut()) {
+    for ((block, verdict), &n_words) in doc.blocks.iter().zip(verdicts.iter_mut()).zip(&n_words) {
         if verdict.is_some() {
             continue;
         }
-        // Caption and furniture rules look at short blocks only: count words once, up to
-        // the longest block either looks at.
-        let n_words = count_words_upto(&block.text, caption::MAX_WORDS.max(furniture::MAX_RULE_WORDS) + 1);
         if cfg.captions
             && let Some(rule) = caption::classify(&block.text, n_words)
         {
@@ -200,9 +201,9 @@ fn push_rounded(out: &mut String, x: f64) {
 }
 
 /// Address blocks, plus the labels and contact lines right next to them.
-fn mark_addresses(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
+fn mark_addresses(blocks: &[Block], n_words: &[usize], verdicts: &mut [Option<Verdict>]) {
     use address::AddressBlock;
-    let classes: Vec<AddressBlock> = blocks.iter().map(|b| address::classify(&b.text)).collect();
+    let classes: Vec<AddressBlock> = blocks.iter().zip(n_words).map(|(b, &n)| address::classify(&b.text, n)).collect();
     for (i, class) in classes.iter().enumerate() {
         let rule = match class {
             AddressBlock::Address => "postal or contact lines",

@@ -100,7 +100,19 @@ pub(crate) struct BlockInfo<'a> {
     pub(crate) text: &'a str,
     /// Already removed by an earlier rule.
     pub(crate) removed: bool,
+    /// White-space-separated words, or any number above `TEASER_MIN_WORDS` when more.
+    pub(crate) n_words: usize,
 }
+
+#[cfg(test)]
+impl<'a> BlockInfo<'a> {
+    fn new(text: &'a str, removed: bool) -> BlockInfo<'a> {
+        BlockInfo { text, removed, n_words: crate::count_words_upto(text, TEASER_MIN_WORDS + 1) }
+    }
+}
+
+/// Four head words and four lede words, the junction's word shared.
+pub(crate) const TEASER_MIN_WORDS: usize = 7;
 
 /// Tunables, kept together so their effect can be measured (`cargo xtask eval`).
 const MIN_GOOD_WORDS: usize = 10;
@@ -154,7 +166,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let counts: Vec<WordCounts> = blocks.iter().map(|b| count_words(b.text)).collect();
     let cjk = counts.iter().map(cjk_share).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang = dominant_language(&counts);
-    let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
+    let teasers: Vec<bool> = blocks.iter().map(|b| b.n_words >= TEASER_MIN_WORDS && glued_teaser(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
     let headlines: Vec<bool> = blocks.iter().map(|b| is_headline(b.text)).collect();
     let mut scores: Vec<f64> = blocks
@@ -495,7 +507,7 @@ fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
 fn glued_teaser(text: &str) -> bool {
     // Four head words and four lede words, the junction's word shared: most blocks are
     // shorter, and need no character scan.
-    if !may_have_junction(text) || crate::count_words_upto(text, 7) < 7 {
+    if !may_have_junction(text) || crate::count_words_upto(text, TEASER_MIN_WORDS) < TEASER_MIN_WORDS {
         return false;
     }
     let mut prev = ' ';
@@ -625,7 +637,7 @@ mod tests {
     use super::*;
 
     fn run(texts: &[&str]) -> Option<(usize, usize)> {
-        let blocks: Vec<BlockInfo<'_>> = texts.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = texts.iter().map(|t| BlockInfo::new(t, false)).collect();
         main_region(&blocks, 0).1.first().copied()
     }
 
@@ -696,7 +708,7 @@ mod tests {
             "I think the council should have spent more of the money on the parks, which are in a sorry state.";
         let region = |texts: &[&str], removed: usize| {
             let blocks: Vec<BlockInfo<'_>> =
-                texts.iter().enumerate().map(|(i, t)| BlockInfo { text: t, removed: i == removed }).collect();
+                texts.iter().enumerate().map(|(i, t)| BlockInfo::new(t, i == removed)).collect();
             main_region(&blocks, 0).1
         };
         // "Leave a comment", removed as furniture, still stops the run.
@@ -718,8 +730,7 @@ mod tests {
         let promo = "Sign up today and you will get access to a free online course on diet, which can lower the risk of disease.";
         let page = [P1, P2, P1, "About the Author", promo, promo, promo, promo, promo];
         assert_eq!(run(&page), Some((0, 3)));
-        let blocks: Vec<BlockInfo<'_>> =
-            ["Related", P1, P2, P1].iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = ["Related", P1, P2, P1].iter().map(|t| BlockInfo::new(t, false)).collect();
         assert_eq!(main_region(&blocks, 0).1, vec![(1, 4)]);
     }
 
@@ -729,7 +740,7 @@ mod tests {
         let mut page = vec!["Menu", P1, P2];
         page.extend(["Contents", "Step one", "Step two", "Step three", "Step four", "Step five", "Step six", "FAQ"]);
         page.extend([P1, P2, P1, P2, P1, P2, P1, P2]);
-        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo::new(t, false)).collect();
         assert_eq!(main_region(&blocks, 1).1, vec![(11, 19), (1, 3)]);
         // Without a title there is no telling an introduction from a teaser.
         assert_eq!(main_region(&blocks, 0).1, vec![(11, 19)]);
@@ -737,11 +748,11 @@ mod tests {
         // one short sentence (under 5%) is not.
         let mut page = vec!["Menu", P1, "Contents", "Step one", "Step two", "Step three", "Step four"];
         page.extend([P1, P2].repeat(8));
-        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo::new(t, false)).collect();
         assert_eq!(main_region(&blocks, 1).1, vec![(7, 23), (1, 2)]);
         let short = "The council met on Tuesday and voted for the new plan in the end.";
         page[1] = short;
-        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo::new(t, false)).collect();
         assert_eq!(main_region(&blocks, 1).1, vec![(7, 23)]);
     }
 
@@ -773,7 +784,7 @@ mod tests {
     fn a_second_strong_run_is_kept() {
         let blocks: Vec<BlockInfo<'_>> = [P1, P2, "Menu", "Home", "News", "Sports", "Weather", P1]
             .iter()
-            .map(|t| BlockInfo { text: t, removed: false })
+            .map(|t| BlockInfo::new(t, false))
             .collect();
         assert_eq!(main_region(&blocks, 0).1, vec![(0, 2), (7, 8)]);
     }

@@ -45,8 +45,8 @@ struct Verdict {
 pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     let mut verdicts: Vec<Option<Verdict>> = doc.blocks.iter().map(|_| None).collect();
     // Address, caption and furniture rules look at short blocks (or lines) only, and the
-    // region scorer's teaser test at longer ones: count
-    // words once, up to the longest block any looks at.
+    // region scorer's teaser test at longer ones: count words once, up to the longest
+    // block any looks at.
     let max_words =
         address::MAX_LINE_WORDS.max(caption::MAX_WORDS).max(furniture::MAX_RULE_WORDS).max(region::TEASER_MIN_WORDS);
     let n_words: Vec<usize> = doc.blocks.iter().map(|b| count_words_upto(&b.text, max_words + 1)).collect();

@@ -422,33 +422,43 @@ fn count_words(text: &str) -> WordCounts {
                 continue;
             }
         }
-        // A word starts at `i`: run to its end in a tight loop.
+        // A word starts at `i`: run to its end in a tight loop over its ASCII bytes, which
+        // only collects their classes; apostrophes (rare) are counted afterwards.
         let start = i;
         let mut ascii = true;
         let mut upper = false;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b < 0x80 {
-                if !is_ascii_word_byte(b) {
+        loop {
+            let run_start = i;
+            let mut classes = 0u8;
+            while let Some(&b) = bytes.get(i) {
+                let class = ASCII_WORD_CLASS[usize::from(b)];
+                if class == 0 {
                     break;
                 }
-                res.alphanumeric += usize::from(b != b'\'');
-                upper |= b.is_ascii_uppercase();
+                classes |= class;
                 i += 1;
-            } else {
-                let c = text[i..].chars().next().unwrap_or(' ');
-                let alphanumeric = c.is_alphanumeric();
-                if !(alphanumeric || c == '’') {
-                    break;
-                }
-                if alphanumeric {
-                    res.alphanumeric += 1;
-                    res.cjk += usize::from(is_cjk(c));
-                }
-                ascii = false;
-                upper |= c.is_uppercase();
-                i += c.len_utf8();
             }
+            let run = &bytes[run_start..i];
+            let apostrophes = if classes & APOSTROPHE != 0 { run.iter().filter(|&&b| b == b'\'').count() } else { 0 };
+            res.alphanumeric += run.len() - apostrophes;
+            upper |= classes & UPPER != 0;
+            // An ASCII byte that is no word byte, or the end, ends the word; a non-ASCII
+            // character may go on with it.
+            if bytes.get(i).is_none_or(|&b| b < 0x80) {
+                break;
+            }
+            let c = text[i..].chars().next().unwrap_or(' ');
+            let alphanumeric = c.is_alphanumeric();
+            if !(alphanumeric || c == '’') {
+                break;
+            }
+            if alphanumeric {
+                res.alphanumeric += 1;
+                res.cjk += usize::from(is_cjk(c));
+            }
+            ascii = false;
+            upper |= c.is_uppercase();
+            i += c.len_utf8();
         }
         count(&text[start..i], ascii, upper, &mut res);
     }
@@ -469,6 +479,24 @@ static ASCII_WORD_BYTES: [bool; 128] = {
     }
     table
 };
+
+/// Per byte: 0 for a byte that is no ASCII word byte (`is_ascii_word_byte`), else
+/// `WORD` plus `UPPER` for the upper-case letters and `APOSTROPHE` for the apostrophe.
+static ASCII_WORD_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'\'' {
+            table[b] = WORD | if c.is_ascii_uppercase() { UPPER } else { 0 } | if c == b'\'' { APOSTROPHE } else { 0 };
+        }
+        b += 1;
+    }
+    table
+};
+const WORD: u8 = 1;
+const UPPER: u8 = 2;
+const APOSTROPHE: u8 = 4;
 
 /// Counts one stop word for each language in `mask`.
 fn add_stop(stop: &mut [u32; LANGUAGES.len()], mut mask: u32) {

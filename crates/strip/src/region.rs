@@ -408,14 +408,12 @@ fn count_words(text: &str) -> WordCounts {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        // Between words: skip to the next word character.
-        let b = bytes[i];
-        if b < 0x80 {
-            if !is_ascii_word_byte(b) {
-                i += 1;
-                continue;
-            }
-        } else {
+        // Between words: skip to the next word character, ASCII bytes in a tight loop.
+        while bytes.get(i).is_some_and(|&b| ASCII_WORD_CLASS[usize::from(b)] == 0) {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        if b >= 0x80 {
             let c = text[i..].chars().next().unwrap_or(' ');
             if !(c.is_alphanumeric() || c == '’') {
                 i += c.len_utf8();
@@ -432,7 +430,7 @@ fn count_words(text: &str) -> WordCounts {
             let mut classes = 0u8;
             while let Some(&b) = bytes.get(i) {
                 let class = ASCII_WORD_CLASS[usize::from(b)];
-                if class == 0 {
+                if class & WORD == 0 {
                     break;
                 }
                 classes |= class;
@@ -465,28 +463,16 @@ fn count_words(text: &str) -> WordCounts {
     res
 }
 
-/// ASCII letters, digits and the apostrophe: the ASCII bytes words are made of.
-fn is_ascii_word_byte(b: u8) -> bool {
-    ASCII_WORD_BYTES[usize::from(b & 0x7f)]
-}
-
-static ASCII_WORD_BYTES: [bool; 128] = {
-    let mut table = [false; 128];
-    let mut b = 0;
-    while b < 128 {
-        table[b] = (b as u8).is_ascii_alphanumeric() || b as u8 == b'\'';
-        b += 1;
-    }
-    table
-};
-
-/// Per byte: 0 for a byte that is no ASCII word byte (`is_ascii_word_byte`), else
-/// `WORD` plus `UPPER` for the upper-case letters and `APOSTROPHE` for the apostrophe.
+/// Per byte: `WORD` for the ASCII bytes words are made of (letters, digits and the
+/// apostrophe), plus `UPPER` for
+/// the upper-case letters and `APOSTROPHE` for the apostrophe; `NON_ASCII` for the bytes
+/// of non-ASCII characters; 0 for the other ASCII bytes.
 static ASCII_WORD_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
+    let mut table = [NON_ASCII; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
+        table[b] = 0;
         if c.is_ascii_alphanumeric() || c == b'\'' {
             table[b] = WORD | if c.is_ascii_uppercase() { UPPER } else { 0 } | if c == b'\'' { APOSTROPHE } else { 0 };
         }
@@ -497,6 +483,7 @@ static ASCII_WORD_CLASS: [u8; 256] = {
 const WORD: u8 = 1;
 const UPPER: u8 = 2;
 const APOSTROPHE: u8 = 4;
+const NON_ASCII: u8 = 8;
 
 /// Counts one stop word for each language in `mask`.
 fn add_stop(stop: &mut [u32; LANGUAGES.len()], mut mask: u32) {

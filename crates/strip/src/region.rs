@@ -377,10 +377,21 @@ fn count_words(text: &str) -> WordCounts {
     let max_len = *MAX_STOP_WORD_LEN;
     let short_stop_words = &*SHORT_STOP_WORDS;
     let mut lower = String::new();
-    let mut count = |word: &str, ascii: bool, upper: bool, res: &mut WordCounts| {
+    let bytes = text.as_bytes();
+    let mut count = |start: usize, end: usize, ascii: bool, upper: bool, res: &mut WordCounts| {
         res.words += 1;
+        let word = &text[start..end];
         if ascii && word.len() <= 8 {
-            if let Some(&mask) = short_stop_words.get(&pack_ascii(word.as_bytes())) {
+            // The eight bytes from the word's start in one load, when the text has them.
+            let key = match bytes.get(start..start + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok()) {
+                Some(chunk) => {
+                    let keep = u64::MAX >> (64 - 8 * word.len());
+                    let x = u64::from_le_bytes(chunk) & keep;
+                    x | (crate::ascii_bytes_in(x, b'A', b'Z') >> 2)
+                }
+                None => pack_ascii(word.as_bytes()),
+            };
+            if let Some(&mask) = short_stop_words.get(&key) {
                 add_stop(&mut res.stop, mask);
             }
             return;
@@ -405,7 +416,6 @@ fn count_words(text: &str) -> WordCounts {
             add_stop(&mut res.stop, mask);
         }
     };
-    let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         // Between words: skip to the next word character, ASCII bytes in a tight loop.
@@ -458,7 +468,7 @@ fn count_words(text: &str) -> WordCounts {
             upper |= c.is_uppercase();
             i += c.len_utf8();
         }
-        count(&text[start..i], ascii, upper, &mut res);
+        count(start, i, ascii, upper, &mut res);
     }
     res
 }

@@ -123,12 +123,20 @@ pub(crate) enum AddressBlock {
 /// its own.
 pub(crate) fn classify(text: &str, n_words: usize) -> AddressBlock {
     let one_line = !text.contains('\n');
+    if one_line && !text.is_empty() {
+        // What the counting below makes of a single line, without looking for lines again.
+        return match line_kind(text, Some(n_words)) {
+            Line::Strong => AddressBlock::Address,
+            Line::Contact | Line::Label => AddressBlock::Attached,
+            Line::Other => AddressBlock::No,
+        };
+    }
     let mut n_strong = 0;
     let mut n_contact = 0;
     let mut n_label = 0;
     let mut n_other = 0;
     for line in text.lines() {
-        match line_kind(line, one_line.then_some(n_words)) {
+        match line_kind(line, None) {
             Line::Strong => n_strong += 1,
             Line::Contact => n_contact += 1,
             Line::Label => n_label += 1,

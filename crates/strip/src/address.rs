@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use crate::dfa::Matcher;
 
 /// How one line of a block reads, as far as addresses go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,44 +17,58 @@ enum Line {
     Other,
 }
 
-static STRONG: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
-        // 304 North Cardinal St. / 1600 Pennsylvania Avenue NW, Suite 200
-        r"(?i)^\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[nsew]\.?\s+|north\s+|south\s+|east\s+|west\s+)?(?:[\p{L}\d][\p{L}\d.'-]*\s+){0,5}(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|sq|square|pkwy|parkway|hwy|highway|ter|terrace|cir|circle|plaza|broadway|row|trail|pike|alley)(?-u:\b)\.?(?:\s+(?:[nsew]{1,2}|north|south|east|west)(?-u:\b)\.?)?(?:\s*,?\s*(?:suite|ste\.?|unit|apt\.?|floor|fl\.?|#)\s*[\w-]+)?\s*,?",
-        // Dorchester Center, MA 02124 / Toronto, ON M5V 2T6
-        r"^[\p{Lu}][\p{L} .'-]{1,40},\s*(?:[A-Z]{2}|[\p{Lu}][\p{L}]+(?:\s[\p{Lu}][\p{L}]+)?)\.?,?\s+(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)(?-u:\b)",
-        // UK postcodes: SW1A 1AA
-        r"(?-u:\b)[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}$",
-        // PO Box 123
-        r"(?i)^p\.?\s?o\.?\s+box\s+\d+",
-    ])
-    .expect("address patterns compile")
-});
-
-static CONTACT: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
-        r"(?i)^(?:phone|tel|telephone|fax|call|mobile|toll[- ]free|t|f|p)\s*[:.]?\s*[+(]?\d[\d\s().-]{6,}\d$",
-        r"^[+(]?\d[\d\s().-]{8,}\d$",
-        r"(?i)^(?:e-?mail\s*[:.]?\s*)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+$",
-        r"(?i)^(?:work|office|opening|business)?\s*hours(?-u:\b).{0,60}$",
-        r"(?i)^(?:monday|mon)(?-u:\b).{0,40}\d{1,2}\s*(?:am|pm|:\d\d)",
-    ])
-    .expect("contact patterns compile")
-});
-
-static LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(?:(?:our|physical|mailing|postal|street|office|head office|business|registered|main)\s+)?(?:address|location|headquarters|contact|contact us|contact information|contact info|get in touch|find us|visit us)\s*:?$",
+static STRONG: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[
+            // 304 North Cardinal St. / 1600 Pennsylvania Avenue NW, Suite 200
+            r"(?i)^\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[nsew]\.?\s+|north\s+|south\s+|east\s+|west\s+)?(?:[\p{L}\d][\p{L}\d.'-]*\s+){0,5}(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|sq|square|pkwy|parkway|hwy|highway|ter|terrace|cir|circle|plaza|broadway|row|trail|pike|alley)(?-u:\b)\.?(?:\s+(?:[nsew]{1,2}|north|south|east|west)(?-u:\b)\.?)?(?:\s*,?\s*(?:suite|ste\.?|unit|apt\.?|floor|fl\.?|#)\s*[\w-]+)?\s*,?",
+            // Dorchester Center, MA 02124 / Toronto, ON M5V 2T6
+            r"^[\p{Lu}][\p{L} .'-]{1,40},\s*(?:[A-Z]{2}|[\p{Lu}][\p{L}]+(?:\s[\p{Lu}][\p{L}]+)?)\.?,?\s+(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)(?-u:\b)",
+            // UK postcodes: SW1A 1AA
+            r"(?-u:\b)[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}$",
+            // PO Box 123
+            r"(?i)^p\.?\s?o\.?\s+box\s+\d+",
+        ],
+        DFA_CACHE,
+        false,
     )
-    .expect("label pattern compiles")
 });
+
+static CONTACT: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[
+            r"(?i)^(?:phone|tel|telephone|fax|call|mobile|toll[- ]free|t|f|p)\s*[:.]?\s*[+(]?\d[\d\s().-]{6,}\d$",
+            r"^[+(]?\d[\d\s().-]{8,}\d$",
+            r"(?i)^(?:e-?mail\s*[:.]?\s*)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+$",
+            r"(?i)^(?:work|office|opening|business)?\s*hours(?-u:\b).{0,60}$",
+            r"(?i)^(?:monday|mon)(?-u:\b).{0,40}\d{1,2}\s*(?:am|pm|:\d\d)",
+        ],
+        DFA_CACHE,
+        true,
+    )
+});
+
+static LABEL: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[
+            r"(?i)^(?:(?:our|physical|mailing|postal|street|office|head office|business|registered|main)\s+)?(?:address|location|headquarters|contact|contact us|contact information|contact info|get in touch|find us|visit us)\s*:?$",
+        ],
+        DFA_CACHE,
+        true,
+    )
+});
+
+/// The lazy DFAs' cache size: the default of `regex::Regex`.
+const DFA_CACHE: usize = 2 << 20;
 
 /// Lines longer than this are prose, whatever they mention.
-const MAX_LINE_WORDS: usize = 14;
+pub(crate) const MAX_LINE_WORDS: usize = 14;
 
-fn line_kind(line: &str) -> Line {
+/// `n_words` is the line's number of white-space-separated words when known (any number
+/// above `MAX_LINE_WORDS` when it has more).
+fn line_kind(line: &str, n_words: Option<usize>) -> Line {
     let line = line.trim();
-    if crate::count_words_upto(line, MAX_LINE_WORDS + 1) > MAX_LINE_WORDS {
+    if n_words.unwrap_or_else(|| crate::count_words_upto(line, MAX_LINE_WORDS + 1)) > MAX_LINE_WORDS {
         return Line::Other;
     }
     if may_be_label(line) && LABEL.is_match(line) {
@@ -104,13 +118,25 @@ pub(crate) enum AddressBlock {
     No,
 }
 
-pub(crate) fn classify(text: &str) -> AddressBlock {
+/// `n_words` is the block's number of white-space-separated words, or any number above
+/// `MAX_LINE_WORDS` when it has more: a block of one line (most are) needs no count of
+/// its own.
+pub(crate) fn classify(text: &str, n_words: usize) -> AddressBlock {
+    let one_line = !text.contains('\n');
+    if one_line && !text.is_empty() {
+        // What the counting below makes of a single line, without looking for lines again.
+        return match line_kind(text, Some(n_words)) {
+            Line::Strong => AddressBlock::Address,
+            Line::Contact | Line::Label => AddressBlock::Attached,
+            Line::Other => AddressBlock::No,
+        };
+    }
     let mut n_strong = 0;
     let mut n_contact = 0;
     let mut n_label = 0;
     let mut n_other = 0;
     for line in text.lines() {
-        match line_kind(line) {
+        match line_kind(line, None) {
             Line::Strong => n_strong += 1,
             Line::Contact => n_contact += 1,
             Line::Label => n_label += 1,
@@ -137,7 +163,8 @@ mod tests {
 
     #[track_caller]
     fn check(text: &str, expect: AddressBlock) {
-        assert_eq!(classify(text), expect, "{text:?}");
+        let n_words = text.split_whitespace().take(MAX_LINE_WORDS + 1).count();
+        assert_eq!(classify(text, n_words), expect, "{text:?}");
     }
 
     #[test]

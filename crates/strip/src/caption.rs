@@ -7,41 +7,54 @@
 
 use std::sync::LazyLock;
 
+use crate::dfa::Matcher;
 use aho_corasick::AhoCorasick;
-use regex::{Regex, RegexSet};
 
 /// Captions are short; longer blocks with a credit word are prose about a photo.
 pub(crate) const MAX_WORDS: usize = 60;
 
-static CREDIT_AT_START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(?:\(|\[)?(?:photo(?:graph)?s?|image|picture|pic|illustration|video|credit|caption|source|file photo|photo credit|image credit|image source)\s*(?::|by(?-u:\b)|/|\||courtesy(?-u:\b))|^(?:getty images|ap photo|shutterstock|istock(?:photo)?|alamy|flick international|courtesy of)(?-u:\b)",
+/// Both alternatives start with `^`.
+static CREDIT_AT_START: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[
+            r"(?i)^(?:\(|\[)?(?:photo(?:graph)?s?|image|picture|pic|illustration|video|credit|caption|source|file photo|photo credit|image credit|image source)\s*(?::|by(?-u:\b)|/|\||courtesy(?-u:\b))|^(?:getty images|ap photo|shutterstock|istock(?:photo)?|alamy|flick international|courtesy of)(?-u:\b)",
+        ],
+        DFA_CACHE,
+        true,
     )
-    .expect("caption start pattern compiles")
 });
 
-static CREDIT_ANYWHERE: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
-        // (Photo: Getty Images), [Image: Reuters], (AP Photo/Name)
-        r"(?i)[(\[]\s*(?:photo|image|picture|credit|illustration|video|ap photo|file)[^)\]]{0,80}[)\]]",
-        // AP Photo/Name, REUTERS/Name, Name/AFP via Getty Images
-        r"(?i)(?-u:\b)(?:ap photo|reuters|afp|epa|efe|xinhua)\s*/\s*\p{Lu}",
-        r"(?i)(?-u:\b)\p{Lu}[\p{L}.]*\s*/\s*(?:afp|reuters|ap|epa)(?-u:\b)",
-        r"(?i)(?-u:\b)via getty images(?-u:\b)",
-        // ends with a credit: "... Getty Images", "... Photo: Jane Doe"
-        r"(?i)(?:getty images|shutterstock|istock(?:photo)?|alamy(?: stock photo)?|ap photo|reuters|afp|associated press)\s*\.?\s*$",
-        r"(?i)(?-u:\b)(?:photo|image|credit|photograph)s?\s*(?::|by)\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}\s*(?:/\s*[\p{L} ]+)?\.?\s*$",
-        // Image 3 of 12, Photo 1/5
-        r"(?i)^(?:image|photo|picture|slide)\s+\d+\s*(?:of|/)\s*\d+(?-u:\b)",
-    ])
-    .expect("caption patterns compile")
+static CREDIT_ANYWHERE: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[
+            // (Photo: Getty Images), [Image: Reuters], (AP Photo/Name)
+            r"(?i)[(\[]\s*(?:photo|image|picture|credit|illustration|video|ap photo|file)[^)\]]{0,80}[)\]]",
+            // AP Photo/Name, REUTERS/Name, Name/AFP via Getty Images
+            r"(?i)(?-u:\b)(?:ap photo|reuters|afp|epa|efe|xinhua)\s*/\s*\p{Lu}",
+            r"(?i)(?-u:\b)\p{Lu}[\p{L}.]*\s*/\s*(?:afp|reuters|ap|epa)(?-u:\b)",
+            r"(?i)(?-u:\b)via getty images(?-u:\b)",
+            // ends with a credit: "... Getty Images", "... Photo: Jane Doe"
+            r"(?i)(?:getty images|shutterstock|istock(?:photo)?|alamy(?: stock photo)?|ap photo|reuters|afp|associated press)\s*\.?\s*$",
+            r"(?i)(?-u:\b)(?:photo|image|credit|photograph)s?\s*(?::|by)\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}\s*(?:/\s*[\p{L} ]+)?\.?\s*$",
+            // Image 3 of 12, Photo 1/5
+            r"(?i)^(?:image|photo|picture|slide)\s+\d+\s*(?:of|/)\s*\d+(?-u:\b)",
+        ],
+        DFA_CACHE,
+        false,
+    )
 });
 
 /// Speech marks plus a speech verb: a quote about a photo, not a caption.
-static SPEECH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)["“”].{3,}["“”].{0,40}(?-u:\b)(?:said|says|told|added|asked|wrote)(?-u:\b)"#)
-        .expect("speech pattern compiles")
+static SPEECH: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[r#"(?i)["“”].{3,}["“”].{0,40}(?-u:\b)(?:said|says|told|added|asked|wrote)(?-u:\b)"#],
+        DFA_CACHE,
+        false,
+    )
 });
+
+/// The lazy DFAs' cache size: the default of `regex::Regex`.
+const DFA_CACHE: usize = 2 << 20;
 
 /// The rule that matched, if the block is a caption or credit.
 /// Words at least one of which every caption pattern needs: most blocks have none and

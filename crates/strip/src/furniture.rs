@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::dfa::Matcher;
 
 /// Blocks with more words than this are never furniture by phrase alone.
 pub(crate) const MAX_WORDS: usize = 12;
@@ -17,15 +17,13 @@ const MAX_WORDS_COOKIE: usize = 60;
 struct Rule {
     kind: &'static str,
     max_words: usize,
-    pattern: Regex,
+    /// Matched only as part of `ANY_RULE`: compiling each rule on its own as well cost
+    /// as much again at start-up, for nothing.
+    pattern: &'static str,
 }
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    let rule = |kind, max_words, pattern: &str| Rule {
-        kind,
-        max_words,
-        pattern: Regex::new(pattern).expect("furniture pattern compiles"),
-    };
+    let rule = |kind, max_words, pattern| Rule { kind, max_words, pattern };
     vec![
         rule(
             "cookie",
@@ -95,19 +93,13 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 /// matches; the first in `RULES` order (and within its length limit) wins.
 /// The set's lazy DFA gets a larger cache than the default: with the default, the
 /// combined automaton of all rules did not fit, and the cache was cleared and states
-/// rebuilt over and over (a quarter of strip's time).
-static ANY_RULE: LazyLock<regex::RegexSet> = LazyLock::new(|| {
-    regex::RegexSetBuilder::new(RULES.iter().map(|rule| rule.pattern.as_str()))
-        .dfa_size_limit(32 << 20)
-        .build()
-        .expect("furniture patterns compile")
-});
-
-/// All rules' patterns as one alternation: most blocks match none, and a plain search
-/// answers that sooner than the set, which tracks every pattern to the end of the block.
-static ANY_RULE_MATCHES: LazyLock<Regex> = LazyLock::new(|| {
-    let alternation = RULES.iter().map(|rule| format!("(?:{})", rule.pattern.as_str())).collect::<Vec<_>>().join("|");
-    regex::RegexBuilder::new(&alternation).dfa_size_limit(32 << 20).build().expect("furniture patterns compile")
+/// rebuilt over and over (a quarter of strip's time). Most blocks match no rule, and
+/// `is_match` answers that alone, stopping at the first match; only the blocks that
+/// match ask `matches` which rules did. (A separate alternation of all patterns for that
+/// first question was as fast per block but cost as much again to compile.)
+static ANY_RULE: LazyLock<Matcher> = LazyLock::new(|| {
+    let patterns: Vec<&str> = RULES.iter().map(|rule| rule.pattern).collect();
+    Matcher::new(&patterns, 32 << 20, false)
 });
 
 /// Longest block any rule looks at.
@@ -120,11 +112,11 @@ pub(crate) fn classify(text: &str, n_words: usize) -> Option<&'static str> {
         return None;
     }
     let text = text.trim();
-    if !ANY_RULE_MATCHES.is_match(text) {
+    if !ANY_RULE.is_match(text) {
         return None;
     }
     let matches = ANY_RULE.matches(text);
-    matches.iter().map(|i| &RULES[i]).find(|rule| n_words <= rule.max_words).map(|rule| rule.kind)
+    matches.into_iter().map(|i| &RULES[i]).find(|rule| n_words <= rule.max_words).map(|rule| rule.kind)
 }
 
 #[cfg(test)]

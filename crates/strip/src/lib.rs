@@ -7,6 +7,7 @@
 
 mod address;
 mod caption;
+mod dfa;
 mod furniture;
 mod region;
 
@@ -43,17 +44,20 @@ struct Verdict {
 
 pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     let mut verdicts: Vec<Option<Verdict>> = doc.blocks.iter().map(|_| None).collect();
+    // Address, caption and furniture rules look at short blocks (or lines) only, and the
+    // region scorer's teaser test at longer ones: count words once, up to the longest
+    // block any looks at.
+    let max_words =
+        address::MAX_LINE_WORDS.max(caption::MAX_WORDS).max(furniture::MAX_RULE_WORDS).max(region::TEASER_MIN_WORDS);
+    let n_words: Vec<usize> = doc.blocks.iter().map(|b| count_words_upto(&b.text, max_words + 1)).collect();
 
     if cfg.addresses {
-        mark_addresses(&doc.blocks, &mut verdicts);
+        mark_addresses(&doc.blocks, &n_words, &mut verdicts);
     }
-    for (block, verdict) in doc.blocks.iter().zip(verdicts.iter_mut()) {
+    for ((block, verdict), &n_words) in doc.blocks.iter().zip(verdicts.iter_mut()).zip(&n_words) {
         if verdict.is_some() {
             continue;
         }
-        // Caption and furniture rules look at short blocks only: count words once, up to
-        // the longest block either looks at.
-        let n_words = count_words_upto(&block.text, caption::MAX_WORDS.max(furniture::MAX_RULE_WORDS) + 1);
         if cfg.captions
             && let Some(rule) = caption::classify(&block.text, n_words)
         {
@@ -70,7 +74,7 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     if cfg.main_region {
         // The title was taken out of the blocks: count the blocks that stood before it.
         let title_at = doc.title_block.map_or(0, |t| doc.blocks.iter().take_while(|b| b.index < t).count());
-        mark_outside_main_region(&doc.blocks, doc.title.as_deref(), title_at, &mut verdicts);
+        mark_outside_main_region(&doc.blocks, &n_words, doc.title.as_deref(), title_at, &mut verdicts);
     }
 
     let mut blocks = Vec::with_capacity(doc.blocks.len());
@@ -95,13 +99,20 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
 /// end-of-article marker ("More articles you might enjoy"). The heading right before the
 /// main region does not: it is a kicker, a byline or a date line far more often than a
 /// section heading; only a repeat of the title stays, for dedup to remove as such.
-fn mark_outside_main_region(blocks: &[Block], title: Option<&str>, title_at: usize, verdicts: &mut [Option<Verdict>]) {
+fn mark_outside_main_region(
+    blocks: &[Block],
+    n_words: &[usize],
+    title: Option<&str>,
+    title_at: usize,
+    verdicts: &mut [Option<Verdict>],
+) {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     let title = title.map(norm);
     let infos: Vec<region::BlockInfo<'_>> = blocks
         .iter()
         .zip(verdicts.iter())
-        .map(|(b, v)| region::BlockInfo { text: &b.text, removed: v.is_some() })
+        .zip(n_words)
+        .map(|((b, v), &n_words)| region::BlockInfo { text: &b.text, removed: v.is_some(), n_words })
         .collect();
     let (scores, mut runs) = region::main_region(&infos, title_at);
     let Some(&(best_start, best_end)) = runs.first() else { return };
@@ -199,9 +210,9 @@ fn push_rounded(out: &mut String, x: f64) {
 }
 
 /// Address blocks, plus the labels and contact lines right next to them.
-fn mark_addresses(blocks: &[Block], verdicts: &mut [Option<Verdict>]) {
+fn mark_addresses(blocks: &[Block], n_words: &[usize], verdicts: &mut [Option<Verdict>]) {
     use address::AddressBlock;
-    let classes: Vec<AddressBlock> = blocks.iter().map(|b| address::classify(&b.text)).collect();
+    let classes: Vec<AddressBlock> = blocks.iter().zip(n_words).map(|(b, &n)| address::classify(&b.text, n)).collect();
     for (i, class) in classes.iter().enumerate() {
         let rule = match class {
             AddressBlock::Address => "postal or contact lines",

@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::dfa::Matcher;
 use rustc_hash::FxHashMap;
 
 /// The languages whose stop words are known; a document uses the one that matches most
@@ -33,9 +33,9 @@ static STOP_WORDS: LazyLock<FxHashMap<&'static str, u32>> = LazyLock::new(|| {
 /// links or an author box. The shapes CMSs print them in: "3 thoughts on “Title”", "Leave
 /// a Reply Cancel reply", "More articles you might enjoy", "About our expert", "Post
 /// navigation".
-static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)^(?:
+static END_MARKER: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[r"(?ix)^(?:
             \d+\s+(?:comments?|responses?|replies|thoughts)(?:\s+on\s+.{1,200})?
             | comments?(?:\s*\(\d+\))?
             | (?:leave|post|add|write)\ (?:a|your)\ (?:comment|reply)(?:\ cancel\ reply|\ [—–-]\ .{1,60})?
@@ -51,9 +51,10 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
             | article\ sources
             | citations
             | footnotes
-        )\s*[:.…!]*$",
+        )\s*[:.…!]*$"],
+        2 << 20,
+        true,
     )
-    .expect("end marker pattern compiles")
 });
 
 /// Headings that end an article when they stand alone, but also head boxes inside one
@@ -62,9 +63,9 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
 /// `WEAK_END_MARKER_PENALTY` (a run crosses one only for more prose than that beyond
 /// it), the other forms are walls like `END_MARKER`. "Read more" is no marker at all: it
 /// is also the link under every teaser and the "expand" button of a cut article.
-static WEAK_END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)^(?:
+static WEAK_END_MARKER: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new(
+        &[r"(?ix)^(?:
             related(?:\ (?:articles|posts|stories|content|news))?
             | (?:more|other|similar|related|recommended|recent|popular|latest)\ (?:articles|posts|stories|reads|reading|videos|recipes|guides|content)
             | more\ from\ .{1,40}
@@ -73,9 +74,10 @@ static WEAK_END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
             | explore\ more(?:\ articles|\ stories|\ posts)?
             | latest\ (?:news|posts|stories)
             | most\ (?:read|popular|viewed)
-        )\s*[:.…!]*$",
+        )\s*[:.…!]*$"],
+        2 << 20,
+        true,
     )
-    .expect("end marker pattern compiles")
 });
 
 fn is_end_marker(text: &str) -> bool {
@@ -98,7 +100,19 @@ pub(crate) struct BlockInfo<'a> {
     pub(crate) text: &'a str,
     /// Already removed by an earlier rule.
     pub(crate) removed: bool,
+    /// White-space-separated words, or any number above `TEASER_MIN_WORDS` when more.
+    pub(crate) n_words: usize,
 }
+
+#[cfg(test)]
+impl<'a> BlockInfo<'a> {
+    fn new(text: &'a str, removed: bool) -> BlockInfo<'a> {
+        BlockInfo { text, removed, n_words: crate::count_words_upto(text, TEASER_MIN_WORDS + 1) }
+    }
+}
+
+/// Four head words and four lede words, the junction's word shared.
+pub(crate) const TEASER_MIN_WORDS: usize = 7;
 
 /// Tunables, kept together so their effect can be measured (`cargo xtask eval`).
 const MIN_GOOD_WORDS: usize = 10;
@@ -152,7 +166,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let counts: Vec<WordCounts> = blocks.iter().map(|b| count_words(b.text)).collect();
     let cjk = counts.iter().map(cjk_share).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang = dominant_language(&counts);
-    let teasers: Vec<bool> = blocks.iter().map(|b| glued_teaser(b.text)).collect();
+    let teasers: Vec<bool> = blocks.iter().map(|b| b.n_words >= TEASER_MIN_WORDS && glued_teaser(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
     let headlines: Vec<bool> = blocks.iter().map(|b| is_headline(b.text)).collect();
     let mut scores: Vec<f64> = blocks
@@ -363,10 +377,21 @@ fn count_words(text: &str) -> WordCounts {
     let max_len = *MAX_STOP_WORD_LEN;
     let short_stop_words = &*SHORT_STOP_WORDS;
     let mut lower = String::new();
-    let mut count = |word: &str, ascii: bool, upper: bool, res: &mut WordCounts| {
+    let bytes = text.as_bytes();
+    let mut count = |start: usize, end: usize, ascii: bool, upper: bool, res: &mut WordCounts| {
         res.words += 1;
+        let word = &text[start..end];
         if ascii && word.len() <= 8 {
-            if let Some(&mask) = short_stop_words.get(&pack_ascii(word.as_bytes())) {
+            // The eight bytes from the word's start in one load, when the text has them.
+            let key = match bytes.get(start..start + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok()) {
+                Some(chunk) => {
+                    let keep = u64::MAX >> (64 - 8 * word.len());
+                    let x = u64::from_le_bytes(chunk) & keep;
+                    x | (crate::ascii_bytes_in(x, b'A', b'Z') >> 2)
+                }
+                None => pack_ascii(word.as_bytes()),
+            };
+            if let Some(&mask) = short_stop_words.get(&key) {
                 add_stop(&mut res.stop, mask);
             }
             return;
@@ -391,70 +416,84 @@ fn count_words(text: &str) -> WordCounts {
             add_stop(&mut res.stop, mask);
         }
     };
-    let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        // Between words: skip to the next word character.
-        let b = bytes[i];
-        if b < 0x80 {
-            if !is_ascii_word_byte(b) {
-                i += 1;
-                continue;
-            }
-        } else {
+        // Between words: skip to the next word character, ASCII bytes in a tight loop.
+        while bytes.get(i).is_some_and(|&b| ASCII_WORD_CLASS[usize::from(b)] == 0) {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        if b >= 0x80 {
             let c = text[i..].chars().next().unwrap_or(' ');
             if !(c.is_alphanumeric() || c == '’') {
                 i += c.len_utf8();
                 continue;
             }
         }
-        // A word starts at `i`: run to its end in a tight loop.
+        // A word starts at `i`: run to its end in a tight loop over its ASCII bytes, which
+        // only collects their classes; apostrophes (rare) are counted afterwards.
         let start = i;
         let mut ascii = true;
         let mut upper = false;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b < 0x80 {
-                if !is_ascii_word_byte(b) {
+        loop {
+            let run_start = i;
+            let mut classes = 0u8;
+            while let Some(&b) = bytes.get(i) {
+                let class = ASCII_WORD_CLASS[usize::from(b)];
+                if class & WORD == 0 {
                     break;
                 }
-                res.alphanumeric += usize::from(b != b'\'');
-                upper |= b.is_ascii_uppercase();
+                classes |= class;
                 i += 1;
-            } else {
-                let c = text[i..].chars().next().unwrap_or(' ');
-                let alphanumeric = c.is_alphanumeric();
-                if !(alphanumeric || c == '’') {
-                    break;
-                }
-                if alphanumeric {
-                    res.alphanumeric += 1;
-                    res.cjk += usize::from(is_cjk(c));
-                }
-                ascii = false;
-                upper |= c.is_uppercase();
-                i += c.len_utf8();
             }
+            let run = &bytes[run_start..i];
+            let apostrophes = if classes & APOSTROPHE != 0 { run.iter().filter(|&&b| b == b'\'').count() } else { 0 };
+            res.alphanumeric += run.len() - apostrophes;
+            upper |= classes & UPPER != 0;
+            // An ASCII byte that is no word byte, or the end, ends the word; a non-ASCII
+            // character may go on with it.
+            if bytes.get(i).is_none_or(|&b| b < 0x80) {
+                break;
+            }
+            let c = text[i..].chars().next().unwrap_or(' ');
+            let alphanumeric = c.is_alphanumeric();
+            if !(alphanumeric || c == '’') {
+                break;
+            }
+            if alphanumeric {
+                res.alphanumeric += 1;
+                res.cjk += usize::from(is_cjk(c));
+            }
+            ascii = false;
+            upper |= c.is_uppercase();
+            i += c.len_utf8();
         }
-        count(&text[start..i], ascii, upper, &mut res);
+        count(start, i, ascii, upper, &mut res);
     }
     res
 }
 
-/// ASCII letters, digits and the apostrophe: the ASCII bytes words are made of.
-fn is_ascii_word_byte(b: u8) -> bool {
-    ASCII_WORD_BYTES[usize::from(b & 0x7f)]
-}
-
-static ASCII_WORD_BYTES: [bool; 128] = {
-    let mut table = [false; 128];
+/// Per byte: `WORD` for the ASCII bytes words are made of (letters, digits and the
+/// apostrophe), plus `UPPER` for
+/// the upper-case letters and `APOSTROPHE` for the apostrophe; `NON_ASCII` for the bytes
+/// of non-ASCII characters; 0 for the other ASCII bytes.
+static ASCII_WORD_CLASS: [u8; 256] = {
+    let mut table = [NON_ASCII; 256];
     let mut b = 0;
     while b < 128 {
-        table[b] = (b as u8).is_ascii_alphanumeric() || b as u8 == b'\'';
+        let c = b as u8;
+        table[b] = 0;
+        if c.is_ascii_alphanumeric() || c == b'\'' {
+            table[b] = WORD | if c.is_ascii_uppercase() { UPPER } else { 0 } | if c == b'\'' { APOSTROPHE } else { 0 };
+        }
         b += 1;
     }
     table
 };
+const WORD: u8 = 1;
+const UPPER: u8 = 2;
+const APOSTROPHE: u8 = 4;
+const NON_ASCII: u8 = 8;
 
 /// Counts one stop word for each language in `mask`.
 fn add_stop(stop: &mut [u32; LANGUAGES.len()], mut mask: u32) {
@@ -493,7 +532,7 @@ fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
 fn glued_teaser(text: &str) -> bool {
     // Four head words and four lede words, the junction's word shared: most blocks are
     // shorter, and need no character scan.
-    if !may_have_junction(text) || crate::count_words_upto(text, 7) < 7 {
+    if !may_have_junction(text) || crate::count_words_upto(text, TEASER_MIN_WORDS) < TEASER_MIN_WORDS {
         return false;
     }
     let mut prev = ' ';
@@ -623,7 +662,7 @@ mod tests {
     use super::*;
 
     fn run(texts: &[&str]) -> Option<(usize, usize)> {
-        let blocks: Vec<BlockInfo<'_>> = texts.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = texts.iter().map(|t| BlockInfo::new(t, false)).collect();
         main_region(&blocks, 0).1.first().copied()
     }
 
@@ -694,7 +733,7 @@ mod tests {
             "I think the council should have spent more of the money on the parks, which are in a sorry state.";
         let region = |texts: &[&str], removed: usize| {
             let blocks: Vec<BlockInfo<'_>> =
-                texts.iter().enumerate().map(|(i, t)| BlockInfo { text: t, removed: i == removed }).collect();
+                texts.iter().enumerate().map(|(i, t)| BlockInfo::new(t, i == removed)).collect();
             main_region(&blocks, 0).1
         };
         // "Leave a comment", removed as furniture, still stops the run.
@@ -716,8 +755,7 @@ mod tests {
         let promo = "Sign up today and you will get access to a free online course on diet, which can lower the risk of disease.";
         let page = [P1, P2, P1, "About the Author", promo, promo, promo, promo, promo];
         assert_eq!(run(&page), Some((0, 3)));
-        let blocks: Vec<BlockInfo<'_>> =
-            ["Related", P1, P2, P1].iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = ["Related", P1, P2, P1].iter().map(|t| BlockInfo::new(t, false)).collect();
         assert_eq!(main_region(&blocks, 0).1, vec![(1, 4)]);
     }
 
@@ -727,7 +765,7 @@ mod tests {
         let mut page = vec!["Menu", P1, P2];
         page.extend(["Contents", "Step one", "Step two", "Step three", "Step four", "Step five", "Step six", "FAQ"]);
         page.extend([P1, P2, P1, P2, P1, P2, P1, P2]);
-        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo::new(t, false)).collect();
         assert_eq!(main_region(&blocks, 1).1, vec![(11, 19), (1, 3)]);
         // Without a title there is no telling an introduction from a teaser.
         assert_eq!(main_region(&blocks, 0).1, vec![(11, 19)]);
@@ -735,11 +773,11 @@ mod tests {
         // one short sentence (under 5%) is not.
         let mut page = vec!["Menu", P1, "Contents", "Step one", "Step two", "Step three", "Step four"];
         page.extend([P1, P2].repeat(8));
-        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo::new(t, false)).collect();
         assert_eq!(main_region(&blocks, 1).1, vec![(7, 23), (1, 2)]);
         let short = "The council met on Tuesday and voted for the new plan in the end.";
         page[1] = short;
-        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo { text: t, removed: false }).collect();
+        let blocks: Vec<BlockInfo<'_>> = page.iter().map(|t| BlockInfo::new(t, false)).collect();
         assert_eq!(main_region(&blocks, 1).1, vec![(7, 23)]);
     }
 
@@ -771,7 +809,7 @@ mod tests {
     fn a_second_strong_run_is_kept() {
         let blocks: Vec<BlockInfo<'_>> = [P1, P2, "Menu", "Home", "News", "Sports", "Weather", P1]
             .iter()
-            .map(|t| BlockInfo { text: t, removed: false })
+            .map(|t| BlockInfo::new(t, false))
             .collect();
         assert_eq!(main_region(&blocks, 0).1, vec![(0, 2), (7, 8)]);
     }

@@ -523,16 +523,24 @@ fn killed_run_leaves_no_final_output_and_resumes_from_the_cache() {
     let input = tmp.path().join("in");
     // About 2 MB in 700 files, so 20-odd shards. Issue 8 suggests 3000 documents; the debug
     // binary takes about 1 s per 100 of these on two cores, so 700 keep the test well under
-    // 20 s while the run still lasts seconds.
-    article_corpus(&input, 700);
+    // 20 s while the run still lasts seconds. A faster build (release) gets more documents,
+    // until the run lasts long enough to be interrupted.
+    let mut n = 700;
+    let (reference, usual) = loop {
+        article_corpus(&input, n);
+        // The reference: an uninterrupted run with a cache of its own, timed.
+        let reference = tmp.path().join(format!("reference-{n}"));
+        let started = Instant::now();
+        let cache = tmp.path().join(format!("reference-cache-{n}"));
+        ok(pith(&cache, &["run", input.to_str().unwrap(), "-o", reference.to_str().unwrap()]));
+        let usual = started.elapsed();
+        if usual > Duration::from_millis(500) {
+            break (reference, usual);
+        }
+        assert!(n < 50_000, "the corpus is too small to interrupt: {usual:?} for {n} documents");
+        n *= 2;
+    };
     let input = input.to_str().unwrap();
-
-    // The reference: an uninterrupted run with a cache of its own, timed.
-    let reference = tmp.path().join("reference");
-    let started = Instant::now();
-    ok(pith(&tmp.path().join("reference-cache"), &["run", input, "-o", reference.to_str().unwrap()]));
-    let usual = started.elapsed();
-    assert!(usual > Duration::from_millis(500), "the corpus is too small to interrupt: {usual:?}");
 
     // The same run, killed at 40% of the usual time.
     let cache = tmp.path().join("cache");

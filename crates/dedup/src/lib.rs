@@ -492,32 +492,25 @@ impl DedupDelta {
 
     /// The `DedupedDoc` that `dedup` made of `stripped`, but for the verdicts (`drop` and
     /// `cluster` are `None`: `set_verdicts` sets them).
-    pub fn rebuild(&self, stripped: &StrippedDoc) -> DedupedDoc {
-        let mut blocks = Vec::with_capacity(stripped.blocks.len());
-        let mut removed = stripped.removed.clone();
+    pub fn rebuild(&self, stripped: StrippedDoc) -> DedupedDoc {
+        // Blocks are moved, not copied: a warm run rebuilds every document.
+        let StrippedDoc { id, title, blocks: all, mut removed, raw_bytes } = stripped;
+        let mut blocks = Vec::with_capacity(all.len());
         let mut gone = self.removed.iter().peekable();
-        for block in &stripped.blocks {
+        for block in all {
             match gone.next_if(|(index, ..)| *index == block.index) {
                 Some((_, kind, rule)) => removed.push(Removal {
                     stage: STAGE.to_owned(),
                     kind: kind.clone(),
                     rule: rule.clone(),
                     block: block.index,
-                    text: block.text.clone(),
+                    text: block.text,
                 }),
-                None => blocks.push(block.clone()),
+                None => blocks.push(block),
             }
         }
         removed.sort_by_key(|r| r.block);
-        DedupedDoc {
-            id: stripped.id.clone(),
-            title: stripped.title.clone(),
-            blocks,
-            removed,
-            raw_bytes: stripped.raw_bytes,
-            drop: None,
-            cluster: None,
-        }
+        DedupedDoc { id, title, blocks, removed, raw_bytes, drop: None, cluster: None }
     }
 }
 

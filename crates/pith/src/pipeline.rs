@@ -719,15 +719,18 @@ impl<'a> Runner<'a> {
         let dedup_key = Key::for_stage(STAGE_NAMES[DEDUP], VERSIONS[DEDUP], cfg, &input);
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
         let stripped = self.strip_output(shard, &pass1.strip_key);
+        // Which documents reach the corpus pass (strip kept them), for their ordinals.
+        let in_corpus: Vec<bool> = stripped.iter().map(|slot| matches!(slot, Slot::Ok(_))).collect();
         let (mut deduped, dedup_out) = match self.lookup::<Vec<Slot<DedupDelta>>>(DEDUP, &dedup_key) {
             Some((deltas, out)) if deltas.len() == stripped.len() => {
                 self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
                 let deduped = stripped
-                    .iter()
+                    .into_iter()
                     .zip(&deltas)
                     .map(|pair| match pair {
                         (Slot::Ok(doc), Slot::Ok(delta)) => Slot::Ok(delta.rebuild(doc)),
-                        (Slot::Failed(f), _) | (_, Slot::Failed(f)) => Slot::Failed(f.clone()),
+                        (Slot::Failed(f), _) => Slot::Failed(f),
+                        (_, Slot::Failed(f)) => Slot::Failed(f.clone()),
                     })
                     .collect::<Vec<_>>();
                 (deduped, out)
@@ -756,20 +759,20 @@ impl<'a> Runner<'a> {
                     })
                     .collect();
                 self.store(DEDUP, &dedup_key, &deltas, &out);
+                drop(stripped);
                 (deduped, out)
             }
         };
         // Ordinals count the documents that reach the corpus pass: those strip kept.
         let mut ordinal = offset;
-        for (stripped, deduped) in stripped.iter().zip(deduped.iter_mut()) {
-            if let Slot::Ok(_) = stripped {
+        for (in_corpus, deduped) in in_corpus.into_iter().zip(deduped.iter_mut()) {
+            if in_corpus {
                 if let Slot::Ok(doc) = deduped {
                     pith_dedup::set_verdicts(doc, ordinal, corpus);
                 }
                 ordinal += 1;
             }
         }
-        drop(stripped);
         for (position, id) in renames {
             if let Some(Slot::Ok(doc)) = deduped.get_mut(*position as usize) {
                 doc.id = id.clone();

@@ -719,8 +719,16 @@ impl<'a> Runner<'a> {
         let dedup_key = Key::for_stage(STAGE_NAMES[DEDUP], VERSIONS[DEDUP], cfg, &input);
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
         let stripped = self.strip_output(shard, &pass1.strip_key);
-        // Which documents reach the corpus pass (strip kept them), for their ordinals.
-        let in_corpus: Vec<bool> = stripped.iter().map(|slot| matches!(slot, Slot::Ok(_))).collect();
+        // Each document's ordinal in the corpus pass, which counts the documents strip kept
+        // (a failed one, which has none, gets the next one's; it is never read).
+        let ordinals: Vec<u64> = stripped
+            .iter()
+            .scan(offset, |next, slot| {
+                let at = *next;
+                *next += u64::from(slot.ok().is_some());
+                Some(at)
+            })
+            .collect();
         let (mut deduped, dedup_out) = match self.lookup::<Vec<Slot<DedupDelta>>>(DEDUP, &dedup_key) {
             Some((deltas, out)) if deltas.len() == stripped.len() => {
                 self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
@@ -736,16 +744,12 @@ impl<'a> Runner<'a> {
                 (deduped, out)
             }
             _ => {
-                let mut ordinal = offset;
                 let deduped: Vec<Slot<DedupedDoc>> = self.compute(DEDUP, || {
                     stripped
                         .iter()
-                        .map(|slot| match slot {
-                            Slot::Ok(doc) => {
-                                let at = ordinal;
-                                ordinal += 1;
-                                guarded("dedup", || pith_dedup::dedup(doc, at, corpus, cfg))
-                            }
+                        .zip(&ordinals)
+                        .map(|(slot, &at)| match slot {
+                            Slot::Ok(doc) => guarded("dedup", || pith_dedup::dedup(doc, at, corpus, cfg)),
                             Slot::Failed(f) => Slot::Failed(f.clone()),
                         })
                         .collect()
@@ -763,14 +767,11 @@ impl<'a> Runner<'a> {
                 (deduped, out)
             }
         };
-        // Ordinals count the documents that reach the corpus pass: those strip kept.
-        let mut ordinal = offset;
-        for (in_corpus, deduped) in in_corpus.into_iter().zip(deduped.iter_mut()) {
-            if in_corpus {
-                if let Slot::Ok(doc) = deduped {
-                    pith_dedup::set_verdicts(doc, ordinal, corpus);
-                }
-                ordinal += 1;
+        // The verdicts, on a cache hit too (a cached delta holds none). A document dedup
+        // kept is one strip kept, so its ordinal is its own.
+        for (slot, ordinal) in deduped.iter_mut().zip(ordinals) {
+            if let Slot::Ok(doc) = slot {
+                pith_dedup::set_verdicts(doc, ordinal, corpus);
             }
         }
         for (position, id) in renames {

@@ -159,8 +159,8 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// The terms of `text`, a document in language `lang` (ISO 639-3, as in
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
-    with_words(text, lang, |words| {
-        let (terms, n_terms) = term_refs(words);
+    with_words(text, lang, |lexicon, words| {
+        let (terms, n_terms) = term_refs(lexicon, words);
         let terms = terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface.to_owned() });
         DocTerms { terms: terms.collect(), n_terms }
     })
@@ -169,8 +169,8 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
 /// `keywords(&doc_terms(text, lang), doc_freq, k)`, without building every term's surface
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
-    with_words(text, lang, |words| {
-        let (terms, n_terms) = term_refs(words);
+    with_words(text, lang, |lexicon, words| {
+        let (terms, n_terms) = term_refs(lexicon, words);
         top_terms(&terms, n_terms, doc_freq, k)
     })
 }
@@ -185,7 +185,7 @@ struct TermRef<'w> {
 
 /// The terms of `words` (sorted by term hash: each run of one hash is a term), by hash,
 /// and their total count.
-fn term_refs<'w>(words: &[&'w Word]) -> (Vec<TermRef<'w>>, u64) {
+fn term_refs<'w>(lexicon: &'w Lexicon, words: &[WordRef]) -> (Vec<TermRef<'w>>, u64) {
     let mut terms = Vec::new();
     let mut n_terms = 0;
     let mut i = 0;
@@ -193,11 +193,15 @@ fn term_refs<'w>(words: &[&'w Word]) -> (Vec<TermRef<'w>>, u64) {
         let hash = words[i].hash;
         let (mut count, mut surface, mut surface_count) = (0, "", 0);
         while i < words.len() && words[i].hash == hash {
-            let word = words[i];
-            count += word.count;
-            // The most frequent form; on a tie, the first in byte order.
-            if word.count > surface_count || (word.count == surface_count && &*word.word < surface) {
-                (surface, surface_count) = (&word.word, word.count);
+            let word = &words[i];
+            let count_here = u64::from(word.count);
+            count += count_here;
+            // The most frequent form; on a tie, the first in byte order (whatever the
+            // order of the forms: `with_words` sorts by hash only).
+            if count_here > surface_count {
+                (surface, surface_count) = (lexicon.text(word.t), count_here);
+            } else if count_here == surface_count {
+                surface = surface.min(lexicon.text(word.t));
             }
             i += 1;
         }
@@ -210,21 +214,21 @@ fn term_refs<'w>(words: &[&'w Word]) -> (Vec<TermRef<'w>>, u64) {
 /// The distinct term hashes of `text`, ascending: `doc_terms` without counts and
 /// surface forms, which is all that document frequencies need.
 pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
-    with_words(text, lang, |words| {
+    with_words(text, lang, |_, words| {
         let mut hashes: Vec<u64> = words.iter().map(|word| word.hash).collect();
         hashes.dedup();
         hashes
     })
 }
 
-/// Calls `f` with the distinct lower-cased words of `text` that are not stop words, by
-/// ascending term hash (then word).
+/// Calls `f` with the lexicon and the distinct lower-cased words of `text` that are not
+/// stop words, by ascending term hash (in no particular order within a hash).
 ///
 /// Stemming and stop-word lookups are the costly part of terms, and words repeat across
 /// documents: each thread keeps a lexicon per language (the word's term hash and whether
 /// it is a stop word), so a word of a document costs one hash-table lookup. A memo only:
 /// the terms are those stemming every word would give.
-fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&[&Word]) -> R) -> R {
+fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&Lexicon, &[WordRef]) -> R) -> R {
     let lang = lang.and_then(language);
     LEXICONS.with_borrow_mut(|lexicons| {
         let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
@@ -284,10 +288,9 @@ fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&[&Word]) -> R) 
                 i += text[i..].chars().next().map_or(1, char::len_utf8);
             }
         }
-        let mut words: Vec<&Word> =
-            lexicon.touched.iter().map(|&i| &lexicon.words[i as usize]).filter(|word| !word.stop).collect();
-        words.sort_unstable_by(|a, b| a.hash.cmp(&b.hash).then_with(|| a.word.cmp(&b.word)));
-        f(&words)
+        let mut words = lexicon.words();
+        words.sort_unstable_by_key(|word| word.hash);
+        f(lexicon, &words)
     })
 }
 
@@ -318,7 +321,11 @@ const ASCII_CLASS: [u8; 128] = {
 
 /// Words a thread's lexicon holds per language before it starts afresh (few in tests, so
 /// that they start afresh often).
-const LEXICON_WORDS: usize = if cfg!(test) { 50 } else { 200_000 };
+const LEXICON_WORDS: usize = if cfg!(test) { 50 } else { 196_608 };
+
+/// Slots of a new lexicon table (it doubles when three quarters full; small in tests, so
+/// that it grows in the middle of a document).
+const LEXICON_SLOTS: usize = if cfg!(test) { 16 } else { 4096 };
 
 thread_local! {
     static LEXICONS: std::cell::RefCell<FxHashMap<Option<&'static str>, Lexicon>> = std::cell::RefCell::default();
@@ -326,40 +333,71 @@ thread_local! {
 
 /// A thread's words of one language (see `with_words`), and their counts in the current
 /// document.
+///
+/// Most words a document holds are seen before, so the lookup is the cost: a word of up
+/// to 15 bytes is its own key (`short_key`), and its slot in an open-addressing table
+/// holds everything the document needs (term hash, stop flag, count), so that a lookup
+/// reads one cache line. The table of a long-running thread is several megabytes, and a
+/// general hash map with the entry elsewhere read two or three.
 struct Lexicon {
     stemmer: Option<Stemmer>,
     stop: Option<&'static FxHashSet<&'static str>>,
-    /// Words of up to 15 bytes by `short_key` (compared as integers, not by `memcmp`),
-    /// longer ones by text; both map to an index into `words`.
-    short: FxHashMap<u128, u32>,
-    long: FxHashMap<Box<str>, u32>,
-    words: Vec<Word>,
+    slots: Vec<Slot>,
+    /// Words in `slots`.
+    n_short: usize,
+    /// Words longer than 15 bytes, by text (rare: a map and a vector will do).
+    long_index: FxHashMap<Box<str>, u32>,
+    long: Vec<LongWord>,
     /// The current document's number: a word's `count` is this document's when its
     /// `document` is this.
     document: u32,
-    /// Indices of the current document's words, in order of first occurrence.
+    /// The current document's words, in order of first occurrence: a slot index, or
+    /// `LONG | i` for `long[i]`.
     touched: Vec<u32>,
 }
 
-struct Word {
-    word: Box<str>,
+const LONG: u32 = 1 << 31;
+
+/// A word of up to 15 bytes: `key` is `short_key`'s (all zero in an empty slot; a word's
+/// key has its length in byte 15). `hash` is its term hash, or `STOP` for a stop word.
+#[derive(Clone, Copy, Default)]
+#[repr(align(32))]
+struct Slot {
+    key: [u8; 16],
     hash: u64,
-    stop: bool,
     document: u32,
-    count: u64,
+    count: u32,
 }
 
-/// A word of up to 15 bytes as one integer: its bytes, then its length in the top byte
-/// (so that "a" and "a\0" differ).
-fn short_key(word: &str) -> Option<u128> {
+struct LongWord {
+    word: Box<str>,
+    hash: u64,
+    document: u32,
+    count: u32,
+}
+
+/// The `hash` of a stop word (a term's hash is never this: see `Lexicon::term_of`).
+const STOP: u64 = 0;
+
+/// A word of the current document: its term hash, occurrences and where the lexicon
+/// holds it (see `Lexicon::touched`, `Lexicon::text`).
+struct WordRef {
+    hash: u64,
+    count: u32,
+    t: u32,
+}
+
+/// A word of up to 15 bytes as one key: its bytes, then its length in the last byte (so
+/// that "a" and "a\0" differ).
+fn short_key(word: &str) -> Option<[u8; 16]> {
     let bytes = word.as_bytes();
     if bytes.len() > 15 {
         return None;
     }
-    let mut buf = [0u8; 16];
-    buf[..bytes.len()].copy_from_slice(bytes);
-    buf[15] = bytes.len() as u8;
-    Some(u128::from_le_bytes(buf))
+    let mut key = [0u8; 16];
+    key[..bytes.len()].copy_from_slice(bytes);
+    key[15] = bytes.len() as u8;
+    Some(key)
 }
 
 impl Lexicon {
@@ -367,9 +405,10 @@ impl Lexicon {
         Lexicon {
             stemmer: lang.map(|(algorithm, _)| Stemmer::create(algorithm)),
             stop: lang.map(|(_, code)| stop_set(code)),
-            short: FxHashMap::default(),
-            long: FxHashMap::default(),
-            words: Vec::new(),
+            slots: vec![Slot::default(); LEXICON_SLOTS],
+            n_short: 0,
+            long_index: FxHashMap::default(),
+            long: Vec::new(),
             document: 0,
             touched: Vec::new(),
         }
@@ -377,46 +416,143 @@ impl Lexicon {
 
     fn start_document(&mut self) {
         self.touched.clear();
-        if self.words.len() > LEXICON_WORDS || self.document == u32::MAX {
-            self.short.clear();
+        if self.n_short + self.long.len() > LEXICON_WORDS || self.document == u32::MAX {
+            self.slots = vec![Slot::default(); LEXICON_SLOTS];
+            self.n_short = 0;
+            self.long_index.clear();
             self.long.clear();
-            self.words.clear();
             self.document = 0;
         }
         self.document += 1;
     }
 
+    /// The term hash of the lower-cased `word`, or `STOP`.
+    fn term_of(&self, word: &str) -> u64 {
+        if self.stop.is_some_and(|stop| stop.contains(word)) {
+            return STOP;
+        }
+        let hash = match &self.stemmer {
+            Some(stemmer) => term_hash(&stemmer.stem(word)),
+            None => term_hash(word),
+        };
+        // One term in 2^64 would hash to `STOP`; it takes the next hash instead.
+        hash.max(STOP + 1)
+    }
+
+    fn slot_of(&self, key: &[u8; 16]) -> usize {
+        let lo = u64::from_le_bytes(key[..8].try_into().expect("eight bytes"));
+        let hi = u64::from_le_bytes(key[8..].try_into().expect("eight bytes"));
+        // Fibonacci hashing of both halves mixed: the top bits of the product.
+        let mixed = (lo ^ hi.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> (64 - self.slots.len().trailing_zeros())) as usize
+    }
+
     /// One more occurrence of the lower-cased `word` in the current document.
     fn count(&mut self, word: &str) {
-        let key = short_key(word);
-        let found = match key {
-            Some(key) => self.short.get(&key),
-            None => self.long.get(word),
+        let Some(key) = short_key(word) else {
+            self.count_long(word);
+            return;
         };
-        let i = match found {
+        let mask = self.slots.len() - 1;
+        let mut at = self.slot_of(&key);
+        loop {
+            let slot = &self.slots[at];
+            if slot.key == key {
+                break;
+            }
+            if slot.key[15] == 0 {
+                // Empty: a new word.
+                let hash = self.term_of(word);
+                self.slots[at] = Slot { key, hash, document: 0, count: 0 };
+                self.n_short += 1;
+                if self.n_short * 4 > self.slots.len() * 3 {
+                    at = self.grow(at);
+                }
+                break;
+            }
+            at = (at + 1) & mask;
+        }
+        let document = self.document;
+        let slot = &mut self.slots[at];
+        if slot.document != document {
+            slot.document = document;
+            slot.count = 0;
+            self.touched.push(at as u32);
+        }
+        slot.count = slot.count.saturating_add(1);
+    }
+
+    fn count_long(&mut self, word: &str) {
+        let i = match self.long_index.get(word) {
             Some(&i) => i,
             None => {
-                let i = u32::try_from(self.words.len()).expect("a lexicon holds fewer than 2^32 words");
-                let stop = self.stop.is_some_and(|stop| stop.contains(word));
-                let hash = match &self.stemmer {
-                    Some(stemmer) if !stop => term_hash(&stemmer.stem(word)),
-                    _ => term_hash(word),
-                };
-                self.words.push(Word { word: word.into(), hash, stop, document: 0, count: 0 });
-                match key {
-                    Some(key) => self.short.insert(key, i),
-                    None => self.long.insert(word.into(), i),
-                };
+                let i = u32::try_from(self.long.len()).ok().filter(|&i| i < LONG).expect("fewer than 2^31 long words");
+                let hash = self.term_of(word);
+                self.long.push(LongWord { word: word.into(), hash, document: 0, count: 0 });
+                self.long_index.insert(word.into(), i);
                 i
             }
         };
-        let entry = &mut self.words[i as usize];
+        let entry = &mut self.long[i as usize];
         if entry.document != self.document {
             entry.document = self.document;
             entry.count = 0;
-            self.touched.push(i);
+            self.touched.push(LONG | i);
         }
-        entry.count += 1;
+        entry.count = entry.count.saturating_add(1);
+    }
+
+    /// Doubles the table; returns where slot `at` went (and moves the current document's
+    /// slots in `touched` along).
+    fn grow(&mut self, at: usize) -> usize {
+        let n_slots = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); n_slots]);
+        let mask = self.slots.len() - 1;
+        let mut moved = vec![0u32; old.len()];
+        for (i, slot) in old.iter().enumerate() {
+            if slot.key[15] == 0 {
+                continue;
+            }
+            let mut to = self.slot_of(&slot.key);
+            while self.slots[to].key[15] != 0 {
+                to = (to + 1) & mask;
+            }
+            self.slots[to] = *slot;
+            moved[i] = to as u32;
+        }
+        for t in &mut self.touched {
+            if *t & LONG == 0 {
+                *t = moved[*t as usize];
+            }
+        }
+        moved[at] as usize
+    }
+
+    /// The current document's words that are not stop words.
+    fn words(&self) -> Vec<WordRef> {
+        self.touched
+            .iter()
+            .filter_map(|&t| {
+                let (hash, count) = if t & LONG == 0 {
+                    let slot = &self.slots[t as usize];
+                    (slot.hash, slot.count)
+                } else {
+                    let entry = &self.long[(t & !LONG) as usize];
+                    (entry.hash, entry.count)
+                };
+                (hash != STOP).then_some(WordRef { hash, count, t })
+            })
+            .collect()
+    }
+
+    /// The text of a word of `touched`.
+    fn text(&self, t: u32) -> &str {
+        if t & LONG == 0 {
+            let key = &self.slots[t as usize].key;
+            std::str::from_utf8(&key[..usize::from(key[15])]).expect("a key holds a word's bytes")
+        } else {
+            &self.long[(t & !LONG) as usize].word
+        }
     }
 }
 

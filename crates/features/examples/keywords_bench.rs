@@ -9,7 +9,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use pith_features::FeaturesConfig;
-use pith_features::keywords::{DocFreq, DocFreqIndex, keywords_of, term_hashes};
+use pith_features::keywords::{DocFreq, DocFreqIndex, keywords_of, language_and_term_hashes};
 
 fn main() {
     let mut rounds = 2;
@@ -36,8 +36,7 @@ fn main() {
         for _ in 0..rounds {
             langs.clear();
             doc_freq = DocFreq::of_term_hashes(texts.iter().map(|text| {
-                let lang = pith_features::detect_language(text, &cfg);
-                let hashes = term_hashes(text, lang.as_deref());
+                let (lang, hashes) = language_and_term_hashes(text, &cfg);
                 langs.push(lang);
                 hashes
             }));

@@ -159,7 +159,7 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// The terms of `text`, a document in language `lang` (ISO 639-3, as in
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
-    with_words(text, lang, |lexicon, words| {
+    with_words(text, lang, None, |lexicon, words| {
         let (terms, n_terms) = term_refs(lexicon, words);
         let terms = terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface.to_owned() });
         DocTerms { terms: terms.collect(), n_terms }
@@ -169,7 +169,7 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
 /// `keywords(&doc_terms(text, lang), doc_freq, k)`, without building every term's surface
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
-    with_words(text, lang, |lexicon, words| {
+    with_words(text, lang, None, |lexicon, words| {
         let (terms, n_terms) = term_refs(lexicon, words);
         top_terms(&terms, n_terms, doc_freq, k)
     })
@@ -214,11 +214,29 @@ fn term_refs<'w>(lexicon: &'w Lexicon, words: &[WordRef]) -> (Vec<TermRef<'w>>, 
 /// The distinct term hashes of `text`, ascending: `doc_terms` without counts and
 /// surface forms, which is all that document frequencies need.
 pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
-    with_words(text, lang, |_, words| {
-        let mut hashes: Vec<u64> = words.iter().map(|word| word.hash).collect();
-        hashes.dedup();
-        hashes
-    })
+    with_words(text, lang, None, distinct_hashes)
+}
+
+fn distinct_hashes(_: &Lexicon, words: &[WordRef]) -> Vec<u64> {
+    let mut hashes: Vec<u64> = words.iter().map(|word| word.hash).collect();
+    hashes.dedup();
+    hashes
+}
+
+/// `detect_language(text, cfg)` and `term_hashes` of the text in that language, in one
+/// pass over a plainly English text (the common case): its words are taken as English
+/// while the pass counts what `plainly_english` needs.
+pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Option<String>, Vec<u64>) {
+    if cfg.language && cfg.fast_english {
+        let mut sample = crate::EnglishSample::default();
+        let hashes = with_words(text, Some("eng"), Some(&mut sample), distinct_hashes);
+        if sample.plainly_english() {
+            return (Some("eng".to_owned()), hashes);
+        }
+    }
+    let lang = crate::detect_language(text, cfg);
+    let hashes = term_hashes(text, lang.as_deref());
+    (lang, hashes)
 }
 
 /// Calls `f` with the lexicon and the distinct lower-cased words of `text` that are not
@@ -228,7 +246,15 @@ pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
 /// documents: each thread keeps a lexicon per language (the word's term hash and whether
 /// it is a stop word), so a word of a document costs one hash-table lookup. A memo only:
 /// the terms are those stemming every word would give.
-fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&Lexicon, &[WordRef]) -> R) -> R {
+///
+/// `sample`, if given, counts the first words (runs of letters and digits, as
+/// `detect_language` splits them) for `EnglishSample::plainly_english`.
+fn with_words<R>(
+    text: &str,
+    lang: Option<&str>,
+    mut sample: Option<&mut crate::EnglishSample>,
+    f: impl FnOnce(&Lexicon, &[WordRef]) -> R,
+) -> R {
     let lang = lang.and_then(language);
     LEXICONS.with_borrow_mut(|lexicons| {
         let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
@@ -266,6 +292,9 @@ fn with_words<R>(text: &str, lang: Option<&str>, f: impl FnOnce(&Lexicon, &[Word
                     classes |= if c.is_alphabetic() { OTHER_LETTER } else { OTHER_DIGIT };
                     i += c.len_utf8();
                 }
+            }
+            if let Some(sample) = sample.as_deref_mut() {
+                sample.add(&bytes[start..i], classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
             }
             if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
                 let word = &text[start..i];
@@ -675,6 +704,34 @@ mod tests {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("text");
             assert_eq!(doc_terms(&text, Some("eng")), doc_terms_reference(&text, Some("eng")), "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn language_and_term_hashes_in_one_pass_equal_both_apart() {
+        let mut texts: Vec<String> = [
+            "",
+            "The cats sat on the mat.",
+            "Die Häuser und das Haus sind in der Stadt, und die Stadt ist alt und schön.",
+            "Le chat est sur le tapis, et le chien est dans la maison avec les enfants.",
+        ]
+        .iter()
+        .map(|t| t.repeat(12))
+        .collect();
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus")).expect("corpus/") {
+            texts.push(std::fs::read_to_string(entry.expect("entry").path()).expect("text"));
+        }
+        let configs = [
+            crate::FeaturesConfig::default(),
+            crate::FeaturesConfig { fast_english: false, ..Default::default() },
+            crate::FeaturesConfig { language: false, ..Default::default() },
+        ];
+        for text in &texts {
+            for cfg in &configs {
+                let lang = crate::detect_language(text, cfg);
+                let hashes = term_hashes(text, lang.as_deref());
+                assert_eq!(language_and_term_hashes(text, cfg), (lang, hashes), "{:?}", &text[..text.len().min(40)]);
+            }
         }
     }
 

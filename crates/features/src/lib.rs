@@ -371,7 +371,7 @@ impl EnglishSample {
     }
 
     /// See `FeaturesConfig::fast_english`.
-    fn plainly_english(&self) -> bool {
+    pub(crate) fn plainly_english(&self) -> bool {
         self.words >= MIN_FAST_ENGLISH_WORDS
             && self.common * 100 >= self.words * 15
             && self.ascii * 10 >= self.words * 9

@@ -680,11 +680,12 @@ impl<'a> Runner<'a> {
         }
         let stripped = stripped.get_or_insert_with(|| self.strip_output(shard, strip_key));
         let value = self.timed(FEATURES, || {
-            DocFreq::of_term_hashes(stripped.iter().filter_map(Slot::ok).map(|doc| {
-                let text = doc.text();
-                let lang = pith_features::detect_language(&text, fcfg);
-                pith_features::keywords::term_hashes(&text, lang.as_deref())
-            }))
+            DocFreq::of_term_hashes(
+                stripped
+                    .iter()
+                    .filter_map(Slot::ok)
+                    .map(|doc| pith_features::keywords::language_and_term_hashes(&doc.text(), fcfg).1),
+            )
         });
         self.store_as(KEYWORDS_MAP, VERSIONS[FEATURES], &key, &value);
         value

@@ -159,18 +159,20 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// The terms of `text`, a document in language `lang` (ISO 639-3, as in
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
-    with_words(text, lang, None, |lexicon, words| {
-        let (terms, n_terms) = term_refs(lexicon, words);
-        let terms = terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface.to_owned() });
-        DocTerms { terms: terms.collect(), n_terms }
+    with_words(text, lang, None, |lexicon| {
+        let (terms, n_terms) = lexicon.term_refs();
+        let mut terms: Vec<Term> =
+            terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface.to_owned() }).collect();
+        terms.sort_unstable_by_key(|t| t.hash);
+        DocTerms { terms, n_terms }
     })
 }
 
 /// `keywords(&doc_terms(text, lang), doc_freq, k)`, without building every term's surface
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
-    with_words(text, lang, None, |lexicon, words| {
-        let (terms, n_terms) = term_refs(lexicon, words);
+    with_words(text, lang, None, |lexicon| {
+        let (terms, n_terms) = lexicon.term_refs();
         top_terms(&terms, n_terms, doc_freq, k)
     })
 }
@@ -183,44 +185,10 @@ struct TermRef<'w> {
     surface: &'w str,
 }
 
-/// The terms of `words` (sorted by term hash: each run of one hash is a term), by hash,
-/// and their total count.
-fn term_refs<'w>(lexicon: &'w Lexicon, words: &[WordRef]) -> (Vec<TermRef<'w>>, u64) {
-    let mut terms = Vec::new();
-    let mut n_terms = 0;
-    let mut i = 0;
-    while i < words.len() {
-        let hash = words[i].hash;
-        let (mut count, mut surface, mut surface_count) = (0, "", 0);
-        while i < words.len() && words[i].hash == hash {
-            let word = &words[i];
-            let count_here = u64::from(word.count);
-            count += count_here;
-            // The most frequent form; on a tie, the first in byte order (whatever the
-            // order of the forms: `with_words` sorts by hash only).
-            if count_here > surface_count {
-                (surface, surface_count) = (lexicon.text(word.t), count_here);
-            } else if count_here == surface_count {
-                surface = surface.min(lexicon.text(word.t));
-            }
-            i += 1;
-        }
-        n_terms += count;
-        terms.push(TermRef { hash, count, surface });
-    }
-    (terms, n_terms)
-}
-
-/// The distinct term hashes of `text`, ascending: `doc_terms` without counts and
-/// surface forms, which is all that document frequencies need.
+/// The distinct term hashes of `text` (in no particular order): `doc_terms` without
+/// counts and surface forms, which is all that document frequencies need.
 pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
-    with_words(text, lang, None, distinct_hashes)
-}
-
-fn distinct_hashes(_: &Lexicon, words: &[WordRef]) -> Vec<u64> {
-    let mut hashes: Vec<u64> = words.iter().map(|word| word.hash).collect();
-    hashes.dedup();
-    hashes
+    with_words(text, lang, None, Lexicon::term_hashes)
 }
 
 /// `detect_language(text, cfg)` and `term_hashes` of the text in that language, in one
@@ -229,7 +197,7 @@ fn distinct_hashes(_: &Lexicon, words: &[WordRef]) -> Vec<u64> {
 pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Option<String>, Vec<u64>) {
     if cfg.language && cfg.fast_english {
         let mut sample = crate::EnglishSample::default();
-        let hashes = with_words(text, Some("eng"), Some(&mut sample), distinct_hashes);
+        let hashes = with_words(text, Some("eng"), Some(&mut sample), Lexicon::term_hashes);
         if sample.plainly_english() {
             return (Some("eng".to_owned()), hashes);
         }
@@ -239,8 +207,8 @@ pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Opt
     (lang, hashes)
 }
 
-/// Calls `f` with the lexicon and the distinct lower-cased words of `text` that are not
-/// stop words, by ascending term hash (in no particular order within a hash).
+/// Counts the lower-cased words of `text` that are not stop words into their terms, and
+/// calls `f` with the lexicon holding them (`Lexicon::term_refs`, `Lexicon::term_hashes`).
 ///
 /// Stemming and stop-word lookups are the costly part of terms, and words repeat across
 /// documents: each thread keeps a lexicon per language (the word's term hash and whether
@@ -253,7 +221,7 @@ fn with_words<R>(
     text: &str,
     lang: Option<&str>,
     mut sample: Option<&mut crate::EnglishSample>,
-    f: impl FnOnce(&Lexicon, &[WordRef]) -> R,
+    f: impl FnOnce(&Lexicon) -> R,
 ) -> R {
     let lang = lang.and_then(language);
     LEXICONS.with_borrow_mut(|lexicons| {
@@ -317,9 +285,8 @@ fn with_words<R>(
                 i += text[i..].chars().next().map_or(1, char::len_utf8);
             }
         }
-        let mut words = lexicon.words();
-        words.sort_unstable_by_key(|word| word.hash);
-        f(lexicon, &words)
+        lexicon.gather_terms();
+        f(lexicon)
     })
 }
 
@@ -365,9 +332,11 @@ thread_local! {
 ///
 /// Most words a document holds are seen before, so the lookup is the cost: a word of up
 /// to 15 bytes is its own key (`short_key`), and its slot in an open-addressing table
-/// holds everything the document needs (term hash, stop flag, count), so that a lookup
-/// reads one cache line. The table of a long-running thread is several megabytes, and a
-/// general hash map with the entry elsewhere read two or three.
+/// holds what counting an occurrence needs (its term, or stop word, and its count), so
+/// that a lookup reads one cache line. The table of a long-running thread is several
+/// megabytes, and a general hash map with the entry elsewhere read two or three. Each
+/// distinct word then adds its count to its term once (`gather_terms`): no sort groups
+/// the forms of a stem.
 struct Lexicon {
     stemmer: Option<Stemmer>,
     stop: Option<&'static FxHashSet<&'static str>>,
@@ -383,38 +352,48 @@ struct Lexicon {
     /// The current document's words, in order of first occurrence: a slot index, or
     /// `LONG | i` for `long[i]`.
     touched: Vec<u32>,
+    /// Terms (a word's stem, or the word), each word's by index, and the current
+    /// document's (`gather_terms`).
+    terms: Vec<TermEntry>,
+    term_index: FxHashMap<u64, u32>,
+    touched_terms: Vec<u32>,
+}
+
+/// A term: its hash, and its count and most frequent form in the current document when
+/// `document` is the current one.
+#[derive(Clone, Copy)]
+struct TermEntry {
+    hash: u64,
+    count: u64,
+    document: u32,
+    /// The form (in `touched`'s encoding) and its count.
+    surface: u32,
+    surface_count: u32,
 }
 
 const LONG: u32 = 1 << 31;
 
 /// A word of up to 15 bytes: `key` is `short_key`'s (all zero in an empty slot; a word's
-/// key has its length in byte 15). `hash` is its term hash, or `STOP` for a stop word.
+/// key has its length in byte 15). `term` indexes `Lexicon::terms`, or is `STOP` for a
+/// stop word.
 #[derive(Clone, Copy, Default)]
 #[repr(align(32))]
 struct Slot {
     key: [u8; 16],
-    hash: u64,
+    term: u32,
     document: u32,
     count: u32,
 }
 
 struct LongWord {
     word: Box<str>,
-    hash: u64,
+    term: u32,
     document: u32,
     count: u32,
 }
 
-/// The `hash` of a stop word (a term's hash is never this: see `Lexicon::term_of`).
-const STOP: u64 = 0;
-
-/// A word of the current document: its term hash, occurrences and where the lexicon
-/// holds it (see `Lexicon::touched`, `Lexicon::text`).
-struct WordRef {
-    hash: u64,
-    count: u32,
-    t: u32,
-}
+/// The `term` of a stop word.
+const STOP: u32 = u32::MAX;
 
 /// A word of up to 15 bytes as one key: its bytes, then its length in the last byte (so
 /// that "a" and "a\0" differ).
@@ -440,6 +419,9 @@ impl Lexicon {
             long: Vec::new(),
             document: 0,
             touched: Vec::new(),
+            terms: Vec::new(),
+            term_index: FxHashMap::default(),
+            touched_terms: Vec::new(),
         }
     }
 
@@ -450,13 +432,15 @@ impl Lexicon {
             self.n_short = 0;
             self.long_index.clear();
             self.long.clear();
+            self.terms.clear();
+            self.term_index.clear();
             self.document = 0;
         }
         self.document += 1;
     }
 
-    /// The term hash of the lower-cased `word`, or `STOP`.
-    fn term_of(&self, word: &str) -> u64 {
+    /// The term of the lower-cased `word` (a new one if need be), or `STOP`.
+    fn term_of(&mut self, word: &str) -> u32 {
         if self.stop.is_some_and(|stop| stop.contains(word)) {
             return STOP;
         }
@@ -464,8 +448,12 @@ impl Lexicon {
             Some(stemmer) => term_hash(&stemmer.stem(word)),
             None => term_hash(word),
         };
-        // One term in 2^64 would hash to `STOP`; it takes the next hash instead.
-        hash.max(STOP + 1)
+        let terms = &mut self.terms;
+        *self.term_index.entry(hash).or_insert_with(|| {
+            let term = u32::try_from(terms.len()).ok().filter(|&t| t < STOP).expect("fewer than 2^32 - 1 terms");
+            terms.push(TermEntry { hash, count: 0, document: 0, surface: 0, surface_count: 0 });
+            term
+        })
     }
 
     fn slot_of(&self, key: &[u8; 16]) -> usize {
@@ -491,8 +479,8 @@ impl Lexicon {
             }
             if slot.key[15] == 0 {
                 // Empty: a new word.
-                let hash = self.term_of(word);
-                self.slots[at] = Slot { key, hash, document: 0, count: 0 };
+                let term = self.term_of(word);
+                self.slots[at] = Slot { key, term, document: 0, count: 0 };
                 self.n_short += 1;
                 if self.n_short * 4 > self.slots.len() * 3 {
                     at = self.grow(at);
@@ -516,8 +504,8 @@ impl Lexicon {
             Some(&i) => i,
             None => {
                 let i = u32::try_from(self.long.len()).ok().filter(|&i| i < LONG).expect("fewer than 2^31 long words");
-                let hash = self.term_of(word);
-                self.long.push(LongWord { word: word.into(), hash, document: 0, count: 0 });
+                let term = self.term_of(word);
+                self.long.push(LongWord { word: word.into(), term, document: 0, count: 0 });
                 self.long_index.insert(word.into(), i);
                 i
             }
@@ -557,21 +545,57 @@ impl Lexicon {
         moved[at] as usize
     }
 
-    /// The current document's words that are not stop words.
-    fn words(&self) -> Vec<WordRef> {
-        self.touched
+    /// Sums the current document's words into their terms (`touched_terms`), each with
+    /// its most frequent form (on a tie, the first in byte order).
+    fn gather_terms(&mut self) {
+        self.touched_terms.clear();
+        let document = self.document;
+        for i in 0..self.touched.len() {
+            let t = self.touched[i];
+            let (term, count) = if t & LONG == 0 {
+                let slot = &self.slots[t as usize];
+                (slot.term, slot.count)
+            } else {
+                let entry = &self.long[(t & !LONG) as usize];
+                (entry.term, entry.count)
+            };
+            if term == STOP {
+                continue;
+            }
+            let entry = self.terms[term as usize];
+            let entry = if entry.document != document {
+                self.touched_terms.push(term);
+                TermEntry { count: 0, document, surface: t, surface_count: count, ..entry }
+            } else if count > entry.surface_count
+                || count == entry.surface_count && self.text(t) < self.text(entry.surface)
+            {
+                TermEntry { surface: t, surface_count: count, ..entry }
+            } else {
+                entry
+            };
+            self.terms[term as usize] = TermEntry { count: entry.count + u64::from(count), ..entry };
+        }
+    }
+
+    /// The current document's terms (after `gather_terms`), in no particular order, and
+    /// their total count.
+    fn term_refs(&self) -> (Vec<TermRef<'_>>, u64) {
+        let mut n_terms = 0;
+        let terms = self
+            .touched_terms
             .iter()
-            .filter_map(|&t| {
-                let (hash, count) = if t & LONG == 0 {
-                    let slot = &self.slots[t as usize];
-                    (slot.hash, slot.count)
-                } else {
-                    let entry = &self.long[(t & !LONG) as usize];
-                    (entry.hash, entry.count)
-                };
-                (hash != STOP).then_some(WordRef { hash, count, t })
+            .map(|&term| {
+                let entry = &self.terms[term as usize];
+                n_terms += entry.count;
+                TermRef { hash: entry.hash, count: entry.count, surface: self.text(entry.surface) }
             })
-            .collect()
+            .collect();
+        (terms, n_terms)
+    }
+
+    /// The current document's distinct term hashes (after `gather_terms`).
+    fn term_hashes(&self) -> Vec<u64> {
+        self.touched_terms.iter().map(|&term| self.terms[term as usize].hash).collect()
     }
 
     /// The text of a word of `touched`.
@@ -755,7 +779,9 @@ mod tests {
         for text in ["The cats sat. Cats! The cat sat on the mat, 42 times.", "Die Häuser und das Haus", "", "a b a"] {
             for lang in [Some("eng"), Some("deu"), None] {
                 let hashes: Vec<u64> = doc_terms(text, lang).terms.iter().map(|t| t.hash).collect();
-                assert_eq!(term_hashes(text, lang), hashes, "{text:?} {lang:?}");
+                let mut got = term_hashes(text, lang);
+                got.sort_unstable();
+                assert_eq!(got, hashes, "{text:?} {lang:?}");
             }
         }
     }

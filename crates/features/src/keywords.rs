@@ -90,13 +90,29 @@ impl DocFreq {
 /// A `DocFreq` for lookups: `keywords` asks it for every term of every document.
 #[derive(Debug, Clone, Default)]
 pub struct DocFreqIndex {
+    /// Tells indices apart for the lexicon's memo of idf values (0: none; a clone keeps
+    /// its original's, as it holds the same values).
+    id: u64,
     n_docs: u64,
     counts: FxHashMap<u64, u64>,
 }
 
 impl DocFreqIndex {
     pub fn new(doc_freq: &DocFreq) -> DocFreqIndex {
-        DocFreqIndex { n_docs: doc_freq.n_docs, counts: doc_freq.doc_counts.iter().map(|(&h, &n)| (h, n)).collect() }
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        DocFreqIndex {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            n_docs: doc_freq.n_docs,
+            counts: doc_freq.doc_counts.iter().map(|(&h, &n)| (h, n)).collect(),
+        }
+    }
+
+    /// The term's inverse document frequency, smoothed: `ln((1 + n_docs) / (1 +
+    /// doc_count)) + 1` (never zero or negative, and defined for a term the corpus has not
+    /// seen).
+    fn idf(&self, hash: u64) -> f64 {
+        let doc_count = self.counts.get(&hash).copied().unwrap_or(0);
+        ((1.0 + self.n_docs as f64) / (1.0 + doc_count as f64)).ln() + 1.0
     }
 }
 
@@ -160,7 +176,7 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
     with_words(text, lang, None, |lexicon| {
-        let (terms, n_terms) = lexicon.term_refs();
+        let (terms, n_terms) = lexicon.term_refs(None);
         let mut terms: Vec<Term> =
             terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface.to_owned() }).collect();
         terms.sort_unstable_by_key(|t| t.hash);
@@ -172,23 +188,24 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
     with_words(text, lang, None, |lexicon| {
-        let (terms, n_terms) = lexicon.term_refs();
-        top_terms(&terms, n_terms, doc_freq, k)
+        let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
+        top_terms(&terms, n_terms, k)
     })
 }
 
-/// A term whose surface form is borrowed.
+/// A term whose surface form is borrowed, with its idf.
 #[derive(Debug, Clone, Copy)]
 struct TermRef<'w> {
     hash: u64,
     count: u64,
     surface: &'w str,
+    idf: f64,
 }
 
 /// The distinct term hashes of `text` (in no particular order): `doc_terms` without
 /// counts and surface forms, which is all that document frequencies need.
 pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
-    with_words(text, lang, None, Lexicon::term_hashes)
+    with_words(text, lang, None, |lexicon| lexicon.term_hashes())
 }
 
 /// `detect_language(text, cfg)` and `term_hashes` of the text in that language, in one
@@ -197,7 +214,7 @@ pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
 pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Option<String>, Vec<u64>) {
     if cfg.language && cfg.fast_english {
         let mut sample = crate::EnglishSample::default();
-        let hashes = with_words(text, Some("eng"), Some(&mut sample), Lexicon::term_hashes);
+        let hashes = with_words(text, Some("eng"), Some(&mut sample), |lexicon| lexicon.term_hashes());
         if sample.plainly_english() {
             return (Some("eng".to_owned()), hashes);
         }
@@ -221,7 +238,7 @@ fn with_words<R>(
     text: &str,
     lang: Option<&str>,
     mut sample: Option<&mut crate::EnglishSample>,
-    f: impl FnOnce(&Lexicon) -> R,
+    f: impl FnOnce(&mut Lexicon) -> R,
 ) -> R {
     let lang = lang.and_then(language);
     LEXICONS.with_borrow_mut(|lexicons| {
@@ -369,6 +386,9 @@ struct TermEntry {
     /// The form (in `touched`'s encoding) and its count.
     surface: u32,
     surface_count: u32,
+    /// The idf in the `DocFreqIndex` whose `id` is `idf_of` (none when 0).
+    idf_of: u64,
+    idf: f64,
 }
 
 const LONG: u32 = 1 << 31;
@@ -398,14 +418,22 @@ const STOP: u32 = u32::MAX;
 /// A word of up to 15 bytes as one key: its bytes, then its length in the last byte (so
 /// that "a" and "a\0" differ).
 fn short_key(word: &str) -> Option<[u8; 16]> {
-    let bytes = word.as_bytes();
-    if bytes.len() > 15 {
-        return None;
-    }
-    let mut key = [0u8; 16];
-    key[..bytes.len()].copy_from_slice(bytes);
-    key[15] = bytes.len() as u8;
-    Some(key)
+    let b = word.as_bytes();
+    let n = b.len();
+    // The bytes as a little-endian integer, from two overlapping loads (a copy of a
+    // variable length is a call to `memcpy`).
+    let u16_at = |at: usize| u128::from(u16::from_le_bytes([b[at], b[at + 1]]));
+    let u32_at = |at: usize| u128::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("four bytes")));
+    let u64_at = |at: usize| u128::from(u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes")));
+    let bytes = match n {
+        0 => 0,
+        1 => u128::from(b[0]),
+        2..=3 => u16_at(0) | u16_at(n - 2) << (8 * (n - 2)),
+        4..=7 => u32_at(0) | u32_at(n - 4) << (8 * (n - 4)),
+        8..=15 => u64_at(0) | u64_at(n - 8) << (8 * (n - 8)),
+        _ => return None,
+    };
+    Some((bytes | (n as u128) << 120).to_le_bytes())
 }
 
 impl Lexicon {
@@ -451,7 +479,7 @@ impl Lexicon {
         let terms = &mut self.terms;
         *self.term_index.entry(hash).or_insert_with(|| {
             let term = u32::try_from(terms.len()).ok().filter(|&t| t < STOP).expect("fewer than 2^32 - 1 terms");
-            terms.push(TermEntry { hash, count: 0, document: 0, surface: 0, surface_count: 0 });
+            terms.push(TermEntry { hash, count: 0, document: 0, surface: 0, surface_count: 0, idf_of: 0, idf: 0.0 });
             term
         })
     }
@@ -578,8 +606,17 @@ impl Lexicon {
     }
 
     /// The current document's terms (after `gather_terms`), in no particular order, and
-    /// their total count.
-    fn term_refs(&self) -> (Vec<TermRef<'_>>, u64) {
+    /// their total count; each with its idf in `doc_freq` (0 without), remembered by the
+    /// term for the next document against the same index.
+    fn term_refs(&mut self, doc_freq: Option<&DocFreqIndex>) -> (Vec<TermRef<'_>>, u64) {
+        if let Some(doc_freq) = doc_freq {
+            for &term in &self.touched_terms {
+                let entry = &mut self.terms[term as usize];
+                if entry.idf_of != doc_freq.id || doc_freq.id == 0 {
+                    (entry.idf_of, entry.idf) = (doc_freq.id, doc_freq.idf(entry.hash));
+                }
+            }
+        }
         let mut n_terms = 0;
         let terms = self
             .touched_terms
@@ -587,7 +624,8 @@ impl Lexicon {
             .map(|&term| {
                 let entry = &self.terms[term as usize];
                 n_terms += entry.count;
-                TermRef { hash: entry.hash, count: entry.count, surface: self.text(entry.surface) }
+                let idf = if doc_freq.is_some() { entry.idf } else { 0.0 };
+                TermRef { hash: entry.hash, count: entry.count, surface: self.text(entry.surface), idf }
             })
             .collect();
         (terms, n_terms)
@@ -615,20 +653,20 @@ impl Lexicon {
 /// `tf = count / doc.n_terms`, `idf = ln((1 + n_docs) / (1 + doc_count)) + 1` (the
 /// smoothed form: never zero or negative, and defined for a term the corpus has not seen).
 pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
-    let terms: Vec<TermRef<'_>> =
-        doc.terms.iter().map(|t| TermRef { hash: t.hash, count: t.count, surface: &t.surface }).collect();
-    top_terms(&terms, doc.n_terms, doc_freq, k)
+    let terms: Vec<TermRef<'_>> = doc
+        .terms
+        .iter()
+        .map(|t| TermRef { hash: t.hash, count: t.count, surface: &t.surface, idf: doc_freq.idf(t.hash) })
+        .collect();
+    top_terms(&terms, doc.n_terms, k)
 }
 
-fn top_terms(terms: &[TermRef<'_>], n_terms: u64, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
-    let n_docs = doc_freq.n_docs as f64;
+fn top_terms(terms: &[TermRef<'_>], n_terms: u64, k: usize) -> Vec<Keyword> {
     let mut scored: Vec<(f64, &TermRef<'_>)> = terms
         .iter()
         .map(|term| {
             let tf = term.count as f64 / n_terms.max(1) as f64;
-            let doc_count = doc_freq.counts.get(&term.hash).copied().unwrap_or(0);
-            let idf = ((1.0 + n_docs) / (1.0 + doc_count as f64)).ln() + 1.0;
-            (tf * idf, term)
+            (tf * term.idf, term)
         })
         .collect();
     let order = |a: &(f64, &TermRef<'_>), b: &(f64, &TermRef<'_>)| {
@@ -728,6 +766,21 @@ mod tests {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("text");
             assert_eq!(doc_terms(&text, Some("eng")), doc_terms_reference(&text, Some("eng")), "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn short_keys_are_the_bytes_then_the_length() {
+        let text = "abcdefghijklmnopq";
+        for n in 0..=text.len() {
+            let word = &text[..n];
+            let want = (n <= 15).then(|| {
+                let mut key = [0u8; 16];
+                key[..n].copy_from_slice(word.as_bytes());
+                key[15] = n as u8;
+                key
+            });
+            assert_eq!(short_key(word), want, "{word:?}");
         }
     }
 

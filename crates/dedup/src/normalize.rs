@@ -46,22 +46,35 @@ pub(crate) fn normalize_into(text: &str, res: &mut String) {
     }
 }
 
-/// `normalize_into` for ASCII text, in one pass over its bytes.
+/// `normalize_into` for ASCII text: its words copied whole, then lower-cased in place.
 fn normalize_ascii_into(text: &str, res: &mut String) {
-    let mut in_word = false;
-    for &b in text.as_bytes() {
-        // `char::is_whitespace` on ASCII: unlike `u8::is_ascii_whitespace`, with U+000B.
-        if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-            in_word = false;
-            continue;
+    // `char::is_whitespace` on ASCII: unlike `u8::is_ascii_whitespace`, with U+000B.
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let bytes = text.as_bytes();
+    let start = res.len();
+    res.reserve(text.len() + 1);
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
         }
-        if !in_word {
-            if !res.is_empty() {
-                res.push(' ');
-            }
-            in_word = true;
+        if i == bytes.len() {
+            break;
         }
-        res.push(if b == b'`' { '\'' } else { char::from(b.to_ascii_lowercase()) });
+        let word = i;
+        while i < bytes.len() && !space(bytes[i]) {
+            i += 1;
+        }
+        if !res.is_empty() {
+            res.push(' ');
+        }
+        res.push_str(&text[word..i]);
+    }
+    res[start..].make_ascii_lowercase();
+    if res[start..].contains('`') {
+        let folded = res[start..].replace('`', "'");
+        res.truncate(start);
+        res.push_str(&folded);
     }
 }
 

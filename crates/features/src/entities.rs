@@ -217,7 +217,9 @@ fn title_case(word: &str) -> String {
 
 /// Groups capitalised words into runs, and sets `lists` for their words.
 fn find_runs(text: &str, words: &[Word], lists: &mut [u16]) -> Vec<Run> {
-    let mut runs = Vec::new();
+    // About a run per ten words: reserved for an article (growing the vector copied it
+    // several times a document).
+    let mut runs = Vec::with_capacity((words.len() / 8).min(ARTICLE_NAMES));
     let n = words.len();
     let mut w = 0;
     while w < n {

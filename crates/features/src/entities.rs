@@ -28,10 +28,10 @@
 //! Cox" and "Cox"); two people sharing a surname are merged.
 
 use pith_types::Entity;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use crate::lexicon::{
-    CONNECTORS, FUNCTION_WORDS, GIVEN_NAMES, LOWER_TITLES, NOT_ACRONYMS, ORG_WORDS, PLACES, SPEECH_VERBS, TITLES,
+    self, CONNECTOR, FUNCTION, GIVEN_NAME, LOWER_TITLES, NOT_ACRONYM, ORG, PLACES, SPEECH_VERBS, TITLE, lists_of,
     month_number,
 };
 use crate::words::Word;
@@ -72,12 +72,13 @@ pub(crate) struct Person {
 pub(crate) struct Names<'a> {
     pub(crate) text: &'a str,
     pub(crate) words: Vec<Word>,
+    /// The lexicon lists (`lexicon::lists_of`) of each word's name, for the words of runs
+    /// (0 for the others): looked up once, asked many times.
+    lists: Vec<u16>,
     pub(crate) runs: Vec<Run>,
     pub(crate) people: Vec<Person>,
     /// Person mentions outside quotes: (byte offset, person), in text order.
     pub(crate) person_mentions: Vec<(usize, u32)>,
-    /// Words the document capitalises away from sentence and quote starts.
-    capitalised_elsewhere: FxHashSet<&'a str>,
 }
 
 impl<'a> Names<'a> {
@@ -214,13 +215,11 @@ fn title_case(word: &str) -> String {
     res
 }
 
-fn is_connector(word: &str) -> bool {
-    CONNECTORS.contains(&word)
-}
-
-/// Groups capitalised words into runs.
-fn find_runs(text: &str, words: &[Word]) -> Vec<Run> {
-    let mut runs = Vec::new();
+/// Groups capitalised words into runs, and sets `lists` for their words.
+fn find_runs(text: &str, words: &[Word], lists: &mut [u16]) -> Vec<Run> {
+    // About a run per ten words: reserved for an article (growing the vector copied it
+    // several times a document).
+    let mut runs = Vec::with_capacity((words.len() / 8).min(ARTICLE_NAMES));
     let n = words.len();
     let mut w = 0;
     while w < n {
@@ -239,7 +238,7 @@ fn find_runs(text: &str, words: &[Word]) -> Vec<Run> {
                 last = next;
             } else if next + 1 < n
                 && words[next].joined()
-                && is_connector(&text[words[next].start()..words[next].end()])
+                && lists_of(&text[words[next].start()..words[next].end()]) & CONNECTOR != 0
                 && words[next + 1].joined()
                 && words[next + 1].cap()
             {
@@ -250,9 +249,17 @@ fn find_runs(text: &str, words: &[Word]) -> Vec<Run> {
         }
         // Connectors join the words of one organisation's or place's name; otherwise they
         // separate names: "Jo Smith and Tom Brown", "Kentucky and Louisiana".
-        let name = |i: usize| &text[words[i].start()..words[i].name_end()];
-        let joined_name = (w..=last).any(|i| ORG_WORDS.contains(name(i)))
-            || PLACES.contains(&text[words[w].start()..words[last].name_end()]);
+        let mut org = false;
+        for i in w..=last {
+            lists[i] = lists_of(&text[words[i].start()..words[i].name_end()]);
+            org |= lists[i] & ORG != 0;
+        }
+        let joined_name = org
+            || if w == last {
+                lists[w] & lexicon::PLACE != 0
+            } else {
+                PLACES.contains(&text[words[w].start()..words[last].name_end()])
+            };
         let mut start = w;
         for i in w..=last + 1 {
             let boundary = words.get(i).is_none_or(|word| i > last || !joined_name && !word.cap());
@@ -277,16 +284,33 @@ struct Core {
     after_place_preposition: bool,
     /// The lower-case word just before the run, if only white space separates them.
     prev_lower: Option<usize>,
+    /// The core's text is a known place.
+    place: bool,
+    /// An organisation word, or a connector (a word not capitalised), in the core.
+    org: bool,
+    connector: bool,
+    /// A speech verb after the core, or "said" or "according to" before it.
+    speaks: bool,
+    /// A lone capitalised word where capitals are the rule (see `core`), which names
+    /// something only if the document capitalises it elsewhere too (`capitalised_elsewhere`).
+    needs_elsewhere: bool,
 }
 
 impl Names<'_> {
+    /// Whether word `i` (of a run) is in the lexicon lists `bits`.
+    fn is(&self, i: usize, bits: u16) -> bool {
+        self.lists[i] & bits != 0
+    }
+
+    /// The core of a run, if it can name something; `needs_elsewhere` is left for the
+    /// caller to check.
     fn core(&self, run: &Run) -> Option<Core> {
         let (mut first, mut last) = (run.first as usize, run.last as usize);
         let mut after_place_preposition = false;
         let mut single_word_place_preposition = false;
         while first <= last {
-            let name = self.name(first);
-            if !self.words[first].cap() || FUNCTION_WORDS.contains(name) || is_connector(name) {
+            if !self.words[first].cap() || self.is(first, FUNCTION | CONNECTOR) {
+                let name = self.name(first);
                 after_place_preposition |= matches!(name, "In" | "Near");
                 single_word_place_preposition |= matches!(name, "At" | "From");
                 first += 1;
@@ -295,10 +319,10 @@ impl Names<'_> {
             }
         }
         // Trailing days and months: "Argus Leader Monday".
-        while first < last && FUNCTION_WORDS.contains(self.name(last)) {
+        while first < last && self.is(last, FUNCTION) {
             last -= 1;
         }
-        if first > last || first == last && NOT_ACRONYMS.contains(self.name(first)) {
+        if first > last || first == last && self.is(first, NOT_ACRONYM) {
             return None;
         }
         let prev_lower = match first.checked_sub(1) {
@@ -313,20 +337,35 @@ impl Names<'_> {
         // word counts ("from Boston", not "from Quentin Tarantino").
         after_place_preposition |= single_word_place_preposition && first == last;
         let word = &self.words[first];
+        let mut needs_elsewhere = false;
         if first == last && word.cap_initial() && first == run.first as usize {
             // A lone capitalised word where capitals are the rule: an entity only if the
             // document capitalises it elsewhere too, or it looks like one on its own.
-            let name = self.name(first);
-            let acronym = word.acronym() && !NOT_ACRONYMS.contains(name);
-            if !acronym && !PLACES.contains(name) && !self.capitalised_elsewhere.contains(name) {
-                return None;
-            }
+            let acronym = word.acronym() && !self.is(first, NOT_ACRONYM);
+            needs_elsewhere = !acronym && !self.is(first, lexicon::PLACE);
         }
         // Shouting ("BREAKING NEWS") is no name.
-        if first < last && (first..=last).all(|i| self.words[i].acronym() || is_connector(self.name(i))) {
+        if first < last && (first..=last).all(|i| self.words[i].acronym() || self.is(i, CONNECTOR)) {
             return None;
         }
-        Some(Core { first, last, after_place_preposition, prev_lower })
+        let place = if first == last {
+            self.is(first, lexicon::PLACE)
+        } else {
+            let (start, end) = self.core_text(first, last);
+            PLACES.contains(&self.text[start..end])
+        };
+        Some(Core {
+            first,
+            last,
+            after_place_preposition,
+            prev_lower,
+            place,
+            org: self.has_org_word(first, last),
+            connector: self.has_connector(first, last),
+            // Set by `analyse` for the cores that are kept.
+            speaks: false,
+            needs_elsewhere,
+        })
     }
 
     fn core_text(&self, first: usize, last: usize) -> (usize, usize) {
@@ -334,7 +373,7 @@ impl Names<'_> {
     }
 
     fn has_org_word(&self, first: usize, last: usize) -> bool {
-        (first..=last).any(|i| ORG_WORDS.contains(self.name(i)))
+        (first..=last).any(|i| self.is(i, ORG))
     }
 
     fn has_connector(&self, first: usize, last: usize) -> bool {
@@ -346,14 +385,14 @@ impl Names<'_> {
     fn person_evidence(&self, core: &Core, full_names: &FxHashMap<&str, (usize, usize)>) -> Option<(usize, usize)> {
         let (first, last) = (core.first, core.last);
         // A title inside the run: the name is what follows the last title.
-        if let Some(t) = (first..=last).rev().find(|&i| TITLES.contains(self.name(i))) {
+        if let Some(t) = (first..=last).rev().find(|&i| self.is(i, TITLE)) {
             if t < last && last - t <= 3 && !self.has_org_word(t + 1, last) && !self.has_connector(t + 1, last) {
                 return Some((t + 1, last));
             }
             return None;
         }
         let n_words = last - first + 1;
-        if self.has_org_word(first, last) || self.has_connector(first, last) {
+        if core.org || core.connector {
             return None;
         }
         // A middle initial: "Patrick W. Carlineo Jr.", "James P. Kennedy".
@@ -363,16 +402,15 @@ impl Names<'_> {
         if n_words > 3 {
             return None;
         }
-        let text = &self.text[self.words[first].start()..self.words[last].name_end()];
-        if PLACES.contains(text) || (n_words == 1 && self.words[first].acronym()) {
+        if core.place || (n_words == 1 && self.words[first].acronym()) {
             return None;
         }
         let titled = core.prev_lower.is_some_and(|p| LOWER_TITLES.contains(self.word(p)));
-        let given = n_words >= 2 && GIVEN_NAMES.contains(self.name(first));
+        let given = n_words >= 2 && self.is(first, GIVEN_NAME);
         if titled || given {
             return Some((first, last));
         }
-        if self.speaks_after(last) || self.spoken_of_before(first) {
+        if core.speaks {
             // Companies speak too ("Toyota said"): one word is a person's name only if
             // the document also gives it as the end of a full name ("Marcelo Claure").
             if n_words > 1 {
@@ -388,11 +426,8 @@ impl Names<'_> {
     fn could_be_full_name(&self, core: &Core) -> bool {
         let (first, last) = (core.first, core.last);
         (1..=2).contains(&(last - first))
-            && (first..=last).all(|i| {
-                let name = self.name(i);
-                self.words[i].cap() && !self.words[i].acronym() && !TITLES.contains(name) && !ORG_WORDS.contains(name)
-            })
-            && !PLACES.contains(&self.text[self.words[first].start()..self.words[last].name_end()])
+            && (first..=last).all(|i| self.words[i].cap() && !self.words[i].acronym() && !self.is(i, TITLE | ORG))
+            && !core.place
     }
 
     /// A speech verb follows word `last` ("Cox declared", "Cox firmly stated").
@@ -426,21 +461,18 @@ const ARTICLE_NAMES: usize = 1024;
 
 /// Analyses the body: words, runs, people and their mentions.
 pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
-    let runs = find_runs(text, &words);
+    let mut lists = vec![0; words.len()];
+    let runs = find_runs(text, &words, &mut lists);
+    let mut names = Names { text, words, lists, runs, people: Vec::new(), person_mentions: Vec::new() };
+
+    let mut cores: Vec<Option<Core>> = names.runs.iter().map(|run| names.core(run)).collect();
+    capitalised_elsewhere(&names, &mut cores);
+    for core in cores.iter_mut().flatten() {
+        core.speaks = names.speaks_after(core.last) || names.spoken_of_before(core.first);
+    }
     // The sets and maps are sized up front for an article (growing them rehashed each
     // several times a document); a huge document's grow as needed, since what is counted
     // here repeats and would reserve far more than the distinct entries.
-    let elsewhere = |w: &Word| w.cap() && !w.cap_initial() && !w.heading();
-    let mut capitalised_elsewhere = FxHashSet::default();
-    capitalised_elsewhere.reserve(words.iter().filter(|w| elsewhere(w)).count().min(ARTICLE_NAMES));
-    for w in &words {
-        if elsewhere(w) {
-            capitalised_elsewhere.insert(&text[w.start()..w.name_end()]);
-        }
-    }
-    let mut names = Names { text, words, runs, people: Vec::new(), person_mentions: Vec::new(), capitalised_elsewhere };
-
-    let cores: Vec<Option<Core>> = names.runs.iter().map(|run| names.core(run)).collect();
     let mut full_names: FxHashMap<&'a str, (usize, usize)> = FxHashMap::default();
     full_names.reserve(cores.len().min(ARTICLE_NAMES));
     for core in cores.iter().flatten() {
@@ -485,7 +517,7 @@ pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
             None => names.classify(core, &surnames),
         };
         names.runs[r].named = named;
-        names.runs[r].speaks = names.speaks_after(core.last) || names.spoken_of_before(core.first);
+        names.runs[r].speaks = core.speaks;
     }
     for run in &names.runs {
         if let Named::Person(p) = run.named {
@@ -498,17 +530,49 @@ pub(crate) fn analyse<'a>(text: &'a str, words: Vec<Word>) -> Names<'a> {
     names
 }
 
+/// Drops the cores that need the document to capitalise their word elsewhere (away from
+/// sentence and quote starts, outside headings) when it does not. Only those few words are
+/// looked for, rather than every capitalised word being put in a set.
+fn capitalised_elsewhere<'a>(names: &Names<'a>, cores: &mut [Option<Core>]) {
+    let mut wanted: FxHashMap<&'a str, bool> = FxHashMap::default();
+    // Which first bytes the wanted words of each length have, as in `lexicon::WordSet`.
+    let mut filter = [0u64; 32];
+    for core in cores.iter().flatten().filter(|c| c.needs_elsewhere) {
+        let name = names.name(core.first);
+        wanted.insert(name, false);
+        filter[name.len().min(31)] |= 1 << (name.as_bytes()[0] & 63);
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    for w in &names.words {
+        if w.cap() && !w.cap_initial() && !w.heading() {
+            let name = &names.text[w.start()..w.name_end()];
+            if filter[name.len().min(31)] >> (name.as_bytes()[0] & 63) & 1 == 1
+                && let Some(found) = wanted.get_mut(name)
+            {
+                *found = true;
+            }
+        }
+    }
+    for core in cores.iter_mut() {
+        if core.as_ref().is_some_and(|c| c.needs_elsewhere && !wanted[names.name(c.first)]) {
+            *core = None;
+        }
+    }
+}
+
 impl<'a> Names<'a> {
     /// Kinds 2 to 6 (see the module documentation).
     fn classify(&self, core: &Core, surnames: &FxHashMap<&'a str, u32>) -> Named {
         let (first, last) = (core.first, core.last);
         let (start, end) = self.core_text(first, last);
         let text = &self.text[start..end];
-        if PLACES.contains(text) {
+        if core.place {
             return Named::Entity(PLACE, start, end);
         }
         let n_words = last - first + 1;
-        let org = self.has_org_word(first, last);
+        let org = core.org;
         if n_words <= 3
             && !org
             && !core.after_place_preposition
@@ -521,10 +585,10 @@ impl<'a> Names<'a> {
             return Named::Entity(PLACE, start, end);
         }
         let camel_case = n_words == 1 && is_camel_case(text);
-        if org || camel_case || (n_words == 1 && self.words[first].acronym() && !NOT_ACRONYMS.contains(text)) {
+        if org || camel_case || (n_words == 1 && self.words[first].acronym() && !self.is(first, NOT_ACRONYM)) {
             return Named::Entity(ORGANISATION, start, end);
         }
-        if core.after_place_preposition && !self.has_connector(first, last) && month_number(text).is_none() {
+        if core.after_place_preposition && !core.connector && month_number(text).is_none() {
             return Named::Entity(PLACE, start, end);
         }
         Named::Entity(OTHER, start, end)

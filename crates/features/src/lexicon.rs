@@ -1,20 +1,36 @@
 //! Small built-in word lists for the cheap entity, quote and date heuristics.
 //!
 //! The lists are deliberately short and English-centred: they are hints for capitalised
-//! spans, not a gazetteer. Lookups go through `FxHashSet`s built once.
+//! spans, not a gazetteer. Lookups go through `FxHashSet`s built once, and `lists_of` tells
+//! all the lists a word is in with one look-up.
 
 use std::sync::LazyLock;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 fn set(words: &[&'static str]) -> WordSet {
-    let mut filter = [0u64; 32];
+    WordSet { filter: filter(words.iter().copied()), words: words.iter().copied().collect() }
+}
+
+/// Bit `b & 63` of `filter[len]`: some word of `len` bytes starts with a byte `b`.
+fn filter<'a>(words: impl Iterator<Item = &'a str>) -> [u64; 32] {
+    let mut res = [0u64; 32];
     for word in words {
-        if let Some(bits) = filter.get_mut(word.len()) {
+        if let Some(bits) = res.get_mut(word.len()) {
             *bits |= 1 << (word.as_bytes()[0] & 63);
         }
     }
-    WordSet { words: words.iter().copied().collect(), filter }
+    res
+}
+
+/// Whether `filter` lets `word` through: its length and first byte occur among the
+/// filtered words (a word too long for the filter always passes).
+#[inline]
+fn passes(filter: &[u64; 32], word: &str) -> bool {
+    match (filter.get(word.len()), word.as_bytes().first()) {
+        (Some(&bits), Some(&first)) => bits >> (first & 63) & 1 == 1,
+        _ => word.len() >= filter.len(),
+    }
 }
 
 /// A set of words with a filter in front: most words looked up are in no list, and the
@@ -22,17 +38,57 @@ fn set(words: &[&'static str]) -> WordSet {
 /// without hashing them.
 pub(crate) struct WordSet {
     words: FxHashSet<&'static str>,
-    /// Bit `b & 63` of `filter[len]`: some word of `len` bytes starts with a byte `b`.
     filter: [u64; 32],
 }
 
 impl WordSet {
     pub(crate) fn contains(&self, word: &str) -> bool {
-        let (Some(&bits), Some(&first)) = (self.filter.get(word.len()), word.as_bytes().first()) else {
-            return word.len() >= self.filter.len() && self.words.contains(word);
-        };
-        bits >> (first & 63) & 1 == 1 && self.words.contains(word)
+        passes(&self.filter, word) && self.words.contains(word)
     }
+}
+
+/// The lists a word is in, one bit per list (see `lists_of`).
+pub(crate) const TITLE: u16 = 1;
+pub(crate) const LOWER_TITLE: u16 = 1 << 1;
+pub(crate) const ORG: u16 = 1 << 2;
+pub(crate) const NOT_ACRONYM: u16 = 1 << 3;
+pub(crate) const PLACE: u16 = 1 << 4;
+pub(crate) const FUNCTION: u16 = 1 << 5;
+pub(crate) const SPEECH_VERB: u16 = 1 << 6;
+pub(crate) const GIVEN_NAME: u16 = 1 << 7;
+pub(crate) const CONNECTOR: u16 = 1 << 8;
+
+/// Every word (or phrase) of the lists, with the bits of the lists it is in; and the
+/// filter of them all.
+static LISTS: LazyLock<(FxHashMap<&'static str, u16>, [u64; 32])> = LazyLock::new(|| {
+    let sets: [(u16, &WordSet); 8] = [
+        (TITLE, &TITLES),
+        (LOWER_TITLE, &LOWER_TITLES),
+        (ORG, &ORG_WORDS),
+        (NOT_ACRONYM, &NOT_ACRONYMS),
+        (PLACE, &PLACES),
+        (FUNCTION, &FUNCTION_WORDS),
+        (SPEECH_VERB, &SPEECH_VERBS),
+        (GIVEN_NAME, &GIVEN_NAMES),
+    ];
+    let mut words: FxHashMap<&'static str, u16> = FxHashMap::default();
+    for (bit, set) in sets {
+        for &word in &set.words {
+            *words.entry(word).or_default() |= bit;
+        }
+    }
+    for &word in CONNECTORS {
+        *words.entry(word).or_default() |= CONNECTOR;
+    }
+    let filter = filter(words.keys().copied());
+    (words, filter)
+});
+
+/// The bits of the lists `word` is in (0 for most words): one look-up for all of them,
+/// for a word the entity pass asks about several times.
+pub(crate) fn lists_of(word: &str) -> u16 {
+    let (words, filter) = &*LISTS;
+    if passes(filter, word) { words.get(word).copied().unwrap_or(0) } else { 0 }
 }
 
 /// Capitalised words that make the following name a person's ("Mayor Wu").

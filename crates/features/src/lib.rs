@@ -109,8 +109,9 @@ pub(crate) fn is_gopher_stop_key(key: u64) -> bool {
 }
 
 /// One of the English function words Gopher's quality filter counts (the, be, to, of,
-/// and, that, have, with), in any case.
-#[inline]
+/// and, that, have, with), in any case. (The word scan asks `is_gopher_stop_key` of the
+/// word's `word_key`, which it shares with `EnglishSample`.)
+#[cfg(test)]
 fn is_gopher_stop_word_bytes(word: &[u8]) -> bool {
     if !(2..=4).contains(&word.len()) {
         return false;
@@ -323,6 +324,14 @@ fn common_english_key(b: &[u8]) -> u64 {
     (load_le(b) | (0x2020_2020_2020 >> (8 * (6 - b.len())))) | (b.len() as u64) << 56
 }
 
+/// `common_english_key` of a word of two to five bytes (the longest of `COMMON_ENGLISH`
+/// and of Gopher's stop words), otherwise 0, which is no word's key: computed once per word
+/// for both lists.
+#[inline]
+pub(crate) fn word_key(word: &[u8]) -> u64 {
+    if (2..=5).contains(&word.len()) { common_english_key(word) } else { 0 }
+}
+
 /// A perfect hash of `COMMON_ENGLISH`'s keys into 128 slots: the top seven bits of the
 /// key times this odd constant, which (found by trying) sends no two words to one slot.
 const COMMON_ENGLISH_MUL: u64 = 0x9e37_79bf_df54_8535;
@@ -356,18 +365,15 @@ pub(crate) struct EnglishSample {
 }
 
 impl EnglishSample {
-    /// Counts `word` if the sample is not full yet.
+    /// Counts a word, given its `word_key`, if the sample is not full yet.
     #[inline]
-    pub(crate) fn add(&mut self, word: &[u8], ascii: bool) {
+    pub(crate) fn add(&mut self, key: u64, ascii: bool) {
         if self.words == FAST_ENGLISH_SAMPLE_WORDS {
             return;
         }
         self.words += 1;
         self.ascii += usize::from(ascii);
-        if (2..=5).contains(&word.len()) {
-            let key = common_english_key(word);
-            self.common += usize::from(COMMON_ENGLISH_TABLE[common_english_slot(key)] == key);
-        }
+        self.common += usize::from(key != 0 && COMMON_ENGLISH_TABLE[common_english_slot(key)] == key);
     }
 
     /// See `FeaturesConfig::fast_english`.
@@ -383,7 +389,7 @@ fn plainly_english<'a>(words: impl Iterator<Item = &'a str>) -> bool {
     let mut sample = EnglishSample::default();
     // The first words tell as well as all of them.
     for word in words.take(FAST_ENGLISH_SAMPLE_WORDS) {
-        sample.add(word.as_bytes(), word.is_ascii());
+        sample.add(word_key(word.as_bytes()), word.is_ascii());
     }
     sample.plainly_english()
 }

@@ -24,6 +24,63 @@ const C4_PATTERNS: &[&str] = &[
 const C4_ANCHORS: [(u8, usize); 8] =
     [(b'j', 0), (b'm', 4), (b'm', 3), (b'v', 3), (b'k', 3), (b'k', 8), (b'k', 10), (b'k', 7)];
 
+/// A pattern of 8 to 16 bytes as two overlapping little-endian `u64`s (its first and last
+/// eight bytes), each with bit 5 set in the bytes that are letters: a text's eight bytes
+/// or-ed with that mask equal the pattern's exactly when they are the pattern's in any
+/// ASCII case (bit 5 lower-cases `A` to `Z`, and turns no other byte into a lower-case
+/// letter; other bytes compare as they are).
+struct Folded {
+    head: u64,
+    head_mask: u64,
+    tail: u64,
+    tail_mask: u64,
+}
+
+impl Folded {
+    const fn new(pattern: &[u8]) -> Self {
+        assert!(pattern.len() >= 8 && pattern.len() <= 16);
+        let tail_at = pattern.len() - 8;
+        let (mut head, mut head_mask, mut tail, mut tail_mask) = (0, 0, 0, 0);
+        let mut i = 0;
+        while i < 8 {
+            let (h, t) = (pattern[i], pattern[tail_at + i]);
+            head |= (h as u64) << (8 * i);
+            tail |= (t as u64) << (8 * i);
+            if h.is_ascii_lowercase() {
+                head_mask |= 0x20 << (8 * i);
+            }
+            if t.is_ascii_lowercase() {
+                tail_mask |= 0x20 << (8 * i);
+            }
+            i += 1;
+        }
+        Folded { head, head_mask, tail, tail_mask }
+    }
+
+    /// Whether `s` (of the pattern's length) is the pattern in any ASCII case.
+    #[inline]
+    fn matches(&self, s: &[u8]) -> bool {
+        let n = s.len();
+        let head = u64::from_le_bytes(s[..8].try_into().expect("eight bytes"));
+        let tail = u64::from_le_bytes(s[n - 8..].try_into().expect("eight bytes"));
+        head | self.head_mask == self.head && tail | self.tail_mask == self.tail
+    }
+}
+
+static C4_FOLDED: [Folded; 8] = {
+    let p = C4_PATTERNS;
+    [
+        Folded::new(p[0].as_bytes()),
+        Folded::new(p[1].as_bytes()),
+        Folded::new(p[2].as_bytes()),
+        Folded::new(p[3].as_bytes()),
+        Folded::new(p[4].as_bytes()),
+        Folded::new(p[5].as_bytes()),
+        Folded::new(p[6].as_bytes()),
+        Folded::new(p[7].as_bytes()),
+    ]
+};
+
 /// The matches of `C4_PATTERNS` in `text`, ASCII case-insensitive, as (start, pattern),
 /// exactly as a leftmost-first Aho-Corasick search finds them (non-overlapping, from the
 /// left; at one start the first pattern wins), but found from the anchor bytes: a
@@ -32,19 +89,24 @@ fn c4_matches(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut found: Vec<(usize, usize)> = Vec::new();
     let mut check = |at: usize| {
-        // The patterns anchored on this byte (see `C4_ANCHORS`).
-        let patterns: &[usize] = match b[at] | 0x20 {
-            b'j' => &[0],
-            b'm' => &[1, 2],
-            b'v' => &[3],
-            _ => &[4, 5, 6, 7],
+        // The patterns anchored on this byte (see `C4_ANCHORS`) whose next byte is the
+        // next one here (or a byte that bit 5 makes it), which turns most anchors away.
+        let next = b.get(at + 1).map_or(0, |&c| c | 0x20);
+        let patterns: &[usize] = match (b[at] | 0x20, next) {
+            (b'j', b'a') => &[0],
+            (b'm', b' ') => &[1],
+            (b'm', b's') => &[2],
+            (b'v', b'a') => &[3],
+            (b'k', b'i') => &[4, 5, 6, 7],
+            _ => return,
         };
         for &p in patterns {
             let (byte, offset) = C4_ANCHORS[p];
             debug_assert_eq!(byte, b[at] | 0x20);
-            let pattern = C4_PATTERNS[p].as_bytes();
+            let len = C4_PATTERNS[p].len();
             if let Some(start) = at.checked_sub(offset)
-                && b.get(start..start + pattern.len()).is_some_and(|s| s.eq_ignore_ascii_case(pattern))
+                && let Some(candidate) = b.get(start..start + len)
+                && C4_FOLDED[p].matches(candidate)
             {
                 found.push((start, p));
             }

@@ -72,12 +72,13 @@ impl WordStats {
         }
     }
 
-    /// Adds an ASCII word of the word scan (letters, digits and inner `' - . &`), given the
-    /// vowel groups and or-ed byte classes of its bytes.
+    /// Adds an ASCII word of the word scan (letters, digits and inner `' - . &`), given its
+    /// `word_key` and the vowel groups and or-ed byte classes of its bytes.
     #[inline]
-    pub(crate) fn add_ascii(&mut self, b: &[u8], groups: usize, classes: u8) {
+    pub(crate) fn add_ascii(&mut self, b: &[u8], key: u64, groups: usize, classes: u8) {
         self.chars += b.len();
-        self.stop_words += usize::from((2..=4).contains(&b.len()) && crate::is_gopher_stop_word_bytes(b));
+        // Gopher's stop words have two to four bytes.
+        self.stop_words += usize::from((2..=4).contains(&b.len()) && crate::is_gopher_stop_key(key));
         if classes & LETTER != 0 {
             self.syllable_words += 1;
             // The ending rules only change a word of two vowel groups or more.

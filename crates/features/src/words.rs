@@ -360,11 +360,12 @@ pub(crate) fn scan_into(
                 | possessive;
             words.push(Word { start: start as u32, end: (block_start + j) as u32, flags });
             // `classes` has NON_ASCII exactly when a byte of the word is not ASCII.
-            stats.english_sample.add(word, classes & NON_ASCII == 0);
+            let key = crate::word_key(word);
+            stats.english_sample.add(key, classes & NON_ASCII == 0);
             if classes & NON_ASCII != 0 {
                 stats.add_non_ascii(&s[i..j]);
             } else {
-                stats.add_ascii(word, groups, classes);
+                stats.add_ascii(word, key, groups, classes);
             }
             prev_end = Some(j);
             i = j;

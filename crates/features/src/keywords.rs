@@ -279,7 +279,7 @@ fn with_words<R>(
                 }
             }
             if let Some(sample) = sample.as_deref_mut() {
-                sample.add(&bytes[start..i], classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
+                sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
             }
             if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
                 let word = &text[start..i];

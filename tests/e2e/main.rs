@@ -422,6 +422,52 @@ fn dedup_verdicts_do_not_depend_on_input_order() {
     assert_eq!(outs[0], outs[1], "the same clusters and chrome, whichever document comes first");
 }
 
+/// The reduce remembers the similarity of candidate pairs by the documents' content: a
+/// near copy that changes is measured again (its reported similarity is the fresh run's),
+/// while the cache holds the previous run's value for it.
+#[test]
+fn a_changed_near_copy_is_measured_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let vocab = hostile::vocabulary();
+    let mut rng = hostile::Rng(5);
+    let texts: Vec<String> = (0..12).map(|i| hostile::article(&mut rng, &vocab, i, 6)).collect();
+    for (i, text) in texts.iter().enumerate() {
+        fs::write(input.join(format!("a{i:02}.txt")), text).unwrap();
+    }
+    let near = |extra: &[&str]| {
+        let mut text = texts[5].clone();
+        for paragraph in extra {
+            text.push_str(&format!("\n{paragraph}\n"));
+        }
+        fs::write(input.join("near-a05.txt"), text).unwrap();
+    };
+    let similarity = |out: &Path| -> Vec<(String, f64)> {
+        jsonl(&out.join("dropped.jsonl"))
+            .iter()
+            .map(|d| (d["path"].as_str().unwrap().to_owned(), d["similarity"].as_f64().unwrap_or(1.0)))
+            .collect()
+    };
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ok(pith(&cache, &args));
+        out
+    };
+    near(&["One more closing paragraph, added by a syndicating site."]);
+    let first = similarity(&run("first", &[]));
+    near(&["One more closing paragraph, added by a syndicating site.", "And a second one, about the weather."]);
+    let second = run("second", &[]);
+    let fresh = run("fresh", &["--no-cache"]);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(similarity(&second).len(), 1);
+    assert!(similarity(&second)[0].1 < first[0].1, "{first:?} {:?}", similarity(&second));
+    assert_eq!(output_files(&second), output_files(&fresh));
+}
+
 #[test]
 fn single_stage_commands() {
     let tmp = tempfile::tempdir().unwrap();

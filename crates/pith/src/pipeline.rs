@@ -162,6 +162,9 @@ const REDUCE: &str = "dedup_reduce";
 /// keywords (their time counts as features').
 const KEYWORDS_MAP: &str = "keywords_map";
 const KEYWORDS: &str = "keywords";
+/// The cache's name for the similarities the last reduce over the same input paths
+/// measured, by the pairs' exact hashes (see `Runner::similarities`).
+const PAIRS: &str = "dedup_pairs";
 
 /// What the reduce computes, as cached.
 #[derive(Debug, Serialize, Deserialize)]
@@ -396,7 +399,7 @@ impl<'a> Runner<'a> {
                 let offsets = offsets(pass1.iter().copied(), 0);
                 let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
                 let pairs = pith_dedup::candidate_pairs(&all, cfg);
-                let similar = self.verify(groups, &pass1, &offsets, &pairs);
+                let similar = self.similarities(groups, &pass1, &offsets, &all, &pairs);
                 let corpus = pith_dedup::reduce(&all, lines, &similar, cfg);
                 let counts = [
                     lines.len() as u64,
@@ -517,6 +520,50 @@ impl<'a> Runner<'a> {
             // On an error `rx` goes, the reader's next send fails, and it stops.
             rx.into_iter().try_for_each(&mut each)
         })
+    }
+
+    /// The exact similarity of each candidate pair: remembered from the last reduce over
+    /// the same input paths when both documents are unchanged, otherwise measured
+    /// (`verify`). A document's shingle set is a function of its normalised words, which
+    /// its exact hash stands for (as it does for exact duplicates), so a pair of exact
+    /// hashes has one similarity. When 1% of the documents change, only their pairs are
+    /// measured again.
+    fn similarities(
+        &self,
+        groups: &[&[InputFile]],
+        pass1: &[&Pass1],
+        offsets: &[u64],
+        sketches: &[&Sketch],
+        pairs: &[(u64, u64)],
+    ) -> Vec<(u64, u64, f64)> {
+        let cfg = &self.cfg.stages.dedup;
+        let paths: Vec<&str> = groups.iter().flat_map(|g| g.iter().map(|f| f.rel.as_str())).collect();
+        let key = Key::for_stage(PAIRS, VERSIONS[DEDUP], cfg, &fingerprint(&paths));
+        let exact_pair = |&(i, j): &(u64, u64)| {
+            let (a, b) = (sketches.get(i as usize)?.exact?, sketches.get(j as usize)?.exact?);
+            Some((a.min(b), a.max(b)))
+        };
+        let known: HashMap<(u64, u64), f64> = self
+            .lookup_as::<Vec<(u64, u64, f64)>>(PAIRS, VERSIONS[DEDUP], &key)
+            .map(|(memo, _)| memo.into_iter().map(|(a, b, sim)| ((a, b), sim)).collect())
+            .unwrap_or_default();
+        let unknown: Vec<(u64, u64)> =
+            pairs.iter().filter(|pair| exact_pair(pair).is_none_or(|e| !known.contains_key(&e))).copied().collect();
+        let measured: HashMap<(u64, u64), f64> =
+            self.verify(groups, pass1, offsets, &unknown).into_iter().map(|(i, j, sim)| ((i, j), sim)).collect();
+        let similar: Vec<(u64, u64, f64)> = pairs
+            .iter()
+            .filter_map(|&(i, j)| {
+                let sim = exact_pair(&(i, j)).and_then(|e| known.get(&e)).or_else(|| measured.get(&(i, j)))?;
+                Some((i, j, *sim))
+            })
+            .collect();
+        let mut memo: Vec<(u64, u64, f64)> =
+            similar.iter().filter_map(|&(i, j, sim)| exact_pair(&(i, j)).map(|(a, b)| (a, b, sim))).collect();
+        memo.sort_unstable_by_key(|&(a, b, _)| (a, b));
+        memo.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
+        self.store_as(PAIRS, VERSIONS[DEDUP], &key, &memo);
+        similar
     }
 
     /// The exact similarity of each candidate pair, from the candidates' shingle sets,

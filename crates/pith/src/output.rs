@@ -12,6 +12,7 @@ use anyhow::Context;
 use pith_types::{DedupedDoc, Features, Slot, Source};
 use serde::Serialize;
 
+use crate::json::{push_json_str, push_json_str_contents, push_opt_json_str};
 use crate::pipeline::{STAGE_NAMES, Sink, StageStats, Totals};
 use pith::input::{Entry, RawShard};
 use serde_json::json;
@@ -95,8 +96,8 @@ pub(crate) fn render_final(shard: &RawShard, deduped: &[Slot<DedupedDoc>], featu
 fn final_record(raw: &pith_types::RawDoc, doc: &DedupedDoc, feats: &Features) -> (String, u64) {
     let text_len = doc.blocks.iter().map(|b| b.text.len() + 2).sum::<usize>().saturating_sub(2);
     let removed_len: usize = doc.removed.iter().map(|r| r.text.len() + 64).sum();
-    let features = json(feats);
     let metadata_len = raw.metadata_json.as_ref().map_or(4, String::len);
+    let features = json(feats);
     let mut out = String::with_capacity(text_len + removed_len + features.len() + metadata_len + 256);
     out.push_str("{\"id\":");
     push_json_str(&mut out, &doc.id);
@@ -196,82 +197,6 @@ fn has_float(text: &str) -> bool {
         i += 1;
     }
     false
-}
-
-fn push_opt_json_str(out: &mut String, s: Option<&str>) {
-    match s {
-        Some(s) => push_json_str(out, s),
-        None => out.push_str("null"),
-    }
-}
-
-/// `s` as a JSON string, quoted and escaped exactly as serde_json writes it.
-fn push_json_str(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    push_json_str_contents(out, s);
-    out.push('"');
-}
-
-/// `s` escaped as serde_json escapes a string's contents: `"` and `\` with a backslash,
-/// the control characters U+0000..U+001F as `\b`, `\t`, `\n`, `\f`, `\r` or `\u00xx`
-/// (lower-case hex), everything else (U+007F, U+2028, any non-ASCII) as it is.
-///
-/// Runs without an escape are found eight bytes at a time and copied whole.
-fn push_json_str_contents(out: &mut String, s: &str) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Whether any byte of the word is below 0x20, or is `"` or `\` (exact as a yes/no).
-    fn needs_escape(word: u64) -> bool {
-        let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-        (word.wrapping_sub(ONES * 0x20) & !word & HIGHS)
-            | zero_in(word ^ (ONES * u64::from(b'"')))
-            | zero_in(word ^ (ONES * u64::from(b'\\')))
-            != 0
-    }
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Skip a clean word whole; otherwise look at its bytes (or the tail's) one by one.
-        let end = match bytes.get(i..i + 8) {
-            Some(chunk) => {
-                if !needs_escape(u64::from_le_bytes(chunk.try_into().expect("8 bytes"))) {
-                    i += 8;
-                    continue;
-                }
-                i + 8
-            }
-            None => bytes.len(),
-        };
-        while i < end {
-            let b = bytes[i];
-            i += 1;
-            let escape = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0x08 => "\\b",
-                0x0c => "\\f",
-                0..=0x1f => "",
-                _ => continue,
-            };
-            // `b` is ASCII, so it starts and ends a character.
-            out.push_str(&s[start..i - 1]);
-            start = i;
-            if escape.is_empty() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xf)]));
-            } else {
-                out.push_str(escape);
-            }
-        }
-    }
-    out.push_str(&s[start..]);
 }
 
 pub(crate) fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], _stage: &str) -> Vec<Line> {
@@ -452,8 +377,8 @@ impl<W: Write> Sink for StageOutput<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::tests::tricky_strings;
     use pith_types::{Block, BlockKind, DocDrop, Entity, Keyword, RawDoc, Removal, Span};
-    use proptest::prelude::*;
 
     /// The final record as it was written through serde before `final_record`: the
     /// reference its bytes must equal.
@@ -516,55 +441,6 @@ mod tests {
                 }),
             };
             (json, text.len() as u64)
-        }
-    }
-
-    fn escaped(s: &str) -> String {
-        let mut out = String::new();
-        push_json_str(&mut out, s);
-        out
-    }
-
-    /// Strings that put every escape at every position of an 8-byte word, next to
-    /// multi-byte characters.
-    fn tricky_strings() -> Vec<String> {
-        let specials: Vec<char> = (0u8..0x20)
-            .map(char::from)
-            .chain(['"', '\\', '/', '\u{7f}', '\u{80}', 'é', '\u{2028}', '\u{2029}', '\u{feff}', '😀', 'a'])
-            .collect();
-        let mut res = vec![String::new()];
-        for &c in &specials {
-            for pad in 0..17 {
-                res.push(format!("{}{c}{}", "x".repeat(pad), "y".repeat(17 - pad)));
-                res.push(format!("{}{c}{c}é{c}", "ab".repeat(pad)));
-            }
-        }
-        res.push(specials.iter().collect());
-        res.push(specials.iter().rev().cycle().take(300).collect());
-        res
-    }
-
-    #[test]
-    fn strings_are_escaped_as_serde_json_escapes_them() {
-        for s in tricky_strings() {
-            assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap(), "{s:?}");
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn any_string_is_escaped_as_serde_json_escapes_it(s in any::<String>()) {
-            prop_assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap());
-        }
-
-        #[test]
-        fn strings_of_escapes_are_escaped_as_serde_json_escapes_them(
-            s in proptest::collection::vec(
-                prop_oneof![Just('"'), Just('\\'), Just('\n'), (0u8..0x20).prop_map(char::from), any::<char>()],
-                0..40,
-            ).prop_map(|cs| cs.into_iter().collect::<String>())
-        ) {
-            prop_assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap());
         }
     }
 

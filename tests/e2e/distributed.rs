@@ -94,6 +94,35 @@ fn planned_runs_give_the_local_records_for_any_shard_count() {
     }
 }
 
+/// Apply tasks take each shard's heads and strip output from the cache; where either is
+/// gone (a cache cleaned between tasks), they read the shard from the input instead.
+#[test]
+fn apply_reads_the_input_where_the_cache_lost_a_shard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, cache, out) = planned(tmp.path(), "2");
+    let (input_s, out_s) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let local = tmp.path().join("local");
+    ok(pith(&tmp.path().join("cache-local"), &["run", input_s, "-o", local.to_str().unwrap()]));
+    for i in ["0", "1"] {
+        ok(pith(&cache, &["run-shard", out_s, "--stage", "map", "--shard-index", i]));
+    }
+    ok(pith(&cache, &["run-shard", out_s, "--stage", "reduce"]));
+    // Every other shard loses its heads, every third its strip output.
+    let files_of = |stage: &str| {
+        let dir = fs::read_dir(&cache).unwrap().flatten().find(|e| e.file_name().to_string_lossy().starts_with(stage));
+        super::walk(&dir.expect("the stage's directory").path())
+    };
+    let heads = files_of("heads-");
+    let strip = files_of("strip-");
+    assert!(heads.len() >= 3, "{} shards", heads.len());
+    for file in heads.iter().step_by(2).chain(strip.iter().skip(1).step_by(3)) {
+        fs::remove_file(file).unwrap();
+    }
+    ok(pith(&cache, &["run-plan", out_s]));
+    assert_eq!(output_files(&out), output_files(&local));
+    assert_eq!(counts(&out), counts(&local));
+}
+
 #[test]
 fn a_failed_task_stops_its_dependents_and_only_it_runs_again() {
     let tmp = tempfile::tempdir().unwrap();

@@ -206,6 +206,53 @@ fn second_run_is_all_cache_hits_and_identical() {
     assert_eq!(output_files(&a), output_files(&b));
 }
 
+/// Phase 2 takes a shard's ids, sources and metadata from the cache (the shard's heads)
+/// instead of reading the input again: a warm run after an edit that leaves the texts (and
+/// so the strip output) alone must still show the new metadata and ids, like a fresh run.
+#[test]
+fn a_warm_run_shows_edits_that_leave_the_texts_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let texts: Vec<String> = jsonl(&corpus().join("records.jsonl"))
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+        .chain([fs::read_to_string(corpus().join(SEED)).unwrap()])
+        .collect();
+    let write = |name: &str, head: &str, records: &[Value]| {
+        let lines: Vec<String> = records.iter().map(Value::to_string).collect();
+        fs::write(input.join(name), head.to_owned() + &lines.join("\n") + "\n").unwrap();
+    };
+    let mut a = vec![
+        serde_json::json!({"id": "r1", "text": texts[0], "source": "example-news"}),
+        serde_json::json!({"id": "r2", "text": texts[1]}),
+    ];
+    let mut b = vec![serde_json::json!({"id": "r3", "text": texts[2], "site": "example"})];
+    write("a.jsonl", "", &a);
+    write("b.jsonl", "", &b);
+    let run = |out: &Path, cache: &Path| {
+        ok(pith(cache, &["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()]));
+        output_files(out)
+    };
+    let first = run(&tmp.path().join("a"), &cache);
+    // a.jsonl keeps its ids and texts (so its strip output): its lines move one down and
+    // r1 gets new metadata. b.jsonl's record gets a new id and a new text.
+    a[0]["source"] = "another-site".into();
+    write("a.jsonl", "\n", &a);
+    b[0]["id"] = "r3-renamed".into();
+    b[0]["text"] = format!("{}\n\nA closing paragraph added later.", texts[2]).into();
+    write("b.jsonl", "", &b);
+    let warm = run(&tmp.path().join("b"), &cache);
+    let fresh = run(&tmp.path().join("c"), &tmp.path().join("fresh-cache"));
+    assert_eq!(warm, fresh);
+    assert_ne!(warm, first);
+    let docs = jsonl(&tmp.path().join("b").join("documents.jsonl"));
+    let r1 = docs.iter().find(|d| d["id"] == "r1").expect("r1 is kept");
+    assert_eq!((&r1["metadata"]["source"], &r1["line"]), (&"another-site".into(), &2.into()));
+    assert!(docs.iter().any(|d| d["id"] == "r3-renamed"));
+}
+
 #[test]
 fn changing_features_config_reruns_only_features() {
     let tmp = tempfile::tempdir().unwrap();

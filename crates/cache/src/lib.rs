@@ -27,6 +27,9 @@ const HEADER_LEN: usize = 8 + 4 + 32 + 32 + 8 + 8 + 8;
 /// No cached value may decode to more than this: a corrupt length can't exhaust memory.
 const DECODE_LIMIT: usize = 1 << 30;
 const ZSTD_LEVEL: i32 = 3;
+/// A payload whose frame says it decompresses to at most this many times its size gets a
+/// buffer of that size at once (a corrupt size can't make it allocate much more).
+const MAX_UPFRONT_RATIO: u64 = 64;
 
 fn bincode_config() -> impl bincode::config::Config {
     bincode::config::legacy().with_limit::<DECODE_LIMIT>()
@@ -339,6 +342,28 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], key: &Key) -> Result<(T, Key), Stri
 
 fn decompress(payload: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::Read;
+    // `encode` writes one frame with its content size: decoded in one call, straight into
+    // a buffer of that size, by a context each thread keeps. Any other payload (a size
+    // missing or too large to trust up front) is decoded as a stream, bounded as it grows.
+    if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(payload)
+        && size <= (payload.len() as u64).saturating_mul(MAX_UPFRONT_RATIO).min(DECODE_LIMIT as u64)
+    {
+        thread_local! {
+            static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        return DECOMPRESSOR.with_borrow_mut(|slot| {
+            let decompressor = match slot {
+                Some(decompressor) => decompressor,
+                None => slot.insert(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?),
+            };
+            let raw = decompressor.decompress(payload, size as usize).map_err(|e| e.to_string())?;
+            if raw.len() as u64 != size {
+                return Err(format!("payload decompresses to {} bytes, its frame says {size}", raw.len()));
+            }
+            Ok(raw)
+        });
+    }
     let decoder = zstd::stream::read::Decoder::new(payload).map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     decoder.take(DECODE_LIMIT as u64 + 1).read_to_end(&mut raw).map_err(|e| e.to_string())?;
@@ -384,6 +409,17 @@ mod tests {
         let bytes = encode(&value(), &KEY, &OUTPUT).unwrap();
         assert_eq!(decode::<Value>(&bytes, &KEY).unwrap(), (value(), OUTPUT));
         assert!(decode::<Value>(&bytes, &Key([1; 32])).is_err(), "another key's file");
+    }
+
+    #[test]
+    fn payloads_without_a_content_size_decode_as_a_stream() {
+        let raw = bincode::serde::encode_to_vec(value(), bincode_config()).unwrap();
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).unwrap();
+        encoder.write_all(&raw).unwrap();
+        let payload = encoder.finish().unwrap();
+        assert!(matches!(zstd::zstd_safe::get_frame_content_size(&payload), Ok(None)));
+        let bytes = framed(&payload, &KEY, &OUTPUT);
+        assert_eq!(decode::<Value>(&bytes, &KEY).unwrap(), (value(), OUTPUT));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod config;
 mod distributed;
 mod explain;
+mod json;
 mod output;
 mod pipeline;
 mod progress;

@@ -3,14 +3,16 @@
 //! The shapes here are the output contract (DESIGN.md section 2): field names and order
 //! are fixed by these structs, so the same input gives byte-identical files.
 
+use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use pith_types::{DedupedDoc, Features, Removal, Slot, Source};
+use pith_types::{DedupedDoc, Features, Slot, Source};
 use serde::Serialize;
 
+use crate::json::{push_json_str, push_json_str_contents, push_opt_json_str};
 use crate::pipeline::{STAGE_NAMES, Sink, StageStats, Totals};
 use pith::input::{Entry, RawShard};
 use serde_json::json;
@@ -29,35 +31,6 @@ pub(crate) enum Line {
 }
 
 #[derive(Serialize)]
-struct RemovedOut<'a> {
-    stage: &'a str,
-    kind: &'a str,
-    text: &'a str,
-    rule: &'a str,
-}
-
-#[derive(Serialize)]
-struct DocOut<'a> {
-    id: &'a str,
-    path: &'a str,
-    line: Option<u64>,
-    title: Option<&'a str>,
-    text: &'a str,
-    removed: Vec<RemovedOut<'a>>,
-    features: &'a Features,
-    metadata: Option<serde_json::Value>,
-}
-
-#[derive(Serialize)]
-struct DroppedOut<'a> {
-    #[serde(flatten)]
-    doc: DocOut<'a>,
-    reason: &'a str,
-    duplicate_of: Option<&'a str>,
-    similarity: Option<f64>,
-}
-
-#[derive(Serialize)]
 struct FailureOut<'a> {
     path: &'a str,
     line: Option<u64>,
@@ -72,10 +45,6 @@ fn json<T: Serialize>(value: &T) -> String {
 
 fn failure(source: &Source, stage: &str, error: &str, id: Option<&str>) -> Line {
     Line::Failed(json(&FailureOut { path: &source.path, line: source.line, stage, error, id }))
-}
-
-fn removed_out(removed: &[Removal]) -> Vec<RemovedOut<'_>> {
-    removed.iter().map(|r| RemovedOut { stage: &r.stage, kind: &r.kind, text: &r.text, rule: &r.rule }).collect()
 }
 
 /// Walks a shard's entries with one stage's per-document slots (aligned with the
@@ -99,6 +68,13 @@ fn per_entry<'s, T>(
         .collect()
 }
 
+/// The record of a document that went through every stage: `documents.jsonl` when kept,
+/// `dropped.jsonl` (with the verdict's fields after the document's) when dropped.
+///
+/// Written straight into the line rather than through serde: the text is escaped from
+/// the blocks (never joined first), strings by `push_json_str`, and metadata copied as the
+/// reader stored it (`push_metadata`). Fields, their order and every byte are those of
+/// the serde structs this replaced (the reference in the tests).
 pub(crate) fn render_final(shard: &RawShard, deduped: &[Slot<DedupedDoc>], features: &[Slot<Features>]) -> Vec<Line> {
     let pairs: Vec<(&Slot<DedupedDoc>, &Slot<Features>)> = deduped.iter().zip(features).collect();
     per_entry(shard, &pairs, |raw, (doc, feats)| {
@@ -108,28 +84,119 @@ pub(crate) fn render_final(shard: &RawShard, deduped: &[Slot<DedupedDoc>], featu
                 return failure(&raw.source, &f.stage, &f.error, Some(&raw.id));
             }
         };
-        let text = doc.text();
-        let metadata = raw.metadata_json.as_deref().and_then(|m| serde_json::from_str(m).ok());
-        let out = DocOut {
-            id: &doc.id,
-            path: &raw.source.path,
-            line: raw.source.line,
-            title: doc.title.as_deref(),
-            text: &text,
-            removed: removed_out(&doc.removed),
-            features: feats,
-            metadata,
-        };
-        match &doc.drop {
-            None => Line::Kept { json: json(&out), bytes_out: text.len() as u64 },
-            Some(drop) => Line::Dropped(json(&DroppedOut {
-                doc: out,
-                reason: &drop.reason,
-                duplicate_of: drop.duplicate_of.as_deref(),
-                similarity: drop.similarity,
-            })),
+        let (json, bytes_out) = final_record(raw, doc, feats);
+        match doc.drop {
+            None => Line::Kept { json, bytes_out },
+            Some(_) => Line::Dropped(json),
         }
     })
+}
+
+/// One document's final record (see `render_final`) and the bytes of its text.
+fn final_record(raw: &pith_types::RawDoc, doc: &DedupedDoc, feats: &Features) -> (String, u64) {
+    let text_len = doc.blocks.iter().map(|b| b.text.len() + 2).sum::<usize>().saturating_sub(2);
+    let removed_len: usize = doc.removed.iter().map(|r| r.text.len() + 64).sum();
+    let metadata_len = raw.metadata_json.as_ref().map_or(4, String::len);
+    let features = json(feats);
+    let mut out = String::with_capacity(text_len + removed_len + features.len() + metadata_len + 256);
+    out.push_str("{\"id\":");
+    push_json_str(&mut out, &doc.id);
+    out.push_str(",\"path\":");
+    push_json_str(&mut out, &raw.source.path);
+    out.push_str(",\"line\":");
+    match raw.source.line {
+        Some(line) => {
+            let _ = write!(out, "{line}");
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"title\":");
+    push_opt_json_str(&mut out, doc.title.as_deref());
+    // The text is the blocks joined by a blank line (`DedupedDoc::text`).
+    out.push_str(",\"text\":\"");
+    for (i, block) in doc.blocks.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\\n\\n");
+        }
+        push_json_str_contents(&mut out, &block.text);
+    }
+    out.push_str("\",\"removed\":[");
+    for (i, r) in doc.removed.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"stage\":");
+        push_json_str(&mut out, &r.stage);
+        out.push_str(",\"kind\":");
+        push_json_str(&mut out, &r.kind);
+        out.push_str(",\"text\":");
+        push_json_str(&mut out, &r.text);
+        out.push_str(",\"rule\":");
+        push_json_str(&mut out, &r.rule);
+        out.push('}');
+    }
+    out.push_str("],\"features\":");
+    out.push_str(&features);
+    out.push_str(",\"metadata\":");
+    push_metadata(&mut out, raw.metadata_json.as_deref());
+    if let Some(drop) = &doc.drop {
+        out.push_str(",\"reason\":");
+        push_json_str(&mut out, &drop.reason);
+        out.push_str(",\"duplicate_of\":");
+        push_opt_json_str(&mut out, drop.duplicate_of.as_deref());
+        out.push_str(",\"similarity\":");
+        out.push_str(&json(&drop.similarity));
+    }
+    out.push('}');
+    (out, text_len as u64)
+}
+
+/// A JSONL record's other fields as the reader stored them (`RawDoc::metadata_json`, which
+/// only the reader makes: serde_json's compact text of a map), or `null`.
+///
+/// Records used to carry them parsed into a `serde_json::Value` and written again. On the
+/// reader's text that round trip is the identity: keys keep their order
+/// (`preserve_order`), a string is written back with the escapes it was written with, an
+/// integer with its digits (every integer the reader writes fits an `i64` or a `u64`:
+/// larger ones became floats). Only floats rest on parsing (`float_roundtrip`), so text
+/// with a float still takes the round trip.
+fn push_metadata(out: &mut String, metadata_json: Option<&str>) {
+    match metadata_json {
+        None => out.push_str("null"),
+        Some(text) if !has_float(text) => out.push_str(text),
+        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(value) => out.push_str(&json(&value)),
+            Err(_) => out.push_str("null"),
+        },
+    }
+}
+
+/// Whether JSON text has a number with a fraction or an exponent (outside strings).
+fn has_float(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'.' => return true,
+                // In JSON an exponent's `e` follows a digit; the `e` of `true` and `false`
+                // does not.
+                b'e' | b'E' if i > 0 && bytes[i - 1].is_ascii_digit() => return true,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 pub(crate) fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], _stage: &str) -> Vec<Line> {
@@ -304,5 +371,175 @@ impl<W: Write> Sink for StageOutput<W> {
             Line::Failed(json) => self.failures.push(json.clone()),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::tests::tricky_strings;
+    use pith_types::{Block, BlockKind, DocDrop, Entity, Keyword, RawDoc, Removal, Span};
+
+    /// The final record as it was written through serde before `final_record`: the
+    /// reference its bytes must equal.
+    mod reference {
+        use super::*;
+
+        #[derive(Serialize)]
+        struct RemovedOut<'a> {
+            stage: &'a str,
+            kind: &'a str,
+            text: &'a str,
+            rule: &'a str,
+        }
+
+        #[derive(Serialize)]
+        struct DocOut<'a> {
+            id: &'a str,
+            path: &'a str,
+            line: Option<u64>,
+            title: Option<&'a str>,
+            text: &'a str,
+            removed: Vec<RemovedOut<'a>>,
+            features: &'a Features,
+            metadata: Option<serde_json::Value>,
+        }
+
+        #[derive(Serialize)]
+        struct DroppedOut<'a> {
+            #[serde(flatten)]
+            doc: DocOut<'a>,
+            reason: &'a str,
+            duplicate_of: Option<&'a str>,
+            similarity: Option<f64>,
+        }
+
+        pub(super) fn record(raw: &RawDoc, doc: &DedupedDoc, feats: &Features) -> (String, u64) {
+            let text = doc.text();
+            let removed = doc
+                .removed
+                .iter()
+                .map(|r| RemovedOut { stage: &r.stage, kind: &r.kind, text: &r.text, rule: &r.rule })
+                .collect();
+            let out = DocOut {
+                id: &doc.id,
+                path: &raw.source.path,
+                line: raw.source.line,
+                title: doc.title.as_deref(),
+                text: &text,
+                removed,
+                features: feats,
+                metadata: raw.metadata_json.as_deref().and_then(|m| serde_json::from_str(m).ok()),
+            };
+            let json = match &doc.drop {
+                None => json(&out),
+                Some(drop) => json(&DroppedOut {
+                    doc: out,
+                    reason: &drop.reason,
+                    duplicate_of: drop.duplicate_of.as_deref(),
+                    similarity: drop.similarity,
+                }),
+            };
+            (json, text.len() as u64)
+        }
+    }
+
+    fn block(index: u32, text: &str) -> Block {
+        Block { index, kind: BlockKind::Paragraph, text: text.to_owned(), span: Span { start: 0, end: 0 } }
+    }
+
+    /// The metadata the reader stores for JSONL records with odd fields (and none).
+    fn reader_metadata() -> Vec<Option<String>> {
+        use pith::input::{Compression, Entry, Format, InputFile, Location, ShardReader};
+        let lines = [
+            r#"{"text": "t"}"#,
+            r#"{"text": "t", "source": "gen", "id": "x"}"#,
+            r#"{"z": 1, "text": "t", "a": [true, false, null, -5, -0, 18446744073709551615, -9223372036854775808]}"#,
+            r#"{"nested": {"e": "1e5", "x.y": "true", "s": "a\"b\\c\u2028\u0001\/\ud83d\ude00", "é": {}}, "text": "t"}"#,
+            r#"{"f": 1.5, "g": [0.1, -0.0, 1e300, 5e-324, 123456789.0, 1E2, 0.30000000000000004], "text": "t"}"#,
+            r#"{"big": 100000000000000000000000, "neg": -18446744073709551617, "text": "t", "exp": 2.5e-7}"#,
+            r#"{"k": 1, "k": 2, "text": "t", "deep": [[[[{"a": [[]]}]]]], "empty": "", "ws" :  { "b" : 1 } }"#,
+        ];
+        let input = lines.join("\n").into_bytes();
+        let files = [InputFile {
+            size: input.len() as u64,
+            location: Location::Stdin(std::sync::Arc::new(input)),
+            rel: "-".into(),
+            format: Format::Jsonl(Compression::None),
+        }];
+        let metadata: Vec<Option<String>> = ShardReader::new(&files, 1 << 20)
+            .flat_map(|shard| shard.entries)
+            .map(|entry| match entry {
+                Entry::Doc(raw) => raw.metadata_json,
+                Entry::Unreadable { error, .. } => panic!("{error}"),
+            })
+            .collect();
+        assert_eq!(metadata.len(), lines.len());
+        metadata
+    }
+
+    #[test]
+    fn final_records_are_those_serde_wrote() {
+        let texts = tricky_strings();
+        let metadata = reader_metadata();
+        let features = Features {
+            language: Some("eng".into()),
+            script: None,
+            mean_word_length: 4.123,
+            stopword_ratio: f64::NAN,
+            duplicate_cluster: Some("c\"1".into()),
+            entities: vec![Entity { text: "Bo\\ston\n".into(), kind: "place".into(), count: 3 }],
+            keywords: vec![Keyword { text: "é\u{1f}".into(), score: 0.25 }],
+            ..Features::default()
+        };
+        let drops = [
+            None,
+            Some(DocDrop { reason: "exact_duplicate".into(), duplicate_of: Some("a\tb".into()), similarity: None }),
+            Some(DocDrop { reason: "near_duplicate".into(), duplicate_of: None, similarity: Some(0.8333333333333334) }),
+            Some(DocDrop { reason: "empty".into(), duplicate_of: None, similarity: Some(f64::INFINITY) }),
+        ];
+        let mut n = 0;
+        for (k, metadata_json) in metadata.iter().enumerate() {
+            for (d, drop) in drops.iter().enumerate() {
+                for blocks in [0, 1, 2, 5] {
+                    n += 1;
+                    let pick = |i: usize| texts[(i * 131 + k * 37 + d * 17 + blocks * 7 + n) % texts.len()].as_str();
+                    let raw = RawDoc {
+                        id: pick(1).to_owned(),
+                        source: Source { path: pick(2).to_owned(), line: (blocks % 2 == 0).then_some(n as u64) },
+                        text: String::new(),
+                        metadata_json: metadata_json.clone(),
+                        diags: Vec::new(),
+                    };
+                    let doc = DedupedDoc {
+                        id: pick(3).to_owned(),
+                        title: (blocks != 1).then(|| pick(4).to_owned()),
+                        blocks: (0..blocks).map(|i| block(i as u32, pick(10 + i))).collect(),
+                        removed: (0..blocks % 3)
+                            .map(|i| Removal {
+                                stage: "strip".into(),
+                                kind: pick(20 + i).to_owned(),
+                                rule: "rule \"x\"".into(),
+                                block: i as u32,
+                                text: pick(30 + i).to_owned(),
+                            })
+                            .collect(),
+                        raw_bytes: 0,
+                        drop: drop.clone(),
+                        cluster: None,
+                    };
+                    assert_eq!(final_record(&raw, &doc, &features), reference::record(&raw, &doc, &features));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn floats_are_found_outside_strings_only() {
+        assert!(!has_float(r#"{"a":1,"b":[true,false,null],"c":"1.5e3","d":-12}"#));
+        assert!(!has_float(r#"{"e":"\"1.5\"","f":"\\"}"#));
+        assert!(has_float(r#"{"a":1.5}"#));
+        assert!(has_float(r#"{"a":"x\"","b":1e5}"#));
+        assert!(has_float(r#"{"a":[2E-3]}"#));
     }
 }

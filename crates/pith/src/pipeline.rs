@@ -4,8 +4,9 @@
 //! Two phases, because dedup needs the whole corpus:
 //! 1. per shard: parse → strip → dedup map (sketches); every result cached per shard;
 //! 2. reduce all sketches into `CorpusStats`, then per shard: dedup apply → features →
-//!    render. Phase 2 reads the inputs again (only the strip output comes from the
-//!    cache), so no phase holds more than a batch of shards' texts in memory.
+//!    render. Phase 2 takes each shard's strip output and heads (`heads_of`: the shard
+//!    without its texts) from the cache, and reads the input again only for a shard the
+//!    cache lacks; no phase holds more than a batch of shards' texts in memory.
 //!
 //! Invariant: the output depends only on the inputs and the config, never on the thread
 //! count or timing: shards are processed in batches with `par_iter`, whose `collect`
@@ -17,10 +18,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
+use anyhow::Context;
 use pith_cache::{Cache, Key, Lookup, fingerprint};
 use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
 use pith_features::keywords::{DocFreq, DocFreqIndex};
-use pith_types::{DedupedDoc, Failure, Features, Keyword, ParsedDoc, Slot, StrippedDoc};
+use pith_types::{DedupedDoc, Failure, Features, Keyword, ParsedDoc, RawDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -145,6 +147,9 @@ pub(crate) struct Runner<'a> {
 /// Shingle sets of candidate documents, by ordinal.
 type ShingleSets = Vec<(u64, Vec<u32>)>;
 
+/// A shard's heads and strip output as the cache has them (`Runner::cached_shard`).
+type Cached = (Option<RawShard>, Option<Vec<Slot<StrippedDoc>>>);
+
 /// What phase 1 keeps of a shard for phase 2: small, fixed-size data only.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Pass1 {
@@ -152,6 +157,9 @@ pub(crate) struct Pass1 {
     /// The key the sketches are cached under: it stands for them (and so for the
     /// shard's short-block hashes) in the reduce's key.
     sketch_key: Key,
+    /// The key the shard's heads (`heads_of`) are cached under: phase 2 takes the shard
+    /// from them and the strip output, without reading the input again.
+    heads_key: Key,
     sketches: Vec<Option<Sketch>>,
 }
 
@@ -165,6 +173,10 @@ const KEYWORDS: &str = "keywords";
 /// The cache's name for the similarities the last reduce over the same input paths
 /// measured, by the pairs' exact hashes (see `Runner::similarities`).
 const PAIRS: &str = "dedup_pairs";
+/// The cache's name for a shard's heads: the shard without its texts (`heads_of`).
+const HEADS: &str = "heads";
+/// Bump when `RawShard`, `Entry` or `RawDoc` change shape.
+const HEADS_VERSION: u32 = 1;
 
 /// What the reduce computes, as cached.
 #[derive(Debug, Serialize, Deserialize)]
@@ -441,16 +453,32 @@ impl<'a> Runner<'a> {
         let doc_freq = (&DocFreqIndex::new(doc_freq), fingerprint(doc_freq));
         let mut position = 0u64;
         let chrome_key = fingerprint(&corpus.chrome);
-        let mut index = 0;
-        self.in_batches(groups, |shards| {
-            anyhow::ensure!(
-                index + shards.len() <= pass1.len(),
-                "the inputs hold more shards than the corpus pass saw"
-            );
+        // The input is read only for shards whose heads or strip output the cache lacks,
+        // in order and at most a shard ahead of the one needed.
+        let mut reader = self.read(groups);
+        let mut read = 0;
+        let batch = rayon::current_num_threads() * 2;
+        for index in (0..pass1.len()).step_by(batch) {
+            let p1 = &pass1[index..(index + batch).min(pass1.len())];
+            let found: Vec<Cached> = p1.par_iter().map(|p| self.cached_shard(p)).collect();
+            let mut shards = Vec::with_capacity(found.len());
+            for (i, (heads, stripped)) in found.into_iter().enumerate() {
+                let shard = match (heads, &stripped) {
+                    (Some(heads), Some(_)) => heads,
+                    _ => {
+                        let skip = index + i - read;
+                        let shard =
+                            reader.nth(skip).context("the inputs hold fewer shards than the corpus pass saw")?;
+                        read = index + i + 1;
+                        shard
+                    }
+                };
+                shards.push((shard, stripped));
+            }
             // Each shard's renames, by position in the shard.
             let shard_renames: Vec<Vec<(u64, String)>> = shards
                 .iter()
-                .map(|shard| {
+                .map(|(shard, _)| {
                     let n = shard.docs().count() as u64;
                     let range = position..position + n;
                     position += n;
@@ -462,13 +490,15 @@ impl<'a> Runner<'a> {
                 })
                 .collect();
             let results: Vec<Vec<Line>> = shards
-                .par_iter()
+                .into_par_iter()
                 .zip(&shard_renames)
                 .enumerate()
-                .map(|(i, (shard, renames))| {
+                .map(|(i, ((shard, stripped), renames))| {
                     let p1 = &pass1[index + i];
+                    let stripped = stripped.unwrap_or_else(|| self.strip_output(&shard, &p1.strip_key));
                     self.phase2(
-                        shard,
+                        &shard,
+                        stripped,
                         p1,
                         offsets[index + i],
                         corpus,
@@ -479,12 +509,19 @@ impl<'a> Runner<'a> {
                     )
                 })
                 .collect();
-            index += shards.len();
             for lines in results {
                 write_lines(sink, &lines, totals)?;
             }
-            Ok(())
-        })
+        }
+        Ok(())
+    }
+
+    /// A shard's heads and strip output from the cache, each `None` where the cache lacks
+    /// it: phase 2 skips reading the shard from the input only when it has both.
+    fn cached_shard(&self, pass1: &Pass1) -> Cached {
+        let heads = self.lookup_as::<RawShard>(HEADS, HEADS_VERSION, &pass1.heads_key).map(|(heads, _)| heads);
+        let stripped = self.lookup::<Vec<Slot<StrippedDoc>>>(STRIP, &pass1.strip_key).map(|(value, _)| value);
+        (heads, stripped)
     }
 
     /// Calls `each` with the shards of `groups` in order, a batch at a time (two per
@@ -629,7 +666,8 @@ impl<'a> Runner<'a> {
         let n_docs = shard.docs().count() as u64;
         // Parse output is not stored, only its output key: parsing again is about as
         // fast as reading it back, and the cache stays a third smaller.
-        let parse_key = Key::for_stage(STAGE_NAMES[PARSE], VERSIONS[PARSE], &(), &fingerprint(shard));
+        let shard_key = fingerprint(shard);
+        let parse_key = Key::for_stage(STAGE_NAMES[PARSE], VERSIONS[PARSE], &(), &shard_key);
         let mut parsed = None;
         let parse_out = match self.output_key(PARSE, &parse_key) {
             Some(out) => out,
@@ -645,7 +683,7 @@ impl<'a> Runner<'a> {
         self.progress.advance(PARSE, shard.bytes);
         if until == Stage::Parse {
             let parsed = parsed.unwrap_or_else(|| parse_shard(shard));
-            let p1 = Pass1 { strip_key: parse_key, sketch_key: parse_key, sketches: Vec::new() };
+            let p1 = Pass1 { strip_key: parse_key, sketch_key: parse_key, heads_key: parse_key, sketches: Vec::new() };
             return (p1, render_stage(shard, &parsed, "parse"), DocFreq::default());
         }
 
@@ -680,7 +718,7 @@ impl<'a> Runner<'a> {
             let stripped = stripped.expect("the strip output is at hand up to strip");
             self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
             return (
-                Pass1 { strip_key, sketch_key: strip_key, sketches: Vec::new() },
+                Pass1 { strip_key, sketch_key: strip_key, heads_key: strip_key, sketches: Vec::new() },
                 render_stage(shard, &stripped, "strip"),
                 DocFreq::default(),
             );
@@ -704,8 +742,12 @@ impl<'a> Runner<'a> {
         };
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
         let doc_freq = self.doc_freq(shard, &strip_key, &strip_out, &mut stripped);
+        let heads_key = Key::for_stage(HEADS, HEADS_VERSION, &(), &shard_key);
+        if self.checked(self.cache.output_key(HEADS, HEADS_VERSION, &heads_key)).is_none() {
+            self.store_as(HEADS, HEADS_VERSION, &heads_key, &heads_of(shard));
+        }
         self.progress.advance(DEDUP_MAP, shard.bytes);
-        (Pass1 { strip_key, sketch_key, sketches }, Vec::new(), doc_freq)
+        (Pass1 { strip_key, sketch_key, heads_key, sketches }, Vec::new(), doc_freq)
     }
 
     /// The shard's term document frequencies, for TF-IDF keywords (none when they are
@@ -742,6 +784,7 @@ impl<'a> Runner<'a> {
     fn phase2(
         &self,
         shard: &RawShard,
+        stripped: Vec<Slot<StrippedDoc>>,
         pass1: &Pass1,
         offset: u64,
         corpus: &CorpusStats,
@@ -766,7 +809,6 @@ impl<'a> Runner<'a> {
         let input = fingerprint(&(&pass1.strip_key, &chrome_key));
         let dedup_key = Key::for_stage(STAGE_NAMES[DEDUP], VERSIONS[DEDUP], cfg, &input);
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
-        let stripped = self.strip_output(shard, &pass1.strip_key);
         // Each document's ordinal in the corpus pass, which counts the documents strip kept
         // (a failed one, which has none, gets the next one's; it is never read).
         let ordinals: Vec<u64> = stripped
@@ -1044,6 +1086,28 @@ fn count_repairs(shard: &RawShard, repairs: &mut BTreeMap<String, u64>) {
             *repairs.entry(kind.to_owned()).or_default() += 1;
         }
     }
+}
+
+/// What phase 2 needs of a shard when the strip output is at hand: the shard without
+/// its documents' texts (ids, sources, metadata, diagnostics, unreadable entries).
+/// Small next to the shard, so it is cached per shard for phase 2 not to read the input
+/// again; it must never be parsed.
+fn heads_of(shard: &RawShard) -> RawShard {
+    let entries = shard
+        .entries
+        .iter()
+        .map(|entry| match entry {
+            Entry::Doc(raw) => Entry::Doc(RawDoc {
+                id: raw.id.clone(),
+                source: raw.source.clone(),
+                text: String::new(),
+                metadata_json: raw.metadata_json.clone(),
+                diags: raw.diags.clone(),
+            }),
+            Entry::Unreadable { .. } => entry.clone(),
+        })
+        .collect();
+    RawShard { entries, bytes: shard.bytes, renamed: shard.renamed.clone() }
 }
 
 /// The shard with documents (by position) renamed.

@@ -192,16 +192,19 @@ fn is_word_char(c: char) -> bool {
 /// lived on the stack, a store and a load per byte; packed, its result comes back in two
 /// registers.
 #[inline(never)]
-fn ascii_run(bytes: &[u8], mut j: usize, gc: usize, mut prev_vowel: bool) -> (usize, usize) {
+fn ascii_run(bytes: &[u8], mut j: usize, gc: usize, prev_vowel: bool) -> (usize, usize) {
     let (mut groups, mut classes) = (gc >> 8, gc as u8);
+    // A class above `floor` starts a vowel group: `!VOWEL` after a byte that is not a
+    // vowel (only a vowel's class is above it), the largest class after a vowel. One
+    // compare a byte instead of two tests.
+    let mut floor = if prev_vowel { u8::MAX } else { !VOWEL };
     while let Some(&b) = bytes.get(j) {
         let class = BYTE_CLASSES[b as usize];
         if class & ALNUM == 0 {
             break;
         }
-        let vowel = class & VOWEL != 0;
-        groups += usize::from(vowel && !prev_vowel);
-        prev_vowel = vowel;
+        groups += usize::from(class > floor);
+        floor = class | !VOWEL;
         classes |= class;
         j += 1;
     }

@@ -143,6 +143,7 @@ pub(crate) struct Tokens {
 /// The interning key of the token at `text[start..start + len]`: its bytes and length when
 /// shorter than 8 bytes (exact, and most tokens are), otherwise a 63-bit hash of its bytes
 /// with the top bit set.
+#[inline(always)]
 fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
     if len < 8 {
         // Eight bytes from the token's start, when the text has them, masked to the token.
@@ -156,11 +157,17 @@ fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
         };
         (word & ((1u64 << (8 * len)) - 1)) | (len as u64) << 56
     } else {
-        use std::hash::Hasher;
-        let mut hasher = rustc_hash::FxHasher::default();
-        hasher.write(&text[start..start + len]);
-        hasher.finish() | 1 << 63
+        long_token_key(&text[start..start + len])
     }
+}
+
+/// `token_key` of a token of 8 bytes or more.
+#[inline(never)]
+fn long_token_key(token: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(token);
+    hasher.finish() | 1 << 63
 }
 
 #[cfg(test)]
@@ -186,18 +193,10 @@ pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) ->
         interned.counts = counts;
     }
     interned.reset((text.len() / 10).min(1 << 14));
-    for_each_token(text, |token, chars, word, alpha| {
-        let b = token.as_bytes();
-        if word {
-            res.n_words += 1;
-            res.word_chars += chars as usize;
-        }
-        res.n_alpha += usize::from(alpha);
-        let start = token.as_ptr() as usize - text.as_ptr() as usize;
-        let key = token_key(text.as_bytes(), start, b.len());
-        res.ids.push(interned.intern(key));
-        res.chars.push(chars);
-    });
+    let mut sink = Interning { text, res: &mut res, interned: &mut *interned, n_words: 0, word_chars: 0, n_alpha: 0 };
+    for_each_token(text, &mut sink);
+    let (n_words, word_chars, n_alpha) = (sink.n_words, sink.word_chars, sink.n_alpha);
+    (res.n_words, res.word_chars, res.n_alpha) = (n_words, word_chars, n_alpha);
     // Gopher's stop words as datatrove compares them ("The" is not one): a token's key is
     // a stop word's `short_word_key` exactly when the token is that word, so they are the
     // occurrences of those keys.
@@ -208,6 +207,45 @@ pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) ->
         .sum();
     res.counts = std::mem::take(&mut interned.counts);
     res
+}
+
+/// What `for_each_token` hands each token to: `token(token, characters, word, alpha)`.
+pub(crate) trait TokenSink<'a> {
+    fn token(&mut self, token: &'a str, chars: u32, word: bool, alpha: bool);
+}
+
+impl<'a, F: FnMut(&'a str, u32, bool, bool)> TokenSink<'a> for F {
+    #[inline]
+    fn token(&mut self, token: &'a str, chars: u32, word: bool, alpha: bool) {
+        self(token, chars, word, alpha);
+    }
+}
+
+/// `tokens_in`'s sink. A closure was compiled as a function of its own, which kept the
+/// counts in memory and saved and restored six registers a token; this one is inlined into
+/// the tokenizer, and counts in registers.
+struct Interning<'t, 'r> {
+    text: &'t str,
+    res: &'r mut Tokens,
+    interned: &'r mut Interner,
+    n_words: usize,
+    word_chars: usize,
+    n_alpha: usize,
+}
+
+impl<'t> TokenSink<'t> for &mut Interning<'t, '_> {
+    #[inline(always)]
+    fn token(&mut self, token: &'t str, chars: u32, word: bool, alpha: bool) {
+        if word {
+            self.n_words += 1;
+            self.word_chars += chars as usize;
+        }
+        self.n_alpha += usize::from(alpha);
+        let start = token.as_ptr() as usize - self.text.as_ptr() as usize;
+        let key = token_key(self.text.as_bytes(), start, token.len());
+        self.res.ids.push(self.interned.intern(key));
+        self.res.chars.push(chars);
+    }
 }
 
 /// The ASCII bytes that are white space (as `char::is_whitespace`), all below `!`.
@@ -293,7 +331,7 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
 
 /// Calls `f(token, characters, word, alpha)` for every token of `text`, in order: `word`
 /// when one of its characters is a letter or a digit, `alpha` when one is a letter.
-pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, bool, bool)) {
+pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl TokenSink<'a>) {
     chunks(text, |chunk, ascii| {
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
@@ -301,13 +339,10 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, 
             if ascii {
                 // A letter, most often the first byte, makes it alphabetic.
                 let alpha = first.is_ascii_alphabetic() || chunk.bytes().any(|b| b.is_ascii_alphabetic());
-                f(chunk, chunk.len() as u32, true, alpha);
-            } else {
-                f(chunk, char_len(chunk) as u32, true, chunk.chars().any(char::is_alphabetic));
+                f.token(chunk, chunk.len() as u32, true, alpha);
+                return;
             }
-            return;
-        }
-        if ascii && first.is_ascii_alphanumeric() {
+        } else if ascii && first.is_ascii_alphanumeric() {
             // The next most common: an ASCII word with trailing punctuation ("said," "U.S.)").
             // As below, without decoding: each trailing byte is a token, but a run of
             // periods is one, and at most eight are split off.
@@ -328,59 +363,71 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, 
             }
             // The first byte is a letter or a digit, so `end` stays above 0.
             let alpha = first.is_ascii_alphabetic() || b[..end].iter().any(u8::is_ascii_alphabetic);
-            f(&chunk[..end], end as u32, true, alpha);
+            f.token(&chunk[..end], end as u32, true, alpha);
             for &(start, end) in trailing[..n_trailing].iter().rev() {
-                f(&chunk[start..end], (end - start) as u32, false, false);
+                f.token(&chunk[start..end], (end - start) as u32, false, false);
             }
             return;
         }
-        let mut push = |token: &'a str| {
-            if ascii || token.is_ascii() {
-                let b = token.as_bytes();
-                let word = b.iter().any(u8::is_ascii_alphanumeric);
-                f(token, token.len() as u32, word, word && b.iter().any(u8::is_ascii_alphabetic));
-            } else {
-                f(token, char_len(token) as u32, is_word(token), token.chars().any(char::is_alphabetic));
-            }
-        };
-        let mut rest = chunk;
-        // Leading punctuation.
-        while let Some(c) = rest.chars().next() {
-            if !is_symbol(c) {
-                break;
-            }
-            let len = run_len(rest, c);
-            push(&rest[..len]);
-            rest = &rest[len..];
-        }
-        if rest.is_empty() {
-            return;
-        }
-        // Trailing punctuation, collected back to front.
-        let mut end = rest.len();
-        let mut trailing: [&str; 8] = [""; 8];
-        let mut n_trailing = 0;
-        while let Some(c) = rest[..end].chars().next_back() {
-            if !is_symbol(c) || n_trailing == trailing.len() {
-                break;
-            }
-            let mut start = end - c.len_utf8();
-            if c == '.' {
-                while start > 0 && rest.as_bytes()[start - 1] == b'.' {
-                    start -= 1;
-                }
-            }
-            trailing[n_trailing] = &rest[start..end];
-            n_trailing += 1;
-            end = start;
-        }
-        if end > 0 {
-            push(&rest[..end]);
-        }
-        for token in trailing[..n_trailing].iter().rev() {
-            push(token);
-        }
+        other_chunk(chunk, ascii, &mut f);
     });
+}
+
+/// `for_each_token`'s rarer chunks, out of its loop: a word that is not ASCII, and chunks
+/// with leading punctuation or trailing punctuation that is not ASCII.
+#[inline(never)]
+fn other_chunk<'a>(chunk: &'a str, ascii: bool, f: &mut impl TokenSink<'a>) {
+    let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
+    if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
+        f.token(chunk, char_len(chunk) as u32, true, chunk.chars().any(char::is_alphabetic));
+        return;
+    }
+    let mut push = |token: &'a str| {
+        if ascii || token.is_ascii() {
+            let b = token.as_bytes();
+            let word = b.iter().any(u8::is_ascii_alphanumeric);
+            f.token(token, token.len() as u32, word, word && b.iter().any(u8::is_ascii_alphabetic));
+        } else {
+            f.token(token, char_len(token) as u32, is_word(token), token.chars().any(char::is_alphabetic));
+        }
+    };
+    let mut rest = chunk;
+    // Leading punctuation.
+    while let Some(c) = rest.chars().next() {
+        if !is_symbol(c) {
+            break;
+        }
+        let len = run_len(rest, c);
+        push(&rest[..len]);
+        rest = &rest[len..];
+    }
+    if rest.is_empty() {
+        return;
+    }
+    // Trailing punctuation, collected back to front.
+    let mut end = rest.len();
+    let mut trailing: [&str; 8] = [""; 8];
+    let mut n_trailing = 0;
+    while let Some(c) = rest[..end].chars().next_back() {
+        if !is_symbol(c) || n_trailing == trailing.len() {
+            break;
+        }
+        let mut start = end - c.len_utf8();
+        if c == '.' {
+            while start > 0 && rest.as_bytes()[start - 1] == b'.' {
+                start -= 1;
+            }
+        }
+        trailing[n_trailing] = &rest[start..end];
+        n_trailing += 1;
+        end = start;
+    }
+    if end > 0 {
+        push(&rest[..end]);
+    }
+    for token in trailing[..n_trailing].iter().rev() {
+        push(token);
+    }
 }
 
 /// Length in bytes of the token starting with `c` at the front of `s`: a run of periods,

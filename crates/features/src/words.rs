@@ -182,7 +182,7 @@ fn char_at(s: &str, i: usize) -> Option<(char, usize)> {
 
 #[inline]
 fn is_word_char(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() && !is_ideograph(c) }
+    if c.is_ascii() { c.is_ascii_alphanumeric() } else { crate::text::is_alphanumeric(c) && !is_ideograph(c) }
 }
 
 /// The ASCII letters and digits of `bytes` from `j`: where they end, and the vowel groups
@@ -233,10 +233,14 @@ fn extend_word(s: &str, i: usize, mut j: usize, mut gc: usize) -> (usize, usize)
             Some(_) => {}
         }
         let Some((d, dl)) = char_at(s, j) else { break };
-        // A letter or digit, or inner punctuation followed by one.
-        let inner =
-            matches!(d, '\'' | '’' | '-' | '.' | '&') && char_at(s, j + dl).is_some_and(|(a, _)| is_word_char(a));
-        if !is_word_char(d) && !inner {
+        // A letter or digit, or inner punctuation (none of which is a letter or digit)
+        // followed by one.
+        let continues = if matches!(d, '\'' | '’' | '-' | '.' | '&') {
+            char_at(s, j + dl).is_some_and(|(a, _)| is_word_char(a))
+        } else {
+            is_word_char(d)
+        };
+        if !continues {
             break;
         }
         // Inner punctuation, or a letter or digit that is not ASCII.

@@ -13,7 +13,7 @@ use crate::text::{Tokens, find_duplicates, paragraphs};
 use crate::{ratio, round3};
 
 pub(crate) fn quality(text: &str, tokens: &Tokens, lines: &[&str]) -> GopherSignals {
-    let n_tokens = tokens.ids.len();
+    let n_tokens = tokens.list.len();
     let n_hash = memchr::memchr_iter(b'#', text.as_bytes()).count();
     let n_ellipsis = count_triple_dots(text) + text.matches('…').count();
     let n_bullet = lines
@@ -126,12 +126,11 @@ struct NgramChars {
 /// tokens, and shrinks fast with n on ordinary prose.
 fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
     let mut res = NgramChars::default();
-    let n_tokens = tokens.ids.len();
+    let n_tokens = tokens.list.len();
     if n_tokens < 2 {
         return res;
     }
-    let unigrams = &tokens.ids;
-    let token_chars = &tokens.chars;
+    let unigrams = &tokens.list;
     let NgramScratch { candidates, ids, seen, pairs } = scratch;
     let counts = &tokens.counts;
     // The candidates (positions, ascending) and, in step, the id of their n-gram.
@@ -141,14 +140,14 @@ fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
     candidates.reserve(n_tokens);
     ids.clear();
     ids.reserve(n_tokens);
-    for (i, &id) in unigrams.iter().enumerate() {
-        if counts[id as usize] >= 2 {
+    for (i, token) in unigrams.iter().enumerate() {
+        if counts[token.id as usize] >= 2 {
             candidates.push(i as u32);
-            ids.push(id);
+            ids.push(token.id);
         }
     }
     // Characters of tokens[i..i + n].
-    let span_chars = |i: usize, n: usize| token_chars[i..i + n].iter().map(|&c| c as usize).sum::<usize>();
+    let span_chars = |i: usize, n: usize| unigrams[i..i + n].iter().map(|t| t.chars as usize).sum::<usize>();
 
     // Tables are sized for an article up front; a huge document's grow as needed rather
     // than reserving one entry per token.
@@ -166,7 +165,7 @@ fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
         for k in 0..candidates.len() {
             let i = candidates[k] as usize;
             if i < n_grams && candidates.get(k + 1).is_some_and(|&next| next as usize == i + 1) {
-                let key = (u64::from(ids[k]) << 32) | u64::from(unigrams[i + n - 1]);
+                let key = (u64::from(ids[k]) << 32) | u64::from(unigrams[i + n - 1].id);
                 let id = pairs.intern(key);
                 candidates[kept] = i as u32;
                 ids[kept] = id;
@@ -283,7 +282,7 @@ mod tests {
         // 11 tokens, 7 of them with a letter or digit ("...", "#", ",", "-" are symbols).
         let text = "The cat and the dog...\n# 1, - x";
         let toks = tokens(text);
-        assert_eq!(toks.ids.len(), 11);
+        assert_eq!(toks.list.len(), 11);
         let g = quality(text, &toks, &lines(text));
         assert_eq!(g.words, 7);
         // (3 + 3 + 3 + 3 + 3 + 1 + 1) / 7 = 2.429

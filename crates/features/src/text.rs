@@ -147,12 +147,10 @@ pub(crate) fn is_word(token: &str) -> bool {
 /// Gopher quality counts are taken on the way, so memory is 8 bytes per token.
 #[derive(Debug, Default)]
 pub(crate) struct Tokens {
-    /// The id of each token; equal tokens have equal ids.
-    pub(crate) ids: Vec<u32>,
+    /// Each token's id and characters, in one vector: one push a token.
+    pub(crate) list: Vec<Token>,
     /// Occurrences of each id.
     pub(crate) counts: Vec<u32>,
-    /// Characters of each token.
-    pub(crate) chars: Vec<u32>,
     /// Tokens with a letter or a digit (datatrove's non-symbol words), and their characters.
     pub(crate) n_words: usize,
     pub(crate) word_chars: usize,
@@ -160,6 +158,15 @@ pub(crate) struct Tokens {
     pub(crate) n_alpha: usize,
     /// Tokens equal (case-sensitive) to one of Gopher's stop words.
     pub(crate) n_stop: usize,
+}
+
+/// A token, as `Tokens` keeps it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token {
+    /// Equal tokens have equal ids.
+    pub(crate) id: u32,
+    /// Characters.
+    pub(crate) chars: u32,
 }
 
 /// The interning key of the token at `text[start..start + len]`: its bytes and length when
@@ -201,10 +208,8 @@ pub(crate) fn tokens(text: &str) -> Tokens {
 /// buffers of an earlier document, whose capacity only is reused (see `Scratch`).
 pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) -> Tokens {
     // A token per 4 bytes is more than almost any document has (see `words::scan`).
-    res.ids.clear();
-    res.ids.reserve(text.len() / 4);
-    res.chars.clear();
-    res.chars.reserve(text.len() / 4);
+    res.list.clear();
+    res.list.reserve(text.len() / 4);
     (res.n_words, res.word_chars, res.n_alpha, res.n_stop) = (0, 0, 0, 0);
     // About one token in three is new in an article (one in two in a short one: a token
     // per 4 to 5 bytes), where growing the table costs more than reserving; a huge
@@ -265,8 +270,7 @@ impl<'t> TokenSink<'t> for &mut Interning<'t, '_> {
         self.n_alpha += usize::from(alpha);
         let start = token.as_ptr() as usize - self.text.as_ptr() as usize;
         let key = token_key(self.text.as_bytes(), start, token.len());
-        self.res.ids.push(self.interned.intern(key));
-        self.res.chars.push(chars);
+        self.res.list.push(Token { id: self.interned.intern(key), chars });
     }
 }
 
@@ -476,11 +480,13 @@ mod tests {
             token_list(text),
             ["“", "Hello", ",", "”", "he", "said", "...", "(", "U.S", ".", ")", "#", "tag", "don't", "café"]
         );
-        assert_eq!(tokens(text).chars, [1, 5, 1, 1, 2, 4, 3, 1, 3, 1, 1, 1, 3, 5, 4]);
+        let chars: Vec<u32> = tokens(text).list.iter().map(|t| t.chars).collect();
+        assert_eq!(chars, [1, 5, 1, 1, 2, 4, 3, 1, 3, 1, 1, 1, 3, 5, 4]);
         assert_eq!(token_list("... ?! 😀"), ["...", "?", "!", "😀"]);
         // Equal tokens share an id: "a", "b", "a", ".".
         let t = tokens("a b a.");
-        assert_eq!((t.ids, t.counts), (vec![0, 1, 0, 2], vec![2, 1, 1]));
+        let ids: Vec<u32> = t.list.iter().map(|t| t.id).collect();
+        assert_eq!((ids, t.counts), (vec![0, 1, 0, 2], vec![2, 1, 1]));
     }
 
     #[test]

@@ -277,8 +277,23 @@ fn non_ascii_word(s: &str, i: usize) -> Result<(usize, usize, usize, bool, bool)
 /// whose first character is lower-case or not.
 #[inline(never)]
 fn gap_flags(gap: &str, lower: bool) -> u16 {
-    let new_sentence = gap.contains('\n') || gap.contains(SENTENCE_ENDS) && !lower;
-    let opening = gap.contains(OPENING_MARKS);
+    // Whether the gap has a line break, a sentence end, an opening mark: in one pass over
+    // an ASCII gap (". ", ": ", ".\" "), whose only such characters are these.
+    let (newline, end, opening) = if gap.is_ascii() {
+        let mut res = (false, false, false);
+        for &b in gap.as_bytes() {
+            match b {
+                b'\n' => (res.0, res.1) = (true, true),
+                b'.' | b'!' | b'?' => res.1 = true,
+                b'"' | b':' => res.2 = true,
+                _ => {}
+            }
+        }
+        res
+    } else {
+        (gap.contains('\n'), gap.contains(SENTENCE_ENDS), gap.contains(OPENING_MARKS))
+    };
+    let new_sentence = newline || end && !lower;
     let mut res = 0;
     if new_sentence {
         res |= SENTENCE_START | CAP_INITIAL;
@@ -424,7 +439,11 @@ pub(crate) fn scan_into(
                 flags |= IN_QUOTE;
             }
             if upper && name_len > len {
-                flags |= cap_flags(s, block_start, i, name_len);
+                // Most capitalised words have a lower-case ASCII letter second (no acronym,
+                // no pronoun) and no handle mark before them.
+                let plain = bytes[i + 1].is_ascii_lowercase()
+                    && (i == block_start || !matches!(bytes[i - 1], b'@' | b'#' | b'/'));
+                flags |= if plain { CAP } else { cap_flags(s, block_start, i, name_len) };
             }
             words.push(Word { start: i as u32, end: j as u32, flags });
             if gc & usize::from(NON_ASCII) == 0 {

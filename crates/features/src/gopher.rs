@@ -161,24 +161,26 @@ fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
         pairs.clear();
         // The n-grams whose prefix and suffix repeat, compacted in place. Candidates are
         // ascending, so the suffix at i + 1 repeats when the next candidate is i + 1.
+        // Slices, whose pointers and lengths stay in registers while `pairs` is written.
+        let (cands, level_ids) = (candidates.as_mut_slice(), ids.as_mut_slice());
         let mut kept = 0;
-        for k in 0..candidates.len() {
-            let i = candidates[k] as usize;
-            if i < n_grams && candidates.get(k + 1).is_some_and(|&next| next as usize == i + 1) {
-                let key = (u64::from(ids[k]) << 32) | u64::from(unigrams[i + n - 1].id);
+        for k in 0..cands.len() {
+            let i = cands[k] as usize;
+            if i < n_grams && cands.get(k + 1).is_some_and(|&next| next as usize == i + 1) {
+                let key = (u64::from(level_ids[k]) << 32) | u64::from(unigrams[i + n - 1].id);
                 let id = pairs.intern(key);
-                candidates[kept] = i as u32;
-                ids[kept] = id;
+                cands[kept] = i as u32;
+                level_ids[kept] = id;
                 kept += 1;
             }
         }
         // Of those, the ones that repeat.
-        let next_counts = &pairs.counts;
+        let next_counts = pairs.counts.as_slice();
         let mut n_repeats = 0;
         for k in 0..kept {
-            if next_counts[ids[k] as usize] >= 2 {
-                candidates[n_repeats] = candidates[k];
-                ids[n_repeats] = ids[k];
+            if next_counts[level_ids[k] as usize] >= 2 {
+                cands[n_repeats] = cands[k];
+                level_ids[n_repeats] = level_ids[k];
                 n_repeats += 1;
             }
         }

@@ -220,10 +220,10 @@ pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) ->
         interned.counts = counts;
     }
     interned.reset((text.len() / 10).min(1 << 14));
-    let mut sink = Interning { text, res: &mut res, interned: &mut *interned, n_words: 0, word_chars: 0, n_alpha: 0 };
+    let list = std::mem::take(&mut res.list);
+    let mut sink = Interning { text, list, interned: &mut *interned, n_words: 0, word_chars: 0, n_alpha: 0 };
     for_each_token(text, &mut sink);
-    let (n_words, word_chars, n_alpha) = (sink.n_words, sink.word_chars, sink.n_alpha);
-    (res.n_words, res.word_chars, res.n_alpha) = (n_words, word_chars, n_alpha);
+    (res.list, res.n_words, res.word_chars, res.n_alpha) = (sink.list, sink.n_words, sink.word_chars, sink.n_alpha);
     // Gopher's stop words as datatrove compares them ("The" is not one): a token's key is
     // a stop word's `short_word_key` exactly when the token is that word, so they are the
     // occurrences of those keys.
@@ -253,7 +253,8 @@ impl<'a, F: FnMut(&'a str, u32, bool, bool)> TokenSink<'a> for F {
 /// the tokenizer, and counts in registers.
 struct Interning<'t, 'r> {
     text: &'t str,
-    res: &'r mut Tokens,
+    /// `Tokens::list`, owned while it is filled.
+    list: Vec<Token>,
     interned: &'r mut Interner,
     n_words: usize,
     word_chars: usize,
@@ -270,7 +271,7 @@ impl<'t> TokenSink<'t> for &mut Interning<'t, '_> {
         self.n_alpha += usize::from(alpha);
         let start = token.as_ptr() as usize - self.text.as_ptr() as usize;
         let key = token_key(self.text.as_bytes(), start, token.len());
-        self.res.list.push(Token { id: self.interned.intern(key), chars });
+        self.list.push(Token { id: self.interned.intern(key), chars });
     }
 }
 

@@ -186,11 +186,11 @@ fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
         let next_counts = pairs.counts.as_slice();
         let mut n_repeats = 0;
         for k in 0..kept {
-            if next_counts[level_ids[k] as usize] >= 2 {
-                cands[n_repeats] = cands[k];
-                level_ids[n_repeats] = level_ids[k];
-                n_repeats += 1;
-            }
+            // Compacted without a branch: each candidate is written at the next free
+            // place, which moves on only for a repeat (unpredictable).
+            cands[n_repeats] = cands[k];
+            level_ids[n_repeats] = level_ids[k];
+            n_repeats += usize::from(next_counts[level_ids[k] as usize] >= 2);
         }
         candidates.truncate(n_repeats);
         ids.truncate(n_repeats);

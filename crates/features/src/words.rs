@@ -188,10 +188,10 @@ fn is_word_char(c: char) -> bool {
 /// The ASCII letters and digits of `bytes` from `j`: where they end, and the vowel groups
 /// and or-ed byte classes, carried on from the given ones (`gc`: groups in the bits above
 /// the lowest eight, classes in those; `prev_vowel`: whether the byte before `j` counts as
-/// a vowel), packed the same way. Not inlined: in the word scan's large body its counters
-/// lived on the stack, a store and a load per byte; packed, its result comes back in two
-/// registers.
-#[inline(never)]
+/// a vowel), packed the same way. Inlined: the word scan's common path keeps few values
+/// alive, so its counters stay in registers (when that path held many more, they lived on
+/// the stack, a store and a load a byte, and a call was cheaper).
+#[inline(always)]
 fn ascii_run(bytes: &[u8], mut j: usize, gc: usize, prev_vowel: bool) -> (usize, usize) {
     let (mut groups, mut classes) = (gc >> 8, gc as u8);
     // A class above `floor` starts a vowel group: `!VOWEL` after a byte that is not a

@@ -103,7 +103,7 @@ impl Interner {
     }
 
     /// The id of `key`, a new one if it is new; counts the occurrence.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn intern(&mut self, key: u64) -> u32 {
         let mask = self.slots.len() - 1;
         let mut at = self.slot_of(key);

@@ -139,7 +139,8 @@ impl Scratch {
     fn footprint(&self) -> usize {
         self.text.capacity()
             + self.words.capacity() * std::mem::size_of::<words::Word>()
-            + (self.tokens.ids.capacity() + self.tokens.chars.capacity() + self.tokens.counts.capacity()) * 4
+            + self.tokens.list.capacity() * std::mem::size_of::<text::Token>()
+            + self.tokens.counts.capacity() * 4
             + self.token_table.footprint()
             + self.ngrams.footprint()
     }
@@ -192,7 +193,7 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
         let tokens = text::tokens_in(text, std::mem::take(&mut scratch.tokens), &mut scratch.token_table);
         let gopher = gopher::quality(text, &tokens, &lines);
         let repetition = gopher::repetition(text, n_chars, &tokens, &lines, line_duplicates, &mut scratch.ngrams);
-        let n_tokens = tokens.ids.len();
+        let n_tokens = tokens.list.len();
         scratch.tokens = tokens;
         if scratch.footprint() > SCRATCH_KEEP {
             // A huge document's token buffers go now, so that it never holds its tokens and

@@ -36,9 +36,10 @@ pub(crate) struct WordStats {
 }
 
 /// Letter, vowel (`a e i o u y`, either case), letter-or-digit and non-ASCII bits of each
-/// byte, for the word scan.
+/// byte, for the word scan. `VOWEL` is the top bit, so that a vowel's class is above
+/// `!VOWEL` and no other's is (see `words::ascii_run`).
 pub(crate) const LETTER: u8 = 1;
-pub(crate) const VOWEL: u8 = 2;
+pub(crate) const VOWEL: u8 = 0x80;
 pub(crate) const NON_ASCII: u8 = 4;
 pub(crate) const ALNUM: u8 = 8;
 pub(crate) static BYTE_CLASSES: [u8; 256] = {

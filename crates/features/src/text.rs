@@ -103,15 +103,37 @@ pub(crate) fn find_duplicates(items: &[&str]) -> (usize, usize) {
     (n_dup, dup_chars)
 }
 
+/// Whether `c` is in General Punctuation (U+2000 to U+206F: curly quotes and apostrophes,
+/// dashes, the ellipsis, spaces), which holds no letter or digit (see the test
+/// `general_punctuation_has_no_letter_or_digit`). These are the commonest characters that
+/// are not ASCII in English text, and the standard library's Unicode tables answer them
+/// slowly (two table searches of about 300 instructions).
+#[inline]
+fn is_general_punctuation(c: char) -> bool {
+    ('\u{2000}'..='\u{206f}').contains(&c)
+}
+
+/// `char::is_alphanumeric`, quickly for General Punctuation.
+#[inline]
+pub(crate) fn is_alphanumeric(c: char) -> bool {
+    !is_general_punctuation(c) && c.is_alphanumeric()
+}
+
+/// `char::is_alphabetic`, quickly for General Punctuation.
+#[inline]
+fn is_alphabetic(c: char) -> bool {
+    !is_general_punctuation(c) && c.is_alphabetic()
+}
+
 /// A punctuation or symbol character: no letter or digit.
 fn is_symbol(c: char) -> bool {
-    !c.is_alphanumeric()
+    !is_alphanumeric(c)
 }
 
 /// A token is a word (datatrove's "non-symbol word") when one of its characters is a
 /// letter or a digit.
 pub(crate) fn is_word(token: &str) -> bool {
-    token.chars().any(char::is_alphanumeric)
+    token.chars().any(is_alphanumeric)
 }
 
 /// Tokens approximating NLTK's Treebank `word_tokenize`, which datatrove's Gopher filters
@@ -125,12 +147,10 @@ pub(crate) fn is_word(token: &str) -> bool {
 /// Gopher quality counts are taken on the way, so memory is 8 bytes per token.
 #[derive(Debug, Default)]
 pub(crate) struct Tokens {
-    /// The id of each token; equal tokens have equal ids.
-    pub(crate) ids: Vec<u32>,
+    /// Each token's id and characters, in one vector: one push a token.
+    pub(crate) list: Vec<Token>,
     /// Occurrences of each id.
     pub(crate) counts: Vec<u32>,
-    /// Characters of each token.
-    pub(crate) chars: Vec<u32>,
     /// Tokens with a letter or a digit (datatrove's non-symbol words), and their characters.
     pub(crate) n_words: usize,
     pub(crate) word_chars: usize,
@@ -140,9 +160,19 @@ pub(crate) struct Tokens {
     pub(crate) n_stop: usize,
 }
 
+/// A token, as `Tokens` keeps it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token {
+    /// Equal tokens have equal ids.
+    pub(crate) id: u32,
+    /// Characters.
+    pub(crate) chars: u32,
+}
+
 /// The interning key of the token at `text[start..start + len]`: its bytes and length when
 /// shorter than 8 bytes (exact, and most tokens are), otherwise a 63-bit hash of its bytes
 /// with the top bit set.
+#[inline(always)]
 fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
     if len < 8 {
         // Eight bytes from the token's start, when the text has them, masked to the token.
@@ -156,11 +186,17 @@ fn token_key(text: &[u8], start: usize, len: usize) -> u64 {
         };
         (word & ((1u64 << (8 * len)) - 1)) | (len as u64) << 56
     } else {
-        use std::hash::Hasher;
-        let mut hasher = rustc_hash::FxHasher::default();
-        hasher.write(&text[start..start + len]);
-        hasher.finish() | 1 << 63
+        long_token_key(&text[start..start + len])
     }
+}
+
+/// `token_key` of a token of 8 bytes or more.
+#[inline(never)]
+fn long_token_key(token: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(token);
+    hasher.finish() | 1 << 63
 }
 
 #[cfg(test)]
@@ -172,10 +208,8 @@ pub(crate) fn tokens(text: &str) -> Tokens {
 /// buffers of an earlier document, whose capacity only is reused (see `Scratch`).
 pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) -> Tokens {
     // A token per 4 bytes is more than almost any document has (see `words::scan`).
-    res.ids.clear();
-    res.ids.reserve(text.len() / 4);
-    res.chars.clear();
-    res.chars.reserve(text.len() / 4);
+    res.list.clear();
+    res.list.reserve(text.len() / 4);
     (res.n_words, res.word_chars, res.n_alpha, res.n_stop) = (0, 0, 0, 0);
     // About one token in three is new in an article (one in two in a short one: a token
     // per 4 to 5 bytes), where growing the table costs more than reserving; a huge
@@ -186,18 +220,10 @@ pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) ->
         interned.counts = counts;
     }
     interned.reset((text.len() / 10).min(1 << 14));
-    for_each_token(text, |token, chars, word, alpha| {
-        let b = token.as_bytes();
-        if word {
-            res.n_words += 1;
-            res.word_chars += chars as usize;
-        }
-        res.n_alpha += usize::from(alpha);
-        let start = token.as_ptr() as usize - text.as_ptr() as usize;
-        let key = token_key(text.as_bytes(), start, b.len());
-        res.ids.push(interned.intern(key));
-        res.chars.push(chars);
-    });
+    let list = std::mem::take(&mut res.list);
+    let mut sink = Interning { text, list, interned: &mut *interned, n_words: 0, word_chars: 0, n_alpha: 0 };
+    for_each_token(text, &mut sink);
+    (res.list, res.n_words, res.word_chars, res.n_alpha) = (sink.list, sink.n_words, sink.word_chars, sink.n_alpha);
     // Gopher's stop words as datatrove compares them ("The" is not one): a token's key is
     // a stop word's `short_word_key` exactly when the token is that word, so they are the
     // occurrences of those keys.
@@ -208,6 +234,45 @@ pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) ->
         .sum();
     res.counts = std::mem::take(&mut interned.counts);
     res
+}
+
+/// What `for_each_token` hands each token to: `token(token, characters, word, alpha)`.
+pub(crate) trait TokenSink<'a> {
+    fn token(&mut self, token: &'a str, chars: u32, word: bool, alpha: bool);
+}
+
+impl<'a, F: FnMut(&'a str, u32, bool, bool)> TokenSink<'a> for F {
+    #[inline]
+    fn token(&mut self, token: &'a str, chars: u32, word: bool, alpha: bool) {
+        self(token, chars, word, alpha);
+    }
+}
+
+/// `tokens_in`'s sink. A closure was compiled as a function of its own, which kept the
+/// counts in memory and saved and restored six registers a token; this one is inlined into
+/// the tokenizer, and counts in registers.
+struct Interning<'t, 'r> {
+    text: &'t str,
+    /// `Tokens::list`, owned while it is filled.
+    list: Vec<Token>,
+    interned: &'r mut Interner,
+    n_words: usize,
+    word_chars: usize,
+    n_alpha: usize,
+}
+
+impl<'t> TokenSink<'t> for &mut Interning<'t, '_> {
+    #[inline(always)]
+    fn token(&mut self, token: &'t str, chars: u32, word: bool, alpha: bool) {
+        if word {
+            self.n_words += 1;
+            self.word_chars += chars as usize;
+        }
+        self.n_alpha += usize::from(alpha);
+        let start = token.as_ptr() as usize - self.text.as_ptr() as usize;
+        let key = token_key(self.text.as_bytes(), start, token.len());
+        self.list.push(Token { id: self.interned.intern(key), chars });
+    }
 }
 
 /// The ASCII bytes that are white space (as `char::is_whitespace`), all below `!`.
@@ -293,7 +358,7 @@ fn chunks<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
 
 /// Calls `f(token, characters, word, alpha)` for every token of `text`, in order: `word`
 /// when one of its characters is a letter or a digit, `alpha` when one is a letter.
-pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, bool, bool)) {
+pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl TokenSink<'a>) {
     chunks(text, |chunk, ascii| {
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
@@ -301,13 +366,10 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, 
             if ascii {
                 // A letter, most often the first byte, makes it alphabetic.
                 let alpha = first.is_ascii_alphabetic() || chunk.bytes().any(|b| b.is_ascii_alphabetic());
-                f(chunk, chunk.len() as u32, true, alpha);
-            } else {
-                f(chunk, char_len(chunk) as u32, true, chunk.chars().any(char::is_alphabetic));
+                f.token(chunk, chunk.len() as u32, true, alpha);
+                return;
             }
-            return;
-        }
-        if ascii && first.is_ascii_alphanumeric() {
+        } else if ascii && first.is_ascii_alphanumeric() {
             // The next most common: an ASCII word with trailing punctuation ("said," "U.S.)").
             // As below, without decoding: each trailing byte is a token, but a run of
             // periods is one, and at most eight are split off.
@@ -328,59 +390,71 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str, u32, 
             }
             // The first byte is a letter or a digit, so `end` stays above 0.
             let alpha = first.is_ascii_alphabetic() || b[..end].iter().any(u8::is_ascii_alphabetic);
-            f(&chunk[..end], end as u32, true, alpha);
+            f.token(&chunk[..end], end as u32, true, alpha);
             for &(start, end) in trailing[..n_trailing].iter().rev() {
-                f(&chunk[start..end], (end - start) as u32, false, false);
+                f.token(&chunk[start..end], (end - start) as u32, false, false);
             }
             return;
         }
-        let mut push = |token: &'a str| {
-            if ascii || token.is_ascii() {
-                let b = token.as_bytes();
-                let word = b.iter().any(u8::is_ascii_alphanumeric);
-                f(token, token.len() as u32, word, word && b.iter().any(u8::is_ascii_alphabetic));
-            } else {
-                f(token, char_len(token) as u32, is_word(token), token.chars().any(char::is_alphabetic));
-            }
-        };
-        let mut rest = chunk;
-        // Leading punctuation.
-        while let Some(c) = rest.chars().next() {
-            if !is_symbol(c) {
-                break;
-            }
-            let len = run_len(rest, c);
-            push(&rest[..len]);
-            rest = &rest[len..];
-        }
-        if rest.is_empty() {
-            return;
-        }
-        // Trailing punctuation, collected back to front.
-        let mut end = rest.len();
-        let mut trailing: [&str; 8] = [""; 8];
-        let mut n_trailing = 0;
-        while let Some(c) = rest[..end].chars().next_back() {
-            if !is_symbol(c) || n_trailing == trailing.len() {
-                break;
-            }
-            let mut start = end - c.len_utf8();
-            if c == '.' {
-                while start > 0 && rest.as_bytes()[start - 1] == b'.' {
-                    start -= 1;
-                }
-            }
-            trailing[n_trailing] = &rest[start..end];
-            n_trailing += 1;
-            end = start;
-        }
-        if end > 0 {
-            push(&rest[..end]);
-        }
-        for token in trailing[..n_trailing].iter().rev() {
-            push(token);
-        }
+        other_chunk(chunk, ascii, &mut f);
     });
+}
+
+/// `for_each_token`'s rarer chunks, out of its loop: a word that is not ASCII, and chunks
+/// with leading punctuation or trailing punctuation that is not ASCII.
+#[inline(never)]
+fn other_chunk<'a>(chunk: &'a str, ascii: bool, f: &mut impl TokenSink<'a>) {
+    let (first, last) = (chunk.as_bytes()[0], chunk.as_bytes()[chunk.len() - 1]);
+    if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
+        f.token(chunk, char_len(chunk) as u32, true, chunk.chars().any(is_alphabetic));
+        return;
+    }
+    let mut push = |token: &'a str| {
+        if ascii || token.is_ascii() {
+            let b = token.as_bytes();
+            let word = b.iter().any(u8::is_ascii_alphanumeric);
+            f.token(token, token.len() as u32, word, word && b.iter().any(u8::is_ascii_alphabetic));
+        } else {
+            f.token(token, char_len(token) as u32, is_word(token), token.chars().any(is_alphabetic));
+        }
+    };
+    let mut rest = chunk;
+    // Leading punctuation.
+    while let Some(c) = rest.chars().next() {
+        if !is_symbol(c) {
+            break;
+        }
+        let len = run_len(rest, c);
+        push(&rest[..len]);
+        rest = &rest[len..];
+    }
+    if rest.is_empty() {
+        return;
+    }
+    // Trailing punctuation, collected back to front.
+    let mut end = rest.len();
+    let mut trailing: [&str; 8] = [""; 8];
+    let mut n_trailing = 0;
+    while let Some(c) = rest[..end].chars().next_back() {
+        if !is_symbol(c) || n_trailing == trailing.len() {
+            break;
+        }
+        let mut start = end - c.len_utf8();
+        if c == '.' {
+            while start > 0 && rest.as_bytes()[start - 1] == b'.' {
+                start -= 1;
+            }
+        }
+        trailing[n_trailing] = &rest[start..end];
+        n_trailing += 1;
+        end = start;
+    }
+    if end > 0 {
+        push(&rest[..end]);
+    }
+    for token in trailing[..n_trailing].iter().rev() {
+        push(token);
+    }
 }
 
 /// Length in bytes of the token starting with `c` at the front of `s`: a run of periods,
@@ -407,11 +481,13 @@ mod tests {
             token_list(text),
             ["“", "Hello", ",", "”", "he", "said", "...", "(", "U.S", ".", ")", "#", "tag", "don't", "café"]
         );
-        assert_eq!(tokens(text).chars, [1, 5, 1, 1, 2, 4, 3, 1, 3, 1, 1, 1, 3, 5, 4]);
+        let chars: Vec<u32> = tokens(text).list.iter().map(|t| t.chars).collect();
+        assert_eq!(chars, [1, 5, 1, 1, 2, 4, 3, 1, 3, 1, 1, 1, 3, 5, 4]);
         assert_eq!(token_list("... ?! 😀"), ["...", "?", "!", "😀"]);
         // Equal tokens share an id: "a", "b", "a", ".".
         let t = tokens("a b a.");
-        assert_eq!((t.ids, t.counts), (vec![0, 1, 0, 2], vec![2, 1, 1]));
+        let ids: Vec<u32> = t.list.iter().map(|t| t.id).collect();
+        assert_eq!((ids, t.counts), (vec![0, 1, 0, 2], vec![2, 1, 1]));
     }
 
     #[test]
@@ -431,6 +507,17 @@ mod tests {
         );
         // Alphabetic tokens: a letter anywhere.
         assert_eq!(tokens("12345678901 1a2 abc 7 x1").n_alpha, 3);
+    }
+
+    #[test]
+    fn general_punctuation_has_no_letter_or_digit() {
+        for c in '\u{2000}'..='\u{206f}' {
+            assert!(!c.is_alphanumeric() && !c.is_alphabetic(), "{c:?}");
+        }
+        for c in ['a', 'é', 'ß', '東', '٣', '\u{2071}', '\u{1fff}'] {
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+            assert_eq!(is_alphabetic(c), c.is_alphabetic(), "{c:?}");
+        }
     }
 
     #[test]

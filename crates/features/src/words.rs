@@ -182,33 +182,153 @@ fn char_at(s: &str, i: usize) -> Option<(char, usize)> {
 
 #[inline]
 fn is_word_char(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() && !is_ideograph(c) }
+    if c.is_ascii() { c.is_ascii_alphanumeric() } else { crate::text::is_alphanumeric(c) && !is_ideograph(c) }
 }
 
 /// The ASCII letters and digits of `bytes` from `j`: where they end, and the vowel groups
-/// and or-ed byte classes, carried on from the given ones (`prev_vowel`: whether the byte
-/// before `j` counts as a vowel). Not inlined: in the word scan's large body its counters lived on the stack, a
-/// store and a load per byte.
-#[inline(never)]
-fn ascii_run(
-    bytes: &[u8],
-    mut j: usize,
-    mut groups: usize,
-    mut prev_vowel: bool,
-    mut classes: u8,
-) -> (usize, usize, u8) {
+/// and or-ed byte classes, carried on from the given ones (`gc`: groups in the bits above
+/// the lowest eight, classes in those; `prev_vowel`: whether the byte before `j` counts as
+/// a vowel), packed the same way. Inlined: the word scan's common path keeps few values
+/// alive, so its counters stay in registers (when that path held many more, they lived on
+/// the stack, a store and a load a byte, and a call was cheaper).
+#[inline(always)]
+fn ascii_run(bytes: &[u8], mut j: usize, gc: usize, prev_vowel: bool) -> (usize, usize) {
+    let (mut groups, mut classes) = (gc >> 8, gc as u8);
+    // A class above `floor` starts a vowel group: `!VOWEL` after a byte that is not a
+    // vowel (only a vowel's class is above it), the largest class after a vowel. One
+    // compare a byte instead of two tests.
+    let mut floor = if prev_vowel { u8::MAX } else { !VOWEL };
     while let Some(&b) = bytes.get(j) {
         let class = BYTE_CLASSES[b as usize];
         if class & ALNUM == 0 {
             break;
         }
-        let vowel = class & VOWEL != 0;
-        groups += usize::from(vowel && !prev_vowel);
-        prev_vowel = vowel;
+        groups += usize::from(class > floor);
+        floor = class | !VOWEL;
         classes |= class;
         j += 1;
     }
-    (j, groups, classes)
+    (j, groups << 8 | usize::from(classes))
+}
+
+/// Whether the byte that ended an ASCII run may continue the word: a byte that is not
+/// ASCII, or inner punctuation.
+#[inline]
+fn may_continue(b: u8) -> bool {
+    b >= 0x80 || matches!(b, b'\'' | b'-' | b'.' | b'&')
+}
+
+/// The rest of the word at `i` of `s` from `j`, where an ASCII run ended at a byte that
+/// `may_continue` it (or, for a word that starts with a character that is not ASCII, at
+/// any byte): letters and digits that are not ASCII, inner punctuation followed by a letter
+/// or digit, and the ASCII runs after them; then the final period of initials and
+/// abbreviations. `gc` as for `ascii_run`. The rare path of the word scan, kept out of it.
+#[inline(never)]
+fn extend_word(s: &str, i: usize, mut j: usize, mut gc: usize) -> (usize, usize) {
+    let bytes = s.as_bytes();
+    loop {
+        match bytes.get(j) {
+            None => break,
+            Some(&b) if !may_continue(b) => break,
+            Some(_) => {}
+        }
+        let Some((d, dl)) = char_at(s, j) else { break };
+        // A letter or digit, or inner punctuation (none of which is a letter or digit)
+        // followed by one.
+        let continues = if matches!(d, '\'' | '’' | '-' | '.' | '&') {
+            char_at(s, j + dl).is_some_and(|(a, _)| is_word_char(a))
+        } else {
+            is_word_char(d)
+        };
+        if !continues {
+            break;
+        }
+        // Inner punctuation, or a letter or digit that is not ASCII.
+        if dl > 1 {
+            gc |= usize::from(NON_ASCII);
+        }
+        (j, gc) = ascii_run(bytes, j + dl, gc, false);
+    }
+    if bytes.get(j) == Some(&b'.') && (is_initials(&s[i..j]) || is_abbreviation(&s[i..j])) {
+        j += 1;
+    }
+    (j, gc)
+}
+
+/// A word that starts at `i` of `s` with a character that is not ASCII: its end, `gc` (as
+/// for `ascii_run`), the first character's length and whether it is upper- and lower-case;
+/// or, when that character starts no word, where it ends.
+#[inline(never)]
+fn non_ascii_word(s: &str, i: usize) -> Result<(usize, usize, usize, bool, bool), usize> {
+    let Some((c, len)) = char_at(s, i) else { return Err(s.len()) };
+    let (mut j, mut gc) = (i + len, usize::from(NON_ASCII));
+    if is_ideograph(c) {
+        // One word.
+    } else if !is_word_char(c) {
+        return Err(j);
+    } else {
+        (j, gc) = ascii_run(s.as_bytes(), j, gc, false);
+        (j, gc) = extend_word(s, i, j, gc);
+    }
+    Ok((j, gc, len, c.is_uppercase(), c.is_lowercase()))
+}
+
+/// The flags a gap other than one space or a comma and a space gives the word after it,
+/// whose first character is lower-case or not.
+#[inline(never)]
+fn gap_flags(gap: &str, lower: bool) -> u16 {
+    // Whether the gap has a line break, a sentence end, an opening mark: in one pass over
+    // an ASCII gap (". ", ": ", ".\" "), whose only such characters are these.
+    let (newline, end, opening) = if gap.is_ascii() {
+        let mut res = (false, false, false);
+        for &b in gap.as_bytes() {
+            match b {
+                b'\n' => (res.0, res.1) = (true, true),
+                b'.' | b'!' | b'?' => res.1 = true,
+                b'"' | b':' => res.2 = true,
+                _ => {}
+            }
+        }
+        res
+    } else {
+        (gap.contains('\n'), gap.contains(SENTENCE_ENDS), gap.contains(OPENING_MARKS))
+    };
+    let new_sentence = newline || end && !lower;
+    let mut res = 0;
+    if new_sentence {
+        res |= SENTENCE_START | CAP_INITIAL;
+    }
+    if opening {
+        res |= CAP_INITIAL;
+    }
+    if gap == "\u{a0}" {
+        res |= JOINED;
+    }
+    res
+}
+
+/// `CAP` and `ACRONYM` for the word at `i..i + name_len` of `s` (its name part, without a
+/// possessive), which starts with an upper-case character and has more than one: not the
+/// pronoun "I" ("I'd", "I’ll"), nor a handle, hashtag or piece of a URL.
+#[inline(never)]
+fn cap_flags(s: &str, block_start: usize, i: usize, name_len: usize) -> u16 {
+    let bytes = s.as_bytes();
+    // "I'd", "I’ll": the pronoun.
+    if bytes[i] == b'I' && matches!(bytes.get(i + 1), Some(b'\'' | 0xe2)) {
+        return 0;
+    }
+    // A handle or hashtag ("@MattBevin", "#MeToo") or a piece of a URL
+    // ("t.co/XPxUJuyIAC", not the photo credit "REUTERS/Maria Lopez") names nothing.
+    let handle = i > block_start
+        && match bytes[i - 1] {
+            b'@' | b'#' => true,
+            b'/' => in_url(&s[block_start..i]),
+            _ => false,
+        };
+    if handle {
+        return 0;
+    }
+    if is_acronym(&s[i..i + name_len]) { CAP | ACRONYM } else { CAP }
 }
 
 /// Cuts every block into words. `blocks[i]` starts at `starts[i]` in `text`; `quotes`
@@ -225,6 +345,11 @@ pub(crate) fn scan(
 
 /// `scan`, into `words` (emptied first): an earlier document's vector, whose capacity only
 /// is reused (see `Scratch`).
+///
+/// The loop over a block's words keeps the common case (a word of ASCII letters and digits
+/// after one space, or a comma and a space) in few values and builds its flags as it goes;
+/// the rare cases (characters that are not ASCII, inner punctuation, final periods, other
+/// gaps, capitalised words) are functions of their own.
 pub(crate) fn scan_into(
     text: &str,
     blocks: &[Block],
@@ -238,134 +363,97 @@ pub(crate) fn scan_into(
     words.clear();
     words.reserve(text.len() / 5);
     let mut stats = WordStats::default();
+    // The first quotation that ends after the current word starts (none: never).
     let mut quote_at = 0;
+    let (mut quote_start, mut quote_end) = quotes.first().copied().unwrap_or((usize::MAX, usize::MAX));
     for (block, &block_start) in blocks.iter().zip(starts) {
         let heading = block.kind == BlockKind::Heading || looks_like_heading(&block.text);
-        let s = &text[block_start..block_start + block.text.len()];
-        let mut prev_end: Option<usize> = None;
-        let mut i = 0;
+        let block_flags = if heading { HEADING } else { 0 };
+        // Offsets are in `text`: `s` is the text up to the block's end.
+        let block_end = block_start + block.text.len();
+        let s = &text[..block_end];
         let bytes = s.as_bytes();
+        let mut prev_end: Option<usize> = None;
+        let mut i = block_start;
         loop {
             // Skip ASCII spaces and punctuation quickly: one table look-up a byte.
             while i < bytes.len() && BYTE_CLASSES[bytes[i] as usize] & (ALNUM | NON_ASCII) == 0 {
                 i += 1;
             }
-            let Some((c, len)) = char_at(s, i) else { break };
-            let mut j = i + len;
-            // For `WordStats`, on the way: vowel groups and byte classes of ASCII words.
-            let (mut groups, mut prev_vowel, mut classes) = (0usize, false, NON_ASCII);
-            // An ASCII character here is a letter or a digit (the skip stops at nothing
-            // else), so only the others need the Unicode tests.
-            if len > 1 && is_ideograph(c) {
-                // One word, below.
-            } else if len > 1 && !is_word_char(c) {
-                i = j;
-                continue;
+            let Some(&b) = bytes.get(i) else { break };
+            // The word's end; its vowel groups and byte classes, for `WordStats` (see
+            // `ascii_run`); its first character's length and case.
+            let (j, gc, len, upper, lower) = if b < 0x80 {
+                // A letter or a digit: the skip stops at nothing else.
+                let class = BYTE_CLASSES[b as usize];
+                let vowel = class & VOWEL != 0;
+                let (mut j, mut gc) = ascii_run(bytes, i + 1, usize::from(vowel) << 8 | usize::from(class), vowel);
+                // Most words end at an ASCII space or punctuation mark that cannot be inner
+                // punctuation.
+                if bytes.get(j).is_some_and(|&e| may_continue(e)) {
+                    (j, gc) = extend_word(s, i, j, gc);
+                }
+                (j, gc, 1, b.is_ascii_uppercase(), b.is_ascii_lowercase())
             } else {
-                if len == 1 {
-                    classes = BYTE_CLASSES[bytes[i] as usize];
-                    prev_vowel = classes & VOWEL != 0;
-                    groups = usize::from(prev_vowel);
-                }
-                loop {
-                    (j, groups, classes) = ascii_run(bytes, j, groups, prev_vowel, classes);
-                    // Most words end at an ASCII space or punctuation mark that cannot be
-                    // inner punctuation (the ASCII letters and digits were taken above).
-                    match bytes.get(j) {
-                        None => break,
-                        Some(&b) if b < 0x80 && !matches!(b, b'\'' | b'-' | b'.' | b'&') => break,
-                        Some(_) => {}
+                match non_ascii_word(s, i) {
+                    Ok(word) => word,
+                    Err(next) => {
+                        i = next;
+                        continue;
                     }
-                    let Some((d, dl)) = char_at(s, j) else { break };
-                    // A letter or digit, or inner punctuation followed by one.
-                    let inner = matches!(d, '\'' | '’' | '-' | '.' | '&')
-                        && char_at(s, j + dl).is_some_and(|(a, _)| is_word_char(a));
-                    if !is_word_char(d) && !inner {
-                        break;
-                    }
-                    // Inner punctuation, or a letter or digit that is not ASCII.
-                    prev_vowel = false;
-                    if dl > 1 {
-                        classes |= NON_ASCII;
-                    }
-                    j += dl;
                 }
-                if bytes.get(j) == Some(&b'.') && (is_initials(&s[i..j]) || is_abbreviation(&s[i..j])) {
-                    j += 1;
-                }
-            }
-            if block_start + j > u32::MAX as usize {
+            };
+            if j > u32::MAX as usize {
                 // See `Word`: offsets are 32-bit.
                 return (words, stats);
             }
             // The word's bytes: byte tests need no character boundary checks.
             let word = &bytes[i..j];
-            let possessive = if word.last() != Some(&b's') {
-                0
-            } else if word.strip_suffix("’s".as_bytes()).is_some_and(|n| !n.is_empty()) {
-                POSSESSIVE_CURLY
-            } else if word.strip_suffix(b"'s").is_some_and(|n| !n.is_empty()) {
-                POSSESSIVE_STRAIGHT
-            } else {
-                0
-            };
-            let name_len = match possessive {
-                POSSESSIVE_CURLY => word.len() - "’s".len(),
-                POSSESSIVE_STRAIGHT => word.len() - "'s".len(),
-                _ => word.len(),
-            };
-            let (new_sentence, opening, joined) = match prev_end {
-                None => (true, false, false),
-                // The common case: one space.
-                Some(end) if i == end + 1 && bytes[end] == b' ' => (false, false, true),
-                // The next most common: a comma and a space.
-                Some(end) if i == end + 2 && bytes[end] == b',' && bytes[end + 1] == b' ' => (false, false, false),
-                Some(end) => {
-                    let gap = &s[end..i];
-                    (
-                        gap.contains('\n') || gap.contains(SENTENCE_ENDS) && !c.is_lowercase(),
-                        gap.contains(OPENING_MARKS),
-                        gap == "\u{a0}",
-                    )
+            let mut flags = block_flags;
+            // A possessive "’s" or "'s" ends a word of more than it.
+            let mut name_len = word.len();
+            if word[word.len() - 1] == b's' {
+                if word.len() > 4 && word.ends_with("’s".as_bytes()) {
+                    flags |= POSSESSIVE_CURLY;
+                    name_len -= 4;
+                } else if word.len() > 2 && word[word.len() - 2] == b'\'' {
+                    flags |= POSSESSIVE_STRAIGHT;
+                    name_len -= 2;
                 }
-            };
-            let start = block_start + i;
-            while quote_at < quotes.len() && quotes[quote_at].1 <= start {
-                quote_at += 1;
             }
-            let in_quote = quote_at < quotes.len() && quotes[quote_at].0 <= start;
-            // A handle or hashtag ("@MattBevin", "#MeToo") or a piece of a URL
-            // ("t.co/XPxUJuyIAC", not the photo credit "REUTERS/Maria Lopez") names nothing.
-            // Looked at only for a capitalised word, the only one it matters for.
-            let handle = || {
-                i > 0
-                    && match s.as_bytes()[i - 1] {
-                        b'@' | b'#' => true,
-                        b'/' => in_url(&s[..i]),
-                        _ => false,
-                    }
-            };
-            // "I'd", "I’ll": the pronoun.
-            let pronoun = c == 'I' && matches!(s.as_bytes().get(i + 1), Some(b'\'' | 0xe2));
-            let cap = c.is_uppercase() && name_len > len && !pronoun && !handle();
-            let flag = |on: bool, flag: u16| if on { flag } else { 0 };
-            let flags = flag(cap, CAP)
-                | flag(cap && is_acronym(&s[i..i + name_len]), ACRONYM)
-                | flag(new_sentence || opening, CAP_INITIAL)
-                | flag(joined, JOINED)
-                | flag(heading, HEADING)
-                | flag(in_quote, IN_QUOTE)
-                | flag(new_sentence, SENTENCE_START)
-                | flag(prev_end.is_none(), BLOCK_START)
-                | possessive;
-            words.push(Word { start: start as u32, end: (block_start + j) as u32, flags });
-            // `classes` has NON_ASCII exactly when a byte of the word is not ASCII.
-            let key = crate::word_key(word);
-            stats.english_sample.add(key, classes & NON_ASCII == 0);
-            if classes & NON_ASCII != 0 {
-                stats.add_non_ascii(&s[i..j]);
+            match prev_end {
+                None => flags |= BLOCK_START | SENTENCE_START | CAP_INITIAL,
+                // The common case: one space.
+                Some(end) if i == end + 1 && bytes[end] == b' ' => flags |= JOINED,
+                // The next most common: a comma and a space.
+                Some(end) if i == end + 2 && bytes[end] == b',' && bytes[end + 1] == b' ' => {}
+                Some(end) => flags |= gap_flags(&s[end..i], lower),
+            }
+            if i >= quote_end {
+                while quote_at < quotes.len() && quotes[quote_at].1 <= i {
+                    quote_at += 1;
+                }
+                (quote_start, quote_end) = quotes.get(quote_at).copied().unwrap_or((usize::MAX, usize::MAX));
+            }
+            if i >= quote_start {
+                flags |= IN_QUOTE;
+            }
+            if upper && name_len > len {
+                // Most capitalised words have a lower-case ASCII letter second (no acronym,
+                // no pronoun) and no handle mark before them.
+                let plain = bytes[i + 1].is_ascii_lowercase()
+                    && (i == block_start || !matches!(bytes[i - 1], b'@' | b'#' | b'/'));
+                flags |= if plain { CAP } else { cap_flags(s, block_start, i, name_len) };
+            }
+            words.push(Word { start: i as u32, end: j as u32, flags });
+            if gc & usize::from(NON_ASCII) == 0 {
+                let key = crate::word_key(word);
+                stats.english_sample.add(key, true);
+                stats.add_ascii(word, key, gc >> 8, gc as u8);
             } else {
-                stats.add_ascii(word, key, groups, classes);
+                // No `word_key` of a word with a byte that is not ASCII is a common word's.
+                stats.english_sample.add(0, false);
+                stats.add_non_ascii(&s[i..j]);
             }
             prev_end = Some(j);
             i = j;

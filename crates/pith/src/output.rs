@@ -9,7 +9,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use pith_types::{DedupedDoc, Features, Slot, Source};
+use pith_types::{DedupedDoc, Features, Keyword, Slot, Source};
 use serde::Serialize;
 
 use crate::json::{push_json_str, push_json_str_contents, push_opt_json_str};
@@ -75,16 +75,28 @@ fn per_entry<'s, T>(
 /// the blocks (never joined first), strings by `push_json_str`, and metadata copied as the
 /// reader stored it (`push_metadata`). Fields, their order and every byte are those of
 /// the serde structs this replaced (the reference in the tests).
-pub(crate) fn render_final(shard: &RawShard, deduped: &[Slot<DedupedDoc>], features: &[Slot<Features>]) -> Vec<Line> {
-    let pairs: Vec<(&Slot<DedupedDoc>, &Slot<Features>)> = deduped.iter().zip(features).collect();
-    per_entry(shard, &pairs, |raw, (doc, feats)| {
+/// `keywords[i]` are document `i`'s (empty when keywords are off).
+pub(crate) fn render_final(
+    shard: &RawShard,
+    deduped: &[Slot<DedupedDoc>],
+    features: &[Slot<FeaturesJson>],
+    keywords: &[Vec<Keyword>],
+) -> Vec<Line> {
+    let none = Vec::new();
+    let triples: Vec<(&Slot<DedupedDoc>, &Slot<FeaturesJson>, &Vec<Keyword>)> = deduped
+        .iter()
+        .zip(features)
+        .enumerate()
+        .map(|(i, (doc, feats))| (doc, feats, keywords.get(i).unwrap_or(&none)))
+        .collect();
+    per_entry(shard, &triples, |raw, (doc, feats, keywords)| {
         let (doc, feats) = match (doc, feats) {
             (Slot::Ok(doc), Slot::Ok(feats)) => (doc, feats),
             (Slot::Failed(f), _) | (_, Slot::Failed(f)) => {
                 return failure(&raw.source, &f.stage, &f.error, Some(&raw.id));
             }
         };
-        let (json, bytes_out) = final_record(raw, doc, feats);
+        let (json, bytes_out) = final_record(raw, doc, feats, keywords);
         match doc.drop {
             None => Line::Kept { json, bytes_out },
             Some(_) => Line::Dropped(json),
@@ -92,13 +104,56 @@ pub(crate) fn render_final(shard: &RawShard, deduped: &[Slot<DedupedDoc>], featu
     })
 }
 
+/// A document's `features` as JSON, without the two fields a run sets after the features
+/// stage (`duplicate_cluster`, from the corpus pass's verdicts, and `keywords`, scored
+/// against the corpus's frequencies): what the cache keeps of the stage, so that a warm
+/// run neither decodes nor encodes the signals again, and `write` splices the two in.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub(crate) struct FeaturesJson {
+    /// For the keywords' stemmer and stop words.
+    pub(crate) language: Option<String>,
+    /// serde_json's `Features` with `duplicate_cluster` null and `keywords` empty.
+    json: String,
+    /// Where that `null` is.
+    cluster_at: usize,
+}
+
+/// The end of `FeaturesJson::json`: `keywords` is the last field.
+const NO_KEYWORDS: &str = "\"keywords\":[]}";
+
+impl FeaturesJson {
+    pub(crate) fn new(mut features: Features) -> FeaturesJson {
+        const CLUSTER: &str = "\"duplicate_cluster\":null";
+        features.duplicate_cluster = None;
+        features.keywords = Vec::new();
+        let json = json(&features);
+        // A key is found where it stands: inside a string value its quotes are escaped.
+        let cluster_at = json.find(CLUSTER).expect("Features has a duplicate_cluster field") + CLUSTER.len() - 4;
+        assert!(json.ends_with(NO_KEYWORDS), "keywords is Features' last field");
+        FeaturesJson { language: features.language, json, cluster_at }
+    }
+
+    /// Appends the features with `cluster` and `keywords`, as serde_json writes `Features`.
+    pub(crate) fn write(&self, out: &mut String, cluster: Option<&str>, keywords: &[Keyword]) {
+        out.push_str(&self.json[..self.cluster_at]);
+        push_opt_json_str(out, cluster);
+        out.push_str(&self.json[self.cluster_at + "null".len()..self.json.len() - "[]}".len()]);
+        out.push_str(&json(&keywords));
+        out.push('}');
+    }
+}
+
 /// One document's final record (see `render_final`) and the bytes of its text.
-fn final_record(raw: &pith_types::RawDoc, doc: &DedupedDoc, feats: &Features) -> (String, u64) {
+fn final_record(
+    raw: &pith_types::RawDoc,
+    doc: &DedupedDoc,
+    feats: &FeaturesJson,
+    keywords: &[Keyword],
+) -> (String, u64) {
     let text_len = doc.blocks.iter().map(|b| b.text.len() + 2).sum::<usize>().saturating_sub(2);
     let removed_len: usize = doc.removed.iter().map(|r| r.text.len() + 64).sum();
     let metadata_len = raw.metadata_json.as_ref().map_or(4, String::len);
-    let features = json(feats);
-    let mut out = String::with_capacity(text_len + removed_len + features.len() + metadata_len + 256);
+    let mut out = String::with_capacity(text_len + removed_len + feats.json.len() + metadata_len + 256);
     out.push_str("{\"id\":");
     push_json_str(&mut out, &doc.id);
     out.push_str(",\"path\":");
@@ -136,7 +191,7 @@ fn final_record(raw: &pith_types::RawDoc, doc: &DedupedDoc, feats: &Features) ->
         out.push('}');
     }
     out.push_str("],\"features\":");
-    out.push_str(&features);
+    feats.write(&mut out, doc.cluster.as_deref(), keywords);
     out.push_str(",\"metadata\":");
     push_metadata(&mut out, raw.metadata_json.as_deref());
     if let Some(drop) = &doc.drop {
@@ -528,7 +583,19 @@ mod tests {
                         drop: drop.clone(),
                         cluster: None,
                     };
-                    assert_eq!(final_record(&raw, &doc, &features), reference::record(&raw, &doc, &features));
+                    // With and without a cluster and keywords, which `FeaturesJson` splices
+                    // in (the cluster is the document's, as the pipeline sets it).
+                    let features = if n % 2 == 0 {
+                        features.clone()
+                    } else {
+                        Features { duplicate_cluster: None, keywords: Vec::new(), ..features.clone() }
+                    };
+                    let doc = DedupedDoc { cluster: features.duplicate_cluster.clone(), ..doc };
+                    let cached = FeaturesJson::new(features.clone());
+                    assert_eq!(
+                        final_record(&raw, &doc, &cached, &features.keywords),
+                        reference::record(&raw, &doc, &features)
+                    );
                 }
             }
         }

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::RunConfig;
-use crate::output::{self, Line};
+use crate::output::{self, FeaturesJson, Line};
 use crate::progress::Progress;
 use pith::input::{Entry, InputFile, RawShard, ShardReader};
 
@@ -170,6 +170,8 @@ const REDUCE: &str = "dedup_reduce";
 /// keywords (their time counts as features').
 const KEYWORDS_MAP: &str = "keywords_map";
 const KEYWORDS: &str = "keywords";
+/// The cache's name for the features stage's output as `FeaturesJson`.
+const FEATURES_JSON: &str = "features_json";
 /// The cache's name for the similarities the last reduce over the same input paths
 /// measured, by the pairs' exact hashes (see `Runner::similarities`).
 const PAIRS: &str = "dedup_pairs";
@@ -880,42 +882,35 @@ impl<'a> Runner<'a> {
         }
         let fcfg = &self.cfg.stages.features;
         let features_key = Key::for_stage(STAGE_NAMES[FEATURES], VERSIONS[FEATURES], fcfg, &dedup_out);
-        let mut features: Vec<Slot<Features>> = match self.lookup(FEATURES, &features_key) {
+        // Cached as JSON (`FeaturesJson`): the duplicate cluster and the keywords, which
+        // the cache does not hold (see `features_input`), are spliced in when rendering.
+        let found = self.lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &features_key);
+        let features: Vec<Slot<FeaturesJson>> = match found {
             Some((value, _)) => {
                 self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
                 value
             }
             None => {
-                let value: Vec<Slot<Features>> = self.compute(FEATURES, || {
+                let value: Vec<Slot<FeaturesJson>> = self.compute(FEATURES, || {
                     deduped
                         .iter()
                         .map(|slot| match slot {
-                            Slot::Ok(doc) => guarded("features", || pith_features::features(doc, fcfg)),
+                            Slot::Ok(doc) => {
+                                guarded("features", || FeaturesJson::new(pith_features::features(doc, fcfg)))
+                            }
                             Slot::Failed(f) => Slot::Failed(f.clone()),
                         })
                         .collect()
                 });
-                self.store(FEATURES, &features_key, &value, &features_key);
+                self.store_as(FEATURES_JSON, VERSIONS[FEATURES], &features_key, &value);
                 value
             }
         };
-        // Set here, not taken from the cache: see `features_input`.
-        for (doc, feats) in deduped.iter().zip(&mut features) {
-            if let (Slot::Ok(doc), Slot::Ok(feats)) = (doc, feats) {
-                feats.duplicate_cluster.clone_from(&doc.cluster);
-            }
-        }
-        if fcfg.keywords > 0 {
-            let keywords = self.keywords(&deduped, &features, &dedup_out, doc_freq);
-            for (feats, keywords) in features.iter_mut().zip(keywords) {
-                if let Slot::Ok(feats) = feats {
-                    feats.keywords = keywords;
-                }
-            }
-        }
+        let keywords =
+            if fcfg.keywords > 0 { self.keywords(&deduped, &features, &dedup_out, doc_freq) } else { Vec::new() };
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
-        output::render_final(shard, &deduped, &features)
+        output::render_final(shard, &deduped, &features, &keywords)
     }
 
     /// The key of the chrome lines that this shard's documents hold, when its sketches
@@ -944,7 +939,7 @@ impl<'a> Runner<'a> {
     fn keywords(
         &self,
         deduped: &[Slot<DedupedDoc>],
-        features: &[Slot<Features>],
+        features: &[Slot<FeaturesJson>],
         dedup_out: &Key,
         (doc_freq, doc_freq_key): (&DocFreqIndex, &Key),
     ) -> Vec<Vec<Keyword>> {

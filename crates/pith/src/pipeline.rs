@@ -497,7 +497,10 @@ impl<'a> Runner<'a> {
                 .enumerate()
                 .map(|(i, ((shard, stripped), renames))| {
                     let p1 = &pass1[index + i];
-                    let stripped = stripped.unwrap_or_else(|| self.strip_output(&shard, &p1.strip_key));
+                    // `cached_shard` asked the cache already: without its strip output
+                    // (or with a damaged one, warned about once), strip the shard again.
+                    let stripped =
+                        stripped.unwrap_or_else(|| strip_shard(&parse_shard(&shard), &self.cfg.stages.strip));
                     self.phase2(
                         &shard,
                         stripped,

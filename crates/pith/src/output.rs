@@ -74,8 +74,8 @@ fn per_entry<'s, T>(
 /// Written straight into the line rather than through serde: the text is escaped from
 /// the blocks (never joined first), strings by `push_json_str`, and metadata copied as the
 /// reader stored it (`push_metadata`). Fields, their order and every byte are those of
-/// the serde structs this replaced (the reference in the tests).
-/// `keywords[i]` are document `i`'s (empty when keywords are off).
+/// the serde structs this replaced (the reference in the tests). `features` are spliced
+/// with each document's cluster and `keywords[i]` (empty when keywords are off).
 pub(crate) fn render_final(
     shard: &RawShard,
     deduped: &[Slot<DedupedDoc>],

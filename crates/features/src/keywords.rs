@@ -228,9 +228,9 @@ pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Opt
 /// calls `f` with the lexicon holding them (`Lexicon::term_refs`, `Lexicon::term_hashes`).
 ///
 /// Stemming and stop-word lookups are the costly part of terms, and words repeat across
-/// documents: each thread keeps a lexicon per language (the word's term hash and whether
-/// it is a stop word), so a word of a document costs one hash-table lookup. A memo only:
-/// the terms are those stemming every word would give.
+/// documents: each thread keeps a lexicon per language (each word's term, or stop word,
+/// in a table slot with its count: see `Lexicon`), so a word of a document costs one
+/// lookup. A memo only: the terms are those stemming every word would give.
 ///
 /// `sample`, if given, counts the first words (runs of letters and digits, as
 /// `detect_language` splits them) for `EnglishSample::plainly_english`.

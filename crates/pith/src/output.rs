@@ -151,9 +151,17 @@ fn final_record(
     keywords: &[Keyword],
 ) -> (String, u64) {
     let text_len = doc.blocks.iter().map(|b| b.text.len() + 2).sum::<usize>().saturating_sub(2);
-    let removed_len: usize = doc.removed.iter().map(|r| r.text.len() + 64).sum();
+    // Room for the whole record, so that it is never copied to grow: each part's bytes, a
+    // margin for keys and escapes (a sixteenth of the texts).
+    let removed_len: usize = doc.removed.iter().map(|r| r.text.len() + r.rule.len() + 64).sum();
+    let keywords_len: usize = keywords.iter().map(|k| k.text.len() + 32).sum();
+    let heads_len = doc.id.len() + raw.source.path.len() + doc.title.as_ref().map_or(4, String::len);
+    let drop_len =
+        doc.drop.as_ref().map_or(0, |d| d.reason.len() + d.duplicate_of.as_ref().map_or(4, String::len) + 64);
+    let parts = text_len + removed_len + heads_len + keywords_len + drop_len;
     let metadata_len = raw.metadata_json.as_ref().map_or(4, String::len);
-    let mut out = String::with_capacity(text_len + removed_len + feats.json.len() + metadata_len + 256);
+    let cluster_len = doc.cluster.as_ref().map_or(4, String::len);
+    let mut out = String::with_capacity(parts + parts / 16 + feats.json.len() + cluster_len + metadata_len + 256);
     out.push_str("{\"id\":");
     push_json_str(&mut out, &doc.id);
     out.push_str(",\"path\":");

@@ -253,6 +253,67 @@ fn a_warm_run_shows_edits_that_leave_the_texts_alone() {
     assert!(docs.iter().any(|d| d["id"] == "r3-renamed"));
 }
 
+/// A warm run takes a JSONL shard it read before from the heads the cache kept of it,
+/// without parsing its lines; a stage that then misses (here strip, under a new setting)
+/// gets the texts parsed from those lines, and the output is a fresh run's.
+#[test]
+fn a_known_shard_is_parsed_again_when_a_stage_misses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    run_corpus(&tmp.path().join("a"), &cache, &[]);
+    let config = tmp.path().join("pith.toml");
+    fs::write(&config, "[strip]\ncaptions = false\n").unwrap();
+    let config = config.to_str().unwrap();
+    let warm = tmp.path().join("b");
+    run_corpus(&warm, &cache, &["--config", config]);
+    let fresh = tmp.path().join("c");
+    run_corpus(&fresh, &tmp.path().join("fresh-cache"), &["--config", config]);
+    assert_eq!(output_files(&warm), output_files(&fresh));
+    assert_ne!(output_files(&warm), output_files(&tmp.path().join("a")));
+    let stages = cache_use(&summary(&warm));
+    assert!(stages.iter().any(|(stage, hits, misses)| stage == "parse" && *hits > 0 && *misses == 0), "{stages:?}");
+    assert!(stages.iter().any(|(stage, hits, misses)| stage == "strip" && *hits == 0 && *misses > 0), "{stages:?}");
+}
+
+/// Ids are made unique across files in order, so a shard's ids depend on the shards
+/// before it: a shard the cache knows by its lines must still get the ids this run gives
+/// it, when an earlier file loses (or gains) a clashing id.
+#[test]
+fn known_shards_take_this_run_s_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let texts: Vec<String> = jsonl(&corpus().join("records.jsonl"))
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+        .chain([fs::read_to_string(corpus().join(SEED)).unwrap()])
+        .collect();
+    let write = |name: &str, records: &[Value]| {
+        let lines: Vec<String> = records.iter().map(Value::to_string).collect();
+        fs::write(input.join(name), lines.join("\n") + "\n").unwrap();
+    };
+    let b = [serde_json::json!({"id": "same", "text": texts[1]}), serde_json::json!({"id": "b2", "text": texts[2]})];
+    write("b.jsonl", &b);
+    let mut runs = Vec::new();
+    for (i, a_id) in ["same", "other", "same"].iter().enumerate() {
+        write("a.jsonl", &[serde_json::json!({"id": a_id, "text": texts[0]})]);
+        let run = |out: &Path, cache: &Path| {
+            ok(pith(cache, &["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()]));
+            output_files(out)
+        };
+        let warm = run(&tmp.path().join(format!("warm-{i}")), &cache);
+        let fresh = run(&tmp.path().join(format!("fresh-{i}")), &tmp.path().join(format!("cache-{i}")));
+        assert_eq!(warm, fresh, "run {i}");
+        let out = tmp.path().join(format!("warm-{i}"));
+        runs.push([jsonl(&out.join("documents.jsonl")), jsonl(&out.join("dropped.jsonl"))].concat());
+    }
+    let ids = |docs: &[Value]| -> Vec<String> { docs.iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect() };
+    assert!(ids(&runs[0]).contains(&"same#2".to_owned()), "{:?}", ids(&runs[0]));
+    assert!(!ids(&runs[1]).contains(&"same#2".to_owned()), "{:?}", ids(&runs[1]));
+    assert_eq!(ids(&runs[0]), ids(&runs[2]));
+}
+
 #[test]
 fn changing_features_config_reruns_only_features() {
     let tmp = tempfile::tempdir().unwrap();

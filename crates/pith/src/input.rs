@@ -74,9 +74,78 @@ pub struct RawShard {
     pub bytes: u64,
     /// Entries whose id the reader renamed (`unique_id`), with the id the input gave.
     pub renamed: Vec<(u32, String)>,
+    /// For a shard of a JSONL file read without error: the digest of its lines, and for a
+    /// shard the reader knew (`Known`), the lines themselves, since then its documents have
+    /// no texts (see `with_texts`). Not part of the shard's data: neither serialised nor
+    /// fingerprinted.
+    #[serde(skip)]
+    pub raw: Option<Arc<RawLines>>,
+}
+
+/// A JSONL shard's lines as read (see `RawShard::raw`).
+#[derive(Debug, PartialEq)]
+pub struct RawLines {
+    /// A hash of everything the shard's entries are made of: `READ_VERSION`, the file's
+    /// path, the first line's number, `--max-doc-bytes`, and each line's bytes and length.
+    pub digest: [u8; 32],
+    /// The lines' bytes and, per entry, its line's range in them; only while the
+    /// documents lack their texts.
+    lines: Option<(Vec<u8>, Vec<std::ops::Range<usize>>)>,
+}
+
+/// Bump when the reader makes other entries of the same bytes (`jsonl_record`,
+/// `clean_text`, `decode_text`, `unique_id`, what an over-long line becomes): a shard the
+/// cache knew by its digest (`Known`) is then read again.
+pub const READ_VERSION: u32 = 1;
+
+/// What a reader is told of JSONL shards it may have read in a past run: given a shard's
+/// digest, its entries without texts (`RawShard::entries` with empty `text`s, as
+/// `renamed` and `bytes`), if they were kept. The reader then parses nothing: the shard
+/// comes back as those heads, its texts left to `RawShard::with_texts`.
+pub type Known<'a> = &'a (dyn KnownHeads + Sync);
+
+/// See `Known`.
+pub trait KnownHeads {
+    fn heads(&self, digest: &[u8; 32]) -> Option<RawShard>;
 }
 
 impl RawShard {
+    fn new() -> RawShard {
+        RawShard { entries: Vec::new(), bytes: 0, renamed: Vec::new(), raw: None }
+    }
+
+    /// The shard's digest (`RawLines::digest`), for a shard of a JSONL file.
+    pub fn digest(&self) -> Option<&[u8; 32]> {
+        self.raw.as_ref().map(|raw| &raw.digest)
+    }
+
+    /// Whether the documents lack their texts: the shard came from a `Known` reader's
+    /// heads (`with_texts` gives them).
+    pub fn lacks_texts(&self) -> bool {
+        self.raw.as_ref().is_some_and(|raw| raw.lines.is_some())
+    }
+
+    /// The shard with its documents' texts: itself, or for a shard that lacks them, its
+    /// lines parsed again (each document's other fields as they are: the heads were made
+    /// of the same bytes).
+    pub fn with_texts(&self) -> std::borrow::Cow<'_, RawShard> {
+        let Some((bytes, ranges)) = self.raw.as_ref().and_then(|raw| raw.lines.as_ref()) else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut shard = self.clone();
+        for (entry, range) in shard.entries.iter_mut().zip(ranges) {
+            if let Entry::Doc(doc) = entry {
+                // The same bytes gave a document before (the digest says so), and reading
+                // is deterministic: a failure here is a bug, not bad input.
+                doc.text = jsonl_record(&bytes[range.clone()], doc.source.clone())
+                    .expect("a line the reader read as a document before reads as one again")
+                    .text;
+            }
+        }
+        shard.raw = self.raw.as_ref().map(|raw| Arc::new(RawLines { digest: raw.digest, lines: None }));
+        std::borrow::Cow::Owned(shard)
+    }
+
     /// The readable documents, in order (the entries the stages see).
     pub fn docs(&self) -> impl Iterator<Item = &RawDoc> {
         self.entries.iter().filter_map(|e| match e {
@@ -209,11 +278,40 @@ pub struct ShardReader<'a> {
     /// The open JSONL file and the next line number to read.
     jsonl: Option<(Box<dyn BufRead + Send + 'a>, u64, usize)>,
     seen_ids: HashSet<u64>,
+    known: Option<Known<'a>>,
 }
 
 impl<'a> ShardReader<'a> {
     pub fn new(files: &'a [InputFile], max_doc_bytes: u64) -> Self {
-        ShardReader { files, max_doc_bytes, next_file: 0, jsonl: None, seen_ids: HashSet::new() }
+        ShardReader { files, max_doc_bytes, next_file: 0, jsonl: None, seen_ids: HashSet::new(), known: None }
+    }
+
+    /// A reader that asks `known` for each JSONL shard's heads before it parses the shard.
+    pub fn with_known(files: &'a [InputFile], max_doc_bytes: u64, known: Known<'a>) -> Self {
+        ShardReader { known: Some(known), ..ShardReader::new(files, max_doc_bytes) }
+    }
+
+    /// Takes `heads` as the shard they were made of, if its ids come out as they did then:
+    /// each id the input gave is made unique against the ids seen so far in this run
+    /// (earlier shards may differ from the run that kept the heads). Otherwise leaves the
+    /// seen ids as they were and returns false.
+    fn replay_ids(&mut self, heads: &RawShard) -> bool {
+        let renamed: std::collections::HashMap<u32, &str> =
+            heads.renamed.iter().map(|(i, id)| (*i, id.as_str())).collect();
+        let mut added = Vec::new();
+        for (i, entry) in heads.entries.iter().enumerate() {
+            let Entry::Doc(doc) = entry else { continue };
+            let given = renamed.get(&(i as u32)).copied().unwrap_or(&doc.id);
+            let id = unique_id(&mut self.seen_ids, given);
+            added.push(xxh3_64(id.as_deref().unwrap_or(given).as_bytes()));
+            if id.as_deref().unwrap_or(given) != doc.id {
+                for hash in added {
+                    self.seen_ids.remove(&hash);
+                }
+                return false;
+            }
+        }
+        true
     }
 
     /// Makes ids unique across the reader's files; records the id the input gave when
@@ -231,12 +329,27 @@ impl<'a> ShardReader<'a> {
 
     fn read_jsonl_chunk(&mut self, file_index: usize) -> RawShard {
         let file = &self.files[file_index];
-        let mut shard = RawShard { entries: Vec::new(), bytes: 0, renamed: Vec::new() };
         let (mut reader, mut line_no, _) = self.jsonl.take().expect("an open JSONL file");
+        // The shard's lines are read first (and hashed), then made entries: parsed, or
+        // taken from the heads `known` kept of the same bytes.
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&READ_VERSION.to_le_bytes());
+        hasher.update(&(file.rel.len() as u64).to_le_bytes());
+        hasher.update(file.rel.as_bytes());
+        hasher.update(&line_no.to_le_bytes());
+        hasher.update(&self.max_doc_bytes.to_le_bytes());
         let mut buf = Vec::new();
+        // Each line's full length, its top bit set for a blank one (whose bytes are not
+        // kept: it makes no entry). Hashed with `buf` at the end, in two calls: hashing
+        // line by line costs five times as much.
+        let mut sizes: Vec<u8> = Vec::new();
+        // Per entry: its line's range in `buf`, number and full length.
+        let mut lines: Vec<(std::ops::Range<usize>, u64, usize)> = Vec::new();
+        let mut bytes = 0;
+        let mut error = None;
         let mut finished = false;
-        while shard.entries.len() < SHARD_RECORDS && shard.bytes < SHARD_BYTES {
-            buf.clear();
+        while lines.len() < SHARD_RECORDS && bytes < SHARD_BYTES {
+            let start = buf.len();
             match read_line_bounded(&mut reader, &mut buf, self.max_doc_bytes) {
                 Ok(0) => {
                     finished = true;
@@ -244,31 +357,19 @@ impl<'a> ShardReader<'a> {
                 }
                 Ok(n) => {
                     line_no += 1;
-                    shard.bytes += n as u64;
-                    if n as u64 <= self.max_doc_bytes && buf.iter().all(u8::is_ascii_whitespace) {
+                    bytes += n as u64;
+                    if n as u64 <= self.max_doc_bytes && buf[start..].iter().all(u8::is_ascii_whitespace) {
+                        buf.truncate(start);
+                        sizes.extend_from_slice(&(n as u64 | 1 << 63).to_le_bytes());
                         continue;
                     }
-                    let source = Source { path: file.rel.clone(), line: Some(line_no) };
-                    let entry = if n as u64 > self.max_doc_bytes {
-                        Entry::Unreadable {
-                            source,
-                            error: format!("record of {n} bytes is over --max-doc-bytes {}", self.max_doc_bytes),
-                        }
-                    } else {
-                        match jsonl_record(&buf, source.clone()) {
-                            Ok(mut doc) => {
-                                doc.id = self.unique_id(&mut shard, doc.id, &mut doc.diags);
-                                Entry::Doc(doc)
-                            }
-                            Err(error) => Entry::Unreadable { source, error },
-                        }
-                    };
-                    shard.entries.push(entry);
+                    sizes.extend_from_slice(&(n as u64).to_le_bytes());
+                    lines.push((start..buf.len(), line_no, n));
                 }
                 Err(err) => {
                     // A truncated or corrupt compressed stream: keep what was read, report
                     // the rest once, and move on to the next file.
-                    shard.entries.push(Entry::Unreadable {
+                    error = Some(Entry::Unreadable {
                         source: Source { path: file.rel.clone(), line: Some(line_no + 1) },
                         error: format!("{}: read error after line {line_no}: {err}", file.rel),
                     });
@@ -280,6 +381,38 @@ impl<'a> ShardReader<'a> {
         if !finished {
             self.jsonl = Some((reader, line_no, file_index));
         }
+        // A shard cut short by a read error has no digest: it is always parsed.
+        let digest: Option<[u8; 32]> = error.is_none().then(|| hasher.update(&sizes).update(&buf).finalize().into());
+        if let (Some(digest), Some(known)) = (digest, self.known)
+            && let Some(heads) = known.heads(&digest)
+            && heads.entries.len() == lines.len()
+            && heads.bytes == bytes
+            && self.replay_ids(&heads)
+        {
+            let ranges = lines.into_iter().map(|(range, _, _)| range).collect();
+            return RawShard { raw: Some(Arc::new(RawLines { digest, lines: Some((buf, ranges)) })), ..heads };
+        }
+        let mut shard = RawShard { bytes, ..RawShard::new() };
+        for (range, line_no, n) in lines {
+            let source = Source { path: file.rel.clone(), line: Some(line_no) };
+            let entry = if n as u64 > self.max_doc_bytes {
+                Entry::Unreadable {
+                    source,
+                    error: format!("record of {n} bytes is over --max-doc-bytes {}", self.max_doc_bytes),
+                }
+            } else {
+                match jsonl_record(&buf[range], source.clone()) {
+                    Ok(mut doc) => {
+                        doc.id = self.unique_id(&mut shard, doc.id, &mut doc.diags);
+                        Entry::Doc(doc)
+                    }
+                    Err(error) => Entry::Unreadable { source, error },
+                }
+            };
+            shard.entries.push(entry);
+        }
+        shard.entries.extend(error);
+        shard.raw = digest.map(|digest| Arc::new(RawLines { digest, lines: None }));
         shard
     }
 }
@@ -295,7 +428,7 @@ impl Iterator for ShardReader<'_> {
                 return Some(shard);
             }
         }
-        let mut shard = RawShard { entries: Vec::new(), bytes: 0, renamed: Vec::new() };
+        let mut shard = RawShard::new();
         while self.next_file < self.files.len() {
             let file = &self.files[self.next_file];
             if let Format::Jsonl(compression) = file.format {
@@ -348,11 +481,12 @@ impl Iterator for ShardReader<'_> {
     }
 }
 
-/// Like `read_until(b'\n')`, but keeps at most `max + 1` bytes of the line in `buf` and
+/// Like `read_until(b'\n')`, but appends at most `max + 1` bytes of the line to `buf` and
 /// skips the rest, so one enormous line can't exhaust memory. Returns the line's full
 /// length in bytes (0 at the end of the input).
 fn read_line_bounded(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: u64) -> io::Result<usize> {
     let keep = usize::try_from(max).unwrap_or(usize::MAX).saturating_add(1);
+    let base = buf.len();
     let mut total = 0usize;
     loop {
         let available = match reader.fill_buf() {
@@ -367,7 +501,7 @@ fn read_line_bounded(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: u64) -> i
             Some(i) => (&available[..=i], true),
             None => (available, false),
         };
-        let room = keep.saturating_sub(buf.len());
+        let room = keep.saturating_sub(buf.len() - base);
         buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
         let used = chunk.len();
         total += used;
@@ -518,6 +652,74 @@ mod tests {
             format,
             size: bytes.len() as u64,
         }
+    }
+
+    impl KnownHeads for std::collections::HashMap<[u8; 32], RawShard> {
+        fn heads(&self, digest: &[u8; 32]) -> Option<RawShard> {
+            self.get(digest).cloned()
+        }
+    }
+
+    /// What phase 1 keeps of a shard: its entries without texts.
+    fn heads(shard: &RawShard) -> RawShard {
+        let mut heads = RawShard { raw: None, ..shard.clone() };
+        for entry in &mut heads.entries {
+            if let Entry::Doc(doc) = entry {
+                doc.text.clear();
+            }
+        }
+        heads
+    }
+
+    #[test]
+    fn a_known_shard_comes_as_its_heads_and_reads_as_before() {
+        // Lines of every kind; the first `unique` of them with an id of their own instead
+        // of a shared one.
+        let lines = |unique: usize| {
+            let mut input = String::new();
+            for i in 0..(2 * SHARD_RECORDS) {
+                let id = if i < unique { format!("u{i}") } else { "dup".to_owned() };
+                match i % 7 {
+                    0 => input.push_str("not json\n"),
+                    1 => input.push_str("  \n"),
+                    2 => input.push_str(&format!("{{\"text\": \"{}\"}}\n", "long ".repeat(60))),
+                    3 => input.push_str(&format!(
+                        "{{\"id\": \"{id}\", \"text\": \"caf\\u00e9 \\\"quoted\\\"\\nnext\", \"n\": 1}}\n"
+                    )),
+                    _ => input.push_str(&format!("{{\"id\": {i}, \"text\": \"record {i}\"}}\n")),
+                }
+            }
+            [stdin_like(input.as_bytes(), Format::Jsonl(Compression::None))]
+        };
+        let files = lines(0);
+        let read: Vec<RawShard> = ShardReader::new(&files, 200).collect();
+        assert_eq!(read.len(), 2);
+        assert!(read.iter().all(|s| s.digest().is_some() && !s.lacks_texts()));
+        assert!(read[0].entries.iter().any(|e| matches!(e, Entry::Unreadable { error, .. } if error.contains("over"))));
+        assert!(read.iter().all(|s| !s.renamed.is_empty()));
+        let known: std::collections::HashMap<[u8; 32], RawShard> =
+            read.iter().map(|s| (*s.digest().unwrap(), heads(s))).collect();
+        let again: Vec<RawShard> = ShardReader::with_known(&files, 200, &known).collect();
+        assert_eq!(again.len(), read.len());
+        for (before, now) in read.iter().zip(&again) {
+            assert!(now.lacks_texts());
+            assert_eq!(now.digest(), before.digest());
+            assert_eq!(now.with_texts().as_ref(), before);
+        }
+        // The digest covers what the entries are made of: another limit is another shard.
+        let other: Vec<RawShard> = ShardReader::with_known(&files, 200 + 1, &known).collect();
+        assert!(other.iter().all(|s| !s.lacks_texts() && !known.contains_key(s.digest().unwrap())));
+        // The second shard's heads from a run where the first shard had fewer "dup"s: its
+        // own were renamed "dup#2" on then, further on now, so the shard is parsed again.
+        let elsewhere = lines(SHARD_RECORDS);
+        let then: Vec<RawShard> = ShardReader::new(&elsewhere, 200).collect();
+        assert_eq!(then[1].digest(), read[1].digest());
+        assert!(then[1].entries != read[1].entries);
+        let known: std::collections::HashMap<[u8; 32], RawShard> =
+            then.iter().map(|s| (*s.digest().unwrap(), heads(s))).collect();
+        let reread: Vec<RawShard> = ShardReader::with_known(&files, 200, &known).collect();
+        assert!(!reread[1].lacks_texts());
+        assert_eq!(reread, read);
     }
 
     #[test]

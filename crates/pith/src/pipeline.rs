@@ -344,6 +344,14 @@ impl<'a> Runner<'a> {
         groups.iter().flat_map(move |files| ShardReader::new(files, max))
     }
 
+    /// Like `read`, but a JSONL shard whose heads the cache keeps (`known_heads`) comes
+    /// as those heads, unparsed: phase 1 parses it only if a stage misses.
+    fn read_known<'f>(&'f self, groups: &'f [&'f [InputFile]]) -> impl Iterator<Item = RawShard> + 'f {
+        let max = self.cfg.max_doc_bytes;
+        let known: pith::input::Known<'f> = self;
+        groups.iter().flat_map(move |files| ShardReader::with_known(files, max, known))
+    }
+
     /// Phase 1 over `groups`: parse, strip and the dedup map step, per shard. Up to strip,
     /// the records go to `sink`; otherwise only the corpus pass's state is returned.
     pub(crate) fn map(
@@ -540,7 +548,7 @@ impl<'a> Runner<'a> {
     ) -> anyhow::Result<()> {
         let threads = rayon::current_num_threads();
         let batches = |tx: &mut dyn FnMut(Vec<RawShard>) -> bool| {
-            let mut reader = self.read(groups);
+            let mut reader = self.read_known(groups);
             loop {
                 let shards: Vec<RawShard> = reader.by_ref().take(threads * 2).collect();
                 if shards.is_empty() || !tx(shards) {
@@ -669,15 +677,19 @@ impl<'a> Runner<'a> {
     /// from the cache files' headers: a warm run decodes only the sketches here.
     fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, Vec<Line>, DocFreq) {
         let n_docs = shard.docs().count() as u64;
+        // The shard as the stages need it: a shard the reader knew has no texts until one
+        // misses.
+        let full = std::cell::OnceCell::new();
+        let texts = || &**full.get_or_init(|| shard.with_texts());
         // Parse output is not stored, only its output key: parsing again is about as
         // fast as reading it back, and the cache stays a third smaller.
-        let shard_key = fingerprint(shard);
+        let shard_key = shard_key(shard);
         let parse_key = Key::for_stage(STAGE_NAMES[PARSE], VERSIONS[PARSE], &(), &shard_key);
         let mut parsed = None;
         let parse_out = match self.output_key(PARSE, &parse_key) {
             Some(out) => out,
             None => {
-                let value = self.compute(PARSE, || parse_shard(shard));
+                let value = self.compute(PARSE, || parse_shard(texts()));
                 let out = fingerprint(&value);
                 self.store(PARSE, &parse_key, &(), &out);
                 parsed = Some(value);
@@ -687,9 +699,9 @@ impl<'a> Runner<'a> {
         self.counters[PARSE].docs.fetch_add(n_docs, Ordering::Relaxed);
         self.progress.advance(PARSE, shard.bytes);
         if until == Stage::Parse {
-            let parsed = parsed.unwrap_or_else(|| parse_shard(shard));
+            let parsed = parsed.unwrap_or_else(|| parse_shard(texts()));
             let p1 = Pass1 { strip_key: parse_key, sketch_key: parse_key, heads_key: parse_key, sketches: Vec::new() };
-            return (p1, render_stage(shard, &parsed, "parse"), DocFreq::default());
+            return (p1, render_stage(texts(), &parsed, "parse"), DocFreq::default());
         }
 
         let scfg = &self.cfg.stages.strip;
@@ -706,7 +718,7 @@ impl<'a> Runner<'a> {
                         found
                     }
                     None => {
-                        let parsed = parsed.take().unwrap_or_else(|| parse_shard(shard));
+                        let parsed = parsed.take().unwrap_or_else(|| parse_shard(texts()));
                         let value = self.compute(STRIP, || strip_shard(&parsed, scfg));
                         let out = fingerprint(&value);
                         self.store(STRIP, &strip_key, &value, &out);
@@ -724,7 +736,7 @@ impl<'a> Runner<'a> {
             self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
             return (
                 Pass1 { strip_key, sketch_key: strip_key, heads_key: strip_key, sketches: Vec::new() },
-                render_stage(shard, &stripped, "strip"),
+                render_stage(texts(), &stripped, "strip"),
                 DocFreq::default(),
             );
         }
@@ -737,7 +749,7 @@ impl<'a> Runner<'a> {
                 value
             }
             None => {
-                let stripped = stripped.get_or_insert_with(|| self.strip_output(shard, &strip_key));
+                let stripped = stripped.get_or_insert_with(|| self.strip_output(texts(), &strip_key));
                 let value: Vec<Option<Sketch>> = self.compute(DEDUP_MAP, || {
                     stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, dcfg))).collect()
                 });
@@ -746,7 +758,7 @@ impl<'a> Runner<'a> {
             }
         };
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
-        let doc_freq = self.doc_freq(shard, &strip_key, &strip_out, &mut stripped);
+        let doc_freq = self.doc_freq(&texts, &strip_key, &strip_out, &mut stripped);
         let heads_key = Key::for_stage(HEADS, HEADS_VERSION, &(), &shard_key);
         if self.checked(self.cache.output_key(HEADS, HEADS_VERSION, &heads_key)).is_none() {
             self.store_as(HEADS, HEADS_VERSION, &heads_key, &heads_of(shard));
@@ -757,9 +769,9 @@ impl<'a> Runner<'a> {
 
     /// The shard's term document frequencies, for TF-IDF keywords (none when they are
     /// off): the corpus pass's map step for features, cached like a stage's output.
-    fn doc_freq(
+    fn doc_freq<'s>(
         &self,
-        shard: &RawShard,
+        texts: &dyn Fn() -> &'s RawShard,
         strip_key: &Key,
         strip_out: &Key,
         stripped: &mut Option<Vec<Slot<StrippedDoc>>>,
@@ -772,7 +784,7 @@ impl<'a> Runner<'a> {
         if let Some((value, _)) = self.lookup_as(KEYWORDS_MAP, VERSIONS[FEATURES], &key) {
             return value;
         }
-        let stripped = stripped.get_or_insert_with(|| self.strip_output(shard, strip_key));
+        let stripped = stripped.get_or_insert_with(|| self.strip_output(texts(), strip_key));
         let value = self.timed(FEATURES, || {
             DocFreq::of_term_hashes(
                 stripped
@@ -1086,6 +1098,36 @@ fn count_repairs(shard: &RawShard, repairs: &mut BTreeMap<String, u64>) {
     }
 }
 
+/// What a shard's parse stage is cached under: what its entries are made of. For a JSONL
+/// shard that is its digest (a function of its lines) and the ids the reader renamed (a
+/// function of the shards before it too); otherwise the entries themselves.
+fn shard_key(shard: &RawShard) -> Key {
+    let Some(digest) = shard.digest() else { return fingerprint(shard) };
+    let renamed: Vec<(u32, &str, &str)> = shard
+        .renamed
+        .iter()
+        .map(|(i, given)| {
+            let id = match shard.entries.get(*i as usize) {
+                Some(Entry::Doc(doc)) => doc.id.as_str(),
+                _ => "",
+            };
+            (*i, given.as_str(), id)
+        })
+        .collect();
+    fingerprint(&(digest, renamed))
+}
+
+/// The reader asks the cache for the heads phase 1 kept of a JSONL shard, under the key
+/// the shard has when the reader renames none of its ids (the usual case; a shard with
+/// renamed ids is parsed every run). The reader checks the ids against its own.
+impl pith::input::KnownHeads for Runner<'_> {
+    fn heads(&self, digest: &[u8; 32]) -> Option<RawShard> {
+        let no_renames: Vec<(u32, &str, &str)> = Vec::new();
+        let key = Key::for_stage(HEADS, HEADS_VERSION, &(), &fingerprint(&(digest, no_renames)));
+        self.lookup_as::<RawShard>(HEADS, HEADS_VERSION, &key).map(|(heads, _)| heads)
+    }
+}
+
 /// What phase 2 needs of a shard when the strip output is at hand: the shard without
 /// its documents' texts (ids, sources, metadata, diagnostics, unreadable entries).
 /// Small next to the shard, so it is cached per shard for phase 2 not to read the input
@@ -1105,7 +1147,7 @@ fn heads_of(shard: &RawShard) -> RawShard {
             Entry::Unreadable { .. } => entry.clone(),
         })
         .collect();
-    RawShard { entries, bytes: shard.bytes, renamed: shard.renamed.clone() }
+    RawShard { entries, bytes: shard.bytes, renamed: shard.renamed.clone(), raw: None }
 }
 
 /// The shard with documents (by position) renamed.

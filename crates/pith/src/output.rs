@@ -5,8 +5,10 @@
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use anyhow::Context;
 use pith_types::{DedupedDoc, Features, Keyword, Slot, Source};
@@ -287,14 +289,29 @@ fn stage_record<T: Serialize>(raw: &pith_types::RawDoc, record: &T) -> String {
 /// The output folder of `pith run`: each file is written under a temporary name and
 /// renamed into place by `finish`, so a killed run never leaves a half-written file
 /// under a final name.
+///
+/// The record files are written by a thread of their own (`writer`), in chunks, so that
+/// rendering goes on while the kernel copies the last chunk; and a second thread asks
+/// the disk to catch up every `SYNC_EVERY` bytes (`syncer`), so that `finish`'s
+/// `sync_all` waits for the last few megabytes instead of the whole output.
 pub(crate) struct RunOutput {
     dir: PathBuf,
-    documents: BufWriter<File>,
-    dropped: BufWriter<File>,
-    failures: BufWriter<File>,
+    /// Each file's chunk being filled.
+    chunks: [Vec<u8>; 3],
+    /// To the writer thread: a file's index and a chunk of it.
+    chunks_tx: Option<SyncSender<(usize, Vec<u8>)>>,
+    /// From the writer thread: written chunks, emptied, to fill again.
+    spare_rx: Receiver<Vec<u8>>,
+    writer: Option<JoinHandle<anyhow::Result<[File; 3]>>>,
 }
 
 const FILES: [&str; 3] = ["documents.jsonl", "dropped.jsonl", "failures.jsonl"];
+/// Bytes handed to the writer thread at a time.
+const CHUNK: usize = 1 << 20;
+/// Chunks on their way to the writer thread, at most.
+const CHUNKS_IN_FLIGHT: usize = 4;
+/// A file's bytes written between two requests to the disk to catch up.
+const SYNC_EVERY: u64 = 32 << 20;
 
 fn tmp_name(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!(".{name}.partial"))
@@ -311,61 +328,149 @@ impl RunOutput {
             }
             _ => {}
         }
-        let open = |name: &str| -> anyhow::Result<BufWriter<File>> {
-            let path = tmp_name(dir, name);
-            let file = File::create(&path).with_context(|| format!("{}: cannot write", path.display()))?;
-            Ok(BufWriter::with_capacity(1 << 20, file))
-        };
+        let paths = FILES.map(|name| tmp_name(dir, name));
+        let mut files = Vec::with_capacity(3);
+        for path in &paths {
+            files.push(File::create(path).with_context(|| format!("{}: cannot write", path.display()))?);
+        }
+        let files: [File; 3] = files.try_into().expect("three files");
+        let (chunks_tx, chunks_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(CHUNKS_IN_FLIGHT);
+        let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 1);
+        let writer = std::thread::Builder::new()
+            .name("pith-writer".into())
+            .spawn(move || writer(files, &paths, &chunks_rx, &spare_tx))
+            .context("cannot start the output writer thread")?;
         Ok(RunOutput {
             dir: dir.to_owned(),
-            documents: open(FILES[0])?,
-            dropped: open(FILES[1])?,
-            failures: open(FILES[2])?,
+            chunks: Default::default(),
+            chunks_tx: Some(chunks_tx),
+            spare_rx,
+            writer: Some(writer),
         })
     }
 
-    /// Flushes and renames the files into place, then writes `summary.json` last.
-    pub(crate) fn finish(self, summary: &serde_json::Value) -> anyhow::Result<()> {
-        let RunOutput { dir, documents, dropped, failures } = self;
-        for (writer, name) in [documents, dropped, failures].into_iter().zip(FILES) {
-            let file = writer.into_inner().map_err(|e| e.into_error())?;
+    /// Appends `bytes` to file `index`, handing full chunks to the writer thread.
+    fn push(&mut self, index: usize, bytes: &[u8]) -> anyhow::Result<()> {
+        let chunk = &mut self.chunks[index];
+        if chunk.capacity() == 0 {
+            *chunk = self.spare_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        }
+        chunk.extend_from_slice(bytes);
+        if chunk.len() >= CHUNK {
+            self.send(index)?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, index: usize) -> anyhow::Result<()> {
+        let chunk = std::mem::take(&mut self.chunks[index]);
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let sent = self.chunks_tx.as_ref().is_some_and(|tx| tx.send((index, chunk)).is_ok());
+        if sent { Ok(()) } else { self.join().map(|_| ()) }
+    }
+
+    /// Stops the writer thread (after the chunks sent) and gives its files back, or the
+    /// error that stopped it.
+    fn join(&mut self) -> anyhow::Result<[File; 3]> {
+        self.chunks_tx = None;
+        match self.writer.take() {
+            Some(writer) => writer.join().unwrap_or_else(|_| anyhow::bail!("the output writer thread panicked")),
+            None => anyhow::bail!("the output writer thread stopped"),
+        }
+    }
+
+    /// Writes what is left, flushes and renames the files into place, then writes
+    /// `summary.json` last.
+    pub(crate) fn finish(mut self, summary: &serde_json::Value) -> anyhow::Result<()> {
+        for index in 0..FILES.len() {
+            self.send(index)?;
+        }
+        let files = self.join()?;
+        let dir = &self.dir;
+        for (file, name) in files.into_iter().zip(FILES) {
             file.sync_all().ok();
-            fs::rename(tmp_name(&dir, name), dir.join(name))
+            fs::rename(tmp_name(dir, name), dir.join(name))
                 .with_context(|| format!("{}: cannot write", dir.join(name).display()))?;
         }
         let path = dir.join("summary.json");
-        let tmp = tmp_name(&dir, "summary.json");
+        let tmp = tmp_name(dir, "summary.json");
         let mut text = serde_json::to_string_pretty(summary)?;
         text.push('\n');
         fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;
         fs::rename(&tmp, &path).with_context(|| format!("{}: cannot write", path.display()))?;
         Ok(())
     }
-}
 
-impl RunOutput {
     /// Appends the record files of another run's output folder (a plan shard's).
     pub(crate) fn append(&mut self, dir: &Path) -> anyhow::Result<()> {
-        let RunOutput { documents, dropped, failures, .. } = self;
-        for (writer, name) in [documents, dropped, failures].into_iter().zip(FILES) {
+        use std::io::Read;
+        for (index, name) in FILES.iter().enumerate() {
             let path = dir.join(name);
             let mut file = File::open(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-            std::io::copy(&mut file, writer).with_context(|| format!("{}: cannot copy", path.display()))?;
+            let mut buf = vec![0; CHUNK];
+            loop {
+                let n = match file.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(err) => return Err(err).with_context(|| format!("{}: cannot read", path.display())),
+                };
+                self.push(index, &buf[..n])?;
+            }
         }
         Ok(())
     }
 }
 
+/// The writer thread's work: each chunk written to its file, in the order sent; every
+/// `SYNC_EVERY` bytes of a file, the syncer thread is asked to start it on its way to the
+/// disk (a request is dropped when one is pending: the next covers it).
+fn writer(
+    mut files: [File; 3],
+    paths: &[PathBuf; 3],
+    chunks: &Receiver<(usize, Vec<u8>)>,
+    spare: &SyncSender<Vec<u8>>,
+) -> anyhow::Result<[File; 3]> {
+    let mut clones = Vec::with_capacity(3);
+    for (file, path) in files.iter().zip(paths) {
+        clones.push(file.try_clone().with_context(|| format!("{}: cannot write", path.display()))?);
+    }
+    let (sync_tx, sync_rx) = std::sync::mpsc::sync_channel::<usize>(1);
+    let syncer = std::thread::Builder::new()
+        .name("pith-syncer".into())
+        .spawn(move || {
+            for index in sync_rx {
+                // Only a head start: `finish` syncs each file and stops at an error there.
+                let _ = clones[index].sync_data();
+            }
+        })
+        .context("cannot start the output syncer thread")?;
+    let mut unsynced = [0u64; 3];
+    for (index, mut chunk) in chunks {
+        files[index].write_all(&chunk).with_context(|| format!("{}: cannot write", paths[index].display()))?;
+        unsynced[index] += chunk.len() as u64;
+        if unsynced[index] >= SYNC_EVERY && sync_tx.try_send(index).is_ok() {
+            unsynced[index] = 0;
+        }
+        chunk.clear();
+        let _ = spare.try_send(chunk);
+    }
+    drop(sync_tx);
+    syncer.join().map_err(|_| anyhow::anyhow!("the output syncer thread panicked"))?;
+    Ok(files)
+}
+
 impl Sink for RunOutput {
     fn write(&mut self, line: &Line) -> anyhow::Result<()> {
-        let (writer, json) = match line {
-            Line::Kept { json, .. } | Line::Record(json) => (&mut self.documents, json),
-            Line::Dropped(json) => (&mut self.dropped, json),
-            Line::Failed(json) => (&mut self.failures, json),
+        let (index, json) = match line {
+            Line::Kept { json, .. } | Line::Record(json) => (0, json),
+            Line::Dropped(json) => (1, json),
+            Line::Failed(json) => (2, json),
         };
-        writer.write_all(json.as_bytes())?;
-        writer.write_all(b"\n")?;
-        Ok(())
+        self.push(index, json.as_bytes())?;
+        self.push(index, b"\n")
     }
 }
 

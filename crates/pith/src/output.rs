@@ -548,6 +548,52 @@ mod tests {
     use crate::json::tests::tricky_strings;
     use pith_types::{Block, BlockKind, DocDrop, Entity, Keyword, RawDoc, Removal, Span};
 
+    /// The writer thread keeps each file's lines in order, across chunks and with lines
+    /// longer than a chunk, and `append` adds another folder's files after them.
+    #[test]
+    fn run_output_writes_every_line_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lines: Vec<Line> = (0..3000)
+            .map(|i| {
+                let json =
+                    format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(if i % 500 == 7 { CHUNK + 3 } else { i % 997 }));
+                match i % 3 {
+                    0 => Line::Kept { json, bytes_out: 0 },
+                    1 => Line::Dropped(json),
+                    _ => Line::Failed(json),
+                }
+            })
+            .collect();
+        let expected = |index: usize| -> String {
+            lines
+                .iter()
+                .filter_map(|line| match (line, index) {
+                    (Line::Kept { json, .. }, 0) | (Line::Dropped(json), 1) | (Line::Failed(json), 2) => Some(json),
+                    _ => None,
+                })
+                .map(|json| format!("{json}\n"))
+                .collect()
+        };
+        let first = tmp.path().join("first");
+        let mut out = RunOutput::create(&first).unwrap();
+        for line in &lines {
+            out.write(line).unwrap();
+        }
+        out.finish(&json!({})).unwrap();
+        for (index, name) in FILES.iter().enumerate() {
+            assert!(fs::read_to_string(first.join(name)).unwrap() == expected(index), "{name}");
+        }
+        let second = tmp.path().join("second");
+        let mut out = RunOutput::create(&second).unwrap();
+        out.write(&lines[0]).unwrap();
+        out.append(&first).unwrap();
+        out.finish(&json!({})).unwrap();
+        let documents = fs::read_to_string(second.join(FILES[0])).unwrap();
+        let Line::Kept { json, .. } = &lines[0] else { unreachable!() };
+        assert!(documents == format!("{json}\n{}", expected(0)));
+        assert!(fs::read_to_string(second.join(FILES[2])).unwrap() == expected(2));
+    }
+
     /// The final record as it was written through serde before `final_record`: the
     /// reference its bytes must equal.
     mod reference {

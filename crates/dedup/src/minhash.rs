@@ -3,25 +3,16 @@
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-/// The 64-bit hashes of a text's word shingles (all words, when fewer than `shingle`):
-/// each word is hashed once, and a shingle's hash is the hash of its words' hashes.
-pub(crate) fn shingle_hashes(words: &[&str], shingle: usize) -> Vec<u64> {
-    if words.is_empty() {
-        return Vec::new();
-    }
-    let size = shingle.min(words.len()).max(1);
-    let word_hashes: Vec<u64> = words.iter().map(|w| xxh3_64(w.as_bytes())).collect();
-    let mut buf = Vec::with_capacity(size * 8);
-    word_hashes
-        .windows(size)
-        .map(|window| {
-            buf.clear();
-            for h in window {
-                buf.extend_from_slice(&h.to_le_bytes());
-            }
-            xxh3_64(&buf)
-        })
-        .collect()
+/// The 64-bit hashes of a text's word shingles (all words, when fewer than `shingle`),
+/// from its words' xxh3 hashes laid end to end as little-endian bytes (`word_hashes`):
+/// each word is hashed once, and a shingle's hash is the hash of its words' hashes, that
+/// is, of `word_hashes`' bytes for its words, hashed where they lie.
+pub(crate) fn shingle_hashes(word_hashes: &[u8], shingle: usize) -> impl Iterator<Item = u64> + '_ {
+    let n_words = word_hashes.len() / 8;
+    let size = shingle.min(n_words).max(1);
+    // No window at all for no words.
+    let n_shingles = if n_words == 0 { 0 } else { n_words - size + 1 };
+    (0..n_shingles).map(move |i| xxh3_64(&word_hashes[8 * i..8 * (i + size)]))
 }
 
 /// The MinHash signature of a shingle set, by one-permutation hashing with densification
@@ -32,13 +23,13 @@ pub(crate) fn shingle_hashes(words: &[&str], shingle: usize) -> Vec<u64> {
 /// two signatures agree at a position with probability close to the Jaccard similarity of
 /// the shingle sets. (Candidates are verified exactly afterwards, so the estimate only
 /// has to find them.)
-pub(crate) fn signature(shingles: &[u64], n: usize) -> Vec<u32> {
+pub(crate) fn signature(shingles: impl Iterator<Item = u64>, n: usize) -> Vec<u32> {
     const EMPTY: u32 = u32::MAX;
     let mut sig = vec![EMPTY; n];
     if n == 0 {
         return sig;
     }
-    for &shingle in shingles {
+    for shingle in shingles {
         // The shingle hash is xxh3 already; remix so bin and value use independent bits.
         let h = xxh3_64_with_seed(&shingle.to_le_bytes(), 0x9e37_79b9);
         let bin = (((h >> 32) * n as u64) >> 32) as usize;
@@ -99,10 +90,11 @@ const MAX_BUCKET_PAIRS: usize = 8;
 /// when any band hash agrees. (A chance 32-bit collision only adds a candidate, which the
 /// exact check then rejects.)
 pub(crate) fn band_hashes(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
+    let mut bytes = Vec::with_capacity(rows * 4);
     (0..bands)
         .filter_map(|band| {
             let values = sig.get(band * rows..(band + 1) * rows)?;
-            let mut bytes = Vec::with_capacity(rows * 4);
+            bytes.clear();
             for v in values {
                 bytes.extend_from_slice(&v.to_le_bytes());
             }
@@ -151,7 +143,21 @@ mod tests {
     }
 
     fn signature_of(words: &[&str], shingle: usize, n: usize) -> Vec<u32> {
-        signature(&shingle_hashes(words, shingle), n)
+        let hashes: Vec<u8> = words.iter().flat_map(|w| xxh3_64(w.as_bytes()).to_le_bytes()).collect();
+        signature(shingle_hashes(&hashes, shingle), n)
+    }
+
+    #[test]
+    fn shingle_hashes_hash_the_word_hashes_of_each_window() {
+        let hashes: Vec<u8> = (1..=7u64).flat_map(u64::to_le_bytes).collect();
+        let windows = |size: usize| -> Vec<u64> {
+            let words: Vec<u64> = (1..=7).collect();
+            words.windows(size).map(|w| xxh3_64(&w.iter().flat_map(|h| h.to_le_bytes()).collect::<Vec<u8>>())).collect()
+        };
+        assert_eq!(shingle_hashes(&hashes, 5).collect::<Vec<_>>(), windows(5));
+        assert_eq!(shingle_hashes(&hashes, 9).collect::<Vec<_>>(), windows(7), "fewer words than a shingle");
+        assert_eq!(shingle_hashes(&hashes[..8], 0).collect::<Vec<_>>(), windows(1)[..1].to_vec());
+        assert_eq!(shingle_hashes(&[], 5).count(), 0);
     }
 
     #[test]

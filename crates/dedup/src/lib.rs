@@ -188,11 +188,25 @@ impl DocWords {
         while i < bytes.len() {
             let b = bytes[i];
             if b.is_ascii_alphanumeric() {
+                // A word of at most seven bytes ends within the eight bytes from its
+                // start: found, lower-cased and copied in one go.
+                if let Some(chunk) = bytes.get(i..i + 8)
+                    && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+                {
+                    let x = u64::from_le_bytes(chunk);
+                    let ends = !ascii_alphanumeric(x) & HIGH;
+                    if ends != 0 {
+                        let len = ends.trailing_zeros() as usize / 8;
+                        self.push_lower_word(x, len);
+                        i += len;
+                        continue;
+                    }
+                }
                 let start = i;
                 while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
                     i += 1;
                 }
-                self.push_word(&bytes[start..i]);
+                self.push_ascii_word(bytes, start, i);
                 continue;
             }
             if b < 0x80 {
@@ -234,6 +248,44 @@ impl DocWords {
             }
             self.normalized = normalized;
         }
+    }
+
+    /// `push_word` of the ASCII letters and digits `text[start..end]`, copied and
+    /// lower-cased eight bytes at a time.
+    fn push_ascii_word(&mut self, text: &[u8], start: usize, end: usize) {
+        if !self.joined.is_empty() {
+            self.joined.push(b' ');
+        }
+        let at = self.joined.len();
+        let mut k = start;
+        while k < end {
+            // Bytes past the word (up to seven) are copied too and cut off below. They may
+            // be non-ASCII: an addition below then carries out of such a byte, but only
+            // into the bytes after it, never back into the word's.
+            let x = match text.get(k..k + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok()) {
+                Some(chunk) => u64::from_le_bytes(chunk),
+                None => {
+                    let mut buf = [0u8; 8];
+                    buf[..end - k].copy_from_slice(&text[k..end]);
+                    u64::from_le_bytes(buf)
+                }
+            };
+            self.joined.extend_from_slice(&to_lower(x).to_le_bytes());
+            k += 8;
+        }
+        self.joined.truncate(at + (end - start));
+        self.hashes.extend_from_slice(&xxh3_64(&self.joined[at..]).to_le_bytes());
+    }
+
+    /// `push_word` of the first `len` bytes of `x`, ASCII letters and digits.
+    fn push_lower_word(&mut self, x: u64, len: usize) {
+        if !self.joined.is_empty() {
+            self.joined.push(b' ');
+        }
+        let at = self.joined.len();
+        self.joined.extend_from_slice(&to_lower(x).to_le_bytes());
+        self.joined.truncate(at + len);
+        self.hashes.extend_from_slice(&xxh3_64(&self.joined[at..]).to_le_bytes());
     }
 
     /// Appends a word (lower-cased here when it is ASCII: a non-ASCII block's words are).
@@ -291,6 +343,30 @@ pub fn shingle_set(doc: &StrippedDoc, cfg: &DedupConfig) -> Vec<u32> {
 /// Exact Jaccard similarity of two shingle sets from `shingle_set`.
 pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
     minhash::jaccard(a, b)
+}
+
+/// Bytes 0x80 of eight bytes at once.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// 0x80 in each byte of `x` within `lo..=hi` (ASCII), 0 in the others; a byte of `x` that
+/// is not ASCII is never within, but the additions carry out of it into the bytes after it
+/// (in little-endian order), whose results are then wrong: callers use the bytes before
+/// the first non-ASCII one only.
+fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = x.wrapping_add(ONES * u64::from(0x80 - lo));
+    let above_hi = x.wrapping_add(ONES * u64::from(0x80 - hi - 1));
+    at_least_lo & !above_hi & !x & HIGH
+}
+
+/// 0x80 in each ASCII letter or digit of `x` (see `bytes_in` for non-ASCII bytes).
+fn ascii_alphanumeric(x: u64) -> u64 {
+    bytes_in(x, b'a', b'z') | bytes_in(x, b'A', b'Z') | bytes_in(x, b'0', b'9')
+}
+
+/// `x` with its ASCII capitals lower-cased (see `bytes_in` for non-ASCII bytes).
+fn to_lower(x: u64) -> u64 {
+    x | (bytes_in(x, b'A', b'Z') >> 2)
 }
 
 /// The hash of `normalize_line(text)`, normalised into a reused buffer.

@@ -1,5 +1,6 @@
 //! MinHash signatures over word shingles, and LSH banding to find candidate pairs.
 
+#[cfg(test)]
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
@@ -107,6 +108,38 @@ pub(crate) fn band_hashes(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
 /// pairs come out sorted.
 pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
+    // Each band's buckets: its (band hash, document) entries sorted, so that a bucket is a
+    // run of equal hashes with its documents in corpus order (they come in that order),
+    // without a hash map of vectors (an allocation per bucket and band).
+    let mut entries: Vec<(u32, usize)> = Vec::with_capacity(docs.len());
+    for band in 0..bands {
+        entries.clear();
+        entries.extend(docs.iter().filter_map(|&(doc, band_hashes)| Some((*band_hashes.get(band)?, doc))));
+        entries.sort_unstable();
+        for bucket in entries.chunk_by(|a, b| a.0 == b.0) {
+            // All pairs within a bucket, so that a document meets every cluster root it
+            // is near; past `MAX_BUCKET_PAIRS` members (a degenerate bucket, such as
+            // thousands of copies of one boilerplate page) only pairs with the first few,
+            // which keeps the work linear.
+            for (n, &(_, a)) in bucket.iter().enumerate() {
+                for &(_, b) in &bucket[n + 1..] {
+                    pairs.push((a.min(b), a.max(b)));
+                }
+                if n + 1 >= MAX_BUCKET_PAIRS {
+                    break;
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// `candidates` as it was first written, with a hash map of buckets: the reference.
+#[cfg(test)]
+fn candidates_by_map(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
     for band in 0..bands {
         let mut buckets: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
         for &(doc, band_hashes) in docs {
@@ -115,10 +148,6 @@ pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, 
             }
         }
         for members in buckets.values() {
-            // All pairs within a bucket, so that a document meets every cluster root it
-            // is near; past `MAX_BUCKET_PAIRS` members (a degenerate bucket, such as
-            // thousands of copies of one boilerplate page) only pairs with the first few,
-            // which keeps the work linear.
             for (n, &a) in members.iter().enumerate() {
                 for &b in &members[n + 1..] {
                     pairs.push((a.min(b), a.max(b)));
@@ -158,6 +187,24 @@ mod tests {
         assert_eq!(shingle_hashes(&hashes, 9).collect::<Vec<_>>(), windows(7), "fewer words than a shingle");
         assert_eq!(shingle_hashes(&hashes[..8], 0).collect::<Vec<_>>(), windows(1)[..1].to_vec());
         assert_eq!(shingle_hashes(&[], 5).count(), 0);
+    }
+
+    #[test]
+    fn candidates_are_those_of_the_bucket_map() {
+        // Documents (ordinals with gaps, as for exact copies left out) whose band hashes
+        // come from a few values, so that buckets of every size arise, degenerate ones too.
+        let mut state = 12345u64;
+        let mut next = |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for spread in [2, 5, 40, 1000] {
+            let docs: Vec<(usize, Vec<u32>)> =
+                (0..300).filter(|i| i % 7 != 3).map(|i| (i, (0..4).map(|_| next(spread) as u32).collect())).collect();
+            let mut docs: Vec<(usize, &[u32])> = docs.iter().map(|(i, h)| (*i, h.as_slice())).collect();
+            docs[5].1 = &docs[5].1[..2];
+            assert_eq!(candidates(&docs, 4), candidates_by_map(&docs, 4), "spread {spread}");
+        }
     }
 
     #[test]

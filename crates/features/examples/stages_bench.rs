@@ -3,8 +3,9 @@
 //! [--stage=NAME] FILE.jsonl...`.
 //!
 //! The stages are parse, strip, sketch (dedup's map step), shingles (the exact shingle sets
-//! that verify near-duplicate candidates, here of every document), apply (dedup of one
-//! document against the corpus statistics of all the records given) and features. Each is
+//! that verify near-duplicate candidates, here of every document), candidates (the LSH
+//! buckets of all the records' sketches), apply (dedup of one document against the corpus
+//! statistics of all the records given) and features. Each is
 //! run `rounds` times on the same inputs, made once beforehand, and the fastest round is
 //! printed, in seconds and in MB/s of the records' `text` bytes.
 //!
@@ -46,13 +47,15 @@ fn main() {
     let stats = pith_dedup::reduce_in_memory(&stripped.iter().collect::<Vec<_>>(), &dcfg);
     let deduped: Vec<DedupedDoc> =
         stripped.iter().enumerate().map(|(i, d)| pith_dedup::dedup(d, i as u64, &stats, &dcfg)).collect();
+    let sketches: Vec<pith_dedup::Sketch> = stripped.iter().map(|d| pith_dedup::sketch(d, &dcfg)).collect();
     println!("{} docs, {:.1} MB", records.len(), bytes as f64 / 1e6);
 
-    let stages: [(&str, &dyn Fn()); 6] = [
+    let stages: [(&str, &dyn Fn()); 7] = [
         ("parse", &|| bench_parse(&records)),
         ("strip", &|| bench_strip(&parsed, &scfg)),
         ("sketch", &|| bench_sketch(&stripped, &dcfg)),
         ("shingles", &|| bench_shingles(&stripped, &dcfg)),
+        ("candidates", &|| bench_candidates(&sketches, &dcfg)),
         ("apply", &|| bench_apply(&stripped, &stats, &dcfg)),
         ("features", &|| bench_features(&deduped, &fcfg)),
     ];
@@ -66,7 +69,7 @@ fn main() {
             run();
             best = best.min(start.elapsed().as_secs_f64());
         }
-        println!("{name:>9}: {best:.3} s, {:.1} MB/s", bytes as f64 / 1e6 / best);
+        println!("{name:>10}: {best:.3} s, {:.1} MB/s", bytes as f64 / 1e6 / best);
     }
 }
 
@@ -96,6 +99,11 @@ fn bench_shingles(stripped: &[StrippedDoc], cfg: &DedupConfig) {
     for doc in stripped {
         black_box(pith_dedup::shingle_set(doc, cfg));
     }
+}
+
+#[inline(never)]
+fn bench_candidates(sketches: &[pith_dedup::Sketch], cfg: &DedupConfig) {
+    black_box(pith_dedup::candidate_pairs(&sketches.iter().collect::<Vec<_>>(), cfg));
 }
 
 #[inline(never)]

@@ -353,6 +353,18 @@ static SHORT_STOP_WORDS: LazyLock<PackedWords> = LazyLock::new(|| {
     )
 });
 
+/// The first eight bytes of the longer ASCII stop words, packed (see `pack_ascii`; the
+/// mask is 1): an ASCII word of nine bytes or more can only be a stop word if its first
+/// eight, lower-cased, are one of these, which most such words are not.
+static LONG_STOP_WORD_STARTS: LazyLock<PackedWords> = LazyLock::new(|| {
+    PackedWords::new(
+        STOP_WORDS
+            .keys()
+            .filter(|word| word.is_ascii() && word.len() > 8)
+            .map(|word| (pack_ascii(&word.as_bytes()[..8]), 1)),
+    )
+});
+
 /// A set of packed words (never 0) with a language mask each: open addressing, linear
 /// probing, at most half full, so that a lookup (half of a page's words are stop words,
 /// the other half are not) is usually one multiplication and one load, and the masks are
@@ -537,7 +549,10 @@ impl WordScan<'_> {
     fn count_long(&mut self, start: usize, end: usize, ascii: bool) {
         // Lower-casing keeps an ASCII word's length (not every word's: `K`, the Kelvin
         // sign, is three bytes, `k` one).
-        if ascii && end - start > *MAX_ASCII_STOP_WORD_LEN {
+        if ascii
+            && (end - start > *MAX_ASCII_STOP_WORD_LEN
+                || LONG_STOP_WORD_STARTS.get(pack_ascii(&self.text.as_bytes()[start..start + 8])) == 0)
+        {
             return;
         }
         // Stop lists are lower case; most words already are, and need no copy.

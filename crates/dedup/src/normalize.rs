@@ -24,30 +24,34 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     res.reserve(text.len() + 1);
-    // In white space (before the first word, too): the next word byte starts a word.
-    let mut in_space = true;
+    let mut state = Spacing { in_space: true, space_written: false };
     // Where the current word starts, in `text` and in `res`.
     let (mut word_in, mut word_out) = (0, res.len());
     let mut i = 0;
     while i < bytes.len() {
-        // Eight plain bytes inside a word: only lower-cased. A space among them lies
-        // between two word bytes (the one before them is a word byte, no two spaces are
-        // adjacent and the last byte is none), so it stays.
-        if !in_space
-            && let Some(chunk) = bytes.get(i..i + 8)
+        // Eight plain bytes: only lower-cased. A space among them that follows a word byte
+        // (no two spaces are adjacent, and the first byte is no space after white space)
+        // is the one space between two words; one last is written ahead of the next word.
+        if let Some(chunk) = bytes.get(i..i + 8)
             && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
             && u64::from_le_bytes(chunk) & HIGH == 0
         {
             let x = u64::from_le_bytes(chunk);
             let spaces = ascii_bytes_in(x, b' ', b' ');
             let special = ascii_bytes_in(x, b'\t', b'\r') | ascii_bytes_in(x, b'`', b'`');
-            if special == 0 && spaces & (spaces >> 8) == 0 && spaces >> 56 == 0 {
+            if special == 0 && spaces & (spaces >> 8) == 0 && !(state.in_space && spaces & 0x80 != 0) {
+                if state.in_space {
+                    state.start_word(res);
+                    (word_in, word_out) = (i, res.len());
+                }
                 res.extend_from_slice(&(x | (ascii_bytes_in(x, b'A', b'Z') >> 2)).to_le_bytes());
                 if spaces != 0 {
                     let after_last_space = (64 - spaces.leading_zeros() as usize) / 8;
                     word_in = i + after_last_space;
                     word_out = res.len() - 8 + after_last_space;
                 }
+                state.in_space = spaces >> 56 != 0;
+                state.space_written = state.in_space;
                 i += 8;
                 continue;
             }
@@ -56,11 +60,11 @@ pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
         if b < 0x80 {
             i += 1;
             if is_ascii_space(b) {
-                in_space = true;
+                state.in_space = true;
                 continue;
             }
-            if in_space {
-                start_word(res, &mut in_space);
+            if state.in_space {
+                state.start_word(res);
                 (word_in, word_out) = (i - 1, res.len());
             }
             res.push(if b == b'`' { b'\'' } else { b.to_ascii_lowercase() });
@@ -68,12 +72,12 @@ pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
         }
         let c = text[i..].chars().next().unwrap_or(' ');
         if c.is_whitespace() {
-            in_space = true;
+            state.in_space = true;
             i += c.len_utf8();
             continue;
         }
-        if in_space {
-            start_word(res, &mut in_space);
+        if state.in_space {
+            state.start_word(res);
             (word_in, word_out) = (i, res.len());
         }
         // A non-ASCII word: run to its end, then normalise it whole.
@@ -95,14 +99,29 @@ pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
         res.truncate(word_out);
         normalize_word_into(&text[word_in..i], res);
     }
+    if state.space_written {
+        // No word came after the space written ahead.
+        res.pop();
+    }
 }
 
-/// Starts a word after white space: a space first, unless it is the first of all.
-fn start_word(res: &mut Vec<u8>, in_space: &mut bool) {
-    if !res.is_empty() {
-        res.push(b' ');
+/// `normalize_into`'s white space state.
+struct Spacing {
+    /// In white space (before the first word, too): the next word byte starts a word.
+    in_space: bool,
+    /// In white space, and the space the next word needs is written already.
+    space_written: bool,
+}
+
+impl Spacing {
+    /// Starts a word after white space: a space first, unless it is written already or
+    /// the word is the first of all.
+    fn start_word(&mut self, res: &mut Vec<u8>) {
+        if !self.space_written && !res.is_empty() {
+            res.push(b' ');
+        }
+        (self.in_space, self.space_written) = (false, false);
     }
-    *in_space = false;
 }
 
 /// `char::is_whitespace` on ASCII: unlike `u8::is_ascii_whitespace`, with U+000B.

@@ -12,6 +12,7 @@
 mod minhash;
 mod normalize;
 
+use normalize::is_ascii_space;
 use pith_types::{Block, BlockKind, DedupedDoc, DocDrop, Removal, StrippedDoc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -117,61 +118,206 @@ impl CorpusStats {
     }
 }
 
-/// Words as datatrove's MinHash sees them: NFKC, lower case, punctuation dropped.
+/// Words as datatrove's MinHash sees them: NFKC, lower case, punctuation dropped. The
+/// definition that `DocWords` computes without building the normalised text; kept to
+/// check it against.
+#[cfg(test)]
 fn words(normalized: &str) -> Vec<&str> {
-    if normalized.is_ascii() {
-        // The runs of ASCII letters and digits, found on the bytes.
-        let bytes = normalized.as_bytes();
-        let mut words = Vec::with_capacity(bytes.len() / 5);
-        let mut i = 0;
-        loop {
-            while i < bytes.len() && !bytes[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            if i == bytes.len() {
-                return words;
-            }
-            let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            words.push(&normalized[start..i]);
-        }
-    }
     normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
 }
 
 /// `normalize` of the document's kept text, block by block into one buffer.
+#[cfg(test)]
 fn normalized_text(doc: &StrippedDoc) -> String {
-    let mut text = String::with_capacity(doc.blocks.iter().map(|b| b.text.len() + 1).sum());
+    let mut text = Vec::with_capacity(doc.blocks.iter().map(|b| b.text.len() + 1).sum());
     for block in &doc.blocks {
         normalize::normalize_into(&block.text, &mut text);
     }
-    text
+    String::from_utf8(text).unwrap()
+}
+
+/// The words of a document's normalised kept text (`words(&normalized_text(doc))`), joined
+/// by single spaces, and each word's xxh3 hash: what `sketch` and `shingle_set` hash.
+/// Per thread, so that the buffers keep their capacity from one document to the next.
+#[derive(Default)]
+struct DocWords {
+    /// The words joined by single spaces.
+    joined: Vec<u8>,
+    /// Each word's xxh3 hash as 8 little-endian bytes, end to end: a shingle's hash is
+    /// the hash of a slice of these.
+    hashes: Vec<u8>,
+    /// A non-ASCII block's normalised text.
+    normalized: String,
+}
+
+impl DocWords {
+    /// Runs `f` on the words of `doc`, in this thread's buffers.
+    fn with<T>(doc: &StrippedDoc, f: impl FnOnce(&DocWords) -> T) -> T {
+        thread_local! {
+            static WORDS: std::cell::RefCell<DocWords> = std::cell::RefCell::default();
+        }
+        WORDS.with_borrow_mut(|words| {
+            words.joined.clear();
+            words.hashes.clear();
+            for block in &doc.blocks {
+                words.push_block(&block.text);
+            }
+            f(words)
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// Blocks are normalised one by one and joined by a space, so no word spans two
+    /// blocks: a document's words are its blocks' words, one after another.
+    ///
+    /// Normalising is per white-space-separated word, and leaves an ASCII one as it is
+    /// but for the case and '`' (which is no letter or digit): the words of an ASCII one
+    /// are its runs of ASCII letters and digits, found in the text itself and lower-cased
+    /// as they are copied. A non-ASCII character other than white space sends its whole
+    /// white-space-separated word through `normalize_word_into` (the words found in it so
+    /// far are taken back).
+    fn push_block(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        // Where the current white-space-separated word began, and the lengths of the
+        // buffers then.
+        let mut word_start = (0, self.joined.len(), self.hashes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_alphanumeric() {
+                // A word of at most seven bytes ends within the eight bytes from its
+                // start: found, lower-cased and copied in one go.
+                if let Some(chunk) = bytes.get(i..i + 8)
+                    && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+                {
+                    let x = u64::from_le_bytes(chunk);
+                    let ends = !ascii_alphanumeric(x) & HIGH;
+                    if ends != 0 {
+                        let len = ends.trailing_zeros() as usize / 8;
+                        self.push_lower_word(x, len);
+                        i += len;
+                        continue;
+                    }
+                }
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                self.push_ascii_word(bytes, start, i);
+                continue;
+            }
+            if b < 0x80 {
+                i += 1;
+                if is_ascii_space(b) {
+                    word_start = (i, self.joined.len(), self.hashes.len());
+                }
+                continue;
+            }
+            let c = text[i..].chars().next().unwrap_or(' ');
+            i += c.len_utf8();
+            if c.is_whitespace() {
+                word_start = (i, self.joined.len(), self.hashes.len());
+                continue;
+            }
+            // A non-ASCII word: run to its end, then normalise it whole.
+            while i < bytes.len() {
+                if bytes[i] < 0x80 {
+                    if is_ascii_space(bytes[i]) {
+                        break;
+                    }
+                    i += 1;
+                } else {
+                    let c = text[i..].chars().next().unwrap_or(' ');
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    i += c.len_utf8();
+                }
+            }
+            let (start, joined_len, hashes_len) = word_start;
+            self.joined.truncate(joined_len);
+            self.hashes.truncate(hashes_len);
+            let mut normalized = std::mem::take(&mut self.normalized);
+            normalized.clear();
+            normalize::normalize_word_into(&text[start..i], &mut normalized);
+            for word in normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+                self.push_word(word.as_bytes());
+            }
+            self.normalized = normalized;
+        }
+    }
+
+    /// `push_word` of the ASCII letters and digits `text[start..end]`, copied and
+    /// lower-cased eight bytes at a time.
+    fn push_ascii_word(&mut self, text: &[u8], start: usize, end: usize) {
+        if !self.joined.is_empty() {
+            self.joined.push(b' ');
+        }
+        let at = self.joined.len();
+        let mut k = start;
+        while k < end {
+            // Bytes past the word (up to seven) are copied too and cut off below. They may
+            // be non-ASCII: an addition below then carries out of such a byte, but only
+            // into the bytes after it, never back into the word's.
+            let x = match text.get(k..k + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok()) {
+                Some(chunk) => u64::from_le_bytes(chunk),
+                None => {
+                    let mut buf = [0u8; 8];
+                    buf[..end - k].copy_from_slice(&text[k..end]);
+                    u64::from_le_bytes(buf)
+                }
+            };
+            self.joined.extend_from_slice(&to_lower(x).to_le_bytes());
+            k += 8;
+        }
+        self.joined.truncate(at + (end - start));
+        self.hashes.extend_from_slice(&xxh3_64(&self.joined[at..]).to_le_bytes());
+    }
+
+    /// `push_word` of the first `len` bytes of `x`, ASCII letters and digits.
+    fn push_lower_word(&mut self, x: u64, len: usize) {
+        if !self.joined.is_empty() {
+            self.joined.push(b' ');
+        }
+        let at = self.joined.len();
+        self.joined.extend_from_slice(&to_lower(x).to_le_bytes());
+        self.joined.truncate(at + len);
+        self.hashes.extend_from_slice(&xxh3_64(&self.joined[at..]).to_le_bytes());
+    }
+
+    /// Appends a word (lower-cased here when it is ASCII: a non-ASCII block's words are).
+    fn push_word(&mut self, word: &[u8]) {
+        if !self.joined.is_empty() {
+            self.joined.push(b' ');
+        }
+        let start = self.joined.len();
+        self.joined.extend_from_slice(word);
+        let word = &mut self.joined[start..];
+        word.make_ascii_lowercase();
+        self.hashes.extend_from_slice(&xxh3_64(word).to_le_bytes());
+    }
 }
 
 /// The map step: fingerprints of one stripped document.
 pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
-    let text = normalized_text(doc);
-    let words = words(&text);
-    let exact = (!words.is_empty()).then(|| {
+    let (exact, bands) = DocWords::with(doc, |words| {
+        if words.is_empty() {
+            return (None, Vec::new());
+        }
         // xxh3 of the words joined by spaces (one call over a buffer: the streaming
         // hasher cost more per word than copying it).
-        let mut joined = Vec::with_capacity(text.len());
-        for (i, word) in words.iter().enumerate() {
-            if i > 0 {
-                joined.push(b' ');
-            }
-            joined.extend_from_slice(word.as_bytes());
-        }
-        xxhash_rust::xxh3::xxh3_64(&joined)
+        let exact = Some(xxh3_64(&words.joined));
+        let bands = if cfg.near {
+            let signature = minhash::signature(minhash::shingle_hashes(&words.hashes, cfg.shingle), cfg.n_hashes());
+            minhash::band_hashes(&signature, cfg.bands, cfg.rows)
+        } else {
+            Vec::new()
+        };
+        (exact, bands)
     });
-    let bands = if cfg.near && !words.is_empty() {
-        let signature = minhash::signature(&minhash::shingle_hashes(&words, cfg.shingle), cfg.n_hashes());
-        minhash::band_hashes(&signature, cfg.bands, cfg.rows)
-    } else {
-        Vec::new()
-    };
     let mut lines: Vec<u64> = if cfg.corpus_lines {
         doc.blocks.iter().filter(|b| b.text.len() <= cfg.line_max_chars).map(|b| line_hash(&b.text)).collect()
     } else {
@@ -186,9 +332,9 @@ pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
 /// exactly. Computed again from the stripped document for candidates only, instead of
 /// being stored for every document.
 pub fn shingle_set(doc: &StrippedDoc, cfg: &DedupConfig) -> Vec<u32> {
-    let text = normalized_text(doc);
     // 32 bits per shingle are plenty to compare two documents' few hundred shingles.
-    let mut set: Vec<u32> = minhash::shingle_hashes(&words(&text), cfg.shingle).iter().map(|&h| h as u32).collect();
+    let mut set: Vec<u32> =
+        DocWords::with(doc, |words| minhash::shingle_hashes(&words.hashes, cfg.shingle).map(|h| h as u32).collect());
     set.sort_unstable();
     set.dedup();
     set
@@ -199,10 +345,37 @@ pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
     minhash::jaccard(a, b)
 }
 
+/// Bytes 0x80 of eight bytes at once.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// 0x80 in each byte of `x` within `lo..=hi` (ASCII), 0 in the others; a byte of `x` that
+/// is not ASCII is never within, but the additions carry out of it into the bytes after it
+/// (in little-endian order), whose results are then wrong: callers use the bytes before
+/// the first non-ASCII one only.
+fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = x.wrapping_add(ONES * u64::from(0x80 - lo));
+    let above_hi = x.wrapping_add(ONES * u64::from(0x80 - hi - 1));
+    at_least_lo & !above_hi & !x & HIGH
+}
+
+/// 0x80 in each ASCII letter or digit of `x` (see `bytes_in` for non-ASCII bytes).
+fn ascii_alphanumeric(x: u64) -> u64 {
+    bytes_in(x, b'a', b'z') | bytes_in(x, b'A', b'Z') | bytes_in(x, b'0', b'9')
+}
+
+/// `x` with its ASCII capitals lower-cased (see `bytes_in` for non-ASCII bytes).
+fn to_lower(x: u64) -> u64 {
+    x | (bytes_in(x, b'A', b'Z') >> 2)
+}
+
 /// The hash of `normalize_line(text)`, normalised into a reused buffer.
 fn line_hash(text: &str) -> u64 {
     thread_local! {
-        static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    if text.is_ascii() {
+        return normalize::ascii_line_hash(text.as_bytes());
     }
     BUF.with_borrow_mut(|line| {
         line.clear();
@@ -212,14 +385,14 @@ fn line_hash(text: &str) -> u64 {
 }
 
 /// `line_hash` of a text from its `normalize`d form.
-fn normalized_line_hash(normalized: &str) -> u64 {
+fn normalized_line_hash(normalized: &[u8]) -> u64 {
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     BUF.with_borrow_mut(|bytes| {
         bytes.clear();
         // `normalize_line`'s digit folding: ASCII digits are whole characters.
-        bytes.extend(normalized.bytes().map(|b| if b.is_ascii_digit() { b'0' } else { b }));
+        bytes.extend(normalized.iter().map(|&b| if b.is_ascii_digit() { b'0' } else { b }));
         xxh3_64(bytes)
     })
 }
@@ -419,14 +592,14 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
     // Normalised texts seen, by their 128-bit hashes, normalised into one buffer.
     let mut seen_headings: FxHashSet<u128> = FxHashSet::default();
     let mut seen_paragraphs: FxHashSet<u128> = FxHashSet::default();
-    let mut normalized = String::new();
-    fn normalize_to<'b>(text: &str, buf: &'b mut String) -> &'b str {
+    let mut normalized = Vec::new();
+    fn normalize_to<'b>(text: &str, buf: &'b mut Vec<u8>) -> &'b [u8] {
         buf.clear();
         normalize::normalize_into(text, buf);
         buf
     }
     if let Some(title) = &doc.title {
-        seen_headings.insert(xxhash_rust::xxh3::xxh3_128(normalize_to(title, &mut normalized).as_bytes()));
+        seen_headings.insert(xxhash_rust::xxh3::xxh3_128(normalize_to(title, &mut normalized)));
     }
     let mut remove = |block: &Block, kind: &str, rule: &str| {
         removed.push(Removal {
@@ -439,7 +612,7 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
     };
     for block in &doc.blocks {
         let normalized = normalize_to(&block.text, &mut normalized);
-        let (key, key_len) = (xxhash_rust::xxh3::xxh3_128(normalized.as_bytes()), normalized.len());
+        let (key, key_len) = (xxhash_rust::xxh3::xxh3_128(normalized), normalized.len());
         if block.kind == BlockKind::Heading {
             if cfg.repeated_headings && !seen_headings.insert(key) {
                 remove(block, "repeated_heading", "heading repeats the title or an earlier heading");
@@ -537,10 +710,53 @@ mod tests {
     use pith_types::Span;
 
     #[test]
-    fn words_split_like_the_standard_library() {
-        for text in ["", "a", "  the cat's 3 mats, e-mail!  x", "café école", "--", "a1b2 ... c3"] {
-            let want: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-            assert_eq!(words(text), want, "{text:?}");
+    fn doc_words_are_the_words_of_the_normalised_text() {
+        let texts = [
+            "",
+            "a",
+            "  the cat's 3 mats, e-mail!  x",
+            "café école",
+            "--",
+            "a1b2 ... c3",
+            "It`S  OK\tNow\r\n",
+            "ＦＵＬＬ width Ⅻ ﬁne",
+            "Cox’s “Commitment”\u{a0}Here",
+            "MIXED Case, 42nd\x0bStreet\x1fnext",
+            "Straße İstanbul ΣΊΣΥΦΟΣ",
+            "東京 タワー ２０２４年",
+            "e\u{301}cole cafe\u{301}s re\u{301}sume\u{301}-2 x",
+            "ab’cd ef“gh”ij\u{2003}kl\u{85}mn o\u{200b}p",
+            "\u{a0}",
+            "’",
+            "a’",
+        ];
+        // Mixed strings from a small pseudo-random generator.
+        let alphabet: Vec<char> = "aZ9 \t\n\x0b`'.-\x1f\u{a0}\u{85}\u{2003}é’“ﬁＡ\u{301}İΣ東".chars().collect();
+        let mut state = 12345u64;
+        let mut random = Vec::new();
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..(state % 30) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            random.push(text);
+        }
+        let pairs = texts.iter().flat_map(|&a| texts.iter().map(move |&b| (a, b)));
+        let random_pairs = random.iter().zip(random.iter().skip(1)).map(|(a, b)| (a.as_str(), b.as_str()));
+        for (a, b) in pairs.chain(random_pairs) {
+            {
+                let doc =
+                    doc("d", None, &[(BlockKind::Paragraph, a), (BlockKind::Heading, b), (BlockKind::Paragraph, a)]);
+                let text = normalized_text(&doc);
+                let want = words(&text);
+                DocWords::with(&doc, |got| {
+                    assert_eq!(got.joined, want.join(" ").as_bytes(), "{a:?} {b:?}");
+                    let hashes: Vec<u8> = want.iter().flat_map(|w| xxh3_64(w.as_bytes()).to_le_bytes()).collect();
+                    assert_eq!(got.hashes, hashes, "{a:?} {b:?}");
+                });
+            }
         }
     }
 
@@ -565,9 +781,22 @@ mod tests {
 
     #[test]
     fn line_hash_is_the_hash_of_the_normalised_line() {
-        for text in ["", "Updated May 3, 2024", "  Cox’s  “Commitment”\u{a0}Here 12 ", "ＦＵＬＬ ９ width", "a\tb"]
-        {
+        for text in [
+            "",
+            "Updated May 3, 2024",
+            "  Cox’s  “Commitment”\u{a0}Here 12 ",
+            "ＦＵＬＬ ９ width",
+            "a\tb",
+            " \x0bIt`S \x00 OK\x1f\r\n 09 ",
+            "\t\n",
+        ] {
             assert_eq!(line_hash(text), xxh3_64(normalize::normalize_line(text).as_bytes()), "{text:?}");
+        }
+        for b in 0..128u8 {
+            let c = char::from(b);
+            for text in [format!("A{c}b 7{c}{c}x"), format!("{c}"), format!(" {c}Q{c} ")] {
+                assert_eq!(line_hash(&text), xxh3_64(normalize::normalize_line(&text).as_bytes()), "{text:?}");
+            }
         }
     }
 

@@ -1,27 +1,19 @@
 //! MinHash signatures over word shingles, and LSH banding to find candidate pairs.
 
+#[cfg(test)]
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-/// The 64-bit hashes of a text's word shingles (all words, when fewer than `shingle`):
-/// each word is hashed once, and a shingle's hash is the hash of its words' hashes.
-pub(crate) fn shingle_hashes(words: &[&str], shingle: usize) -> Vec<u64> {
-    if words.is_empty() {
-        return Vec::new();
-    }
-    let size = shingle.min(words.len()).max(1);
-    let word_hashes: Vec<u64> = words.iter().map(|w| xxh3_64(w.as_bytes())).collect();
-    let mut buf = Vec::with_capacity(size * 8);
-    word_hashes
-        .windows(size)
-        .map(|window| {
-            buf.clear();
-            for h in window {
-                buf.extend_from_slice(&h.to_le_bytes());
-            }
-            xxh3_64(&buf)
-        })
-        .collect()
+/// The 64-bit hashes of a text's word shingles (all words, when fewer than `shingle`),
+/// from its words' xxh3 hashes laid end to end as little-endian bytes (`word_hashes`):
+/// each word is hashed once, and a shingle's hash is the hash of its words' hashes, that
+/// is, of `word_hashes`' bytes for its words, hashed where they lie.
+pub(crate) fn shingle_hashes(word_hashes: &[u8], shingle: usize) -> impl Iterator<Item = u64> + '_ {
+    let n_words = word_hashes.len() / 8;
+    let size = shingle.min(n_words).max(1);
+    // No window at all for no words.
+    let n_shingles = if n_words == 0 { 0 } else { n_words - size + 1 };
+    (0..n_shingles).map(move |i| xxh3_64(&word_hashes[8 * i..8 * (i + size)]))
 }
 
 /// The MinHash signature of a shingle set, by one-permutation hashing with densification
@@ -32,13 +24,13 @@ pub(crate) fn shingle_hashes(words: &[&str], shingle: usize) -> Vec<u64> {
 /// two signatures agree at a position with probability close to the Jaccard similarity of
 /// the shingle sets. (Candidates are verified exactly afterwards, so the estimate only
 /// has to find them.)
-pub(crate) fn signature(shingles: &[u64], n: usize) -> Vec<u32> {
+pub(crate) fn signature(shingles: impl Iterator<Item = u64>, n: usize) -> Vec<u32> {
     const EMPTY: u32 = u32::MAX;
     let mut sig = vec![EMPTY; n];
     if n == 0 {
         return sig;
     }
-    for &shingle in shingles {
+    for shingle in shingles {
         // The shingle hash is xxh3 already; remix so bin and value use independent bits.
         let h = xxh3_64_with_seed(&shingle.to_le_bytes(), 0x9e37_79b9);
         let bin = (((h >> 32) * n as u64) >> 32) as usize;
@@ -99,10 +91,11 @@ const MAX_BUCKET_PAIRS: usize = 8;
 /// when any band hash agrees. (A chance 32-bit collision only adds a candidate, which the
 /// exact check then rejects.)
 pub(crate) fn band_hashes(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
+    let mut bytes = Vec::with_capacity(rows * 4);
     (0..bands)
         .filter_map(|band| {
             let values = sig.get(band * rows..(band + 1) * rows)?;
-            let mut bytes = Vec::with_capacity(rows * 4);
+            bytes.clear();
             for v in values {
                 bytes.extend_from_slice(&v.to_le_bytes());
             }
@@ -115,6 +108,38 @@ pub(crate) fn band_hashes(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
 /// pairs come out sorted.
 pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
+    // Each band's buckets: its (band hash, document) entries sorted, so that a bucket is a
+    // run of equal hashes with its documents in corpus order (they come in that order),
+    // without a hash map of vectors (an allocation per bucket and band).
+    let mut entries: Vec<(u32, usize)> = Vec::with_capacity(docs.len());
+    for band in 0..bands {
+        entries.clear();
+        entries.extend(docs.iter().filter_map(|&(doc, band_hashes)| Some((*band_hashes.get(band)?, doc))));
+        entries.sort_unstable();
+        for bucket in entries.chunk_by(|a, b| a.0 == b.0) {
+            // All pairs within a bucket, so that a document meets every cluster root it
+            // is near; past `MAX_BUCKET_PAIRS` members (a degenerate bucket, such as
+            // thousands of copies of one boilerplate page) only pairs with the first few,
+            // which keeps the work linear.
+            for (n, &(_, a)) in bucket.iter().enumerate() {
+                for &(_, b) in &bucket[n + 1..] {
+                    pairs.push((a.min(b), a.max(b)));
+                }
+                if n + 1 >= MAX_BUCKET_PAIRS {
+                    break;
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// `candidates` as it was first written, with a hash map of buckets: the reference.
+#[cfg(test)]
+fn candidates_by_map(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
     for band in 0..bands {
         let mut buckets: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
         for &(doc, band_hashes) in docs {
@@ -123,10 +148,6 @@ pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, 
             }
         }
         for members in buckets.values() {
-            // All pairs within a bucket, so that a document meets every cluster root it
-            // is near; past `MAX_BUCKET_PAIRS` members (a degenerate bucket, such as
-            // thousands of copies of one boilerplate page) only pairs with the first few,
-            // which keeps the work linear.
             for (n, &a) in members.iter().enumerate() {
                 for &b in &members[n + 1..] {
                     pairs.push((a.min(b), a.max(b)));
@@ -151,7 +172,39 @@ mod tests {
     }
 
     fn signature_of(words: &[&str], shingle: usize, n: usize) -> Vec<u32> {
-        signature(&shingle_hashes(words, shingle), n)
+        let hashes: Vec<u8> = words.iter().flat_map(|w| xxh3_64(w.as_bytes()).to_le_bytes()).collect();
+        signature(shingle_hashes(&hashes, shingle), n)
+    }
+
+    #[test]
+    fn shingle_hashes_hash_the_word_hashes_of_each_window() {
+        let hashes: Vec<u8> = (1..=7u64).flat_map(u64::to_le_bytes).collect();
+        let windows = |size: usize| -> Vec<u64> {
+            let words: Vec<u64> = (1..=7).collect();
+            words.windows(size).map(|w| xxh3_64(&w.iter().flat_map(|h| h.to_le_bytes()).collect::<Vec<u8>>())).collect()
+        };
+        assert_eq!(shingle_hashes(&hashes, 5).collect::<Vec<_>>(), windows(5));
+        assert_eq!(shingle_hashes(&hashes, 9).collect::<Vec<_>>(), windows(7), "fewer words than a shingle");
+        assert_eq!(shingle_hashes(&hashes[..8], 0).collect::<Vec<_>>(), windows(1)[..1].to_vec());
+        assert_eq!(shingle_hashes(&[], 5).count(), 0);
+    }
+
+    #[test]
+    fn candidates_are_those_of_the_bucket_map() {
+        // Documents (ordinals with gaps, as for exact copies left out) whose band hashes
+        // come from a few values, so that buckets of every size arise, degenerate ones too.
+        let mut state = 12345u64;
+        let mut next = |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for spread in [2, 5, 40, 1000] {
+            let docs: Vec<(usize, Vec<u32>)> =
+                (0..300).filter(|i| i % 7 != 3).map(|i| (i, (0..4).map(|_| next(spread) as u32).collect())).collect();
+            let mut docs: Vec<(usize, &[u32])> = docs.iter().map(|(i, h)| (*i, h.as_slice())).collect();
+            docs[5].1 = &docs[5].1[..2];
+            assert_eq!(candidates(&docs, 4), candidates_by_map(&docs, 4), "spread {spread}");
+        }
     }
 
     #[test]

@@ -4,78 +4,222 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// NFKC, lower case, one space between words, one style of quotes and dashes.
 pub fn normalize(text: &str) -> String {
-    let mut res = String::with_capacity(text.len());
+    let mut res = Vec::with_capacity(text.len());
     normalize_into(text, &mut res);
-    res
+    String::from_utf8(res).expect("normalize_into writes whole characters")
 }
 
-/// `normalize`, appended to `res` (after a space when `res` is not empty): normalising
-/// texts one after another into one buffer gives `normalize` of the texts joined by
-/// white space.
-pub(crate) fn normalize_into(text: &str, res: &mut String) {
-    if text.is_ascii() {
-        return normalize_ascii_into(text, res);
-    }
-    for word in text.split_whitespace() {
-        if !res.is_empty() {
-            res.push(' ');
-        }
-        if word.is_ascii() {
-            // NFKC leaves ASCII unchanged: skip the (slow) decomposition.
-            let at = res.len();
-            res.push_str(word);
-            res[at..].make_ascii_lowercase();
-            if word.contains('`') {
-                let folded = res[at..].replace('`', "'");
-                res.truncate(at);
-                res.push_str(&folded);
+/// Bytes 0x80 of eight bytes at once.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// `normalize` as UTF-8, appended to `res` (after a space when `res` is not empty):
+/// normalising texts one after another into one buffer gives `normalize` of the texts
+/// joined by white space.
+///
+/// Normalising is per white-space-separated word, and leaves an ASCII word as it is but
+/// for the case and '`': ASCII bytes are mapped one by one (eight at a time where they
+/// are plain: no white space but single spaces, no '`'), and a non-ASCII character other
+/// than white space sends its whole word through `normalize_word_into` (its bytes written
+/// so far are taken back).
+pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    res.reserve(text.len() + 1);
+    let mut state = Spacing { in_space: true, space_written: false };
+    // Where the current word starts, in `text` and in `res`.
+    let (mut word_in, mut word_out) = (0, res.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight plain bytes: only lower-cased. A space among them that follows a word byte
+        // (no two spaces are adjacent, and the first byte is no space after white space)
+        // is the one space between two words; one last is written ahead of the next word.
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let x = u64::from_le_bytes(chunk);
+            let spaces = ascii_bytes_in(x, b' ', b' ');
+            let special = ascii_bytes_in(x, b'\t', b'\r') | ascii_bytes_in(x, b'`', b'`');
+            if special == 0 && spaces & (spaces >> 8) == 0 && !(state.in_space && spaces & 0x80 != 0) {
+                if state.in_space {
+                    state.start_word(res);
+                    (word_in, word_out) = (i, res.len());
+                }
+                res.extend_from_slice(&(x | (ascii_bytes_in(x, b'A', b'Z') >> 2)).to_le_bytes());
+                if spaces != 0 {
+                    let after_last_space = (64 - spaces.leading_zeros() as usize) / 8;
+                    word_in = i + after_last_space;
+                    word_out = res.len() - 8 + after_last_space;
+                }
+                state.in_space = spaces >> 56 != 0;
+                state.space_written = state.in_space;
+                i += 8;
+                continue;
             }
-        } else if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
-            // Already NFKC (curly quotes, accented letters in composed form): only the
-            // case and the quote style change.
-            for c in word.chars() {
-                if c.is_ascii() {
-                    res.push(if c == '`' { '\'' } else { c.to_ascii_lowercase() });
-                } else {
-                    res.extend(c.to_lowercase().map(fold));
+        }
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
+            if is_ascii_space(b) {
+                state.in_space = true;
+                continue;
+            }
+            if state.in_space {
+                state.start_word(res);
+                (word_in, word_out) = (i - 1, res.len());
+            }
+            res.push(if b == b'`' { b'\'' } else { b.to_ascii_lowercase() });
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        if c.is_whitespace() {
+            state.in_space = true;
+            i += c.len_utf8();
+            continue;
+        }
+        if state.in_space {
+            state.start_word(res);
+            (word_in, word_out) = (i, res.len());
+        }
+        // A non-ASCII word: run to its end, then normalise it whole.
+        i += c.len_utf8();
+        while i < bytes.len() {
+            if bytes[i] < 0x80 {
+                if is_ascii_space(bytes[i]) {
+                    break;
+                }
+                i += 1;
+            } else {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                if c.is_whitespace() {
+                    break;
+                }
+                i += c.len_utf8();
+            }
+        }
+        res.truncate(word_out);
+        normalize_word_into(&text[word_in..i], res);
+    }
+    if state.space_written {
+        // No word came after the space written ahead.
+        res.pop();
+    }
+}
+
+/// `normalize_into`'s white space state.
+struct Spacing {
+    /// In white space (before the first word, too): the next word byte starts a word.
+    in_space: bool,
+    /// In white space, and the space the next word needs is written already.
+    space_written: bool,
+}
+
+impl Spacing {
+    /// Starts a word after white space: a space first, unless it is written already or
+    /// the word is the first of all.
+    fn start_word(&mut self, res: &mut Vec<u8>) {
+        if !self.space_written && !res.is_empty() {
+            res.push(b' ');
+        }
+        (self.in_space, self.space_written) = (false, false);
+    }
+}
+
+/// `char::is_whitespace` on ASCII: unlike `u8::is_ascii_whitespace`, with U+000B.
+pub(crate) fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// 0x80 in each byte of `x` (eight ASCII bytes) within `lo..=hi`, 0 in the others. No
+/// sum carries across bytes: each stays under 0x100 for bytes under 0x80.
+fn ascii_bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let at_least_lo = (x + ONES * u64::from(0x80 - lo)) & HIGH;
+    let above_hi = (x + ONES * u64::from(0x80 - hi - 1)) & HIGH;
+    at_least_lo & !above_hi
+}
+
+/// Where normalised characters go: a `String`, or UTF-8 bytes.
+pub(crate) trait PushChar {
+    fn push_char(&mut self, c: char);
+}
+
+impl PushChar for String {
+    fn push_char(&mut self, c: char) {
+        self.push(c);
+    }
+}
+
+impl PushChar for Vec<u8> {
+    fn push_char(&mut self, c: char) {
+        if c.is_ascii() {
+            self.push(c as u8);
+        } else {
+            self.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+    }
+}
+
+/// A word (no white space in it) that is not ASCII, normalised onto `res`.
+pub(crate) fn normalize_word_into(word: &str, res: &mut impl PushChar) {
+    if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
+        // Already NFKC (curly quotes, accented letters in composed form): only the case
+        // and the quote style change.
+        for c in word.chars() {
+            if c.is_ascii() {
+                res.push_char(if c == '`' { '\'' } else { c.to_ascii_lowercase() });
+            } else {
+                for c in c.to_lowercase() {
+                    res.push_char(fold(c));
                 }
             }
-        } else {
-            res.extend(word.nfkc().flat_map(char::to_lowercase).map(fold));
+        }
+    } else {
+        for c in word.nfkc().flat_map(char::to_lowercase) {
+            res.push_char(fold(c));
         }
     }
 }
 
-/// `normalize_into` for ASCII text: its words copied whole, then lower-cased in place.
-fn normalize_ascii_into(text: &str, res: &mut String) {
-    // `char::is_whitespace` on ASCII: unlike `u8::is_ascii_whitespace`, with U+000B.
-    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
-    let bytes = text.as_bytes();
-    let start = res.len();
-    res.reserve(text.len() + 1);
-    let mut i = 0;
-    loop {
-        while i < bytes.len() && space(bytes[i]) {
-            i += 1;
+/// The xxh3 hash of `normalize_line` of ASCII text, in one pass over its bytes into a
+/// reused buffer: white space collapsed, letters lower-cased, digits folded to 0.
+pub(crate) fn ascii_line_hash(text: &[u8]) -> u64 {
+    /// Each ASCII byte's normalised form; `SPACE` for white space.
+    const SPACE: u8 = 0xff;
+    static MAP: [u8; 128] = {
+        let mut map = [0u8; 128];
+        let mut b = 0;
+        while b < 128 {
+            let c = b as u8;
+            map[b] = match c {
+                b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' => SPACE,
+                b'0'..=b'9' => b'0',
+                b'`' => b'\'',
+                _ => c.to_ascii_lowercase(),
+            };
+            b += 1;
         }
-        if i == bytes.len() {
-            break;
-        }
-        let word = i;
-        while i < bytes.len() && !space(bytes[i]) {
-            i += 1;
-        }
-        if !res.is_empty() {
-            res.push(' ');
-        }
-        res.push_str(&text[word..i]);
+        map
+    };
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    res[start..].make_ascii_lowercase();
-    if res[start..].contains('`') {
-        let folded = res[start..].replace('`', "'");
-        res.truncate(start);
-        res.push_str(&folded);
-    }
+    BUF.with_borrow_mut(|line| {
+        line.clear();
+        let mut space = false;
+        for &b in text {
+            let m = MAP[usize::from(b & 0x7f)];
+            if m == SPACE {
+                space = !line.is_empty();
+            } else {
+                if space {
+                    line.push(b' ');
+                    space = false;
+                }
+                line.push(m);
+            }
+        }
+        xxhash_rust::xxh3::xxh3_64(line)
+    })
 }
 
 fn fold(c: char) -> char {
@@ -105,32 +249,75 @@ mod tests {
         assert_eq!(normalize("It`S  ok"), "it's ok");
         assert_eq!(normalize(" \x0bA\tB\x1f c\r\n"), "a b\x1f c");
         assert_eq!(normalize("x\u{85}Y"), "x y", "the non-ASCII path splits on Unicode spaces");
-        let mut joined = String::new();
+        let mut joined = Vec::new();
         for part in ["  A b", "", "C\u{a0}ｄ "] {
             normalize_into(part, &mut joined);
         }
-        assert_eq!(joined, normalize("  A b\n\n\n\nC\u{a0}ｄ "));
+        assert_eq!(joined, normalize("  A b\n\n\n\nC\u{a0}ｄ ").as_bytes());
         assert_eq!(normalize("ＦＵＬＬ width"), "full width");
         assert_eq!(normalize_line("Updated May 3, 2024"), "updated may 0, 0000");
     }
 
+    /// `normalize` as it was written first: word by word, each word's characters.
+    fn reference(text: &str) -> String {
+        let mut res = String::new();
+        for word in text.split_whitespace() {
+            if !res.is_empty() {
+                res.push(' ');
+            }
+            if word.is_ascii() {
+                res.push_str(&word.to_ascii_lowercase().replace('`', "'"));
+            } else {
+                res.extend(word.nfkc().flat_map(char::to_lowercase).map(fold));
+            }
+        }
+        res
+    }
+
     #[test]
-    fn ascii_path_is_words_lowered_and_joined() {
-        let reference = |text: &str| -> String {
-            let words: Vec<String> = text
-                .split(char::is_whitespace)
-                .filter(|w| !w.is_empty())
-                .map(|w| w.to_ascii_lowercase().replace('`', "'"))
-                .collect();
-            words.join(" ")
-        };
-        for text in ["", " ", "a", " A  b\t\tC\r\n", "\x0bX`Y`\x0c z ", "It`S  ok!\x1f?", "ab\n\ncd ef "] {
+    fn byte_path_is_the_reference() {
+        let mut texts: Vec<String> = [
+            "",
+            " ",
+            "a",
+            " A  b\t\tC\r\n",
+            "\x0bX`Y`\x0c z ",
+            "It`S  ok!\x1f?",
+            "ab\n\ncd ef ",
+            "The Quick Brown Fox Jumps Over The Lazy Dog, Again And AGAIN.",
+            "plain words in a row with single spaces only here and there x",
+            "Ab cd ef gh  ij kl mn op q`r st uv wx yz AB CD EF GH\tIJ KL",
+            "Cox’s  “Commitment”\u{a0}Here and there: CAFÉ e\u{301} ¨x ﬁne",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Mixed strings at every alignment, from a small pseudo-random generator.
+        let alphabet: Vec<char> = "aZ9 \t\n\x0b`'.-\x1f\u{a0}\u{85}\u{2003}é’“ﬁＡ\u{301}İΣ東¨".chars().collect();
+        // Mostly letters and spaces, as in text, so that the eight-byte path runs.
+        let weights: Vec<usize> = (0..alphabet.len()).map(|k| [8, 8, 4, 12].get(k).copied().unwrap_or(1)).collect();
+        let mut state = 12345u64;
+        for _ in 0..5000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let mut pick = (state >> 33) as usize % weights.iter().sum::<usize>();
+                let mut k = 0;
+                while pick >= weights[k] {
+                    pick -= weights[k];
+                    k += 1;
+                }
+                text.push(alphabet[k]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            texts.push(text);
+        }
+        for text in &texts {
             assert_eq!(normalize(text), reference(text), "{text:?}");
-            let mut joined = "prefix".to_owned();
-            normalize_ascii_into(text, &mut joined);
+            let mut joined = b"prefix".to_vec();
+            normalize_into(text, &mut joined);
             let expected =
                 if reference(text).is_empty() { "prefix".to_owned() } else { format!("prefix {}", reference(text)) };
-            assert_eq!(joined, expected, "{text:?}");
+            assert_eq!(String::from_utf8(joined).unwrap(), expected, "{text:?}");
         }
     }
 }

@@ -42,8 +42,11 @@ pub fn parse(raw: &RawDoc) -> ParsedDoc {
 /// Splits on blank lines. A document with no blank line at all (the common JSONL shape,
 /// one paragraph per line) is split on every line instead.
 fn split_blocks(text: &str, diags: &mut Vec<Diag>) -> Vec<Block> {
-    let mut runs: Vec<Vec<(usize, &str)>> = Vec::new();
-    let mut current: Vec<(usize, &str)> = Vec::new();
+    // The non-blank lines (offset of their first non-space byte, trimmed text), and the
+    // runs of them between blank lines as ranges of `lines`: two vectors, not one per run.
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut run_start = 0;
     let mut offset = 0;
     for raw_line in text.split('\n') {
         let line_start = offset;
@@ -51,26 +54,27 @@ fn split_blocks(text: &str, diags: &mut Vec<Diag>) -> Vec<Block> {
         let trimmed_start = raw_line.len() - raw_line.trim_start().len();
         let line = raw_line.trim();
         if line.is_empty() {
-            if !current.is_empty() {
-                runs.push(std::mem::take(&mut current));
+            if lines.len() > run_start {
+                runs.push((run_start, lines.len()));
+                run_start = lines.len();
             }
         } else {
-            current.push((line_start + trimmed_start, line));
+            lines.push((line_start + trimmed_start, line));
         }
     }
-    if !current.is_empty() {
-        runs.push(current);
+    if lines.len() > run_start {
+        runs.push((run_start, lines.len()));
     }
-    if runs.len() == 1 && runs[0].len() > 1 {
-        let lines = runs.pop().unwrap_or_default();
-        runs = lines.into_iter().map(|line| vec![line]).collect();
+    if runs.len() == 1 && lines.len() > 1 {
+        runs = (0..lines.len()).map(|i| (i, i + 1)).collect();
     }
     if text.len() > u32::MAX as usize {
         diags.push(Diag { message: "document larger than 4 GiB: spans are clamped".to_owned(), span: None });
     }
     runs.into_iter()
         .enumerate()
-        .map(|(index, lines)| {
+        .map(|(index, (first_line, end_line))| {
+            let lines = &lines[first_line..end_line];
             let (start, first) = lines[0];
             let (last_start, last) = lines[lines.len() - 1];
             let end = last_start + last.len();

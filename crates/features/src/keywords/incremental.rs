@@ -11,6 +11,9 @@
 //! the `k`-th candidate still ranks before every bound, the candidates' top `k` are the
 //! keywords (`Candidates::rescore`); otherwise the caller computes them again from the
 //! text (`candidates_of`).
+//!
+//! A record holds no scores: they are the `DocFreq`'s to give, and a cache that keeps
+//! the keywords against the same `DocFreq` needs none of this.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +31,7 @@ pub fn n_candidates(k: usize) -> usize {
 pub struct Candidates {
     /// Occurrences of all terms of the document.
     pub n_terms: u64,
-    /// The best terms, in the order of `keywords`, each with its score (unrounded).
+    /// The best terms, in the order of `keywords`.
     pub terms: Vec<Candidate>,
     /// Every other term of the document ranks at or after this one; `None` when there is
     /// no other term.
@@ -42,7 +45,6 @@ pub struct Candidate {
     pub hash: u64,
     pub count: u64,
     pub surface: String,
-    pub score: f64,
 }
 
 /// A place in the keywords' order: a term's (score, surface, hash), or a bound on scores
@@ -64,9 +66,15 @@ impl Floor {
     }
 }
 
-impl Candidate {
+/// A candidate with its score against one `DocFreq`.
+struct Scored<'c> {
+    score: f64,
+    candidate: &'c Candidate,
+}
+
+impl Scored<'_> {
     fn key(&self) -> (f64, &str, u64) {
-        (self.score, &self.surface, self.hash)
+        (self.score, &self.candidate.surface, self.candidate.hash)
     }
 }
 
@@ -140,16 +148,23 @@ fn first_of(a: Floor, b: Floor) -> Floor {
     if rank(a.key(), b.key()).is_le() { a } else { b }
 }
 
-/// The candidates of `text` (language `lang`, as `keywords_of`) against `doc_freq`: its
-/// best `m` terms and the bounds on the others.
-pub fn candidates_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, m: usize) -> Candidates {
+/// The `k` keywords of `text` (language `lang`) against `doc_freq`, as `keywords_of`
+/// gives them, and its candidates there: its best `m` (at least `k`) terms and the bounds
+/// on the others.
+pub fn candidates_of(
+    text: &str,
+    lang: Option<&str>,
+    doc_freq: &DocFreqIndex,
+    k: usize,
+    m: usize,
+) -> (Vec<Keyword>, Candidates) {
     with_words(text, lang, None, |lexicon| {
         let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
-        candidates(&terms, n_terms, m)
+        candidates(&terms, n_terms, k, m.max(k))
     })
 }
 
-fn candidates(terms: &[TermRef<'_>], n_terms: u64, m: usize) -> Candidates {
+fn candidates(terms: &[TermRef<'_>], n_terms: u64, k: usize, m: usize) -> (Vec<Keyword>, Candidates) {
     let mut scored: Vec<(f64, &TermRef<'_>)> =
         terms.iter().map(|term| (score(term.count, n_terms, term.idf), term)).collect();
     let order = |a: &(f64, &TermRef<'_>), b: &(f64, &TermRef<'_>)| {
@@ -165,36 +180,44 @@ fn candidates(terms: &[TermRef<'_>], n_terms: u64, m: usize) -> Candidates {
         scored.truncate(m);
     }
     scored.sort_by(order);
+    let keywords = scored
+        .iter()
+        .take(k)
+        .map(|(score, term)| Keyword { text: term.surface.to_owned(), score: crate::round3(*score) })
+        .collect();
     let terms = scored
         .into_iter()
-        .map(|(score, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface.to_owned(), score })
+        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface.to_owned() })
         .collect();
-    Candidates { n_terms, terms, floor, rest_count }
+    (keywords, Candidates { n_terms, terms, floor, rest_count })
 }
 
 impl Candidates {
-    /// The `k` keywords against the `DocFreq` the record was made against (the first `k`
-    /// candidates, as `keywords` rounds them).
-    pub fn keywords(&self, k: usize) -> Vec<Keyword> {
-        self.terms.iter().take(k).map(|c| Keyword { text: c.surface.clone(), score: crate::round3(c.score) }).collect()
-    }
-
-    /// The record against `doc_freq`, the new `DocFreq` (`shift` says how it differs from
-    /// the record's), when its first `k` candidates are certainly the document's keywords
-    /// there: exactly what `keywords_of` gives. `None` when that cannot be proven: the
-    /// caller computes them again from the text.
-    pub fn rescore(&self, doc_freq: &DocFreqIndex, shift: &Shift, k: usize) -> Option<Candidates> {
-        let mut terms: Vec<Candidate> = self
+    /// The document's `k` keywords against `doc_freq`, the new `DocFreq` (`shift` says
+    /// how it differs from the record's), and the record against it, when its first `k`
+    /// candidates are certainly the keywords there: exactly what `keywords_of` gives.
+    /// `None` when that cannot be proven: the caller computes them again from the text.
+    pub fn rescore(&self, doc_freq: &DocFreqIndex, shift: &Shift, k: usize) -> Option<(Vec<Keyword>, Candidates)> {
+        let mut scored: Vec<Scored<'_>> = self
             .terms
             .iter()
-            .map(|c| Candidate { score: score(c.count, self.n_terms, doc_freq.idf(c.hash)), ..c.clone() })
+            .map(|c| Scored { score: score(c.count, self.n_terms, doc_freq.idf(c.hash)), candidate: c })
             .collect();
-        terms.sort_by(|a, b| rank(a.key(), b.key()));
+        scored.sort_by(|a, b| rank(a.key(), b.key()));
+        let record = |floor: Option<Floor>| {
+            let keywords = scored
+                .iter()
+                .take(k)
+                .map(|s| Keyword { text: s.candidate.surface.clone(), score: crate::round3(s.score) })
+                .collect();
+            let terms = scored.iter().map(|s| s.candidate.clone()).collect();
+            (keywords, Candidates { n_terms: self.n_terms, terms, floor, rest_count: self.rest_count })
+        };
         let Some(floor) = &self.floor else {
             // The candidates are all the document's terms.
-            return Some(Candidates { terms, ..self.clone() });
+            return Some(record(None));
         };
-        let kth = terms.get(k.checked_sub(1)?)?;
+        let kth = scored.get(k.checked_sub(1)?)?;
         // The highest term frequency of the others.
         let rest_tf = score(self.rest_count, self.n_terms, 1.0);
         let fell = shift.fell.map(|idf| margin(rest_tf * idf));
@@ -217,7 +240,7 @@ impl Candidates {
             }
             Floor::bound(bound)
         };
-        Some(Candidates { n_terms: self.n_terms, terms, floor: Some(floor), rest_count: self.rest_count })
+        Some(record(Some(floor)))
     }
 }
 
@@ -326,17 +349,17 @@ mod tests {
             let (mid_index, new_index) = (DocFreqIndex::new(&mid), DocFreqIndex::new(&new));
             let (to_mid, mid_to_new) = (Shift::new(&old, &mid), Shift::new(&mid, &new));
             for text in &texts {
-                let record = candidates_of(text, lang, &old_index, m);
-                assert_eq!(record.keywords(k), keywords_of(text, lang, &old_index, k), "{text:?}");
-                let Some(at_mid) = record.rescore(&mid_index, &to_mid, k) else {
+                let (keywords, record) = candidates_of(text, lang, &old_index, k, m);
+                assert_eq!(keywords, keywords_of(text, lang, &old_index, k), "{text:?}");
+                let Some((keywords, at_mid)) = record.rescore(&mid_index, &to_mid, k) else {
                     declined += 1;
                     continue;
                 };
                 certified += 1;
-                assert_eq!(at_mid.keywords(k), keywords_of(text, lang, &mid_index, k), "{text:?} k {k} m {m}");
-                if let Some(at_new) = at_mid.rescore(&new_index, &mid_to_new, k) {
+                assert_eq!(keywords, keywords_of(text, lang, &mid_index, k), "{text:?} k {k} m {m}");
+                if let Some((keywords, _)) = at_mid.rescore(&new_index, &mid_to_new, k) {
                     chained += 1;
-                    assert_eq!(at_new.keywords(k), keywords_of(text, lang, &new_index, k), "{text:?} k {k} m {m}");
+                    assert_eq!(keywords, keywords_of(text, lang, &new_index, k), "{text:?} k {k} m {m}");
                 }
             }
         }
@@ -351,9 +374,9 @@ mod tests {
         let shift = Shift::new(&df, &df);
         for text in &texts {
             for (k, m) in [(1, 1), (2, 3), (3, 9)] {
-                let record = candidates_of(text, None, &index, m);
-                let again = record.rescore(&index, &shift, k).expect("nothing changed");
-                assert_eq!(again.keywords(k), keywords_of(text, None, &index, k));
+                let (keywords, record) = candidates_of(text, None, &index, k, m);
+                let (again, _) = record.rescore(&index, &shift, k).expect("nothing changed");
+                assert_eq!((&keywords, &again), (&keywords_of(text, None, &index, k), &keywords));
             }
         }
     }
@@ -363,7 +386,7 @@ mod tests {
         // Every term once, each in two documents: all tie, and the order is by surface.
         let texts: Vec<String> = ["a b c d e", "a b c d e"].map(String::from).to_vec();
         let old = doc_freq(&texts, None);
-        let record = candidates_of(&texts[0], None, &DocFreqIndex::new(&old), 3);
+        let (_, record) = candidates_of(&texts[0], None, &DocFreqIndex::new(&old), 3, 3);
         assert_eq!(record.terms.iter().map(|c| c.surface.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!((record.floor.as_ref().map(|f| f.surface.as_str()), record.rest_count), (Some("d"), 1));
         // "a" in one more document (the same number of documents): it falls; "d" and
@@ -371,10 +394,10 @@ mod tests {
         let rose = [texts[0].clone(), "a b c d e".into(), "a x".into()];
         let (before, after) =
             (doc_freq(&[texts[0].clone(), texts[1].clone(), "x".into()], None), doc_freq(&rose, None));
-        let record = candidates_of(&texts[0], None, &DocFreqIndex::new(&before), 3);
+        let (_, record) = candidates_of(&texts[0], None, &DocFreqIndex::new(&before), 2, 3);
         let index = DocFreqIndex::new(&after);
-        let again = record.rescore(&index, &Shift::new(&before, &after), 2).expect("certified");
-        assert_eq!(again.keywords(2), keywords_of(&texts[0], None, &index, 2));
+        let (again, _) = record.rescore(&index, &Shift::new(&before, &after), 2).expect("certified");
+        assert_eq!(again, keywords_of(&texts[0], None, &index, 2));
         // "d" in one document fewer: it may now pass the candidates; declined.
         let fell = [texts[0].clone(), "a b c e".into(), "x".into()];
         let after = doc_freq(&fell, None);

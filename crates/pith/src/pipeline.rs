@@ -204,7 +204,8 @@ const HEADS_VERSION: u32 = 1;
 /// A shard's keyword candidates as cached, under the features stage's input alone: each
 /// document's against the corpus document frequencies whose fingerprint is `doc_freq`.
 /// Against other frequencies, `Candidates::rescore` proves a document's keywords again
-/// or its text is scored again.
+/// or its text is scored again. Its cache version is the features stage's: bump
+/// `pith_features::VERSION` when `Candidates` change shape.
 #[derive(Debug, Serialize, Deserialize)]
 struct KeywordsEntry {
     doc_freq: Key,

@@ -580,6 +580,19 @@ fn an_edit_rescores_only_its_shard_s_keywords() {
     assert_eq!(output_files(&third), output_files(&fresh));
     let (reused, certified, scored) = keywords(&third);
     assert!(reused == 0 && certified > 0 && certified + scored == n + 1, "{:?}", keywords(&third));
+
+    // A cache without the earlier runs' frequencies: every document is scored again.
+    for entry in fs::read_dir(&cache).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("keywords_df-") {
+            fs::remove_dir_all(entry.path()).unwrap();
+        }
+    }
+    files[3][7] = files[3][7].replacen(" by the zebra crossing.", " by the harbour ferry.", 1);
+    write(&files);
+    let fourth = run("fourth", &[]);
+    let fresh = run("fresh-3", &["--no-cache"]);
+    assert_eq!(output_files(&fourth), output_files(&fresh));
+    assert_eq!(keywords(&fourth), (0, 0, n + 1));
 }
 
 #[test]

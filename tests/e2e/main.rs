@@ -576,6 +576,86 @@ fn a_changed_near_copy_is_measured_again() {
     assert_eq!(output_files(&second), output_files(&fresh));
 }
 
+/// Keywords are scored against the whole corpus's document frequencies, so an edit
+/// anywhere changes them; a re-run certifies the unchanged documents' keywords from their
+/// cached candidates instead of scoring their text again, and writes what a fresh run
+/// writes.
+#[test]
+fn an_edit_rescores_only_its_shard_s_keywords() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let vocab = hostile::vocabulary();
+    let mut rng = hostile::Rng(7);
+    // Ten JSONL files of 30 records: a shard each.
+    let (n_files, per_file) = (10, 30);
+    let mut files: Vec<Vec<String>> = (0..n_files)
+        .map(|f| (0..per_file).map(|i| hostile::article(&mut rng, &vocab, f * per_file + i, 3)).collect())
+        .collect();
+    let write = |files: &[Vec<String>]| {
+        for (f, texts) in files.iter().enumerate() {
+            let lines: Vec<String> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, text)| serde_json::json!({"id": format!("f{f}-{i}"), "text": text}).to_string() + "\n")
+                .collect();
+            fs::write(input.join(format!("part-{f}.jsonl")), lines.concat()).unwrap();
+        }
+    };
+    write(&files);
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ok(pith(&cache, &args));
+        out
+    };
+    // (reused, certified, scored)
+    let keywords = |out: &Path| {
+        let s = summary(out);
+        let count = |field: &str| s["keywords"][field].as_u64().unwrap();
+        (count("reused"), count("certified"), count("scored"))
+    };
+    let n = (n_files * per_file) as u64;
+    let first = run("first", &[]);
+    assert_eq!(summary(&first)["shards"].as_u64().unwrap(), n_files as u64);
+    assert_eq!(keywords(&first), (0, 0, n));
+    assert_eq!(keywords(&run("warm", &[])), (n, 0, 0));
+
+    // One document edited: the words it gains are in one more document.
+    files[3][7] = files[3][7].replacen(".\n", " by the zebra crossing.\n", 1);
+    write(&files);
+    let second = run("second", &[]);
+    let fresh = run("fresh", &["--no-cache"]);
+    assert_eq!(output_files(&second), output_files(&fresh));
+    assert_ne!(fs::read(first.join("documents.jsonl")).unwrap(), fs::read(second.join("documents.jsonl")).unwrap());
+    // Only the edited document's shard, whose features input changed, is scored again.
+    assert_eq!(keywords(&second), (0, n - per_file as u64, per_file as u64));
+
+    // A document added: every idf changes; the keywords are still a fresh run's.
+    files[9].push(hostile::article(&mut rng, &vocab, n as usize, 3));
+    write(&files);
+    let third = run("third", &[]);
+    let fresh = run("fresh-2", &["--no-cache"]);
+    assert_eq!(output_files(&third), output_files(&fresh));
+    let (reused, certified, scored) = keywords(&third);
+    assert!(reused == 0 && certified > 0 && certified + scored == n + 1, "{:?}", keywords(&third));
+
+    // A cache without the earlier runs' frequencies: every document is scored again.
+    for entry in fs::read_dir(&cache).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("keywords_df-") {
+            fs::remove_dir_all(entry.path()).unwrap();
+        }
+    }
+    files[3][7] = files[3][7].replacen(" by the zebra crossing.", " by the harbour ferry.", 1);
+    write(&files);
+    let fourth = run("fourth", &[]);
+    let fresh = run("fresh-3", &["--no-cache"]);
+    assert_eq!(output_files(&fourth), output_files(&fresh));
+    assert_eq!(keywords(&fourth), (0, 0, n + 1));
+}
+
 #[test]
 fn single_stage_commands() {
     let tmp = tempfile::tempdir().unwrap();

@@ -19,6 +19,8 @@ use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
+pub mod incremental;
+
 /// The terms of one document, ready for `keywords` and `DocFreq::add_document`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocTerms {
@@ -111,9 +113,14 @@ impl DocFreqIndex {
     /// doc_count)) + 1` (never zero or negative, and defined for a term the corpus has not
     /// seen).
     fn idf(&self, hash: u64) -> f64 {
-        let doc_count = self.counts.get(&hash).copied().unwrap_or(0);
-        ((1.0 + self.n_docs as f64) / (1.0 + doc_count as f64)).ln() + 1.0
+        idf(self.n_docs, self.counts.get(&hash).copied().unwrap_or(0))
     }
+}
+
+/// The smoothed inverse document frequency of a term in `doc_count` of `n_docs`
+/// documents (see `DocFreqIndex::idf`): the one expression every score is made of.
+fn idf(n_docs: u64, doc_count: u64) -> f64 {
+    ((1.0 + n_docs as f64) / (1.0 + doc_count as f64)).ln() + 1.0
 }
 
 /// A keyword: the term's surface form (see `Term::surface`) and its TF-IDF, rounded to
@@ -665,16 +672,24 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keywor
     top_terms(&terms, doc.n_terms, k)
 }
 
+/// A term's TF-IDF: `count / n_terms × idf` (the expression every score is made of, so
+/// that scores computed apart are the same bits).
+fn score(count: u64, n_terms: u64, idf: f64) -> f64 {
+    let tf = count as f64 / n_terms.max(1) as f64;
+    tf * idf
+}
+
+/// The order of keywords: the higher score first, then the smaller surface form, then the
+/// smaller hash.
+fn rank(a: (f64, &str, u64), b: (f64, &str, u64)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)).then_with(|| a.2.cmp(&b.2))
+}
+
 fn top_terms(terms: &[TermRef<'_>], n_terms: u64, k: usize) -> Vec<Keyword> {
-    let mut scored: Vec<(f64, &TermRef<'_>)> = terms
-        .iter()
-        .map(|term| {
-            let tf = term.count as f64 / n_terms.max(1) as f64;
-            (tf * term.idf, term)
-        })
-        .collect();
+    let mut scored: Vec<(f64, &TermRef<'_>)> =
+        terms.iter().map(|term| (score(term.count, n_terms, term.idf), term)).collect();
     let order = |a: &(f64, &TermRef<'_>), b: &(f64, &TermRef<'_>)| {
-        b.0.total_cmp(&a.0).then_with(|| a.1.surface.cmp(b.1.surface)).then_with(|| a.1.hash.cmp(&b.1.hash))
+        rank((a.0, a.1.surface, a.1.hash), (b.0, b.1.surface, b.1.hash))
     };
     if scored.len() > k && k > 0 {
         scored.select_nth_unstable_by(k - 1, order);

@@ -514,6 +514,11 @@ pub(crate) fn summary(
             "keyword_terms": totals.keyword_terms,
         },
         "input_repairs": totals.repairs,
+        "keywords": {
+            "reused": totals.keywords_reused,
+            "certified": totals.keywords_certified,
+            "scored": totals.keywords_scored,
+        },
         "pith_version": env!("CARGO_PKG_VERSION"),
         "stages": stages,
     })

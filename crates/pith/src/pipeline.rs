@@ -14,13 +14,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
 use pith_cache::{Cache, Key, Lookup, fingerprint};
 use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
+use pith_features::keywords::incremental::{Candidates, Shift, n_candidates};
 use pith_features::keywords::{DocFreq, DocFreqIndex};
 use pith_types::{DedupedDoc, Failure, Features, Keyword, ParsedDoc, RawDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
@@ -86,6 +87,12 @@ pub(crate) struct Totals {
     pub(crate) similar_pairs: u64,
     /// Distinct terms in the corpus's document frequencies (TF-IDF keywords).
     pub(crate) keyword_terms: u64,
+    /// Documents whose keywords were taken from the cache as they were (scored against
+    /// the same frequencies), certified from their cached candidates against new ones
+    /// (`Candidates::rescore`), and scored from their text.
+    pub(crate) keywords_reused: u64,
+    pub(crate) keywords_certified: u64,
+    pub(crate) keywords_scored: u64,
     /// Documents the reader repaired, by kind of repair (`input_repairs` in the summary).
     pub(crate) repairs: BTreeMap<String, u64>,
 }
@@ -106,6 +113,9 @@ impl Totals {
         self.candidate_pairs += o.candidate_pairs;
         self.similar_pairs += o.similar_pairs;
         self.keyword_terms += o.keyword_terms;
+        self.keywords_reused += o.keywords_reused;
+        self.keywords_certified += o.keywords_certified;
+        self.keywords_scored += o.keywords_scored;
         for (kind, n) in &o.repairs {
             *self.repairs.entry(kind.clone()).or_default() += n;
         }
@@ -140,9 +150,16 @@ pub(crate) struct Runner<'a> {
     /// Set when a cache write failed (a full disk): the run goes on without the cache.
     cache_broken: AtomicBool,
     counters: [StageCounter; 5],
+    /// Documents whose keywords were reused, certified and scored (see `Totals`).
+    keyword_docs: [AtomicU64; 3],
     cache_warnings: AtomicU64,
     progress: &'a Progress,
 }
+
+/// Ways a document gets its keywords, indexing `Runner::keyword_docs`.
+const REUSED: usize = 0;
+const CERTIFIED: usize = 1;
+const SCORED: usize = 2;
 
 /// Shingle sets of candidate documents, by ordinal.
 type ShingleSets = Vec<(u64, Vec<u32>)>;
@@ -166,10 +183,14 @@ pub(crate) struct Pass1 {
 /// The cache's name for the reduce's results (not a stage of its own in `summary.json`:
 /// its time counts as dedup's).
 const REDUCE: &str = "dedup_reduce";
-/// The cache's names for a shard's term document frequencies and its documents'
-/// keywords (their time counts as features').
+/// The cache's names for a shard's term document frequencies, its documents' keywords
+/// (against one corpus's frequencies), their candidates (`KeywordsEntry`, whatever the
+/// frequencies) and a run's corpus document frequencies, by their fingerprint (their
+/// time counts as features').
 const KEYWORDS_MAP: &str = "keywords_map";
 const KEYWORDS: &str = "keywords";
+const KEYWORDS_CANDIDATES: &str = "keywords_candidates";
+const KEYWORDS_DF: &str = "keywords_df";
 /// The cache's name for the features stage's output as `FeaturesJson`.
 const FEATURES_JSON: &str = "features_json";
 /// The cache's name for the similarities the last reduce over the same input paths
@@ -179,6 +200,28 @@ const PAIRS: &str = "dedup_pairs";
 const HEADS: &str = "heads";
 /// Bump when `RawShard`, `Entry` or `RawDoc` change shape.
 const HEADS_VERSION: u32 = 1;
+
+/// A shard's keyword candidates as cached, under the features stage's input alone: each
+/// document's against the corpus document frequencies whose fingerprint is `doc_freq`.
+/// Against other frequencies, `Candidates::rescore` proves a document's keywords again
+/// or its text is scored again. Its cache version is the features stage's: bump
+/// `pith_features::VERSION` when `Candidates` change shape.
+#[derive(Debug, Serialize, Deserialize)]
+struct KeywordsEntry {
+    doc_freq: Key,
+    docs: Vec<Candidates>,
+}
+
+/// What phase 2 scores keywords against: the corpus's document frequencies, their
+/// fingerprint, and the `Shift` from each earlier run's frequencies that cached entries
+/// were scored against (made once, when a shard first needs it; `None` when the cache
+/// lacks those frequencies).
+struct KeywordsDf<'d> {
+    doc_freq: &'d DocFreq,
+    index: DocFreqIndex,
+    key: Key,
+    shifts: Mutex<HashMap<Key, Option<Arc<Shift>>>>,
+}
 
 /// What the reduce computes, as cached.
 #[derive(Debug, Serialize, Deserialize)]
@@ -296,6 +339,7 @@ impl<'a> Runner<'a> {
             cache,
             cache_broken: AtomicBool::new(false),
             counters: Default::default(),
+            keyword_docs: Default::default(),
             cache_warnings: AtomicU64::new(0),
             progress,
         }
@@ -460,7 +504,21 @@ impl<'a> Runner<'a> {
         totals: &mut Totals,
     ) -> anyhow::Result<()> {
         let offsets = offsets(pass1, first);
-        let doc_freq = (&DocFreqIndex::new(doc_freq), fingerprint(doc_freq));
+        let doc_freq = KeywordsDf {
+            doc_freq,
+            index: DocFreqIndex::new(doc_freq),
+            key: fingerprint(doc_freq),
+            shifts: Mutex::default(),
+        };
+        if until >= Stage::Features && self.cfg.stages.features.keywords > 0 && self.cfg.cache_dir.is_some() {
+            // The next run's keywords are certified against these frequencies: kept once
+            // per run (a planned run's apply tasks all hold the same), unless the cache is
+            // a scratch one that no later run will see.
+            let version = VERSIONS[FEATURES];
+            if self.checked(self.cache.output_key(KEYWORDS_DF, version, &doc_freq.key)).is_none() {
+                self.store_as(KEYWORDS_DF, version, &doc_freq.key, doc_freq.doc_freq);
+            }
+        }
         let mut position = 0u64;
         let chrome_key = fingerprint(&corpus.chrome);
         // The input is read only for shards whose heads or strip output the cache lacks,
@@ -517,7 +575,7 @@ impl<'a> Runner<'a> {
                         corpus,
                         &chrome_key,
                         renames,
-                        (doc_freq.0, &doc_freq.1),
+                        &doc_freq,
                         until,
                     )
                 })
@@ -526,6 +584,10 @@ impl<'a> Runner<'a> {
                 write_lines(sink, &lines, totals)?;
             }
         }
+        let [reused, certified, scored] = &self.keyword_docs;
+        totals.keywords_reused += reused.swap(0, Ordering::Relaxed);
+        totals.keywords_certified += certified.swap(0, Ordering::Relaxed);
+        totals.keywords_scored += scored.swap(0, Ordering::Relaxed);
         Ok(())
     }
 
@@ -807,7 +869,7 @@ impl<'a> Runner<'a> {
         corpus: &CorpusStats,
         chrome_key: &Key,
         renames: &[(u64, String)],
-        doc_freq: (&DocFreqIndex, &Key),
+        doc_freq: &KeywordsDf<'_>,
         until: Stage,
     ) -> Vec<Line> {
         let cfg = &self.cfg.stages.dedup;
@@ -951,35 +1013,90 @@ impl<'a> Runner<'a> {
 
     /// The documents' TF-IDF keywords against the corpus's document frequencies, cached
     /// per shard under the dedup output, the frequencies and the features settings.
+    ///
+    /// On a miss (the corpus changed), the shard's candidates, cached under the dedup
+    /// output and the settings alone (`KeywordsEntry`), certify each document's keywords
+    /// against the new frequencies where they provably have not changed; the others are
+    /// scored from the text; then both entries are stored against the new frequencies.
     fn keywords(
         &self,
         deduped: &[Slot<DedupedDoc>],
         features: &[Slot<FeaturesJson>],
         dedup_out: &Key,
-        (doc_freq, doc_freq_key): (&DocFreqIndex, &Key),
+        doc_freq: &KeywordsDf<'_>,
     ) -> Vec<Vec<Keyword>> {
         let fcfg = &self.cfg.stages.features;
-        let key = Key::for_stage(KEYWORDS, VERSIONS[FEATURES], fcfg, &fingerprint(&(dedup_out, doc_freq_key)));
-        if let Some((value, _)) = self.lookup_as::<Vec<Vec<Keyword>>>(KEYWORDS, VERSIONS[FEATURES], &key)
+        let version = VERSIONS[FEATURES];
+        let key = Key::for_stage(KEYWORDS, version, fcfg, &fingerprint(&(dedup_out, &doc_freq.key)));
+        if let Some((value, _)) = self.lookup_as::<Vec<Vec<Keyword>>>(KEYWORDS, version, &key)
             && value.len() == deduped.len()
         {
+            self.keyword_docs[REUSED].fetch_add(value.len() as u64, Ordering::Relaxed);
             return value;
         }
-        let value: Vec<Vec<Keyword>> = self.timed(FEATURES, || {
-            deduped
-                .iter()
-                .zip(features)
-                .map(|pair| match pair {
-                    (Slot::Ok(doc), Slot::Ok(feats)) => {
-                        let lang = feats.language.as_deref();
-                        pith_features::keywords::keywords_of(&doc.text(), lang, doc_freq, fcfg.keywords)
-                    }
-                    _ => Vec::new(),
-                })
-                .collect()
-        });
-        self.store_as(KEYWORDS, VERSIONS[FEATURES], &key, &value);
+        let (k, m) = (fcfg.keywords, n_candidates(fcfg.keywords));
+        let candidates_key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, dedup_out);
+        let found = self
+            .lookup_as::<KeywordsEntry>(KEYWORDS_CANDIDATES, version, &candidates_key)
+            .map(|(entry, _)| entry)
+            .filter(|entry| entry.docs.len() == deduped.len());
+        let score = |i: usize| match (&deduped[i], &features[i]) {
+            (Slot::Ok(doc), Slot::Ok(feats)) => pith_features::keywords::incremental::candidates_of(
+                &doc.text(),
+                feats.language.as_deref(),
+                &doc_freq.index,
+                k,
+                m,
+            ),
+            _ => (Vec::new(), Candidates::default()),
+        };
+        let shift = found.as_ref().and_then(|entry| self.shift(doc_freq, &entry.doc_freq));
+        let scored: Vec<(Vec<Keyword>, Candidates)> = match (found, shift) {
+            (Some(entry), Some(shift)) => self.timed(FEATURES, || {
+                let mut certified = 0;
+                let scored: Vec<(Vec<Keyword>, Candidates)> = entry
+                    .docs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| match c.rescore(&doc_freq.index, &shift, k) {
+                        Some(res) => {
+                            certified += 1;
+                            res
+                        }
+                        None => score(i),
+                    })
+                    .collect();
+                self.keyword_docs[CERTIFIED].fetch_add(certified, Ordering::Relaxed);
+                self.keyword_docs[SCORED].fetch_add(scored.len() as u64 - certified, Ordering::Relaxed);
+                scored
+            }),
+            _ => {
+                self.keyword_docs[SCORED].fetch_add(deduped.len() as u64, Ordering::Relaxed);
+                self.timed(FEATURES, || (0..deduped.len()).map(score).collect())
+            }
+        };
+        let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = scored.into_iter().unzip();
+        self.store_as(KEYWORDS, version, &key, &value);
+        if self.cfg.cache_dir.is_some() {
+            let entry = KeywordsEntry { doc_freq: doc_freq.key, docs };
+            self.store_as(KEYWORDS_CANDIDATES, version, &candidates_key, &entry);
+        }
         value
+    }
+
+    /// The shift from the document frequencies whose fingerprint is `old` (an earlier
+    /// run's, from the cache) to this run's; `None` without them.
+    fn shift(&self, doc_freq: &KeywordsDf<'_>, old: &Key) -> Option<Arc<Shift>> {
+        let mut shifts = doc_freq.shifts.lock().expect("shifts lock");
+        shifts
+            .entry(*old)
+            .or_insert_with(|| {
+                self.timed(FEATURES, || {
+                    let (old, _) = self.lookup_as::<DocFreq>(KEYWORDS_DF, VERSIONS[FEATURES], old)?;
+                    Some(Arc::new(Shift::new(&old, doc_freq.doc_freq)))
+                })
+            })
+            .clone()
     }
 
     /// A shard's strip output: from the cache, or computed again (uncounted: the work

@@ -1,0 +1,407 @@
+//! Keywords against new document frequencies without the document's text, when they can
+//! be proven to be what a full recompute gives.
+//!
+//! A document's `Candidates` against a `DocFreq` hold its best `m` terms (more than the
+//! `k` keywords), each with its count, and what bounds the others: a *floor* every other
+//! term ranks at or after, and the highest count among them. When the corpus changes, the
+//! candidates are scored again exactly (the same expression as `keywords`), and the others
+//! are bounded from what changed between the two `DocFreq`s (`Shift`): a term whose
+//! document count did not fall gains at most `tf × δ`, `δ = ln((1 + n_docs') / (1 +
+//! n_docs))`, and one whose count fell has at most the highest new idf of such terms. If
+//! the `k`-th candidate still ranks before every bound, the candidates' top `k` are the
+//! keywords (`Candidates::rescore`); otherwise the caller computes them again from the
+//! text (`candidates_of`).
+//!
+//! A record holds no scores: they are the `DocFreq`'s to give, and a cache that keeps
+//! the keywords against the same `DocFreq` needs none of this.
+
+use serde::{Deserialize, Serialize};
+
+use super::{DocFreq, DocFreqIndex, Keyword, TermRef, idf, rank, score, with_words};
+
+/// How many candidates a document keeps for `k` keywords: the slack lets a change of the
+/// corpus reorder the top terms a little and still be certified.
+pub fn n_candidates(k: usize) -> usize {
+    k + 6
+}
+
+/// A document's best terms against one `DocFreq`, and bounds on its other terms (see the
+/// module's comment). The first `k` terms are its keywords there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Candidates {
+    /// Occurrences of all terms of the document.
+    pub n_terms: u64,
+    /// The best terms, in the order of `keywords`.
+    pub terms: Vec<Candidate>,
+    /// Every other term of the document ranks at or after this one; `None` when there is
+    /// no other term.
+    pub floor: Option<Floor>,
+    /// The highest count among the other terms (0 when there is none).
+    pub rest_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub hash: u64,
+    pub count: u64,
+    pub surface: String,
+}
+
+/// A place in the keywords' order: a term's (score, surface, hash), or a bound on scores
+/// (with the empty surface and hash 0, before any term of that score).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Floor {
+    pub score: f64,
+    pub surface: String,
+    pub hash: u64,
+}
+
+impl Floor {
+    fn bound(score: f64) -> Floor {
+        Floor { score, surface: String::new(), hash: 0 }
+    }
+
+    fn key(&self) -> (f64, &str, u64) {
+        (self.score, &self.surface, self.hash)
+    }
+}
+
+/// A candidate with its score against one `DocFreq`.
+struct Scored<'c> {
+    score: f64,
+    candidate: &'c Candidate,
+}
+
+impl Scored<'_> {
+    fn key(&self) -> (f64, &str, u64) {
+        (self.score, &self.candidate.surface, self.candidate.hash)
+    }
+}
+
+/// What changed between the `DocFreq` a record was made against (`old`) and the current
+/// one (`new`), for `Candidates::rescore`. Made once per pair, not per document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    /// `new.n_docs == old.n_docs`.
+    same_n_docs: bool,
+    /// `ln((1 + new.n_docs) / (1 + old.n_docs))`: the most a term's idf can gain when its
+    /// document count does not fall.
+    delta: f64,
+    /// The highest new idf of the terms whose document count fell (`None`: none fell).
+    fell: Option<f64>,
+    /// With the same number of documents: every term whose count rose has a new idf (as
+    /// computed) at most its old one, so no score of a term whose count did not fall
+    /// grows (checked, not assumed of `ln`).
+    monotone: bool,
+}
+
+impl Shift {
+    pub fn new(old: &DocFreq, new: &DocFreq) -> Shift {
+        let same_n_docs = old.n_docs == new.n_docs;
+        let delta = ((1.0 + new.n_docs as f64) / (1.0 + old.n_docs as f64)).ln();
+        let mut fell: Option<f64> = None;
+        let mut monotone = same_n_docs;
+        let mut changed = |old_count: u64, new_count: u64| {
+            if new_count < old_count {
+                let new_idf = idf(new.n_docs, new_count);
+                fell = Some(fell.map_or(new_idf, |f| f.max(new_idf)));
+            } else if new_count > old_count && idf(new.n_docs, new_count) > idf(old.n_docs, old_count) {
+                monotone = false;
+            }
+        };
+        // Both maps are sorted by hash: one merge over them.
+        let mut olds = old.doc_counts.iter().peekable();
+        let mut news = new.doc_counts.iter().peekable();
+        loop {
+            match (olds.peek(), news.peek()) {
+                (None, None) => break,
+                (Some(&(&h, &o)), Some(&(&g, &n))) if h == g => {
+                    if o != n {
+                        changed(o, n);
+                    }
+                    olds.next();
+                    news.next();
+                }
+                (Some(&(&h, &o)), next) if next.is_none_or(|&(&g, _)| h < g) => {
+                    changed(o, 0);
+                    olds.next();
+                }
+                (_, Some(&(_, &n))) => {
+                    changed(0, n);
+                    news.next();
+                }
+                (Some(_), None) => unreachable!("handled by the arm above"),
+            }
+        }
+        Shift { same_n_docs, delta, fell, monotone }
+    }
+}
+
+/// `x` and a little more: a bound computed in floating point, made safe against its
+/// rounding (and that of the scores it is compared with).
+fn margin(x: f64) -> f64 {
+    x + x.abs() * 1e-9 + 1e-12
+}
+
+/// Of two places in the order, the one that ranks first.
+fn first_of(a: Floor, b: Floor) -> Floor {
+    if rank(a.key(), b.key()).is_le() { a } else { b }
+}
+
+/// The `k` keywords of `text` (language `lang`) against `doc_freq`, as `keywords_of`
+/// gives them, and its candidates there: its best `m` (at least `k`) terms and the bounds
+/// on the others.
+pub fn candidates_of(
+    text: &str,
+    lang: Option<&str>,
+    doc_freq: &DocFreqIndex,
+    k: usize,
+    m: usize,
+) -> (Vec<Keyword>, Candidates) {
+    with_words(text, lang, None, |lexicon| {
+        let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
+        candidates(&terms, n_terms, k, m.max(k))
+    })
+}
+
+fn candidates(terms: &[TermRef<'_>], n_terms: u64, k: usize, m: usize) -> (Vec<Keyword>, Candidates) {
+    let mut scored: Vec<(f64, &TermRef<'_>)> =
+        terms.iter().map(|term| (score(term.count, n_terms, term.idf), term)).collect();
+    let order = |a: &(f64, &TermRef<'_>), b: &(f64, &TermRef<'_>)| {
+        rank((a.0, a.1.surface, a.1.hash), (b.0, b.1.surface, b.1.hash))
+    };
+    let (mut floor, mut rest_count) = (None, 0);
+    if scored.len() > m {
+        // The best `m` first, then the best of the others.
+        scored.select_nth_unstable_by(m, order);
+        let (score, term) = scored[m];
+        floor = Some(Floor { score, surface: term.surface.to_owned(), hash: term.hash });
+        rest_count = scored[m..].iter().map(|(_, term)| term.count).max().unwrap_or(0);
+        scored.truncate(m);
+    }
+    scored.sort_by(order);
+    let keywords = scored
+        .iter()
+        .take(k)
+        .map(|(score, term)| Keyword { text: term.surface.to_owned(), score: crate::round3(*score) })
+        .collect();
+    let terms = scored
+        .into_iter()
+        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface.to_owned() })
+        .collect();
+    (keywords, Candidates { n_terms, terms, floor, rest_count })
+}
+
+impl Candidates {
+    /// The document's `k` keywords against `doc_freq`, the new `DocFreq` (`shift` says
+    /// how it differs from the record's), and the record against it, when its first `k`
+    /// candidates are certainly the keywords there: exactly what `keywords_of` gives.
+    /// `None` when that cannot be proven: the caller computes them again from the text.
+    pub fn rescore(&self, doc_freq: &DocFreqIndex, shift: &Shift, k: usize) -> Option<(Vec<Keyword>, Candidates)> {
+        let mut scored: Vec<Scored<'_>> = self
+            .terms
+            .iter()
+            .map(|c| Scored { score: score(c.count, self.n_terms, doc_freq.idf(c.hash)), candidate: c })
+            .collect();
+        scored.sort_by(|a, b| rank(a.key(), b.key()));
+        let record = |floor: Option<Floor>| {
+            let keywords = scored
+                .iter()
+                .take(k)
+                .map(|s| Keyword { text: s.candidate.surface.clone(), score: crate::round3(s.score) })
+                .collect();
+            let terms = scored.iter().map(|s| s.candidate.clone()).collect();
+            (keywords, Candidates { n_terms: self.n_terms, terms, floor, rest_count: self.rest_count })
+        };
+        let Some(floor) = &self.floor else {
+            // The candidates are all the document's terms.
+            return Some(record(None));
+        };
+        let kth = scored.get(k.checked_sub(1)?)?;
+        // The highest term frequency of the others.
+        let rest_tf = score(self.rest_count, self.n_terms, 1.0);
+        let fell = shift.fell.map(|idf| margin(rest_tf * idf));
+        let floor = if shift.same_n_docs && shift.monotone {
+            // No other term's score grew unless its count fell: each ranks at or after
+            // where it was, so at or after the floor, or under the bound of those that fell.
+            let certified = rank(kth.key(), floor.key()).is_lt() && fell.is_none_or(|bound| kth.score > bound);
+            if !certified {
+                return None;
+            }
+            match fell {
+                Some(bound) => first_of(floor.clone(), Floor::bound(bound)),
+                None => floor.clone(),
+            }
+        } else {
+            let grown = margin(floor.score + rest_tf * shift.delta.max(0.0));
+            let bound = fell.map_or(grown, |fell| grown.max(fell));
+            if kth.score <= bound {
+                return None;
+            }
+            Floor::bound(bound)
+        };
+        Some(record(Some(floor)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{doc_terms, keywords_of};
+    use super::*;
+
+    /// xorshift64*: a seeded sequence, the same on every platform.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// A document of random words from a small vocabulary (so that terms repeat and
+    /// scores tie), some English words among them so that stemming merges forms.
+    fn document(rng: &mut Rng, vocabulary: &[String]) -> String {
+        let n = 1 + rng.below(40);
+        // A few words are much more frequent than the rest.
+        (0..n)
+            .map(|_| {
+                let i = if rng.below(3) == 0 { rng.below(6) } else { rng.below(vocabulary.len()) };
+                vocabulary[i].as_str()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn doc_freq(texts: &[String], lang: Option<&str>) -> DocFreq {
+        DocFreq::of_documents(texts.iter().map(|t| doc_terms(t, lang)))
+    }
+
+    /// The corpus after one random change: documents edited (words added or taken out),
+    /// added or removed, or nothing but other documents' words.
+    fn change(rng: &mut Rng, texts: &[String], vocabulary: &[String]) -> Vec<String> {
+        let mut res = texts.to_vec();
+        match rng.below(5) {
+            0 => {
+                // Edit one document: a word appended.
+                let i = rng.below(res.len());
+                res[i].push(' ');
+                res[i].push_str(&vocabulary[rng.below(vocabulary.len())]);
+            }
+            1 => {
+                // Edit a few: words taken out (counts fall) and put in.
+                for _ in 0..=rng.below(3) {
+                    let i = rng.below(res.len());
+                    let words: Vec<&str> = res[i].split(' ').collect();
+                    let cut = rng.below(words.len() + 1);
+                    res[i] = format!("{} {}", words[..cut].join(" "), document(rng, vocabulary));
+                }
+            }
+            2 => {
+                // Documents added.
+                for _ in 0..=rng.below(4) {
+                    res.push(document(rng, vocabulary));
+                }
+            }
+            3 => {
+                // Documents removed.
+                for _ in 0..=rng.below(3).min(res.len().saturating_sub(2)) {
+                    res.remove(rng.below(res.len()));
+                }
+            }
+            _ => {
+                // Added and removed: the same number of documents, counts up and down.
+                let i = rng.below(res.len());
+                res[i] = document(rng, vocabulary);
+            }
+        }
+        res
+    }
+
+    /// Over many random corpora and changes, a record rescored against the new frequencies
+    /// gives exactly the keywords a full recompute gives, or declines; and a record made
+    /// by rescoring serves the next change as well as one made from the text.
+    #[test]
+    fn rescored_keywords_equal_a_full_recompute() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut certified, mut declined, mut chained) = (0, 0, 0);
+        for round in 0..300 {
+            let n_words = 8 + rng.below(60);
+            let mut vocabulary: Vec<String> = (0..n_words).map(|i| format!("w{}", i * 7 % 61)).collect();
+            vocabulary.extend(["cats", "cat", "running", "runs", "the", "tied", "ties"].map(String::from));
+            let lang = [None, Some("eng")][round % 2];
+            let k = 1 + rng.below(6);
+            let m = [k, k + 1, n_candidates(k)][rng.below(3)];
+            let texts: Vec<String> = (0..3 + rng.below(25)).map(|_| document(&mut rng, &vocabulary)).collect();
+            let old = doc_freq(&texts, lang);
+            let old_index = DocFreqIndex::new(&old);
+            // Two changes in a row: the second rescores the records the first made.
+            let mid_texts = change(&mut rng, &texts, &vocabulary);
+            let new_texts = change(&mut rng, &mid_texts, &vocabulary);
+            let mid = doc_freq(&mid_texts, lang);
+            let new = doc_freq(&new_texts, lang);
+            let (mid_index, new_index) = (DocFreqIndex::new(&mid), DocFreqIndex::new(&new));
+            let (to_mid, mid_to_new) = (Shift::new(&old, &mid), Shift::new(&mid, &new));
+            for text in &texts {
+                let (keywords, record) = candidates_of(text, lang, &old_index, k, m);
+                assert_eq!(keywords, keywords_of(text, lang, &old_index, k), "{text:?}");
+                let Some((keywords, at_mid)) = record.rescore(&mid_index, &to_mid, k) else {
+                    declined += 1;
+                    continue;
+                };
+                certified += 1;
+                assert_eq!(keywords, keywords_of(text, lang, &mid_index, k), "{text:?} k {k} m {m}");
+                if let Some((keywords, _)) = at_mid.rescore(&new_index, &mid_to_new, k) {
+                    chained += 1;
+                    assert_eq!(keywords, keywords_of(text, lang, &new_index, k), "{text:?} k {k} m {m}");
+                }
+            }
+        }
+        assert!(certified > 1000 && declined > 50 && chained > 500, "{certified} {declined} {chained}");
+    }
+
+    #[test]
+    fn the_same_frequencies_certify_everything() {
+        let texts: Vec<String> = ["a b c d e f g h", "a a b", "c d d d e", "h"].map(String::from).to_vec();
+        let df = doc_freq(&texts, None);
+        let index = DocFreqIndex::new(&df);
+        let shift = Shift::new(&df, &df);
+        for text in &texts {
+            for (k, m) in [(1, 1), (2, 3), (3, 9)] {
+                let (keywords, record) = candidates_of(text, None, &index, k, m);
+                let (again, _) = record.rescore(&index, &shift, k).expect("nothing changed");
+                assert_eq!((&keywords, &again), (&keywords_of(text, None, &index, k), &keywords));
+            }
+        }
+    }
+
+    #[test]
+    fn a_tie_at_the_cut_declines_when_a_count_falls_and_holds_when_one_rises() {
+        // Every term once, each in two documents: all tie, and the order is by surface.
+        let texts: Vec<String> = ["a b c d e", "a b c d e"].map(String::from).to_vec();
+        let old = doc_freq(&texts, None);
+        let (_, record) = candidates_of(&texts[0], None, &DocFreqIndex::new(&old), 3, 3);
+        assert_eq!(record.terms.iter().map(|c| c.surface.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!((record.floor.as_ref().map(|f| f.surface.as_str()), record.rest_count), (Some("d"), 1));
+        // "a" in one more document (the same number of documents): it falls; "d" and
+        // "e" cannot pass "b", and "c" stays in.
+        let rose = [texts[0].clone(), "a b c d e".into(), "a x".into()];
+        let (before, after) =
+            (doc_freq(&[texts[0].clone(), texts[1].clone(), "x".into()], None), doc_freq(&rose, None));
+        let (_, record) = candidates_of(&texts[0], None, &DocFreqIndex::new(&before), 2, 3);
+        let index = DocFreqIndex::new(&after);
+        let (again, _) = record.rescore(&index, &Shift::new(&before, &after), 2).expect("certified");
+        assert_eq!(again, keywords_of(&texts[0], None, &index, 2));
+        // "d" in one document fewer: it may now pass the candidates; declined.
+        let fell = [texts[0].clone(), "a b c e".into(), "x".into()];
+        let after = doc_freq(&fell, None);
+        let shift = Shift::new(&before, &after);
+        assert_eq!(record.rescore(&DocFreqIndex::new(&after), &shift, 2), None);
+    }
+}

@@ -90,8 +90,47 @@ pub struct RawLines {
     pub digest: [u8; 32],
     /// The lines' bytes and, per entry, its line's range in them; only while the
     /// documents lack their texts.
-    lines: Option<(Vec<u8>, Vec<std::ops::Range<usize>>)>,
+    lines: Option<Lines>,
 }
+
+struct Lines {
+    bytes: Vec<u8>,
+    ranges: Vec<std::ops::Range<usize>>,
+    /// Where `bytes` goes back when the shard is dropped, for the reader to fill again
+    /// (fresh pages cost more than the copy into them).
+    spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        give_back(&self.spare, std::mem::take(&mut self.bytes));
+    }
+}
+
+/// Keeps a line buffer for the reader to fill again.
+fn give_back(spare: &std::sync::Mutex<Vec<Vec<u8>>>, mut bytes: Vec<u8>) {
+    bytes.clear();
+    if let Ok(mut spare) = spare.lock()
+        && spare.len() < MAX_SPARE_BUFFERS
+    {
+        spare.push(bytes);
+    }
+}
+
+impl PartialEq for Lines {
+    fn eq(&self, other: &Lines) -> bool {
+        (&self.bytes, &self.ranges) == (&other.bytes, &other.ranges)
+    }
+}
+
+impl std::fmt::Debug for Lines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lines").field("bytes", &self.bytes.len()).field("ranges", &self.ranges.len()).finish()
+    }
+}
+
+/// Line buffers a reader keeps for reuse, at most.
+const MAX_SPARE_BUFFERS: usize = 8;
 
 /// Bump when the reader makes other entries of the same bytes (`jsonl_record`,
 /// `clean_text`, `decode_text`, `unique_id`, what an over-long line becomes): a shard the
@@ -129,7 +168,7 @@ impl RawShard {
     /// lines parsed again (each document's other fields as they are: the heads were made
     /// of the same bytes).
     pub fn with_texts(&self) -> std::borrow::Cow<'_, RawShard> {
-        let Some((bytes, ranges)) = self.raw.as_ref().and_then(|raw| raw.lines.as_ref()) else {
+        let Some(Lines { bytes, ranges, .. }) = self.raw.as_ref().and_then(|raw| raw.lines.as_ref()) else {
             return std::borrow::Cow::Borrowed(self);
         };
         let mut shard = self.clone();
@@ -279,11 +318,21 @@ pub struct ShardReader<'a> {
     jsonl: Option<(Box<dyn BufRead + Send + 'a>, u64, usize)>,
     seen_ids: HashSet<u64>,
     known: Option<Known<'a>>,
+    /// Line buffers to fill again: the last shard's, and those of known shards dropped.
+    spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
 }
 
 impl<'a> ShardReader<'a> {
     pub fn new(files: &'a [InputFile], max_doc_bytes: u64) -> Self {
-        ShardReader { files, max_doc_bytes, next_file: 0, jsonl: None, seen_ids: HashSet::new(), known: None }
+        ShardReader {
+            files,
+            max_doc_bytes,
+            next_file: 0,
+            jsonl: None,
+            seen_ids: HashSet::new(),
+            known: None,
+            spare: Arc::default(),
+        }
     }
 
     /// A reader that asks `known` for each JSONL shard's heads before it parses the shard.
@@ -338,7 +387,7 @@ impl<'a> ShardReader<'a> {
         hasher.update(file.rel.as_bytes());
         hasher.update(&line_no.to_le_bytes());
         hasher.update(&self.max_doc_bytes.to_le_bytes());
-        let mut buf = Vec::new();
+        let mut buf = self.spare.lock().ok().and_then(|mut spare| spare.pop()).unwrap_or_default();
         // Each line's full length, its top bit set for a blank one (whose bytes are not
         // kept: it makes no entry). Hashed with `buf` at the end, in two calls: hashing
         // line by line costs five times as much.
@@ -390,7 +439,8 @@ impl<'a> ShardReader<'a> {
             && self.replay_ids(&heads)
         {
             let ranges = lines.into_iter().map(|(range, _, _)| range).collect();
-            return RawShard { raw: Some(Arc::new(RawLines { digest, lines: Some((buf, ranges)) })), ..heads };
+            let lines = Lines { bytes: buf, ranges, spare: Arc::clone(&self.spare) };
+            return RawShard { raw: Some(Arc::new(RawLines { digest, lines: Some(lines) })), ..heads };
         }
         let mut shard = RawShard { bytes, ..RawShard::new() };
         for (range, line_no, n) in lines {
@@ -413,6 +463,7 @@ impl<'a> ShardReader<'a> {
         }
         shard.entries.extend(error);
         shard.raw = digest.map(|digest| Arc::new(RawLines { digest, lines: None }));
+        give_back(&self.spare, buf);
         shard
     }
 }

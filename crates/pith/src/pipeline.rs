@@ -1051,6 +1051,11 @@ impl<'a> Runner<'a> {
             _ => (Vec::new(), Candidates::default()),
         };
         let shift = found.as_ref().and_then(|entry| self.shift(doc_freq, &entry.doc_freq));
+        // Whether every document was certified: then the cached candidates still serve
+        // (against their own frequencies, whose snapshot stays in the cache), and are not
+        // written again, which a small change to the corpus would otherwise do for every
+        // shard.
+        let mut all_certified = false;
         let scored: Vec<(Vec<Keyword>, Candidates)> = match (found, shift) {
             (Some(entry), Some(shift)) => self.timed(FEATURES, || {
                 let mut certified = 0;
@@ -1068,6 +1073,7 @@ impl<'a> Runner<'a> {
                     .collect();
                 self.keyword_docs[CERTIFIED].fetch_add(certified, Ordering::Relaxed);
                 self.keyword_docs[SCORED].fetch_add(scored.len() as u64 - certified, Ordering::Relaxed);
+                all_certified = certified == scored.len() as u64;
                 scored
             }),
             _ => {
@@ -1077,7 +1083,7 @@ impl<'a> Runner<'a> {
         };
         let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = scored.into_iter().unzip();
         self.store_as(KEYWORDS, version, &key, &value);
-        if self.cfg.cache_dir.is_some() {
+        if self.cfg.cache_dir.is_some() && !all_certified {
             let entry = KeywordsEntry { doc_freq: doc_freq.key, docs };
             self.store_as(KEYWORDS_CANDIDATES, version, &candidates_key, &entry);
         }

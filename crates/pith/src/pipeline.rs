@@ -474,7 +474,7 @@ impl<'a> Runner<'a> {
                     similar.iter().filter(|(_, _, sim)| *sim >= cfg.near_threshold).count() as u64,
                 ];
                 let reduced = Reduced { corpus, renames, counts };
-                self.store_as(REDUCE, VERSIONS[DEDUP], &key, &reduced);
+                self.store_for_later(REDUCE, VERSIONS[DEDUP], &key, &reduced);
                 reduced
             }
         };
@@ -510,7 +510,7 @@ impl<'a> Runner<'a> {
             key: fingerprint(doc_freq),
             shifts: Mutex::default(),
         };
-        if until >= Stage::Features && self.cfg.stages.features.keywords > 0 && self.cfg.cache_dir.is_some() {
+        if until >= Stage::Features && self.cfg.stages.features.keywords > 0 && self.kept_for_later() {
             // The next run's keywords are certified against these frequencies: kept once
             // per run (a planned run's apply tasks all hold the same), unless the cache is
             // a scratch one that no later run will see.
@@ -674,7 +674,7 @@ impl<'a> Runner<'a> {
             similar.iter().filter_map(|&(i, j, sim)| exact_pair(&(i, j)).map(|(a, b)| (a, b, sim))).collect();
         memo.sort_unstable_by_key(|&(a, b, _)| (a, b));
         memo.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
-        self.store_as(PAIRS, VERSIONS[DEDUP], &key, &memo);
+        self.store_for_later(PAIRS, VERSIONS[DEDUP], &key, &memo);
         similar
     }
 
@@ -753,7 +753,9 @@ impl<'a> Runner<'a> {
             None => {
                 let value = self.compute(PARSE, || parse_shard(texts()));
                 let out = fingerprint(&value);
-                self.store(PARSE, &parse_key, &(), &out);
+                if self.kept_for_later() {
+                    self.store(PARSE, &parse_key, &(), &out);
+                }
                 parsed = Some(value);
                 out
             }
@@ -855,7 +857,7 @@ impl<'a> Runner<'a> {
                     .map(|doc| pith_features::keywords::language_and_term_hashes(&doc.text(), fcfg).1),
             )
         });
-        self.store_as(KEYWORDS_MAP, VERSIONS[FEATURES], &key, &value);
+        self.store_for_later(KEYWORDS_MAP, VERSIONS[FEATURES], &key, &value);
         value
     }
 
@@ -931,7 +933,9 @@ impl<'a> Runner<'a> {
                         Slot::Failed(f) => Slot::Failed(f.clone()),
                     })
                     .collect();
-                self.store(DEDUP, &dedup_key, &deltas, &out);
+                if self.kept_for_later() {
+                    self.store(DEDUP, &dedup_key, &deltas, &out);
+                }
                 drop(stripped);
                 (deduped, out)
             }
@@ -979,7 +983,7 @@ impl<'a> Runner<'a> {
                         })
                         .collect()
                 });
-                self.store_as(FEATURES_JSON, VERSIONS[FEATURES], &features_key, &value);
+                self.store_for_later(FEATURES_JSON, VERSIONS[FEATURES], &features_key, &value);
                 value
             }
         };
@@ -1082,8 +1086,8 @@ impl<'a> Runner<'a> {
             }
         };
         let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = scored.into_iter().unzip();
-        self.store_as(KEYWORDS, version, &key, &value);
-        if self.cfg.cache_dir.is_some() && !all_certified {
+        self.store_for_later(KEYWORDS, version, &key, &value);
+        if self.kept_for_later() && !all_certified {
             let entry = KeywordsEntry { doc_freq: doc_freq.key, docs };
             self.store_as(KEYWORDS_CANDIDATES, version, &candidates_key, &entry);
         }
@@ -1150,6 +1154,20 @@ impl<'a> Runner<'a> {
     /// Stores a stage's output; a failed write (a full disk) turns the cache off.
     fn store<T: Serialize>(&self, stage: usize, key: &Key, value: &T, output: &Key) {
         self.store_with(|| self.cache.put(STAGE_NAMES[stage], VERSIONS[stage], key, value, output));
+    }
+
+    /// Whether the cache outlives the run: a run without one (`--no-cache`, whose scratch
+    /// cache carries only what phase 2 reads of phase 1: strip output, sketches, heads)
+    /// stores nothing that only a later run would read.
+    fn kept_for_later(&self) -> bool {
+        self.cfg.cache_dir.is_some()
+    }
+
+    /// `store_as` for a value only a later run reads (see `kept_for_later`).
+    fn store_for_later<T: Serialize>(&self, name: &str, version: u32, key: &Key, value: &T) {
+        if self.kept_for_later() {
+            self.store_as(name, version, key, value);
+        }
     }
 
     /// Stores a value that is not a stage's output (it stands for itself).

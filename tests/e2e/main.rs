@@ -206,6 +206,15 @@ fn second_run_is_all_cache_hits_and_identical() {
     assert_eq!(output_files(&a), output_files(&b));
 }
 
+/// Three article texts of `corpus/`: the two JSONL records' and the seed's.
+fn corpus_texts() -> Vec<String> {
+    jsonl(&corpus().join("records.jsonl"))
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+        .chain([fs::read_to_string(corpus().join(SEED)).unwrap()])
+        .collect()
+}
+
 /// Phase 2 takes a shard's ids, sources and metadata from the cache (the shard's heads)
 /// instead of reading the input again: a warm run after an edit that leaves the texts (and
 /// so the strip output) alone must still show the new metadata and ids, like a fresh run.
@@ -215,11 +224,7 @@ fn a_warm_run_shows_edits_that_leave_the_texts_alone() {
     let cache = tmp.path().join("cache");
     let input = tmp.path().join("in");
     fs::create_dir(&input).unwrap();
-    let texts: Vec<String> = jsonl(&corpus().join("records.jsonl"))
-        .iter()
-        .map(|r| r["text"].as_str().unwrap().to_owned())
-        .chain([fs::read_to_string(corpus().join(SEED)).unwrap()])
-        .collect();
+    let texts = corpus_texts();
     let write = |name: &str, head: &str, records: &[Value]| {
         let lines: Vec<String> = records.iter().map(Value::to_string).collect();
         fs::write(input.join(name), head.to_owned() + &lines.join("\n") + "\n").unwrap();
@@ -284,11 +289,7 @@ fn known_shards_take_this_run_s_ids() {
     let cache = tmp.path().join("cache");
     let input = tmp.path().join("in");
     fs::create_dir(&input).unwrap();
-    let texts: Vec<String> = jsonl(&corpus().join("records.jsonl"))
-        .iter()
-        .map(|r| r["text"].as_str().unwrap().to_owned())
-        .chain([fs::read_to_string(corpus().join(SEED)).unwrap()])
-        .collect();
+    let texts = corpus_texts();
     let write = |name: &str, records: &[Value]| {
         let lines: Vec<String> = records.iter().map(Value::to_string).collect();
         fs::write(input.join(name), lines.join("\n") + "\n").unwrap();

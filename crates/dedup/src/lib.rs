@@ -223,20 +223,7 @@ impl DocWords {
                 continue;
             }
             // A non-ASCII word: run to its end, then normalise it whole.
-            while i < bytes.len() {
-                if bytes[i] < 0x80 {
-                    if is_ascii_space(bytes[i]) {
-                        break;
-                    }
-                    i += 1;
-                } else {
-                    let c = text[i..].chars().next().unwrap_or(' ');
-                    if c.is_whitespace() {
-                        break;
-                    }
-                    i += c.len_utf8();
-                }
-            }
+            i = normalize::word_end(text, i);
             let (start, joined_len, hashes_len) = word_start;
             self.joined.truncate(joined_len);
             self.hashes.truncate(hashes_len);

@@ -82,20 +82,7 @@ pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
         }
         // A non-ASCII word: run to its end, then normalise it whole.
         i += c.len_utf8();
-        while i < bytes.len() {
-            if bytes[i] < 0x80 {
-                if is_ascii_space(bytes[i]) {
-                    break;
-                }
-                i += 1;
-            } else {
-                let c = text[i..].chars().next().unwrap_or(' ');
-                if c.is_whitespace() {
-                    break;
-                }
-                i += c.len_utf8();
-            }
-        }
+        i = word_end(text, i);
         res.truncate(word_out);
         normalize_word_into(&text[word_in..i], res);
     }
@@ -234,6 +221,27 @@ fn fold(c: char) -> char {
 /// `normalize`, and digits folded to 0, so "Updated 3 May 2024" lines count together
 /// (as CCNet does for its line hashes). `line_hash` hashes this without building it;
 /// kept to check that against.
+/// Where the word that goes on at byte `i` of `text` ends: at the next white space (ASCII
+/// or Unicode) or the end of the text.
+pub(crate) fn word_end(text: &str, mut i: usize) -> usize {
+    let bytes = text.as_bytes();
+    while i < bytes.len() {
+        if bytes[i] < 0x80 {
+            if is_ascii_space(bytes[i]) {
+                break;
+            }
+            i += 1;
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            if c.is_whitespace() {
+                break;
+            }
+            i += c.len_utf8();
+        }
+    }
+    i
+}
+
 #[cfg(test)]
 pub(crate) fn normalize_line(text: &str) -> String {
     normalize(text).chars().map(|c| if c.is_ascii_digit() { '0' } else { c }).collect()

@@ -824,7 +824,9 @@ impl<'a> Runner<'a> {
         self.counters[DEDUP_MAP].docs.fetch_add(sketches.len() as u64, Ordering::Relaxed);
         let doc_freq = self.doc_freq(&texts, &strip_key, &strip_out, &mut stripped);
         let heads_key = Key::for_stage(HEADS, HEADS_VERSION, &(), &shard_key);
-        if self.checked(self.cache.output_key(HEADS, HEADS_VERSION, &heads_key)).is_none() {
+        // A shard that lacks its texts came from these very heads (`KnownHeads::heads`
+        // looks them up under this key: such a shard renames no id).
+        if !shard.lacks_texts() && self.checked(self.cache.output_key(HEADS, HEADS_VERSION, &heads_key)).is_none() {
             self.store_as(HEADS, HEADS_VERSION, &heads_key, &heads_of(shard));
         }
         self.progress.advance(DEDUP_MAP, shard.bytes);

@@ -308,6 +308,10 @@ mod tests {
         assert_eq!(touches.len(), 2, "{touches:#?}");
         assert!(touches.iter().all(|t| t["docs_changed"] == 1), "{touches:#?}");
         assert!(report::markdown(&report).contains("| 1 | cold |"));
+        let targets = report["targets"].as_array().unwrap();
+        let parse_strip = targets.iter().find(|t| t["what"].as_str().unwrap().starts_with("cold parse + strip"));
+        let value = parse_strip.map(|t| t["value"].as_f64().unwrap());
+        assert!(value.is_some_and(|v| v.is_finite() && v > 0.0), "{targets:#?}");
 
         // A second bench reuses the cached corpus.
         let again = corpus::ensure(&dir, &cli.args.size, 0, Format::Jsonl).unwrap();

@@ -108,6 +108,11 @@ pub(crate) fn band_hashes(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
 /// pairs come out sorted.
 pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
+    // `pairs[..distinct]` is sorted and without repeats. Near duplicates share most of
+    // their bands, so each band mostly finds pairs already known: folding them in once
+    // the list has doubled keeps it near the count of distinct pairs, instead of a copy
+    // per band (on 3.7 M generated documents that copy peaked at 1.9 GB).
+    let mut distinct = 0;
     // Each band's buckets: its (band hash, document) entries sorted, so that a bucket is a
     // run of equal hashes with its documents in corpus order (they come in that order),
     // without a hash map of vectors (an allocation per bucket and band).
@@ -130,9 +135,15 @@ pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, 
                 }
             }
         }
+        if pairs.len() > 2 * distinct.max(docs.len()) {
+            pairs.sort_unstable();
+            pairs.dedup();
+            distinct = pairs.len();
+        }
     }
     pairs.sort_unstable();
     pairs.dedup();
+    pairs.shrink_to_fit();
     pairs
 }
 

@@ -577,6 +577,73 @@ fn a_changed_near_copy_is_measured_again() {
     assert_eq!(output_files(&second), output_files(&fresh));
 }
 
+/// Under a `--dedup-memory` too small for any shard, the exact check of near-duplicate
+/// candidates goes window by window over the shards, with pairs inside a window and pairs
+/// reaching past it, and writes what a run with room for every candidate writes.
+#[test]
+fn a_small_dedup_memory_checks_candidates_in_windows_with_the_same_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let vocab = hostile::vocabulary();
+    let mut rng = hostile::Rng(9);
+    // Five JSONL files of 20 records: a shard each.
+    let mut files: Vec<Vec<String>> =
+        (0..5).map(|f| (0..20).map(|i| hostile::article(&mut rng, &vocab, f * 20 + i, 3)).collect()).collect();
+    // A near copy: a word more in the first paragraph.
+    let near = |text: &String| {
+        let at = text.find("\n\n").unwrap() + 2;
+        let at = at + text[at..].find(' ').unwrap();
+        format!("{} indeed{}", &text[..at], &text[at..])
+    };
+    // With no room at all, a window is one batch of shards (two at one thread): shards
+    // 0-1 and 2-3. Near copies of documents of each window, in it and past it, as
+    // (file, record) of the copy and of the original.
+    for ((f, i), (g, j)) in
+        [((4, 0), (0, 0)), ((4, 1), (0, 1)), ((4, 2), (0, 2)), ((1, 5), (0, 10)), ((3, 0), (2, 0)), ((4, 7), (2, 7))]
+    {
+        files[f][i] = near(&files[g][j]);
+    }
+    for (f, texts) in files.iter().enumerate() {
+        let lines: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| serde_json::json!({"id": format!("f{f}-{i}"), "text": text}).to_string() + "\n")
+            .collect();
+        fs::write(input.join(format!("part-{f}.jsonl")), lines.concat()).unwrap();
+    }
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "-j1"];
+        args.extend_from_slice(extra);
+        let res = ok(pith(&tmp.path().join(format!("cache-{name}")), &args));
+        (out, String::from_utf8(res.stderr).unwrap())
+    };
+    let (roomy, roomy_err) = run("roomy", &[]);
+    let (small, small_err) = run("small", &["--dedup-memory", "0"]);
+    assert!(!roomy_err.contains("window"), "{roomy_err}");
+    assert!(small_err.contains("checked in 2 window(s) of shards"), "{small_err}");
+    // Every copy is dropped for its original: as a near duplicate, or as an exact one
+    // where strip took out the paragraph with the extra word.
+    let dropped: std::collections::HashMap<String, (String, String)> = jsonl(&roomy.join("dropped.jsonl"))
+        .iter()
+        .map(|d| {
+            let field = |name: &str| d[name].as_str().unwrap().to_owned();
+            (field("id"), (field("reason"), field("duplicate_of")))
+        })
+        .collect();
+    let copies =
+        [("f1-5", "f0-10"), ("f3-0", "f2-0"), ("f4-0", "f0-0"), ("f4-1", "f0-1"), ("f4-2", "f0-2"), ("f4-7", "f2-7")];
+    for (copy, original) in copies {
+        assert_eq!(dropped.get(copy).map(|d| d.1.as_str()), Some(original), "{dropped:?}");
+    }
+    assert_eq!(dropped.len(), copies.len(), "{dropped:?}");
+    let near = |copy: &str| dropped[copy].0 == "near_duplicate";
+    assert!(near("f1-5") || near("f3-0"), "a near pair inside a window: {dropped:?}");
+    assert!(near("f4-7") && ["f4-0", "f4-1", "f4-2"].into_iter().any(near), "near pairs past each window: {dropped:?}");
+    assert_eq!(output_files(&roomy), output_files(&small));
+}
+
 /// Keywords are scored against the whole corpus's document frequencies, so an edit
 /// anywhere changes them; a re-run certifies the unchanged documents' keywords from their
 /// cached candidates instead of scoring their text again, and writes what a fresh run

@@ -34,6 +34,9 @@ pub(crate) struct RunConfig {
     /// Whether `--cache-dir` was given (a planned run's tasks use the plan's otherwise).
     pub(crate) cache_dir_given: bool,
     pub(crate) max_doc_bytes: u64,
+    /// Bytes of shingle sets the exact check of near-duplicate candidates may hold at once
+    /// (`--dedup-memory`); it does not change the output.
+    pub(crate) dedup_memory: u64,
     pub(crate) progress: bool,
     pub(crate) verbose: bool,
     pub(crate) quiet: bool,

@@ -65,6 +65,10 @@ struct GlobalArgs {
     /// Skip near-duplicate detection.
     #[arg(long, global = true)]
     no_near_dup: bool,
+    /// Memory in MB for the exact check of near-duplicate candidates. Candidates that need
+    /// more are checked in windows of shards, reading the cache again (slower, same output).
+    #[arg(long, global = true, default_value_t = 256, value_name = "MB")]
+    dedup_memory: u64,
     /// Jaccard similarity at or above which documents are near duplicates.
     #[arg(long, global = true, value_name = "J")]
     dedup_threshold: Option<f64>,
@@ -245,6 +249,7 @@ fn run_config(global: &GlobalArgs) -> anyhow::Result<RunConfig> {
         cache_dir,
         cache_dir_given: global.cache_dir.is_some(),
         max_doc_bytes: global.max_doc_bytes,
+        dedup_memory: global.dedup_memory.saturating_mul(1 << 20),
         progress: !global.no_progress,
         verbose: global.verbose,
         quiet: global.quiet,

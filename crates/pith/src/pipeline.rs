@@ -680,7 +680,13 @@ impl<'a> Runner<'a> {
 
     /// The exact similarity of each candidate pair, from the candidates' shingle sets,
     /// computed from the strip output (read back from the cache, or recomputed from the
-    /// input where the cache has none). Only candidates' shingle sets are ever held.
+    /// input where the cache has none).
+    ///
+    /// Only candidates' shingle sets are held, and about `--dedup-memory` of them at most:
+    /// a corpus whose candidates need more (millions of near-duplicate documents) is
+    /// checked in windows of shards. A window holds the sets of its shards; the pairs
+    /// whose first document lies in it and whose second lies beyond it read those later
+    /// shards a batch at a time, holding only that batch's sets. Pairs come out in order.
     fn verify(
         &self,
         groups: &[&[InputFile]],
@@ -688,51 +694,121 @@ impl<'a> Runner<'a> {
         offsets: &[u64],
         pairs: &[(u64, u64)],
     ) -> Vec<(u64, u64, f64)> {
-        if pairs.is_empty() {
-            return Vec::new();
-        }
-        let cfg = &self.cfg.stages.dedup;
         let needed: HashSet<u64> = pairs.iter().flat_map(|&(i, j)| [i, j]).collect();
         let shard_of = |ordinal: u64| offsets.partition_point(|&o| o <= ordinal) - 1;
-        let wanted: HashSet<usize> = needed.iter().map(|&o| shard_of(o)).collect();
-        let sets_of = |index: usize, stripped: Vec<Slot<StrippedDoc>>| -> ShingleSets {
+        let mut wanted: Vec<usize> = needed.iter().map(|&o| shard_of(o)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let batch = rayon::current_num_threads() * 2;
+        let similarity = |a: Option<&Vec<u32>>, b: Option<&Vec<u32>>| Some(pith_dedup::similarity(a?, b?));
+        // In shingle hashes, of 4 bytes.
+        let budget = usize::try_from(self.cfg.dedup_memory / 4).unwrap_or(usize::MAX);
+        let mut res = Vec::with_capacity(pairs.len());
+        let (mut rest, mut next, mut windows, mut cut) = (pairs, 0, 0, false);
+        while !rest.is_empty() {
+            // The window: the next shards that hold candidates (a batch at least), until
+            // their sets reach the budget.
+            let mut sets: HashMap<u64, Vec<u32>> = HashMap::new();
+            let mut held = 0;
+            windows += 1;
+            loop {
+                let shards = &wanted[next..(next + batch).min(wanted.len())];
+                for found in self.shingle_sets(groups, pass1, offsets, shards, &|o| needed.contains(&o)) {
+                    held += found.iter().map(|(_, set)| set.len()).sum::<usize>();
+                    sets.extend(found);
+                }
+                next += shards.len();
+                if next == wanted.len() {
+                    break;
+                }
+                if held >= budget {
+                    cut = true;
+                    break;
+                }
+            }
+            // Ordinals from `end` on lie beyond the window.
+            let end = wanted.get(next).map_or(u64::MAX, |&shard| offsets[shard]);
+            let (window, later) = rest.split_at(rest.partition_point(|&(i, _)| i < end));
+            rest = later;
+            let mut sims: Vec<Option<f64>> = window
+                .par_iter()
+                .map(|&(i, j)| if j < end { similarity(sets.get(&i), sets.get(&j)) } else { None })
+                .collect();
+            // The pairs reaching beyond the window (by position in it), by second document.
+            let mut beyond: Vec<(u64, usize)> =
+                window.iter().enumerate().filter(|(_, (_, j))| *j >= end).map(|(k, &(_, j))| (j, k)).collect();
+            beyond.sort_unstable();
+            let far: HashSet<u64> = beyond.iter().map(|&(j, _)| j).collect();
+            let mut far_shards: Vec<usize> = far.iter().map(|&j| shard_of(j)).collect();
+            far_shards.sort_unstable();
+            far_shards.dedup();
+            for shards in far_shards.chunks(batch) {
+                let last = *shards.last().expect("chunks are not empty");
+                let (lo, hi) = (offsets[shards[0]], offsets.get(last + 1).copied().unwrap_or(u64::MAX));
+                let far_sets: HashMap<u64, Vec<u32>> = self
+                    .shingle_sets(groups, pass1, offsets, shards, &|o| far.contains(&o))
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let from = beyond.partition_point(|&(j, _)| j < lo);
+                let to = beyond.partition_point(|&(j, _)| j < hi);
+                let measured: Vec<(usize, Option<f64>)> = beyond[from..to]
+                    .par_iter()
+                    .map(|&(j, k)| (k, similarity(sets.get(&window[k].0), far_sets.get(&j))))
+                    .collect();
+                for (k, sim) in measured {
+                    sims[k] = sim;
+                }
+            }
+            res.extend(window.iter().zip(sims).filter_map(|(&(i, j), sim)| Some((i, j, sim?))));
+        }
+        if cut {
+            self.progress.info(&format!(
+                "near-duplicate check: the shingle sets of {} candidate documents exceed --dedup-memory {} MB; \
+                 checked in {windows} window(s) of shards",
+                needed.len(),
+                self.cfg.dedup_memory >> 20
+            ));
+        }
+        res
+    }
+
+    /// The shingle sets of the documents `keep` picks in shards `shards` (ascending), from
+    /// the cached strip output, or from the input where the cache has none.
+    fn shingle_sets(
+        &self,
+        groups: &[&[InputFile]],
+        pass1: &[&Pass1],
+        offsets: &[u64],
+        shards: &[usize],
+        keep: &(dyn Fn(u64) -> bool + Sync),
+    ) -> Vec<ShingleSets> {
+        let cfg = &self.cfg.stages.dedup;
+        let sets_of = |index: usize, stripped: &[Slot<StrippedDoc>]| -> ShingleSets {
             stripped
                 .iter()
                 .filter_map(Slot::ok)
                 .enumerate()
                 .map(|(k, doc)| (offsets[index] + k as u64, doc))
-                .filter(|(o, _)| needed.contains(o))
+                .filter(|&(o, _)| keep(o))
                 .map(|(o, doc)| (o, pith_dedup::shingle_set(doc, cfg)))
                 .collect()
         };
-        let mut wanted_sorted: Vec<usize> = wanted.iter().copied().collect();
-        wanted_sorted.sort_unstable();
-        let found: Vec<(usize, Option<ShingleSets>)> = wanted_sorted
+        let mut found: Vec<Option<ShingleSets>> = shards
             .par_iter()
-            .map(|&i| (i, self.lookup(STRIP, &pass1[i].strip_key).map(|(stripped, _)| sets_of(i, stripped))))
+            .map(|&i| self.lookup::<Vec<Slot<StrippedDoc>>>(STRIP, &pass1[i].strip_key).map(|(s, _)| sets_of(i, &s)))
             .collect();
-        let mut sets: HashMap<u64, Vec<u32>> = HashMap::new();
-        let mut missing: HashSet<usize> = HashSet::new();
-        for (index, found) in found {
-            match found {
-                Some(found) => sets.extend(found),
-                None => {
-                    missing.insert(index);
-                }
-            }
-        }
-        if !missing.is_empty() {
-            for (index, shard) in self.read(groups).enumerate() {
-                if missing.contains(&index) {
+        let missing: HashMap<usize, usize> =
+            shards.iter().enumerate().filter(|&(k, _)| found[k].is_none()).map(|(k, &i)| (i, k)).collect();
+        if let Some(&last) = missing.keys().max() {
+            for (index, shard) in self.read(groups).enumerate().take(last + 1) {
+                if let Some(&k) = missing.get(&index) {
                     let stripped = strip_shard(&parse_shard(&shard), &self.cfg.stages.strip);
-                    sets.extend(sets_of(index, stripped));
+                    found[k] = Some(sets_of(index, &stripped));
                 }
             }
         }
-        pairs
-            .par_iter()
-            .filter_map(|&(i, j)| Some((i, j, pith_dedup::similarity(sets.get(&i)?, sets.get(&j)?))))
-            .collect()
+        found.into_iter().flatten().collect()
     }
 
     /// Phase 1 for one shard. Keys chain on the stages' outputs (DESIGN.md, cache), read

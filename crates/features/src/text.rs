@@ -1,8 +1,6 @@
 //! Shared text views: lines, paragraphs and the Treebank-like tokens the Gopher
 //! signals are defined on.
 
-use rustc_hash::{FxHashMap, FxHashSet};
-
 use crate::interner::Interner;
 
 /// Where each block starts in the text `join_blocks` makes of them (blocks joined by a
@@ -43,8 +41,10 @@ pub(crate) fn char_len(s: &str) -> usize {
 /// `splitlines` does on text whose paragraphs are one newline apart) would halve every
 /// line share; datatrove's own repetition filter splits on `\n+` for the same reason.
 pub(crate) fn lines(text: &str) -> Vec<&str> {
-    // `text.split('\n')`, with the memchr crate's vectorised search.
-    let mut res = Vec::new();
+    // `text.split('\n')`, with the memchr crate's vectorised search, into a vector
+    // reserved for an article's lines (11 on average on the slice of the generated corpus
+    // measured; growing from empty reallocated it three times).
+    let mut res = Vec::with_capacity(32);
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len())) {
         let line = &text[start..end];
@@ -62,7 +62,8 @@ pub(crate) fn lines(text: &str) -> Vec<&str> {
 pub(crate) fn paragraphs(text: &str) -> Vec<&str> {
     let text = text.trim();
     let bytes = text.as_bytes();
-    let mut res = Vec::new();
+    // Reserved as in `lines`.
+    let mut res = Vec::with_capacity(32);
     let mut start = 0;
     let mut i = 0;
     while let Some(pos) = memchr::memchr(b'\n', &bytes[i..]) {
@@ -84,20 +85,18 @@ pub(crate) fn paragraphs(text: &str) -> Vec<&str> {
 /// datatrove's `find_duplicates`: how many elements repeat an earlier one, and their
 /// characters.
 ///
-/// Only elements whose byte length is shared by another one can repeat, so the others
-/// are never hashed: most paragraphs and lines of prose have a length of their own.
+/// Both are the same whatever the order: each group of `k` equal elements has `k - 1`
+/// repeats. So the elements are sorted by length, then bytes (most compares end at the
+/// length: most paragraphs and lines of prose have a length of their own), and equal ones
+/// counted as neighbours: no hashing, and one vector instead of two tables.
 pub(crate) fn find_duplicates(items: &[&str]) -> (usize, usize) {
-    let mut lengths: FxHashMap<usize, u32> = FxHashMap::default();
-    lengths.reserve(items.len());
-    for item in items {
-        *lengths.entry(item.len()).or_default() += 1;
-    }
-    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    let mut sorted = items.to_vec();
+    sorted.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     let (mut n_dup, mut dup_chars) = (0, 0);
-    for item in items {
-        if lengths.get(&item.len()).is_some_and(|&n| n > 1) && !seen.insert(item) {
+    for pair in sorted.windows(2) {
+        if pair[0] == pair[1] {
             n_dup += 1;
-            dup_chars += char_len(item);
+            dup_chars += char_len(pair[1]);
         }
     }
     (n_dup, dup_chars)
@@ -543,6 +542,31 @@ mod tests {
         // find_duplicates(["ab", "cd", "ab", "ab", "x"]) == (2, 4): two repeats of "ab".
         assert_eq!(find_duplicates(&["ab", "cd", "ab", "ab", "x"]), (2, 4));
         assert_eq!(find_duplicates(&["é", "é"]), (1, 1));
+        // datatrove's loop: a set of the elements seen so far.
+        let reference = |items: &[&str]| {
+            let mut seen = std::collections::HashSet::new();
+            let (mut n, mut chars) = (0, 0);
+            for item in items {
+                if !seen.insert(*item) {
+                    n += 1;
+                    chars += item.chars().count();
+                }
+            }
+            (n, chars)
+        };
+        let pieces = ["", "a", "b", "ab", "ba", "é", "ée", "e\u{301}", "abc", "cab", "x y", "ab"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in 0..40 {
+            let items: Vec<&str> = (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    pieces[(seed % pieces.len() as u64) as usize]
+                })
+                .collect();
+            assert_eq!(find_duplicates(&items), reference(&items), "{items:?}");
+        }
     }
 
     #[test]

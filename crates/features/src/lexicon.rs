@@ -1304,6 +1304,30 @@ pub(crate) static GIVEN_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
 pub(crate) const CONNECTORS: &[&str] =
     &["of", "and", "for", "the", "de", "del", "della", "da", "di", "van", "von", "der", "den", "du", "le", "la"];
 
+/// Whether `word` is one of `CONNECTORS` (`lists_of(word) & CONNECTOR != 0`), by a match
+/// on the string instead of the table: the run scan asks it of the word after every
+/// capitalised word.
+pub(crate) fn is_connector(word: &str) -> bool {
+    matches!(
+        word,
+        "of" | "and"
+            | "for"
+            | "the"
+            | "de"
+            | "del"
+            | "della"
+            | "da"
+            | "di"
+            | "van"
+            | "von"
+            | "der"
+            | "den"
+            | "du"
+            | "le"
+            | "la"
+    )
+}
+
 /// Abbreviations whose final period belongs to the word, not to the sentence.
 pub(crate) fn is_abbreviation(word: &str) -> bool {
     matches!(
@@ -1365,4 +1389,22 @@ pub(crate) fn month_number(word: &str) -> Option<u32> {
         _ => return None,
     };
     Some(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connectors_match_the_table() {
+        for &word in CONNECTORS {
+            assert!(is_connector(word), "{word}");
+        }
+        for &word in LISTS.0.keys() {
+            assert_eq!(is_connector(word), lists_of(word) & CONNECTOR != 0, "{word}");
+        }
+        for word in ["Of", "OF", "an", "andd", "", "dell", "l", "The", "della "] {
+            assert!(!is_connector(word), "{word}");
+        }
+    }
 }

@@ -14,13 +14,14 @@
 //!
 //! Two exceptions to "no global state", both per thread and neither changing a result:
 //! `keywords`' memo of word stems, and `Scratch`, a set of work buffers (the text, the
-//! words, the tokens and their table, the n-gram levels) that `features` takes at its start
-//! and puts back at its end, so that a thread's documents reuse the memory instead of
-//! allocating and zeroing it each time. `Scratch` holds capacity only, never a result:
-//! every buffer is emptied (or its table's generation moved on) before use, so the output
-//! does not depend on what ran before on the thread. Buffers grown past `SCRATCH_KEEP`
-//! bytes by a huge document are dropped rather than kept (its token buffers as soon as the
-//! Gopher signals are done, so that it never holds its tokens and its words at once).
+//! words, the tokens and their table, the n-gram levels, the entity pass's vectors) that
+//! `features` takes at its start and puts back at its end, so that a thread's documents
+//! reuse the memory instead of allocating and zeroing it each time. `Scratch` holds
+//! capacity only, never a result: every buffer is emptied (or its table's generation
+//! moved on) before use, so the output does not depend on what ran before on the thread.
+//! Buffers grown past `SCRATCH_KEEP` bytes by a huge document are dropped rather than kept
+//! (its token buffers as soon as the Gopher signals are done, so that it never holds its
+//! tokens and its words at once).
 
 mod entities;
 mod gopher;
@@ -130,6 +131,7 @@ struct Scratch {
     tokens: text::Tokens,
     token_table: interner::Interner,
     ngrams: gopher::NgramScratch,
+    entities: entities::EntityScratch,
 }
 
 /// A thread keeps its scratch buffers up to this many bytes (a 400 KB document's).
@@ -143,6 +145,7 @@ impl Scratch {
             + self.tokens.counts.capacity() * 4
             + self.token_table.footprint()
             + self.ngrams.footprint()
+            + self.entities.footprint()
     }
 }
 
@@ -234,11 +237,11 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
         Readability::default()
     };
 
-    let names = entities::analyse(text, words);
+    let names = entities::analyse_in(text, words, &mut scratch.entities);
 
     let quotes = quotes::attribute(&names, &quote_spans);
     let mut entities = entities::entities(&names);
-    scratch.words = names.words;
+    scratch.words = names.recycle(&mut scratch.entities);
     if matches!(language.as_deref(), Some("deu" | "ltz")) {
         // Every German noun is capitalised: only names with a known kind are names.
         entities.retain(|e| e.kind != entities::OTHER);

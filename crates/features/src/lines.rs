@@ -152,6 +152,36 @@ fn strip_trailing_citations(mut line: &str) -> &str {
     }
 }
 
+/// `line.split_whitespace().nth(2).is_none()`: fewer than three words. Bytes up to the
+/// third word's start while they are ASCII (white space there is `\t \n \v \f \r` and
+/// the space), the characters otherwise.
+fn has_few_words(line: &str) -> bool {
+    let mut n_words = 0;
+    let mut in_word = false;
+    for &b in line.as_bytes() {
+        if b >= 0x80 {
+            return line.split_whitespace().nth(2).is_none();
+        }
+        let space = matches!(b, b'\t'..=b'\r' | b' ');
+        if !space && !in_word {
+            n_words += 1;
+            if n_words == 3 {
+                return false;
+            }
+        }
+        in_word = !space;
+    }
+    true
+}
+
+/// Whether a white-space separated word of `line` has over 1000 characters. Such a word
+/// is over 1000 bytes between ASCII white space (a subset of Unicode's), which bytes find
+/// quickly; only then are the words decoded.
+fn has_long_word(line: &str) -> bool {
+    line.as_bytes().split(u8::is_ascii_whitespace).any(|piece| piece.len() > 1000)
+        && line.split_whitespace().any(|w| char_len(w) > 1000)
+}
+
 pub(crate) fn c4(text: &str, lines: &[&str]) -> C4Signals {
     let mut res = C4Signals {
         lines: lines.len() as u64,
@@ -179,8 +209,8 @@ pub(crate) fn c4(text: &str, lines: &[&str]) -> C4Signals {
         let line = line.trim();
         // Only the first three words matter, and only a line over 1000 bytes can hold a
         // word over 1000 characters.
-        let few_words = line.split_whitespace().nth(2).is_none();
-        let too_long_word = line.len() > 1000 && line.split_whitespace().any(|w| char_len(w) > 1000);
+        let few_words = has_few_words(line);
+        let too_long_word = line.len() > 1000 && has_long_word(line);
         let end = strip_trailing_citations(line);
         let no_terminal = !end.ends_with(C4_END) || end.ends_with("...");
         res.lines_no_terminal_punct += u64::from(no_terminal);
@@ -208,7 +238,9 @@ pub(crate) fn fineweb(
     n_tokens: usize,
 ) -> FineWebSignals {
     let n_punct = lines.iter().filter(|l| l.ends_with(FINEWEB_END)).count();
-    let n_short = lines.iter().filter(|l| l.len() <= 30 || char_len(l) <= 30).count();
+    // A character has at most four bytes: a line of over 120 has over 30 characters,
+    // without counting them.
+    let n_short = lines.iter().filter(|l| l.len() <= 30 || l.len() <= 120 && char_len(l) <= 30).count();
     let (_, dup_chars) = line_duplicates;
     let n_newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
     // Line breaks as if blocks were one newline apart, as in the text FineWeb was built on.
@@ -301,6 +333,53 @@ mod tests {
             let want: Vec<(usize, usize)> =
                 reference.find_iter(text.as_str()).map(|m| (m.start(), m.pattern().as_usize())).collect();
             assert_eq!(c4_matches(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn few_words_like_split_whitespace() {
+        let lines = [
+            "",
+            " ",
+            "a",
+            "a b",
+            "a b c",
+            " a  b ",
+            "a\tb\x0bc",
+            "a\x0cb\rc",
+            "a\x1cb c",
+            "a\u{a0}b c",
+            "a\u{85}b\u{3000}c",
+            "é b",
+            "a é",
+            "a b é",
+            "a\u{2003}b",
+            "a\u{2003}b c",
+            "  x\n\ny  ",
+            "one two three four",
+            "a\x00b c",
+        ];
+        for line in lines {
+            assert_eq!(has_few_words(line), line.split_whitespace().nth(2).is_none(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn long_words() {
+        let long = "x".repeat(1001);
+        let wide = "é".repeat(600);
+        let narrow = "é".repeat(1000);
+        for line in [
+            format!("a {long} b"),
+            format!("a {wide} b"),
+            format!("a {narrow} b"),
+            format!("{}\u{a0}{}", "x".repeat(600), "x".repeat(600)),
+            format!("{}\u{b}{}", "x".repeat(600), "x".repeat(600)),
+            format!("{}\u{3000}{}", "x".repeat(900), "y".repeat(900)),
+            format!("{} {}", "x".repeat(1000), "y".repeat(1000)),
+            "a b c ".repeat(300),
+        ] {
+            assert_eq!(has_long_word(&line), line.split_whitespace().any(|w| char_len(w) > 1000), "{line:?}");
         }
     }
 

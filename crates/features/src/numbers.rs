@@ -67,6 +67,21 @@ const CURRENCY_WORDS: &[(&str, &str)] = &[
     ("€", "EUR"),
 ];
 
+/// What the words of `SCALES` and `CURRENCY_WORDS` start with: one of the first bytes, or
+/// a space and one of the second bytes (see `may_start`).
+const SCALE_STARTS: (&[u8], &[u8]) = (b"bmtMBkK", b"tbm");
+const CURRENCY_STARTS: (&[u8], &[u8]) = (b"\xe2", b"depyUEGJC\xe2");
+
+/// Whether `rest` may start with one of the words that `starts` describes: most numbers
+/// are followed by none of them, which this tells without comparing every word.
+fn may_start(rest: &str, (first, after_space): (&[u8], &[u8])) -> bool {
+    match rest.as_bytes() {
+        [b' ', second, ..] => after_space.contains(second),
+        [b, ..] => first.contains(b),
+        [] => false,
+    }
+}
+
 /// Three-letter codes written before an amount ("USD 5").
 const CODES: &[&str] = &["USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD"];
 
@@ -155,6 +170,10 @@ fn parse_u32(digits: &str) -> u32 {
 }
 
 fn parse_number(s: &str) -> f64 {
+    // Most numbers have no group separator: no copy.
+    if !s.contains(',') {
+        return s.parse().unwrap_or(0.0);
+    }
     let cleaned: String = s.chars().filter(|&c| c != ',').collect();
     cleaned.parse().unwrap_or(0.0)
 }
@@ -242,12 +261,14 @@ fn money(text: &str, s: usize, x: usize, res: &mut Numbers) -> Option<usize> {
                 .map(|code| (*code, head.len() - 3))
         }),
     };
-    let value = parse_number(&text[s..x]);
     let (scale, after_scale) = scale_at(text, x);
     let (currency, start, end) = match prefixed {
         Some((currency, start)) => (currency, start, after_scale),
         None => {
             let rest = &text[after_scale..];
+            if !may_start(rest, CURRENCY_STARTS) {
+                return None;
+            }
             let (word, currency) = CURRENCY_WORDS.iter().find(|(w, _)| rest.starts_with(w))?;
             let end = after_scale + word.len();
             if text[end..].chars().next().is_some_and(char::is_alphanumeric) {
@@ -256,6 +277,8 @@ fn money(text: &str, s: usize, x: usize, res: &mut Numbers) -> Option<usize> {
             (*currency, s, end)
         }
     };
+    // Parsed only now: most numbers are no amount.
+    let value = parse_number(&text[s..x]);
     res.money.push(Money {
         text: text[start..end].to_owned(),
         currency: currency.to_owned(),
@@ -267,6 +290,9 @@ fn money(text: &str, s: usize, x: usize, res: &mut Numbers) -> Option<usize> {
 /// A scale word at `x`, followed by a non-alphanumeric character: its factor and end.
 fn scale_at(text: &str, x: usize) -> (f64, usize) {
     let rest = &text[x..];
+    if !may_start(rest, SCALE_STARTS) {
+        return (1.0, x);
+    }
     for (word, factor) in SCALES {
         if let Some(r) = rest.strip_prefix(word)
             && !r.chars().next().is_some_and(char::is_alphanumeric)
@@ -427,6 +453,19 @@ mod tests {
             numbers("On March 3, 2019 and 4th of July, 2020 and 2021-12-31 and 5 Jan. 2022, not February 30, 2019.");
         assert_eq!(n.dates, ["2019-03-03", "2020-07-04", "2021-12-31", "2022-01-05"]);
         assert_eq!(n.years, [2019, 2020, 2021, 2022]);
+    }
+
+    #[test]
+    fn word_starts_describe_the_words() {
+        for (word, _) in SCALES {
+            assert!(may_start(word, SCALE_STARTS), "{word}");
+        }
+        for (word, _) in CURRENCY_WORDS {
+            assert!(may_start(word, CURRENCY_STARTS), "{word}");
+        }
+        for rest in ["", " ", " and", "%", "x", " €", "s "] {
+            assert!(!may_start(rest, SCALE_STARTS), "{rest}");
+        }
     }
 
     #[test]

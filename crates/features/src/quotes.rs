@@ -106,7 +106,13 @@ pub(crate) fn find(text: &str, blocks: &[Block], starts: &[usize]) -> Vec<Span> 
                     continue;
                 }
             }
-            let Some(close_pos) = s[inner_start..].find(PAIRS[kind].1) else {
+            // One closing mark is searched as a `char`, which the standard library finds
+            // with `memchr` instead of decoding every character.
+            let close_pos = match PAIRS[kind].1 {
+                &[close] => s[inner_start..].find(close),
+                closers => s[inner_start..].find(closers),
+            };
+            let Some(close_pos) = close_pos else {
                 no_closer[kind] = true;
                 continue;
             };

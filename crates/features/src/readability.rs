@@ -66,6 +66,15 @@ pub(crate) static BYTE_CLASSES: [u8; 256] = {
 impl WordStats {
     /// Adds a word with a byte that is not ASCII.
     pub(crate) fn add_non_ascii(&mut self, word: &str) {
+        // Most such words of English text are ASCII but for a curly apostrophe ("don’t").
+        if let Some((chars, syllables)) = punctuated_ascii(word.as_bytes()) {
+            self.chars += chars;
+            if let Some(n) = syllables {
+                self.syllable_words += 1;
+                self.syllables += n;
+            }
+            return;
+        }
         self.chars += crate::text::char_len(word);
         if let Some(n) = syllables_of_word(word) {
             self.syllable_words += 1;
@@ -199,6 +208,36 @@ fn syllables_ascii(word: &[u8]) -> Option<Option<usize>> {
     Some(Some(adjust(groups, tail)))
 }
 
+/// The characters and `syllables_of_word` of a word whose characters are ASCII or
+/// General Punctuation (U+2000 to U+206F: `’`, `‐`, ...), from its bytes; `None` for any
+/// other word. Such a punctuation mark is no letter (see `text::is_alphanumeric`), its own
+/// lower case, and no vowel: it breaks a vowel group and is `*` in the ending, as in
+/// `syllables`.
+fn punctuated_ascii(word: &[u8]) -> Option<(usize, Option<usize>)> {
+    let (mut chars, mut groups, mut prev_vowel, mut letters) = (0, 0usize, false, false);
+    let mut tail = [0u8; 3];
+    let mut i = 0;
+    while let Some(&b) = word.get(i) {
+        // U+2000 to U+203F are E2 80 80 to E2 80 BF; U+2040 to U+206F are E2 81 80 to
+        // E2 81 AF.
+        let (c, len) = match (b, word.get(i + 1), word.get(i + 2)) {
+            (..0x80, ..) => (b.to_ascii_lowercase(), 1),
+            (0xe2, Some(0x80), Some(_)) => (b'*', 3),
+            (0xe2, Some(0x81), Some(&third)) if third < 0xb0 => (b'*', 3),
+            _ => return None,
+        };
+        let letter = c.is_ascii_lowercase();
+        let vowel = letter && VOWEL_BITS >> (c - b'a') & 1 == 1;
+        groups += usize::from(vowel && !prev_vowel);
+        prev_vowel = vowel;
+        letters |= letter;
+        tail = [tail[1], tail[2], c];
+        chars += 1;
+        i += len;
+    }
+    Some((chars, letters.then(|| adjust(groups, tail))))
+}
+
 /// The ending rules, for a word of `groups` vowel groups ending with `tail`.
 fn adjust(mut groups: usize, tail: [u8; 3]) -> usize {
     let consonant = |b: u8| b.is_ascii_alphabetic() && !is_vowel(b as char);
@@ -246,6 +285,54 @@ mod tests {
             ("Table", 2),
         ] {
             assert_eq!(syllables(word), n, "{word}");
+        }
+    }
+
+    #[test]
+    fn punctuated_ascii_like_chars() {
+        let words = [
+            "don’t",
+            "It’s",
+            "DON’T",
+            "e‐mail",
+            "rock’n’roll",
+            "’",
+            "’’",
+            "a’",
+            "’e",
+            "table’",
+            "make’s",
+            "jumped’",
+            "boxes’",
+            "42’",
+            "’42",
+            "café",
+            "don’tcafé",
+            "x\u{2070}",
+            "x\u{206f}",
+            "x\u{2040}",
+            "x\u{201c}y",
+            "Yes’",
+            "rhythm’s",
+            "the’",
+            "’the",
+            "queue’d",
+            "ées",
+            "a\u{300}",
+            "東’",
+            "x\u{2100}",
+            "x\u{1fff}",
+        ];
+        for word in words {
+            let want = (crate::text::char_len(word), syllables_of_word(word));
+            match punctuated_ascii(word.as_bytes()) {
+                Some(got) => assert_eq!(got, want, "{word}"),
+                // Only words with another character than ASCII and General Punctuation are
+                // left to the slow path.
+                None => {
+                    assert!(word.chars().any(|c| !c.is_ascii() && !('\u{2000}'..='\u{206f}').contains(&c)), "{word}")
+                }
+            }
         }
     }
 

@@ -185,7 +185,7 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
     with_words(text, lang, None, |lexicon| {
         let (terms, n_terms) = lexicon.term_refs(None);
         let mut terms: Vec<Term> =
-            terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface.to_owned() }).collect();
+            terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface() }).collect();
         terms.sort_unstable_by_key(|t| t.hash);
         DocTerms { terms, n_terms }
     })
@@ -205,8 +205,16 @@ pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: u
 struct TermRef<'w> {
     hash: u64,
     count: u64,
-    surface: &'w str,
+    /// The surface form's bytes (a word's: UTF-8), which order as its text does.
+    surface: &'w [u8],
     idf: f64,
+}
+
+impl TermRef<'_> {
+    /// The surface form as a string.
+    fn surface(&self) -> String {
+        std::str::from_utf8(self.surface).expect("a surface form is a word").to_owned()
+    }
 }
 
 /// The distinct term hashes of `text` (in no particular order): `doc_terms` without
@@ -606,7 +614,7 @@ impl Lexicon {
                 self.touched_terms.push(term);
                 TermEntry { count: 0, document, surface: t, surface_count: count, ..entry }
             } else if count > entry.surface_count
-                || count == entry.surface_count && self.text(t) < self.text(entry.surface)
+                || count == entry.surface_count && self.bytes(t) < self.bytes(entry.surface)
             {
                 TermEntry { surface: t, surface_count: count, ..entry }
             } else {
@@ -636,7 +644,7 @@ impl Lexicon {
                 let entry = &self.terms[term as usize];
                 n_terms += entry.count;
                 let idf = if doc_freq.is_some() { entry.idf } else { 0.0 };
-                TermRef { hash: entry.hash, count: entry.count, surface: self.text(entry.surface), idf }
+                TermRef { hash: entry.hash, count: entry.count, surface: self.bytes(entry.surface), idf }
             })
             .collect();
         (terms, n_terms)
@@ -647,13 +655,14 @@ impl Lexicon {
         self.touched_terms.iter().map(|&term| self.terms[term as usize].hash).collect()
     }
 
-    /// The text of a word of `touched`.
-    fn text(&self, t: u32) -> &str {
+    /// The bytes of a word of `touched` (its text's, unchecked: they order as the text
+    /// does).
+    fn bytes(&self, t: u32) -> &[u8] {
         if t & LONG == 0 {
             let key = &self.slots[t as usize].key;
-            std::str::from_utf8(&key[..usize::from(key[15])]).expect("a key holds a word's bytes")
+            &key[..usize::from(key[15])]
         } else {
-            &self.long[(t & !LONG) as usize].word
+            self.long[(t & !LONG) as usize].word.as_bytes()
         }
     }
 }
@@ -667,7 +676,7 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keywor
     let terms: Vec<TermRef<'_>> = doc
         .terms
         .iter()
-        .map(|t| TermRef { hash: t.hash, count: t.count, surface: &t.surface, idf: doc_freq.idf(t.hash) })
+        .map(|t| TermRef { hash: t.hash, count: t.count, surface: t.surface.as_bytes(), idf: doc_freq.idf(t.hash) })
         .collect();
     top_terms(&terms, doc.n_terms, k)
 }
@@ -681,7 +690,7 @@ fn score(count: u64, n_terms: u64, idf: f64) -> f64 {
 
 /// The order of keywords: the higher score first, then the smaller surface form, then the
 /// smaller hash.
-fn rank(a: (f64, &str, u64), b: (f64, &str, u64)) -> std::cmp::Ordering {
+fn rank(a: (f64, &[u8], u64), b: (f64, &[u8], u64)) -> std::cmp::Ordering {
     b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)).then_with(|| a.2.cmp(&b.2))
 }
 
@@ -699,7 +708,7 @@ fn top_terms(terms: &[TermRef<'_>], n_terms: u64, k: usize) -> Vec<Keyword> {
     scored
         .into_iter()
         .take(k)
-        .map(|(score, term)| Keyword { text: term.surface.to_owned(), score: crate::round3(score) })
+        .map(|(score, term)| Keyword { text: term.surface(), score: crate::round3(score) })
         .collect()
 }
 

@@ -61,8 +61,8 @@ impl Floor {
         Floor { score, surface: String::new(), hash: 0 }
     }
 
-    fn key(&self) -> (f64, &str, u64) {
-        (self.score, &self.surface, self.hash)
+    fn key(&self) -> (f64, &[u8], u64) {
+        (self.score, self.surface.as_bytes(), self.hash)
     }
 }
 
@@ -73,8 +73,8 @@ struct Scored<'c> {
 }
 
 impl Scored<'_> {
-    fn key(&self) -> (f64, &str, u64) {
-        (self.score, &self.candidate.surface, self.candidate.hash)
+    fn key(&self) -> (f64, &[u8], u64) {
+        (self.score, self.candidate.surface.as_bytes(), self.candidate.hash)
     }
 }
 
@@ -175,7 +175,7 @@ fn candidates(terms: &[TermRef<'_>], n_terms: u64, k: usize, m: usize) -> (Vec<K
         // The best `m` first, then the best of the others.
         scored.select_nth_unstable_by(m, order);
         let (score, term) = scored[m];
-        floor = Some(Floor { score, surface: term.surface.to_owned(), hash: term.hash });
+        floor = Some(Floor { score, surface: term.surface(), hash: term.hash });
         rest_count = scored[m..].iter().map(|(_, term)| term.count).max().unwrap_or(0);
         scored.truncate(m);
     }
@@ -183,11 +183,11 @@ fn candidates(terms: &[TermRef<'_>], n_terms: u64, k: usize, m: usize) -> (Vec<K
     let keywords = scored
         .iter()
         .take(k)
-        .map(|(score, term)| Keyword { text: term.surface.to_owned(), score: crate::round3(*score) })
+        .map(|(score, term)| Keyword { text: term.surface(), score: crate::round3(*score) })
         .collect();
     let terms = scored
         .into_iter()
-        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface.to_owned() })
+        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface() })
         .collect();
     (keywords, Candidates { n_terms, terms, floor, rest_count })
 }

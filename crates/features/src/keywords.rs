@@ -183,6 +183,7 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
     with_words(text, lang, None, |lexicon| {
+        lexicon.gather_terms();
         let (terms, n_terms) = lexicon.term_refs(None);
         let mut terms: Vec<Term> =
             terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface() }).collect();
@@ -195,6 +196,7 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
     with_words(text, lang, None, |lexicon| {
+        lexicon.gather_terms();
         let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
         top_terms(&terms, n_terms, k)
     })
@@ -239,8 +241,8 @@ pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Opt
     (lang, hashes)
 }
 
-/// Counts the lower-cased words of `text` that are not stop words into their terms, and
-/// calls `f` with the lexicon holding them (`Lexicon::term_refs`, `Lexicon::term_hashes`).
+/// Counts the lower-cased words of `text` into the lexicon, and calls `f` with it (to
+/// gather their terms: `Lexicon::gather_terms`, `Lexicon::term_hashes`).
 ///
 /// Stemming and stop-word lookups are the costly part of terms, and words repeat across
 /// documents: each thread keeps a lexicon per language (each word's term, or stop word,
@@ -317,7 +319,6 @@ fn with_words<R>(
                 i += text[i..].chars().next().map_or(1, char::len_utf8);
             }
         }
-        lexicon.gather_terms();
         f(lexicon)
     })
 }
@@ -405,6 +406,8 @@ struct TermEntry {
     /// The form (in `touched`'s encoding) and its count.
     surface: u32,
     surface_count: u32,
+    /// The document whose `term_hashes` listed this term last.
+    listed: u32,
     /// The idf in the `DocFreqIndex` whose `id` is `idf_of` (none when 0).
     idf_of: u64,
     idf: f64,
@@ -498,7 +501,16 @@ impl Lexicon {
         let terms = &mut self.terms;
         *self.term_index.entry(hash).or_insert_with(|| {
             let term = u32::try_from(terms.len()).ok().filter(|&t| t < STOP).expect("fewer than 2^32 - 1 terms");
-            terms.push(TermEntry { hash, count: 0, document: 0, surface: 0, surface_count: 0, idf_of: 0, idf: 0.0 });
+            terms.push(TermEntry {
+                hash,
+                count: 0,
+                document: 0,
+                surface: 0,
+                surface_count: 0,
+                listed: 0,
+                idf_of: 0,
+                idf: 0.0,
+            });
             term
         })
     }
@@ -650,9 +662,23 @@ impl Lexicon {
         (terms, n_terms)
     }
 
-    /// The current document's distinct term hashes (after `gather_terms`).
-    fn term_hashes(&self) -> Vec<u64> {
-        self.touched_terms.iter().map(|&term| self.terms[term as usize].hash).collect()
+    /// The current document's distinct term hashes, in no particular order: what
+    /// `gather_terms` would gather, without counts and surface forms.
+    fn term_hashes(&mut self) -> Vec<u64> {
+        let document = self.document;
+        let mut hashes = Vec::with_capacity(self.touched.len());
+        for &t in &self.touched {
+            let term = if t & LONG == 0 { self.slots[t as usize].term } else { self.long[(t & !LONG) as usize].term };
+            if term == STOP {
+                continue;
+            }
+            let entry = &mut self.terms[term as usize];
+            if entry.listed != document {
+                entry.listed = document;
+                hashes.push(entry.hash);
+            }
+        }
+        hashes
     }
 
     /// The bytes of a word of `touched` (its text's, unchecked: they order as the text

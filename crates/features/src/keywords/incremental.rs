@@ -159,6 +159,7 @@ pub fn candidates_of(
     m: usize,
 ) -> (Vec<Keyword>, Candidates) {
     with_words(text, lang, None, |lexicon| {
+        lexicon.gather_terms();
         let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
         candidates(&terms, n_terms, k, m.max(k))
     })

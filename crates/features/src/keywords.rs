@@ -300,9 +300,10 @@ fn with_words<R>(
             }
             if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
                 let word = &text[start..i];
-                if classes & (UPPER | OTHER_LETTER | OTHER_DIGIT) == 0 {
-                    // ASCII without capitals: its own lower-cased form.
-                    lexicon.count(word);
+                if classes & (OTHER_LETTER | OTHER_DIGIT) == 0 && i - start <= 15 {
+                    // Short ASCII: its key, lower-cased.
+                    let key = short_key_at(bytes, start, i - start);
+                    lexicon.count_short(if classes & UPPER == 0 { key } else { ascii_lowercase_key(key) });
                 } else {
                     lower.clear();
                     if word.is_ascii() {
@@ -437,6 +438,30 @@ struct LongWord {
 /// The `term` of a stop word.
 const STOP: u32 = u32::MAX;
 
+/// The `short_key` of the lower-cased word, from that of a word of ASCII letters and
+/// digits: bit 5 set in each letter (bit 6 set), which the digits, the padding and the
+/// length (at most 15) have clear.
+fn ascii_lowercase_key(key: [u8; 16]) -> [u8; 16] {
+    let key = u128::from_le_bytes(key);
+    (key | (key >> 1) & (u128::MAX / 255 * 0x20)).to_le_bytes()
+}
+
+/// `short_key(&bytes[start..start + len])` for `len` at most 15, from one load of 16
+/// bytes when the text holds them.
+#[inline]
+fn short_key_at(bytes: &[u8], start: usize, len: usize) -> [u8; 16] {
+    match bytes.get(start..start + 16) {
+        Some(b) => {
+            let b = u128::from_le_bytes(b.try_into().expect("sixteen bytes"));
+            (b & ((1 << (8 * len)) - 1) | (len as u128) << 120).to_le_bytes()
+        }
+        None => {
+            let word = std::str::from_utf8(&bytes[start..start + len]).expect("a word of ASCII bytes");
+            short_key(word).expect("at most 15 bytes")
+        }
+    }
+}
+
 /// A word of up to 15 bytes as one key: its bytes, then its length in the last byte (so
 /// that "a" and "a\0" differ).
 fn short_key(word: &str) -> Option<[u8; 16]> {
@@ -525,10 +550,15 @@ impl Lexicon {
 
     /// One more occurrence of the lower-cased `word` in the current document.
     fn count(&mut self, word: &str) {
-        let Some(key) = short_key(word) else {
-            self.count_long(word);
-            return;
-        };
+        match short_key(word) {
+            Some(key) => self.count_short(key),
+            None => self.count_long(word),
+        }
+    }
+
+    /// One more occurrence of the lower-cased word whose `short_key` is `key`.
+    #[inline]
+    fn count_short(&mut self, key: [u8; 16]) {
         let mask = self.slots.len() - 1;
         let mut at = self.slot_of(&key);
         loop {
@@ -537,13 +567,7 @@ impl Lexicon {
                 break;
             }
             if slot.key[15] == 0 {
-                // Empty: a new word.
-                let term = self.term_of(word);
-                self.slots[at] = Slot { key, term, document: 0, count: 0 };
-                self.n_short += 1;
-                if self.n_short * 4 > self.slots.len() * 3 {
-                    at = self.grow(at);
-                }
+                at = self.insert(at, key);
                 break;
             }
             at = (at + 1) & mask;
@@ -556,6 +580,18 @@ impl Lexicon {
             self.touched.push(at as u32);
         }
         slot.count = slot.count.saturating_add(1);
+    }
+
+    /// Puts a new word (its `short_key`) in the empty slot `at`; returns where it is (the
+    /// table may have grown).
+    #[cold]
+    #[inline(never)]
+    fn insert(&mut self, at: usize, key: [u8; 16]) -> usize {
+        let word = std::str::from_utf8(&key[..usize::from(key[15])]).expect("a key holds a word's bytes");
+        let term = self.term_of(word);
+        self.slots[at] = Slot { key, term, document: 0, count: 0 };
+        self.n_short += 1;
+        if self.n_short * 4 > self.slots.len() * 3 { self.grow(at) } else { at }
     }
 
     fn count_long(&mut self, word: &str) {
@@ -820,6 +856,25 @@ mod tests {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("text");
             assert_eq!(doc_terms(&text, Some("eng")), doc_terms_reference(&text, Some("eng")), "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn short_keys_at_are_short_keys() {
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for start in 0..text.len() {
+            for len in 0..=15.min(text.len() - start) {
+                let word = &text[start..start + len];
+                assert_eq!(Some(short_key_at(text.as_bytes(), start, len)), short_key(word), "{word:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_lowercase_keys_are_those_of_the_lower_cased_words() {
+        for word in ["", "A", "aZ", "Hello", "HELLO42", "x1Y2z3", "ABCDEFGHIJKLMNO", "0123456789", "MixedCase09Zz"] {
+            let lower = word.to_ascii_lowercase();
+            assert_eq!(short_key(word).map(ascii_lowercase_key), short_key(&lower), "{word:?}");
         }
     }
 

@@ -173,11 +173,23 @@ fn candidates(terms: &[TermRef<'_>], n_terms: u64, k: usize, m: usize) -> (Vec<K
     };
     let (mut floor, mut rest_count) = (None, 0);
     if scored.len() > m {
+        // Only the terms that score at least the `m + 1`-th highest score can be among the
+        // best `m + 1`: the others are set aside first, by their scores alone (cheap to
+        // order, where ties at the cut need the surface forms).
+        let mut scores: Vec<f64> = scored.iter().map(|&(score, _)| score).collect();
+        let cut = *scores.select_nth_unstable_by(m, |a, b| b.total_cmp(a)).1;
+        scored.retain(|&(score, term)| {
+            let keep = score.total_cmp(&cut).is_ge();
+            if !keep {
+                rest_count = rest_count.max(term.count);
+            }
+            keep
+        });
         // The best `m` first, then the best of the others.
         scored.select_nth_unstable_by(m, order);
         let (score, term) = scored[m];
         floor = Some(Floor { score, surface: term.surface(), hash: term.hash });
-        rest_count = scored[m..].iter().map(|(_, term)| term.count).max().unwrap_or(0);
+        rest_count = scored[m..].iter().map(|(_, term)| term.count).fold(rest_count, u64::max);
         scored.truncate(m);
     }
     scored.sort_by(order);

@@ -448,18 +448,21 @@ fn ascii_lowercase_key(key: [u8; 16]) -> [u8; 16] {
 
 /// `short_key(&bytes[start..start + len])` for `len` at most 15, from one load of 16
 /// bytes when the text holds them.
-#[inline]
+#[inline(always)]
 fn short_key_at(bytes: &[u8], start: usize, len: usize) -> [u8; 16] {
     match bytes.get(start..start + 16) {
         Some(b) => {
             let b = u128::from_le_bytes(b.try_into().expect("sixteen bytes"));
             (b & ((1 << (8 * len)) - 1) | (len as u128) << 120).to_le_bytes()
         }
-        None => {
-            let word = std::str::from_utf8(&bytes[start..start + len]).expect("a word of ASCII bytes");
-            short_key(word).expect("at most 15 bytes")
-        }
+        None => short_key_near_the_end(&bytes[start..start + len]),
     }
+}
+
+#[cold]
+fn short_key_near_the_end(word: &[u8]) -> [u8; 16] {
+    let word = std::str::from_utf8(word).expect("a word of ASCII bytes");
+    short_key(word).expect("at most 15 bytes")
 }
 
 /// A word of up to 15 bytes as one key: its bytes, then its length in the last byte (so
@@ -557,7 +560,7 @@ impl Lexicon {
     }
 
     /// One more occurrence of the lower-cased word whose `short_key` is `key`.
-    #[inline]
+    #[inline(always)]
     fn count_short(&mut self, key: [u8; 16]) {
         let mask = self.slots.len() - 1;
         let mut at = self.slot_of(&key);

@@ -453,11 +453,23 @@ fn short_key_at(bytes: &[u8], start: usize, len: usize) -> [u8; 16] {
     match bytes.get(start..start + 16) {
         Some(b) => {
             let b = u128::from_le_bytes(b.try_into().expect("sixteen bytes"));
-            (b & ((1 << (8 * len)) - 1) | (len as u128) << 120).to_le_bytes()
+            (b & KEY_MASKS[len] | (len as u128) << 120).to_le_bytes()
         }
         None => short_key_near_the_end(&bytes[start..start + len]),
     }
 }
+
+/// The bits of a word of each length up to 15 in its `short_key` (a shift of a `u128` by
+/// a variable amount costs branches).
+const KEY_MASKS: [u128; 16] = {
+    let mut masks = [0; 16];
+    let mut len = 1;
+    while len < 16 {
+        masks[len] = (1 << (8 * len)) - 1;
+        len += 1;
+    }
+    masks
+};
 
 #[cold]
 fn short_key_near_the_end(word: &[u8]) -> [u8; 16] {

@@ -395,6 +395,8 @@ struct Lexicon {
     terms: Vec<TermEntry>,
     term_index: FxHashMap<u64, u32>,
     touched_terms: Vec<u32>,
+    /// Scores of the current document's terms, for `best_term_refs` (kept for the buffer).
+    scores: Vec<f64>,
 }
 
 /// A term: its hash, and its count and most frequent form in the current document when
@@ -512,6 +514,7 @@ impl Lexicon {
             terms: Vec::new(),
             term_index: FxHashMap::default(),
             touched_terms: Vec::new(),
+            scores: Vec::new(),
         }
     }
 
@@ -711,6 +714,53 @@ impl Lexicon {
             })
             .collect();
         (terms, n_terms)
+    }
+
+    /// The current document's terms (after `gather_terms`) that can be among its best
+    /// `m + 1` against `doc_freq` (in the order of `keywords`), in no particular order;
+    /// their total count (of all terms); and the highest count among the others (0 when
+    /// there is none). Each idf is remembered as `term_refs` remembers it.
+    ///
+    /// Only the terms that score at least the `m + 1`-th highest score can be among the
+    /// best `m + 1`: the others are set aside by their scores alone (cheap to order, where
+    /// ties need the surface forms), before their surface forms are looked up.
+    fn best_term_refs(&mut self, doc_freq: &DocFreqIndex, m: usize) -> (Vec<TermRef<'_>>, u64, u64) {
+        let mut n_terms = 0;
+        for &term in &self.touched_terms {
+            let entry = &mut self.terms[term as usize];
+            if entry.idf_of != doc_freq.id || doc_freq.id == 0 {
+                (entry.idf_of, entry.idf) = (doc_freq.id, doc_freq.idf(entry.hash));
+            }
+            n_terms += entry.count;
+        }
+        let terms = &self.terms;
+        let score_of = |term: u32| {
+            let entry = &terms[term as usize];
+            score(entry.count, n_terms, entry.idf)
+        };
+        let mut cut = None;
+        if self.touched_terms.len() > m {
+            let scores = &mut self.scores;
+            scores.clear();
+            scores.extend(self.touched_terms.iter().map(|&term| score_of(term)));
+            cut = Some(*scores.select_nth_unstable_by(m, |a, b| b.total_cmp(a)).1);
+        }
+        let mut refs = Vec::new();
+        let mut rest_count = 0;
+        for &term in &self.touched_terms {
+            let entry = &terms[term as usize];
+            if cut.is_some_and(|cut| score_of(term).total_cmp(&cut).is_lt()) {
+                rest_count = rest_count.max(entry.count);
+                continue;
+            }
+            refs.push(TermRef {
+                hash: entry.hash,
+                count: entry.count,
+                surface: self.bytes(entry.surface),
+                idf: entry.idf,
+            });
+        }
+        (refs, n_terms, rest_count)
     }
 
     /// The current document's distinct term hashes, in no particular order: what

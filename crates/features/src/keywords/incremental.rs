@@ -160,31 +160,28 @@ pub fn candidates_of(
 ) -> (Vec<Keyword>, Candidates) {
     with_words(text, lang, None, |lexicon| {
         lexicon.gather_terms();
-        let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
-        candidates(&terms, n_terms, k, m.max(k))
+        let m = m.max(k);
+        let (terms, n_terms, rest_count) = lexicon.best_term_refs(doc_freq, m);
+        candidates(&terms, n_terms, k, m, rest_count)
     })
 }
 
-fn candidates(terms: &[TermRef<'_>], n_terms: u64, k: usize, m: usize) -> (Vec<Keyword>, Candidates) {
+/// The keywords and candidates of a document whose terms are `terms` and others, none of
+/// which can be among the best `m + 1`, whose highest count is `rest_count`.
+fn candidates(
+    terms: &[TermRef<'_>],
+    n_terms: u64,
+    k: usize,
+    m: usize,
+    mut rest_count: u64,
+) -> (Vec<Keyword>, Candidates) {
     let mut scored: Vec<(f64, &TermRef<'_>)> =
         terms.iter().map(|term| (score(term.count, n_terms, term.idf), term)).collect();
     let order = |a: &(f64, &TermRef<'_>), b: &(f64, &TermRef<'_>)| {
         rank((a.0, a.1.surface, a.1.hash), (b.0, b.1.surface, b.1.hash))
     };
-    let (mut floor, mut rest_count) = (None, 0);
+    let mut floor = None;
     if scored.len() > m {
-        // Only the terms that score at least the `m + 1`-th highest score can be among the
-        // best `m + 1`: the others are set aside first, by their scores alone (cheap to
-        // order, where ties at the cut need the surface forms).
-        let mut scores: Vec<f64> = scored.iter().map(|&(score, _)| score).collect();
-        let cut = *scores.select_nth_unstable_by(m, |a, b| b.total_cmp(a)).1;
-        scored.retain(|&(score, term)| {
-            let keep = score.total_cmp(&cut).is_ge();
-            if !keep {
-                rest_count = rest_count.max(term.count);
-            }
-            keep
-        });
         // The best `m` first, then the best of the others.
         scored.select_nth_unstable_by(m, order);
         let (score, term) = scored[m];

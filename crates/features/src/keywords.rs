@@ -675,18 +675,19 @@ impl Lexicon {
             if term == STOP {
                 continue;
             }
-            let entry = self.terms[term as usize];
-            let entry = if entry.document != document {
+            let entry = &mut self.terms[term as usize];
+            if entry.document != document {
+                (entry.document, entry.count, entry.surface, entry.surface_count) =
+                    (document, u64::from(count), t, count);
                 self.touched_terms.push(term);
-                TermEntry { count: 0, document, surface: t, surface_count: count, ..entry }
-            } else if count > entry.surface_count
-                || count == entry.surface_count && self.bytes(t) < self.bytes(entry.surface)
-            {
-                TermEntry { surface: t, surface_count: count, ..entry }
-            } else {
-                entry
-            };
-            self.terms[term as usize] = TermEntry { count: entry.count + u64::from(count), ..entry };
+                continue;
+            }
+            entry.count += u64::from(count);
+            let (surface, surface_count) = (entry.surface, entry.surface_count);
+            if count > surface_count || count == surface_count && self.bytes(t) < self.bytes(surface) {
+                let entry = &mut self.terms[term as usize];
+                (entry.surface, entry.surface_count) = (t, count);
+            }
         }
     }
 

@@ -268,7 +268,7 @@ fn with_words<R>(
         let n = bytes.len();
         let mut i = 0;
         loop {
-            while i < n && bytes[i] < 0x80 && ASCII_CLASS[usize::from(bytes[i])] == SEPARATOR {
+            while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
                 i += 1;
             }
             if i == n {
@@ -278,9 +278,8 @@ fn with_words<R>(
             let start = i;
             let mut classes = 0;
             while i < n {
-                let b = bytes[i];
-                if b < 0x80 {
-                    let class = ASCII_CLASS[usize::from(b)];
+                let class = BYTE_CLASS[usize::from(bytes[i])];
+                if class & NON_ASCII == 0 {
                     if class == SEPARATOR {
                         break;
                     }
@@ -317,7 +316,11 @@ fn with_words<R>(
             }
             // Past the separator that ended the run (or the end).
             if i < n {
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                i += if BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                    1
+                } else {
+                    text[i..].chars().next().map_or(1, char::len_utf8)
+                };
             }
         }
         f(lexicon)
@@ -333,15 +336,19 @@ const UPPER: u8 = 4;
 const OTHER_LETTER: u8 = 8;
 const OTHER_DIGIT: u8 = 16;
 
-/// What each ASCII byte is to words.
-const ASCII_CLASS: [u8; 128] = {
-    let mut table = [SEPARATOR; 128];
+/// A byte of a character beyond ASCII (in `BYTE_CLASS` only: the character is decoded).
+const NON_ASCII: u8 = 32;
+
+/// What each byte is to words (bytes of a character beyond ASCII: `NON_ASCII`).
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [SEPARATOR; 256];
     let mut b = 0;
-    while b < 128 {
+    while b < 256 {
         table[b] = match b as u8 {
             b'0'..=b'9' => DIGIT,
             b'a'..=b'z' => LOWER,
             b'A'..=b'Z' => UPPER,
+            0x80.. => NON_ASCII,
             _ => SEPARATOR,
         };
         b += 1;

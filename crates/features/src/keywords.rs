@@ -254,77 +254,28 @@ pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Opt
 fn with_words<R>(
     text: &str,
     lang: Option<&str>,
-    mut sample: Option<&mut crate::EnglishSample>,
+    sample: Option<&mut crate::EnglishSample>,
     f: impl FnOnce(&mut Lexicon) -> R,
 ) -> R {
     let lang = lang.and_then(language);
     LEXICONS.with_borrow_mut(|lexicons| {
         let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
         lexicon.start_document();
-        // Words are runs of alphanumeric characters with at least one letter, found in one
-        // pass over the bytes (ASCII by table, other characters decoded).
-        let mut lower = String::new();
-        let bytes = text.as_bytes();
-        let n = bytes.len();
-        let mut i = 0;
-        loop {
-            while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
-                i += 1;
-            }
-            if i == n {
-                break;
-            }
-            // A run of word characters, with the classes it holds.
-            let start = i;
-            let mut classes = 0;
-            while i < n {
-                let class = BYTE_CLASS[usize::from(bytes[i])];
-                if class & NON_ASCII == 0 {
-                    if class == SEPARATOR {
-                        break;
-                    }
-                    classes |= class;
-                    i += 1;
-                } else {
-                    let c = text[i..].chars().next().expect("a character starts here");
-                    if !c.is_alphanumeric() {
-                        break;
-                    }
-                    classes |= if c.is_alphabetic() { OTHER_LETTER } else { OTHER_DIGIT };
-                    i += c.len_utf8();
-                }
-            }
-            if let Some(sample) = sample.as_deref_mut() {
-                sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
-            }
-            if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
-                let word = &text[start..i];
-                if classes & (OTHER_LETTER | OTHER_DIGIT) == 0 && i - start <= 15 {
-                    // Short ASCII: its key, lower-cased.
-                    let key = short_key_at(bytes, start, i - start);
-                    lexicon.count_short(if classes & UPPER == 0 { key } else { ascii_lowercase_key(key) });
-                } else {
-                    lower.clear();
-                    if word.is_ascii() {
-                        lower.push_str(word);
-                        lower.make_ascii_lowercase();
-                    } else {
-                        lower.extend(word.chars().flat_map(char::to_lowercase));
-                    }
-                    lexicon.count(&lower);
-                }
-            }
-            // Past the separator that ended the run (or the end).
-            if i < n {
-                i += if BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
-                    1
-                } else {
-                    text[i..].chars().next().map_or(1, char::len_utf8)
-                };
-            }
-        }
+        lexicon.count_words(text, sample);
         f(lexicon)
     })
+}
+
+/// The class of the non-ASCII character `text` starts with (`OTHER_LETTER` or
+/// `OTHER_DIGIT`, `None` for a separator) and its length (rare, out of the scan's way).
+#[cold]
+#[inline(never)]
+fn non_ascii_class(text: &str) -> Option<(u8, usize)> {
+    let c = text.chars().next().expect("a character starts here");
+    if !c.is_alphanumeric() {
+        return None;
+    }
+    Some((if c.is_alphabetic() { OTHER_LETTER } else { OTHER_DIGIT }, c.len_utf8()))
 }
 
 // Character classes for words, as bits so that a word's classes are their union.
@@ -404,6 +355,8 @@ struct Lexicon {
     touched_terms: Vec<u32>,
     /// Scores of the current document's terms, for `best_term_refs` (kept for the buffer).
     scores: Vec<f64>,
+    /// A word lower-cased, for `count_other` (kept for the buffer).
+    lower: String,
 }
 
 /// A term: its hash, and its count and most frequent form in the current document when
@@ -522,6 +475,7 @@ impl Lexicon {
             term_index: FxHashMap::default(),
             touched_terms: Vec::new(),
             scores: Vec::new(),
+            lower: String::new(),
         }
     }
 
@@ -537,6 +491,78 @@ impl Lexicon {
             self.document = 0;
         }
         self.document += 1;
+    }
+
+    /// Counts the words of `text` (see `with_words`) in the current document.
+    fn count_words(&mut self, text: &str, mut sample: Option<&mut crate::EnglishSample>) {
+        // Words are runs of alphanumeric characters with at least one letter, found in one
+        // pass over the bytes (ASCII by table, other characters decoded).
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let mut i = 0;
+        loop {
+            while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            // A run of word characters, with the classes it holds.
+            let start = i;
+            let mut classes = 0;
+            while i < n {
+                let class = BYTE_CLASS[usize::from(bytes[i])];
+                if class & NON_ASCII == 0 {
+                    if class == SEPARATOR {
+                        break;
+                    }
+                    classes |= class;
+                    i += 1;
+                } else {
+                    let Some((class, len)) = non_ascii_class(&text[i..]) else { break };
+                    classes |= class;
+                    i += len;
+                }
+            }
+            if let Some(sample) = sample.as_deref_mut() {
+                sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
+            }
+            if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
+                let word = &text[start..i];
+                if classes & (OTHER_LETTER | OTHER_DIGIT) == 0 && i - start <= 15 {
+                    // Short ASCII: its key, lower-cased.
+                    let key = short_key_at(bytes, start, i - start);
+                    self.count_short(if classes & UPPER == 0 { key } else { ascii_lowercase_key(key) });
+                } else {
+                    self.count_other(word);
+                }
+            }
+            // Past the separator that ended the run (or the end).
+            if i < n {
+                i += if BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                    1
+                } else {
+                    text[i..].chars().next().map_or(1, char::len_utf8)
+                };
+            }
+        }
+    }
+
+    /// One more occurrence of `word`, lower-cased, in the current document: a word not
+    /// both short and ASCII (rare, out of the scan's way).
+    #[cold]
+    #[inline(never)]
+    fn count_other(&mut self, word: &str) {
+        let mut lower = std::mem::take(&mut self.lower);
+        lower.clear();
+        if word.is_ascii() {
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
+        } else {
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        self.count(&lower);
+        self.lower = lower;
     }
 
     /// The term of the lower-cased `word` (a new one if need be), or `STOP`.

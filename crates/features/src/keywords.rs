@@ -229,15 +229,21 @@ pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
 /// pass over a plainly English text (the common case): its words are taken as English
 /// while the pass counts what `plainly_english` needs.
 pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Option<String>, Vec<u64>) {
+    let mut english_hashes = None;
     if cfg.language && cfg.fast_english {
         let mut sample = crate::EnglishSample::default();
         let hashes = with_words(text, Some("eng"), Some(&mut sample), |lexicon| lexicon.term_hashes());
         if sample.plainly_english() {
             return (Some("eng".to_owned()), hashes);
         }
+        english_hashes = Some(hashes);
     }
     let lang = crate::detect_language(text, cfg);
-    let hashes = term_hashes(text, lang.as_deref());
+    // Most texts not plainly English are English all the same: the pass above serves.
+    let hashes = match english_hashes {
+        Some(hashes) if lang.as_deref() == Some("eng") => hashes,
+        _ => term_hashes(text, lang.as_deref()),
+    };
     (lang, hashes)
 }
 
@@ -1003,6 +1009,9 @@ mod tests {
         .iter()
         .map(|t| t.repeat(12))
         .collect();
+        // Too short to be plainly English, and English (whatlang's pass reuses the first).
+        texts.push("The old lighthouse keeper walked slowly along the rocky shore every evening.".into());
+        texts.push("Der alte Leuchtturmwärter ging jeden Abend langsam am felsigen Ufer entlang.".into());
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus")).expect("corpus/") {
             texts.push(std::fs::read_to_string(entry.expect("entry").path()).expect("text"));
         }

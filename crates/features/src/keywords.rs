@@ -534,13 +534,12 @@ impl Lexicon {
                 sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
             }
             if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
-                let word = &text[start..i];
                 if classes & (OTHER_LETTER | OTHER_DIGIT) == 0 && i - start <= 15 {
                     // Short ASCII: its key, lower-cased.
                     let key = short_key_at(bytes, start, i - start);
                     self.count_short(if classes & UPPER == 0 { key } else { ascii_lowercase_key(key) });
                 } else {
-                    self.count_other(word);
+                    self.count_other(&text[start..i]);
                 }
             }
             // Past the separator that ended the run (or the end).

@@ -530,7 +530,10 @@ impl Lexicon {
                     i += len;
                 }
             }
-            if let Some(sample) = sample.as_deref_mut() {
+            // (A full sample counts no more words: their keys are not needed.)
+            if let Some(sample) = sample.as_deref_mut()
+                && sample.words < crate::FAST_ENGLISH_SAMPLE_WORDS
+            {
                 sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
             }
             if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {

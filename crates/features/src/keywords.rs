@@ -183,7 +183,7 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
     with_words(text, lang, None, |lexicon| {
-        lexicon.gather_terms();
+        lexicon.gather_terms(None);
         let (terms, n_terms) = lexicon.term_refs(None);
         let mut terms: Vec<Term> =
             terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface() }).collect();
@@ -196,7 +196,7 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
     with_words(text, lang, None, |lexicon| {
-        lexicon.gather_terms();
+        lexicon.gather_terms(None);
         let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
         top_terms(&terms, n_terms, k)
     })
@@ -359,8 +359,11 @@ struct Lexicon {
     terms: Vec<TermEntry>,
     term_index: FxHashMap<u64, u32>,
     touched_terms: Vec<u32>,
-    /// Scores of the current document's terms, for `best_term_refs` (kept for the buffer).
-    scores: Vec<f64>,
+    /// Occurrences of the current document's terms (`gather_terms`).
+    n_terms: u64,
+    /// The current document's terms and their scores, for `best_term_refs` (kept for
+    /// the buffer).
+    scores: Vec<(f64, u32)>,
     /// A word lower-cased, for `count_other` (kept for the buffer).
     lower: String,
 }
@@ -480,6 +483,7 @@ impl Lexicon {
             terms: Vec::new(),
             term_index: FxHashMap::default(),
             touched_terms: Vec::new(),
+            n_terms: 0,
             scores: Vec::new(),
             lower: String::new(),
         }
@@ -700,9 +704,12 @@ impl Lexicon {
     }
 
     /// Sums the current document's words into their terms (`touched_terms`), each with
-    /// its most frequent form (on a tie, the first in byte order).
-    fn gather_terms(&mut self) {
+    /// its most frequent form (on a tie, the first in byte order), and their total count
+    /// (`n_terms`); with `doc_freq`, each term's idf there (remembered by the term for the
+    /// next document against the same index, as `term_refs` remembers it).
+    fn gather_terms(&mut self, doc_freq: Option<&DocFreqIndex>) {
         self.touched_terms.clear();
+        self.n_terms = 0;
         let document = self.document;
         for i in 0..self.touched.len() {
             let t = self.touched[i];
@@ -716,10 +723,16 @@ impl Lexicon {
             if term == STOP {
                 continue;
             }
+            self.n_terms += u64::from(count);
             let entry = &mut self.terms[term as usize];
             if entry.document != document {
                 (entry.document, entry.count, entry.surface, entry.surface_count) =
                     (document, u64::from(count), t, count);
+                if let Some(doc_freq) = doc_freq
+                    && (entry.idf_of != doc_freq.id || doc_freq.id == 0)
+                {
+                    (entry.idf_of, entry.idf) = (doc_freq.id, doc_freq.idf(entry.hash));
+                }
                 self.touched_terms.push(term);
                 continue;
             }
@@ -758,50 +771,48 @@ impl Lexicon {
         (terms, n_terms)
     }
 
-    /// The current document's terms (after `gather_terms`) that can be among its best
-    /// `m + 1` against `doc_freq` (in the order of `keywords`), in no particular order;
-    /// their total count (of all terms); and the highest count among the others (0 when
-    /// there is none). Each idf is remembered as `term_refs` remembers it.
+    /// The current document's terms (after `gather_terms(Some(doc_freq))`) that can be
+    /// among its best `m + 1` against `doc_freq` (in the order of `keywords`), in no
+    /// particular order; their total count (of all terms); and the highest count among the
+    /// others (0 when there is none).
     ///
     /// Only the terms that score at least the `m + 1`-th highest score can be among the
     /// best `m + 1`: the others are set aside by their scores alone (cheap to order, where
     /// ties need the surface forms), before their surface forms are looked up.
-    fn best_term_refs(&mut self, doc_freq: &DocFreqIndex, m: usize) -> (Vec<TermRef<'_>>, u64, u64) {
-        let mut n_terms = 0;
-        for &term in &self.touched_terms {
-            let entry = &mut self.terms[term as usize];
-            if entry.idf_of != doc_freq.id || doc_freq.id == 0 {
-                (entry.idf_of, entry.idf) = (doc_freq.id, doc_freq.idf(entry.hash));
-            }
-            n_terms += entry.count;
-        }
+    fn best_term_refs(&mut self, m: usize) -> (Vec<TermRef<'_>>, u64, u64) {
+        let n_terms = self.n_terms;
         let terms = &self.terms;
-        let score_of = |term: u32| {
+        let scored = &mut self.scores;
+        scored.clear();
+        scored.extend(self.touched_terms.iter().map(|&term| {
             let entry = &terms[term as usize];
-            score(entry.count, n_terms, entry.idf)
-        };
-        let mut cut = None;
-        if self.touched_terms.len() > m {
-            let scores = &mut self.scores;
-            scores.clear();
-            scores.extend(self.touched_terms.iter().map(|&term| score_of(term)));
-            cut = Some(*scores.select_nth_unstable_by(m, |a, b| b.total_cmp(a)).1);
-        }
-        let mut refs = Vec::new();
+            (score(entry.count, n_terms, entry.idf), term)
+        }));
         let mut rest_count = 0;
-        for &term in &self.touched_terms {
-            let entry = &terms[term as usize];
-            if cut.is_some_and(|cut| score_of(term).total_cmp(&cut).is_lt()) {
-                rest_count = rest_count.max(entry.count);
-                continue;
+        if scored.len() > m {
+            // The `m + 1` highest scores first; the rest score at most the last of them,
+            // `cut`, and go with the others unless they tie with it.
+            let cut = scored.select_nth_unstable_by(m, |a, b| b.0.total_cmp(&a.0)).1.0;
+            let mut kept = m + 1;
+            for i in m + 1..scored.len() {
+                let (score, term) = scored[i];
+                if score.total_cmp(&cut).is_eq() {
+                    scored.swap(kept, i);
+                    kept += 1;
+                } else {
+                    rest_count = rest_count.max(terms[term as usize].count);
+                }
             }
-            refs.push(TermRef {
-                hash: entry.hash,
-                count: entry.count,
-                surface: self.bytes(entry.surface),
-                idf: entry.idf,
-            });
+            scored.truncate(kept);
         }
+        let refs = self
+            .scores
+            .iter()
+            .map(|&(_, term)| {
+                let entry = &terms[term as usize];
+                TermRef { hash: entry.hash, count: entry.count, surface: self.bytes(entry.surface), idf: entry.idf }
+            })
+            .collect();
         (refs, n_terms, rest_count)
     }
 

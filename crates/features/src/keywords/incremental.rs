@@ -159,9 +159,9 @@ pub fn candidates_of(
     m: usize,
 ) -> (Vec<Keyword>, Candidates) {
     with_words(text, lang, None, |lexicon| {
-        lexicon.gather_terms();
+        lexicon.gather_terms(Some(doc_freq));
         let m = m.max(k);
-        let (terms, n_terms, rest_count) = lexicon.best_term_refs(doc_freq, m);
+        let (terms, n_terms, rest_count) = lexicon.best_term_refs(m);
         candidates(&terms, n_terms, k, m, rest_count)
     })
 }

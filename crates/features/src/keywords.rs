@@ -277,6 +277,12 @@ fn with_words<R>(
 #[cold]
 #[inline(never)]
 fn non_ascii_class(text: &str) -> Option<(u8, usize)> {
+    // U+2000 to U+203F (dashes, curly quotes, ellipsis: most non-ASCII characters of
+    // English text) are punctuation and spaces, told by their first two bytes rather
+    // than by Unicode's tables.
+    if text.as_bytes().starts_with(&[0xe2, 0x80]) {
+        return None;
+    }
     let c = text.chars().next().expect("a character starts here");
     if !c.is_alphanumeric() {
         return None;
@@ -993,6 +999,19 @@ mod tests {
         for word in ["", "A", "aZ", "Hello", "HELLO42", "x1Y2z3", "ABCDEFGHIJKLMNO", "0123456789", "MixedCase09Zz"] {
             let lower = word.to_ascii_lowercase();
             assert_eq!(short_key(word).map(ascii_lowercase_key), short_key(&lower), "{word:?}");
+        }
+    }
+
+    #[test]
+    fn general_punctuation_is_no_word_character() {
+        for c in '\u{2000}'..='\u{203f}' {
+            assert!(!c.is_alphanumeric(), "{c:?}");
+            assert_eq!(non_ascii_class(&format!("{c}x")), None, "{c:?}");
+        }
+        for c in ['é', 'Ж', '٣', 'ⁿ', '\u{2070}', '\u{2040}', '\u{2c00}'] {
+            let want =
+                c.is_alphanumeric().then(|| (if c.is_alphabetic() { OTHER_LETTER } else { OTHER_DIGIT }, c.len_utf8()));
+            assert_eq!(non_ascii_class(&format!("{c}x")), want, "{c:?}");
         }
     }
 

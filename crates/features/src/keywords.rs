@@ -357,8 +357,8 @@ struct Lexicon {
     /// The current document's number: a word's `count` is this document's when its
     /// `document` is this.
     document: u32,
-    /// The current document's words, in order of first occurrence: a slot index, or
-    /// `LONG | i` for `long[i]`.
+    /// The current document's words but stop words, in order of first occurrence: a slot
+    /// index, or `LONG | i` for `long[i]`.
     touched: Vec<u32>,
     /// Terms (a word's stem, or the word), each word's by index, and the current
     /// document's (`gather_terms`).
@@ -646,7 +646,9 @@ impl Lexicon {
         if slot.document != document {
             slot.document = document;
             slot.count = 0;
-            self.touched.push(at as u32);
+            if slot.term != STOP {
+                self.touched.push(at as u32);
+            }
         }
         slot.count = slot.count.saturating_add(1);
     }
@@ -678,7 +680,9 @@ impl Lexicon {
         if entry.document != self.document {
             entry.document = self.document;
             entry.count = 0;
-            self.touched.push(LONG | i);
+            if entry.term != STOP {
+                self.touched.push(LONG | i);
+            }
         }
         entry.count = entry.count.saturating_add(1);
     }
@@ -726,9 +730,6 @@ impl Lexicon {
                 let entry = &self.long[(t & !LONG) as usize];
                 (entry.term, entry.count)
             };
-            if term == STOP {
-                continue;
-            }
             self.n_terms += u64::from(count);
             let entry = &mut self.terms[term as usize];
             if entry.document != document {
@@ -829,9 +830,6 @@ impl Lexicon {
         let mut hashes = Vec::with_capacity(self.touched.len());
         for &t in &self.touched {
             let term = if t & LONG == 0 { self.slots[t as usize].term } else { self.long[(t & !LONG) as usize].term };
-            if term == STOP {
-                continue;
-            }
             let entry = &mut self.terms[term as usize];
             if entry.listed != document {
                 entry.listed = document;

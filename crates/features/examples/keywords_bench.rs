@@ -1,22 +1,36 @@
 //! Throughput of the TF-IDF keywords' two halves on JSONL records' `text` fields:
-//! `cargo run --release -p pith-features --example keywords_bench -- [--rounds=N] FILE.jsonl...`.
+//! `cargo run --release -p pith-features --example keywords_bench -- [--rounds=N]
+//! [--stage=map|candidates|keywords] FILE.jsonl...`.
 //!
 //! The map step is what the driver's corpus pass runs per document (language, then the
-//! distinct term hashes, counted into `DocFreq`); the apply step is `keywords_of` against
-//! the corpus's frequencies. Each document is the record's text as it is (no parse, strip
-//! or dedup), which is all keywords read. Prints MB/s per CPU second of each step.
+//! distinct term hashes, counted into `DocFreq`); the candidates step is what its second
+//! phase runs per document (`candidates_of`, the keywords and the candidates for later
+//! rescoring) against the corpus's frequencies, and the keywords step is `keywords_of`
+//! there. Each document is the record's text as it is (no parse, strip or dedup), which
+//! is all keywords read. Prints MB/s per CPU second of each step.
+//!
+//! With `--stage=NAME` only the map step and that step are timed (the map step gives the
+//! frequencies the others need), each inside `bench_NAME`, so that
+//! `valgrind --tool=callgrind --toggle-collect='keywords_bench::bench_candidates'` counts
+//! one step's instructions alone.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use pith_features::FeaturesConfig;
+use pith_features::keywords::incremental::{candidates_of, n_candidates};
 use pith_features::keywords::{DocFreq, DocFreqIndex, keywords_of, language_and_term_hashes};
 
 fn main() {
     let mut rounds = 2;
+    let mut only = None;
     let mut texts = Vec::new();
     for arg in std::env::args().skip(1) {
         if let Some(n) = arg.strip_prefix("--rounds=") {
             rounds = n.parse().expect("--rounds=N");
+            continue;
+        }
+        if let Some(stage) = arg.strip_prefix("--stage=") {
+            only = Some(stage.to_owned());
             continue;
         }
         let lines = std::fs::read_to_string(&arg).unwrap_or_else(|e| panic!("{arg}: {e}"));
@@ -30,36 +44,71 @@ fn main() {
     }
     let cfg = FeaturesConfig::default();
     let bytes: usize = texts.iter().map(String::len).sum::<usize>() * rounds;
+    let rate = |secs: f64| bytes as f64 / 1e6 / secs;
+    println!("{} docs, {:.1} MB x {rounds}", texts.len(), bytes as f64 / 1e6 / rounds as f64);
     let mut langs = Vec::new();
     let mut doc_freq = DocFreq::default();
-    let map = cpu(|| {
-        for _ in 0..rounds {
-            langs.clear();
-            doc_freq = DocFreq::of_term_hashes(texts.iter().map(|text| {
-                let (lang, hashes) = language_and_term_hashes(text, &cfg);
-                langs.push(lang);
-                hashes
-            }));
-        }
-    });
+    let map = cpu(|| (langs, doc_freq) = bench_map(&texts, &cfg, rounds));
+    println!("map {:.1} MB/s per CPU second ({} terms)", rate(map), doc_freq.doc_counts.len());
     let index = DocFreqIndex::new(&doc_freq);
-    let mut n_keywords = 0;
-    let apply = cpu(|| {
-        for _ in 0..rounds {
-            for (text, lang) in texts.iter().zip(&langs) {
-                n_keywords += keywords_of(text, lang.as_deref(), &index, cfg.keywords).len();
-            }
+    if only.as_deref().is_none_or(|s| s == "candidates") {
+        let mut n = 0;
+        let secs = cpu(|| n = bench_candidates(&texts, &langs, &index, cfg.keywords, rounds));
+        println!("candidates {:.1} MB/s per CPU second ({n} keywords)", rate(secs));
+    }
+    if only.as_deref().is_none_or(|s| s == "keywords") {
+        let mut n = 0;
+        let secs = cpu(|| n = bench_keywords(&texts, &langs, &index, cfg.keywords, rounds));
+        println!("keywords {:.1} MB/s per CPU second ({n} keywords)", rate(secs));
+    }
+}
+
+/// The corpus pass's map step: each text's language and distinct term hashes, counted.
+#[inline(never)]
+fn bench_map(texts: &[String], cfg: &FeaturesConfig, rounds: usize) -> (Vec<Option<String>>, DocFreq) {
+    let mut langs = Vec::new();
+    let mut doc_freq = DocFreq::default();
+    for _ in 0..rounds {
+        langs.clear();
+        doc_freq = DocFreq::of_term_hashes(texts.iter().map(|text| {
+            let (lang, hashes) = language_and_term_hashes(text, cfg);
+            langs.push(lang);
+            hashes
+        }));
+    }
+    (langs, doc_freq)
+}
+
+/// The second phase's keywords and candidates of each text; the number of keywords.
+#[inline(never)]
+fn bench_candidates(
+    texts: &[String],
+    langs: &[Option<String>],
+    index: &DocFreqIndex,
+    k: usize,
+    rounds: usize,
+) -> usize {
+    let mut n = 0;
+    for _ in 0..rounds {
+        for (text, lang) in texts.iter().zip(langs) {
+            let (keywords, candidates) = candidates_of(text, lang.as_deref(), index, k, n_candidates(k));
+            std::hint::black_box(candidates);
+            n += keywords.len();
         }
-    });
-    let rate = |secs: f64| bytes as f64 / 1e6 / secs;
-    println!(
-        "{} docs, {:.1} MB x {rounds}: map {:.1} MB/s, apply {:.1} MB/s per CPU second ({} terms, {n_keywords} keywords)",
-        texts.len(),
-        bytes as f64 / 1e6 / rounds as f64,
-        rate(map),
-        rate(apply),
-        doc_freq.doc_counts.len(),
-    );
+    }
+    n
+}
+
+/// `keywords_of` each text; the number of keywords.
+#[inline(never)]
+fn bench_keywords(texts: &[String], langs: &[Option<String>], index: &DocFreqIndex, k: usize, rounds: usize) -> usize {
+    let mut n = 0;
+    for _ in 0..rounds {
+        for (text, lang) in texts.iter().zip(langs) {
+            n += keywords_of(text, lang.as_deref(), index, k).len();
+        }
+    }
+    n
 }
 
 /// CPU seconds (user and system, this process) that `work` took, on Linux.

@@ -183,9 +183,10 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
     with_words(text, lang, None, |lexicon| {
+        lexicon.gather_terms(None);
         let (terms, n_terms) = lexicon.term_refs(None);
         let mut terms: Vec<Term> =
-            terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface.to_owned() }).collect();
+            terms.into_iter().map(|t| Term { hash: t.hash, count: t.count, surface: t.surface() }).collect();
         terms.sort_unstable_by_key(|t| t.hash);
         DocTerms { terms, n_terms }
     })
@@ -195,6 +196,7 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
     with_words(text, lang, None, |lexicon| {
+        lexicon.gather_terms(None);
         let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
         top_terms(&terms, n_terms, k)
     })
@@ -205,8 +207,16 @@ pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: u
 struct TermRef<'w> {
     hash: u64,
     count: u64,
-    surface: &'w str,
+    /// The surface form's bytes (a word's: UTF-8), which order as its text does.
+    surface: &'w [u8],
     idf: f64,
+}
+
+impl TermRef<'_> {
+    /// The surface form as a string.
+    fn surface(&self) -> String {
+        std::str::from_utf8(self.surface).expect("a surface form is a word").to_owned()
+    }
 }
 
 /// The distinct term hashes of `text` (in no particular order): `doc_terms` without
@@ -219,20 +229,26 @@ pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
 /// pass over a plainly English text (the common case): its words are taken as English
 /// while the pass counts what `plainly_english` needs.
 pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Option<String>, Vec<u64>) {
+    let mut english_hashes = None;
     if cfg.language && cfg.fast_english {
         let mut sample = crate::EnglishSample::default();
         let hashes = with_words(text, Some("eng"), Some(&mut sample), |lexicon| lexicon.term_hashes());
         if sample.plainly_english() {
             return (Some("eng".to_owned()), hashes);
         }
+        english_hashes = Some(hashes);
     }
     let lang = crate::detect_language(text, cfg);
-    let hashes = term_hashes(text, lang.as_deref());
+    // Most texts not plainly English are English all the same: the pass above serves.
+    let hashes = match english_hashes {
+        Some(hashes) if lang.as_deref() == Some("eng") => hashes,
+        _ => term_hashes(text, lang.as_deref()),
+    };
     (lang, hashes)
 }
 
-/// Counts the lower-cased words of `text` that are not stop words into their terms, and
-/// calls `f` with the lexicon holding them (`Lexicon::term_refs`, `Lexicon::term_hashes`).
+/// Counts the lower-cased words of `text` into the lexicon, and calls `f` with it (to
+/// gather their terms: `Lexicon::gather_terms`, `Lexicon::term_hashes`).
 ///
 /// Stemming and stop-word lookups are the costly part of terms, and words repeat across
 /// documents: each thread keeps a lexicon per language (each word's term, or stop word,
@@ -244,74 +260,34 @@ pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Opt
 fn with_words<R>(
     text: &str,
     lang: Option<&str>,
-    mut sample: Option<&mut crate::EnglishSample>,
+    sample: Option<&mut crate::EnglishSample>,
     f: impl FnOnce(&mut Lexicon) -> R,
 ) -> R {
     let lang = lang.and_then(language);
     LEXICONS.with_borrow_mut(|lexicons| {
         let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
         lexicon.start_document();
-        // Words are runs of alphanumeric characters with at least one letter, found in one
-        // pass over the bytes (ASCII by table, other characters decoded).
-        let mut lower = String::new();
-        let bytes = text.as_bytes();
-        let n = bytes.len();
-        let mut i = 0;
-        loop {
-            while i < n && bytes[i] < 0x80 && ASCII_CLASS[usize::from(bytes[i])] == SEPARATOR {
-                i += 1;
-            }
-            if i == n {
-                break;
-            }
-            // A run of word characters, with the classes it holds.
-            let start = i;
-            let mut classes = 0;
-            while i < n {
-                let b = bytes[i];
-                if b < 0x80 {
-                    let class = ASCII_CLASS[usize::from(b)];
-                    if class == SEPARATOR {
-                        break;
-                    }
-                    classes |= class;
-                    i += 1;
-                } else {
-                    let c = text[i..].chars().next().expect("a character starts here");
-                    if !c.is_alphanumeric() {
-                        break;
-                    }
-                    classes |= if c.is_alphabetic() { OTHER_LETTER } else { OTHER_DIGIT };
-                    i += c.len_utf8();
-                }
-            }
-            if let Some(sample) = sample.as_deref_mut() {
-                sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
-            }
-            if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
-                let word = &text[start..i];
-                if classes & (UPPER | OTHER_LETTER | OTHER_DIGIT) == 0 {
-                    // ASCII without capitals: its own lower-cased form.
-                    lexicon.count(word);
-                } else {
-                    lower.clear();
-                    if word.is_ascii() {
-                        lower.push_str(word);
-                        lower.make_ascii_lowercase();
-                    } else {
-                        lower.extend(word.chars().flat_map(char::to_lowercase));
-                    }
-                    lexicon.count(&lower);
-                }
-            }
-            // Past the separator that ended the run (or the end).
-            if i < n {
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
-            }
-        }
-        lexicon.gather_terms();
+        lexicon.count_words(text, sample);
         f(lexicon)
     })
+}
+
+/// The class of the non-ASCII character `text` starts with (`OTHER_LETTER` or
+/// `OTHER_DIGIT`, `None` for a separator) and its length (rare, out of the scan's way).
+#[cold]
+#[inline(never)]
+fn non_ascii_class(text: &str) -> Option<(u8, usize)> {
+    // U+2000 to U+203F (dashes, curly quotes, ellipsis: most non-ASCII characters of
+    // English text) are punctuation and spaces, told by their first two bytes rather
+    // than by Unicode's tables.
+    if text.as_bytes().starts_with(&[0xe2, 0x80]) {
+        return None;
+    }
+    let c = text.chars().next().expect("a character starts here");
+    if !c.is_alphanumeric() {
+        return None;
+    }
+    Some((if c.is_alphabetic() { OTHER_LETTER } else { OTHER_DIGIT }, c.len_utf8()))
 }
 
 // Character classes for words, as bits so that a word's classes are their union.
@@ -323,15 +299,19 @@ const UPPER: u8 = 4;
 const OTHER_LETTER: u8 = 8;
 const OTHER_DIGIT: u8 = 16;
 
-/// What each ASCII byte is to words.
-const ASCII_CLASS: [u8; 128] = {
-    let mut table = [SEPARATOR; 128];
+/// A byte of a character beyond ASCII (in `BYTE_CLASS` only: the character is decoded).
+const NON_ASCII: u8 = 32;
+
+/// What each byte is to words (bytes of a character beyond ASCII: `NON_ASCII`).
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [SEPARATOR; 256];
     let mut b = 0;
-    while b < 128 {
+    while b < 256 {
         table[b] = match b as u8 {
             b'0'..=b'9' => DIGIT,
             b'a'..=b'z' => LOWER,
             b'A'..=b'Z' => UPPER,
+            0x80.. => NON_ASCII,
             _ => SEPARATOR,
         };
         b += 1;
@@ -377,14 +357,21 @@ struct Lexicon {
     /// The current document's number: a word's `count` is this document's when its
     /// `document` is this.
     document: u32,
-    /// The current document's words, in order of first occurrence: a slot index, or
-    /// `LONG | i` for `long[i]`.
+    /// The current document's words but stop words, in order of first occurrence: a slot
+    /// index, or `LONG | i` for `long[i]`.
     touched: Vec<u32>,
     /// Terms (a word's stem, or the word), each word's by index, and the current
     /// document's (`gather_terms`).
     terms: Vec<TermEntry>,
     term_index: FxHashMap<u64, u32>,
     touched_terms: Vec<u32>,
+    /// Occurrences of the current document's terms (`gather_terms`).
+    n_terms: u64,
+    /// The current document's terms and their scores, for `best_term_refs` (kept for
+    /// the buffer).
+    scores: Vec<(f64, u32)>,
+    /// A word lower-cased, for `count_other` (kept for the buffer).
+    lower: String,
 }
 
 /// A term: its hash, and its count and most frequent form in the current document when
@@ -397,6 +384,8 @@ struct TermEntry {
     /// The form (in `touched`'s encoding) and its count.
     surface: u32,
     surface_count: u32,
+    /// The document whose `term_hashes` listed this term last.
+    listed: u32,
     /// The idf in the `DocFreqIndex` whose `id` is `idf_of` (none when 0).
     idf_of: u64,
     idf: f64,
@@ -425,6 +414,45 @@ struct LongWord {
 
 /// The `term` of a stop word.
 const STOP: u32 = u32::MAX;
+
+/// The `short_key` of the lower-cased word, from that of a word of ASCII letters and
+/// digits: bit 5 set in each letter (bit 6 set), which the digits, the padding and the
+/// length (at most 15) have clear.
+fn ascii_lowercase_key(key: [u8; 16]) -> [u8; 16] {
+    let key = u128::from_le_bytes(key);
+    (key | (key >> 1) & (u128::MAX / 255 * 0x20)).to_le_bytes()
+}
+
+/// `short_key(&bytes[start..start + len])` for `len` at most 15, from one load of 16
+/// bytes when the text holds them.
+#[inline(always)]
+fn short_key_at(bytes: &[u8], start: usize, len: usize) -> [u8; 16] {
+    match bytes.get(start..start + 16) {
+        Some(b) => {
+            let b = u128::from_le_bytes(b.try_into().expect("sixteen bytes"));
+            (b & KEY_MASKS[len] | (len as u128) << 120).to_le_bytes()
+        }
+        None => short_key_near_the_end(&bytes[start..start + len]),
+    }
+}
+
+/// The bits of a word of each length up to 15 in its `short_key` (a shift of a `u128` by
+/// a variable amount costs branches).
+const KEY_MASKS: [u128; 16] = {
+    let mut masks = [0; 16];
+    let mut len = 1;
+    while len < 16 {
+        masks[len] = (1 << (8 * len)) - 1;
+        len += 1;
+    }
+    masks
+};
+
+#[cold]
+fn short_key_near_the_end(word: &[u8]) -> [u8; 16] {
+    let word = std::str::from_utf8(word).expect("a word of ASCII bytes");
+    short_key(word).expect("at most 15 bytes")
+}
 
 /// A word of up to 15 bytes as one key: its bytes, then its length in the last byte (so
 /// that "a" and "a\0" differ).
@@ -461,6 +489,9 @@ impl Lexicon {
             terms: Vec::new(),
             term_index: FxHashMap::default(),
             touched_terms: Vec::new(),
+            n_terms: 0,
+            scores: Vec::new(),
+            lower: String::new(),
         }
     }
 
@@ -478,6 +509,80 @@ impl Lexicon {
         self.document += 1;
     }
 
+    /// Counts the words of `text` (see `with_words`) in the current document.
+    fn count_words(&mut self, text: &str, mut sample: Option<&mut crate::EnglishSample>) {
+        // Words are runs of alphanumeric characters with at least one letter, found in one
+        // pass over the bytes (ASCII by table, other characters decoded).
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let mut i = 0;
+        loop {
+            while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            // A run of word characters, with the classes it holds.
+            let start = i;
+            let mut classes = 0;
+            while i < n {
+                let class = BYTE_CLASS[usize::from(bytes[i])];
+                if class & NON_ASCII == 0 {
+                    if class == SEPARATOR {
+                        break;
+                    }
+                    classes |= class;
+                    i += 1;
+                } else {
+                    let Some((class, len)) = non_ascii_class(&text[i..]) else { break };
+                    classes |= class;
+                    i += len;
+                }
+            }
+            // (A full sample counts no more words: their keys are not needed.)
+            if let Some(sample) = sample.as_deref_mut()
+                && sample.words < crate::FAST_ENGLISH_SAMPLE_WORDS
+            {
+                sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
+            }
+            if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
+                if classes & (OTHER_LETTER | OTHER_DIGIT) == 0 && i - start <= 15 {
+                    // Short ASCII: its key, lower-cased.
+                    let key = short_key_at(bytes, start, i - start);
+                    self.count_short(if classes & UPPER == 0 { key } else { ascii_lowercase_key(key) });
+                } else {
+                    self.count_other(&text[start..i]);
+                }
+            }
+            // Past the separator that ended the run (or the end).
+            if i < n {
+                i += if BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                    1
+                } else {
+                    text[i..].chars().next().map_or(1, char::len_utf8)
+                };
+            }
+        }
+    }
+
+    /// One more occurrence of `word`, lower-cased, in the current document: a word not
+    /// both short and ASCII (rare, out of the scan's way).
+    #[cold]
+    #[inline(never)]
+    fn count_other(&mut self, word: &str) {
+        let mut lower = std::mem::take(&mut self.lower);
+        lower.clear();
+        if word.is_ascii() {
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
+        } else {
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        self.count(&lower);
+        self.lower = lower;
+    }
+
     /// The term of the lower-cased `word` (a new one if need be), or `STOP`.
     fn term_of(&mut self, word: &str) -> u32 {
         if self.stop.is_some_and(|stop| stop.contains(word)) {
@@ -490,7 +595,16 @@ impl Lexicon {
         let terms = &mut self.terms;
         *self.term_index.entry(hash).or_insert_with(|| {
             let term = u32::try_from(terms.len()).ok().filter(|&t| t < STOP).expect("fewer than 2^32 - 1 terms");
-            terms.push(TermEntry { hash, count: 0, document: 0, surface: 0, surface_count: 0, idf_of: 0, idf: 0.0 });
+            terms.push(TermEntry {
+                hash,
+                count: 0,
+                document: 0,
+                surface: 0,
+                surface_count: 0,
+                listed: 0,
+                idf_of: 0,
+                idf: 0.0,
+            });
             term
         })
     }
@@ -505,10 +619,15 @@ impl Lexicon {
 
     /// One more occurrence of the lower-cased `word` in the current document.
     fn count(&mut self, word: &str) {
-        let Some(key) = short_key(word) else {
-            self.count_long(word);
-            return;
-        };
+        match short_key(word) {
+            Some(key) => self.count_short(key),
+            None => self.count_long(word),
+        }
+    }
+
+    /// One more occurrence of the lower-cased word whose `short_key` is `key`.
+    #[inline(always)]
+    fn count_short(&mut self, key: [u8; 16]) {
         let mask = self.slots.len() - 1;
         let mut at = self.slot_of(&key);
         loop {
@@ -517,13 +636,7 @@ impl Lexicon {
                 break;
             }
             if slot.key[15] == 0 {
-                // Empty: a new word.
-                let term = self.term_of(word);
-                self.slots[at] = Slot { key, term, document: 0, count: 0 };
-                self.n_short += 1;
-                if self.n_short * 4 > self.slots.len() * 3 {
-                    at = self.grow(at);
-                }
+                at = self.insert(at, key);
                 break;
             }
             at = (at + 1) & mask;
@@ -533,9 +646,23 @@ impl Lexicon {
         if slot.document != document {
             slot.document = document;
             slot.count = 0;
-            self.touched.push(at as u32);
+            if slot.term != STOP {
+                self.touched.push(at as u32);
+            }
         }
         slot.count = slot.count.saturating_add(1);
+    }
+
+    /// Puts a new word (its `short_key`) in the empty slot `at`; returns where it is (the
+    /// table may have grown).
+    #[cold]
+    #[inline(never)]
+    fn insert(&mut self, at: usize, key: [u8; 16]) -> usize {
+        let word = std::str::from_utf8(&key[..usize::from(key[15])]).expect("a key holds a word's bytes");
+        let term = self.term_of(word);
+        self.slots[at] = Slot { key, term, document: 0, count: 0 };
+        self.n_short += 1;
+        if self.n_short * 4 > self.slots.len() * 3 { self.grow(at) } else { at }
     }
 
     fn count_long(&mut self, word: &str) {
@@ -553,7 +680,9 @@ impl Lexicon {
         if entry.document != self.document {
             entry.document = self.document;
             entry.count = 0;
-            self.touched.push(LONG | i);
+            if entry.term != STOP {
+                self.touched.push(LONG | i);
+            }
         }
         entry.count = entry.count.saturating_add(1);
     }
@@ -585,9 +714,12 @@ impl Lexicon {
     }
 
     /// Sums the current document's words into their terms (`touched_terms`), each with
-    /// its most frequent form (on a tie, the first in byte order).
-    fn gather_terms(&mut self) {
+    /// its most frequent form (on a tie, the first in byte order), and their total count
+    /// (`n_terms`); with `doc_freq`, each term's idf there (remembered by the term for the
+    /// next document against the same index, as `term_refs` remembers it).
+    fn gather_terms(&mut self, doc_freq: Option<&DocFreqIndex>) {
         self.touched_terms.clear();
+        self.n_terms = 0;
         let document = self.document;
         for i in 0..self.touched.len() {
             let t = self.touched[i];
@@ -598,21 +730,25 @@ impl Lexicon {
                 let entry = &self.long[(t & !LONG) as usize];
                 (entry.term, entry.count)
             };
-            if term == STOP {
+            self.n_terms += u64::from(count);
+            let entry = &mut self.terms[term as usize];
+            if entry.document != document {
+                (entry.document, entry.count, entry.surface, entry.surface_count) =
+                    (document, u64::from(count), t, count);
+                if let Some(doc_freq) = doc_freq
+                    && (entry.idf_of != doc_freq.id || doc_freq.id == 0)
+                {
+                    (entry.idf_of, entry.idf) = (doc_freq.id, doc_freq.idf(entry.hash));
+                }
+                self.touched_terms.push(term);
                 continue;
             }
-            let entry = self.terms[term as usize];
-            let entry = if entry.document != document {
-                self.touched_terms.push(term);
-                TermEntry { count: 0, document, surface: t, surface_count: count, ..entry }
-            } else if count > entry.surface_count
-                || count == entry.surface_count && self.text(t) < self.text(entry.surface)
-            {
-                TermEntry { surface: t, surface_count: count, ..entry }
-            } else {
-                entry
-            };
-            self.terms[term as usize] = TermEntry { count: entry.count + u64::from(count), ..entry };
+            entry.count += u64::from(count);
+            let (surface, surface_count) = (entry.surface, entry.surface_count);
+            if count > surface_count || count == surface_count && self.bytes(t) < self.bytes(surface) {
+                let entry = &mut self.terms[term as usize];
+                (entry.surface, entry.surface_count) = (t, count);
+            }
         }
     }
 
@@ -636,24 +772,81 @@ impl Lexicon {
                 let entry = &self.terms[term as usize];
                 n_terms += entry.count;
                 let idf = if doc_freq.is_some() { entry.idf } else { 0.0 };
-                TermRef { hash: entry.hash, count: entry.count, surface: self.text(entry.surface), idf }
+                TermRef { hash: entry.hash, count: entry.count, surface: self.bytes(entry.surface), idf }
             })
             .collect();
         (terms, n_terms)
     }
 
-    /// The current document's distinct term hashes (after `gather_terms`).
-    fn term_hashes(&self) -> Vec<u64> {
-        self.touched_terms.iter().map(|&term| self.terms[term as usize].hash).collect()
+    /// The current document's terms (after `gather_terms(Some(doc_freq))`) that can be
+    /// among its best `m + 1` against `doc_freq` (in the order of `keywords`), in no
+    /// particular order; their total count (of all terms); and the highest count among the
+    /// others (0 when there is none).
+    ///
+    /// Only the terms that score at least the `m + 1`-th highest score can be among the
+    /// best `m + 1`: the others are set aside by their scores alone (cheap to order, where
+    /// ties need the surface forms), before their surface forms are looked up.
+    fn best_term_refs(&mut self, m: usize) -> (Vec<TermRef<'_>>, u64, u64) {
+        let n_terms = self.n_terms;
+        let terms = &self.terms;
+        let scored = &mut self.scores;
+        scored.clear();
+        scored.extend(self.touched_terms.iter().map(|&term| {
+            let entry = &terms[term as usize];
+            (score(entry.count, n_terms, entry.idf), term)
+        }));
+        let mut rest_count = 0;
+        if scored.len() > m {
+            // The `m + 1` highest scores first; the rest score at most the last of them,
+            // `cut`, and go with the others unless they tie with it.
+            let cut = scored.select_nth_unstable_by(m, |a, b| b.0.total_cmp(&a.0)).1.0;
+            let mut kept = m + 1;
+            for i in m + 1..scored.len() {
+                let (score, term) = scored[i];
+                if score.total_cmp(&cut).is_eq() {
+                    scored.swap(kept, i);
+                    kept += 1;
+                } else {
+                    rest_count = rest_count.max(terms[term as usize].count);
+                }
+            }
+            scored.truncate(kept);
+        }
+        let refs = self
+            .scores
+            .iter()
+            .map(|&(_, term)| {
+                let entry = &terms[term as usize];
+                TermRef { hash: entry.hash, count: entry.count, surface: self.bytes(entry.surface), idf: entry.idf }
+            })
+            .collect();
+        (refs, n_terms, rest_count)
     }
 
-    /// The text of a word of `touched`.
-    fn text(&self, t: u32) -> &str {
+    /// The current document's distinct term hashes, in no particular order: what
+    /// `gather_terms` would gather, without counts and surface forms.
+    fn term_hashes(&mut self) -> Vec<u64> {
+        let document = self.document;
+        let mut hashes = Vec::with_capacity(self.touched.len());
+        for &t in &self.touched {
+            let term = if t & LONG == 0 { self.slots[t as usize].term } else { self.long[(t & !LONG) as usize].term };
+            let entry = &mut self.terms[term as usize];
+            if entry.listed != document {
+                entry.listed = document;
+                hashes.push(entry.hash);
+            }
+        }
+        hashes
+    }
+
+    /// The bytes of a word of `touched` (its text's, unchecked: they order as the text
+    /// does).
+    fn bytes(&self, t: u32) -> &[u8] {
         if t & LONG == 0 {
             let key = &self.slots[t as usize].key;
-            std::str::from_utf8(&key[..usize::from(key[15])]).expect("a key holds a word's bytes")
+            &key[..usize::from(key[15])]
         } else {
-            &self.long[(t & !LONG) as usize].word
+            self.long[(t & !LONG) as usize].word.as_bytes()
         }
     }
 }
@@ -667,7 +860,7 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keywor
     let terms: Vec<TermRef<'_>> = doc
         .terms
         .iter()
-        .map(|t| TermRef { hash: t.hash, count: t.count, surface: &t.surface, idf: doc_freq.idf(t.hash) })
+        .map(|t| TermRef { hash: t.hash, count: t.count, surface: t.surface.as_bytes(), idf: doc_freq.idf(t.hash) })
         .collect();
     top_terms(&terms, doc.n_terms, k)
 }
@@ -681,7 +874,7 @@ fn score(count: u64, n_terms: u64, idf: f64) -> f64 {
 
 /// The order of keywords: the higher score first, then the smaller surface form, then the
 /// smaller hash.
-fn rank(a: (f64, &str, u64), b: (f64, &str, u64)) -> std::cmp::Ordering {
+fn rank(a: (f64, &[u8], u64), b: (f64, &[u8], u64)) -> std::cmp::Ordering {
     b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)).then_with(|| a.2.cmp(&b.2))
 }
 
@@ -699,7 +892,7 @@ fn top_terms(terms: &[TermRef<'_>], n_terms: u64, k: usize) -> Vec<Keyword> {
     scored
         .into_iter()
         .take(k)
-        .map(|(score, term)| Keyword { text: term.surface.to_owned(), score: crate::round3(score) })
+        .map(|(score, term)| Keyword { text: term.surface(), score: crate::round3(score) })
         .collect()
 }
 
@@ -789,6 +982,38 @@ mod tests {
     }
 
     #[test]
+    fn short_keys_at_are_short_keys() {
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for start in 0..text.len() {
+            for len in 0..=15.min(text.len() - start) {
+                let word = &text[start..start + len];
+                assert_eq!(Some(short_key_at(text.as_bytes(), start, len)), short_key(word), "{word:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_lowercase_keys_are_those_of_the_lower_cased_words() {
+        for word in ["", "A", "aZ", "Hello", "HELLO42", "x1Y2z3", "ABCDEFGHIJKLMNO", "0123456789", "MixedCase09Zz"] {
+            let lower = word.to_ascii_lowercase();
+            assert_eq!(short_key(word).map(ascii_lowercase_key), short_key(&lower), "{word:?}");
+        }
+    }
+
+    #[test]
+    fn general_punctuation_is_no_word_character() {
+        for c in '\u{2000}'..='\u{203f}' {
+            assert!(!c.is_alphanumeric(), "{c:?}");
+            assert_eq!(non_ascii_class(&format!("{c}x")), None, "{c:?}");
+        }
+        for c in ['é', 'Ж', '٣', 'ⁿ', '\u{2070}', '\u{2040}', '\u{2c00}'] {
+            let want =
+                c.is_alphanumeric().then(|| (if c.is_alphabetic() { OTHER_LETTER } else { OTHER_DIGIT }, c.len_utf8()));
+            assert_eq!(non_ascii_class(&format!("{c}x")), want, "{c:?}");
+        }
+    }
+
+    #[test]
     fn short_keys_are_the_bytes_then_the_length() {
         let text = "abcdefghijklmnopq";
         for n in 0..=text.len() {
@@ -814,6 +1039,9 @@ mod tests {
         .iter()
         .map(|t| t.repeat(12))
         .collect();
+        // Too short to be plainly English, and English (whatlang's pass reuses the first).
+        texts.push("The old lighthouse keeper walked slowly along the rocky shore every evening.".into());
+        texts.push("Der alte Leuchtturmwärter ging jeden Abend langsam am felsigen Ufer entlang.".into());
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus")).expect("corpus/") {
             texts.push(std::fs::read_to_string(entry.expect("entry").path()).expect("text"));
         }

@@ -61,8 +61,8 @@ impl Floor {
         Floor { score, surface: String::new(), hash: 0 }
     }
 
-    fn key(&self) -> (f64, &str, u64) {
-        (self.score, &self.surface, self.hash)
+    fn key(&self) -> (f64, &[u8], u64) {
+        (self.score, self.surface.as_bytes(), self.hash)
     }
 }
 
@@ -73,8 +73,8 @@ struct Scored<'c> {
 }
 
 impl Scored<'_> {
-    fn key(&self) -> (f64, &str, u64) {
-        (self.score, &self.candidate.surface, self.candidate.hash)
+    fn key(&self) -> (f64, &[u8], u64) {
+        (self.score, self.candidate.surface.as_bytes(), self.candidate.hash)
     }
 }
 
@@ -159,35 +159,45 @@ pub fn candidates_of(
     m: usize,
 ) -> (Vec<Keyword>, Candidates) {
     with_words(text, lang, None, |lexicon| {
-        let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
-        candidates(&terms, n_terms, k, m.max(k))
+        lexicon.gather_terms(Some(doc_freq));
+        let m = m.max(k);
+        let (terms, n_terms, rest_count) = lexicon.best_term_refs(m);
+        candidates(&terms, n_terms, k, m, rest_count)
     })
 }
 
-fn candidates(terms: &[TermRef<'_>], n_terms: u64, k: usize, m: usize) -> (Vec<Keyword>, Candidates) {
+/// The keywords and candidates of a document whose terms are `terms` and others, none of
+/// which can be among the best `m + 1`, whose highest count is `rest_count`.
+fn candidates(
+    terms: &[TermRef<'_>],
+    n_terms: u64,
+    k: usize,
+    m: usize,
+    mut rest_count: u64,
+) -> (Vec<Keyword>, Candidates) {
     let mut scored: Vec<(f64, &TermRef<'_>)> =
         terms.iter().map(|term| (score(term.count, n_terms, term.idf), term)).collect();
     let order = |a: &(f64, &TermRef<'_>), b: &(f64, &TermRef<'_>)| {
         rank((a.0, a.1.surface, a.1.hash), (b.0, b.1.surface, b.1.hash))
     };
-    let (mut floor, mut rest_count) = (None, 0);
+    let mut floor = None;
     if scored.len() > m {
         // The best `m` first, then the best of the others.
         scored.select_nth_unstable_by(m, order);
         let (score, term) = scored[m];
-        floor = Some(Floor { score, surface: term.surface.to_owned(), hash: term.hash });
-        rest_count = scored[m..].iter().map(|(_, term)| term.count).max().unwrap_or(0);
+        floor = Some(Floor { score, surface: term.surface(), hash: term.hash });
+        rest_count = scored[m..].iter().map(|(_, term)| term.count).fold(rest_count, u64::max);
         scored.truncate(m);
     }
     scored.sort_by(order);
     let keywords = scored
         .iter()
         .take(k)
-        .map(|(score, term)| Keyword { text: term.surface.to_owned(), score: crate::round3(*score) })
+        .map(|(score, term)| Keyword { text: term.surface(), score: crate::round3(*score) })
         .collect();
     let terms = scored
         .into_iter()
-        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface.to_owned() })
+        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface() })
         .collect();
     (keywords, Candidates { n_terms, terms, floor, rest_count })
 }

@@ -162,7 +162,7 @@ pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
             let space = ascii_space_bytes(u64::from_le_bytes(chunk));
             // Little-endian: the byte before byte k sits 8 bits lower.
             let before_space = (space << 8) | if after_space { 0x80 } else { 0 };
-            n += (!space & HIGH & before_space).count_ones() as usize;
+            n += count_high_bits(!space & HIGH & before_space);
             after_space = space >> 63 != 0;
             i += 8;
             continue;
@@ -174,6 +174,12 @@ pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
         i += c.len_utf8();
     }
     n.min(limit)
+}
+
+/// The number of bytes of `x` that are 0x80 (the others being 0): `count_ones`, in three
+/// instructions where the target has no `popcnt` (the byte sums never carry).
+pub(crate) fn count_high_bits(x: u64) -> usize {
+    ((x >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
 }
 
 /// 0x80 in each byte of `x` (eight ASCII bytes) that is white space (`\t`, `\n`, `\x0b`,
@@ -341,6 +347,14 @@ mod tests {
                     assert_eq!(ascii_bytes_in(x, lo, hi), expect, "{lo} {hi} {bytes:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn high_bits_are_counted() {
+        for mask in 0..=255u64 {
+            let x = (0..8).filter(|i| mask >> i & 1 != 0).map(|i| 0x80u64 << (8 * i)).sum::<u64>();
+            assert_eq!(count_high_bits(x), x.count_ones() as usize, "{x:x}");
         }
     }
 

@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
 use regex::Regex;
 
@@ -47,10 +47,11 @@ fn split_blocks(text: &str, diags: &mut Vec<Diag>) -> Vec<Block> {
     let mut lines: Vec<(usize, &str)> = Vec::new();
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut run_start = 0;
-    let mut offset = 0;
-    for raw_line in text.split('\n') {
-        let line_start = offset;
-        offset += raw_line.len() + 1;
+    // `text.split('\n')`, with a vectorised search for the line ends.
+    let mut line_start = 0;
+    for line_end in memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]) {
+        let raw_line = &text[line_start..line_end];
+        let line_start = std::mem::replace(&mut line_start, line_end + 1);
         let trimmed_start = raw_line.len() - raw_line.trim_start().len();
         let line = raw_line.trim();
         if line.is_empty() {
@@ -102,7 +103,7 @@ fn clamp(offset: usize) -> u32 {
 
 /// What a block looks like, from its text alone.
 pub fn classify(text: &str, n_lines: usize) -> BlockKind {
-    let first = text.split('\n').next().unwrap_or("");
+    let first = memchr::memchr(b'\n', text.as_bytes()).map_or(text, |end| &text[..end]);
     if is_list_item(first) {
         return BlockKind::ListItem;
     }
@@ -138,9 +139,9 @@ fn is_fully_quoted(text: &str) -> bool {
     let t = text.trim();
     let open = t.chars().next();
     let close = t.chars().last();
-    t.chars().count() > 2
-        && matches!(open, Some('“' | '"' | '«' | '„'))
+    matches!(open, Some('“' | '"' | '«' | '„'))
         && matches!(close, Some('”' | '"' | '»' | '“'))
+        && t.chars().count() > 2
         && t.matches(['“', '”', '"', '«', '»', '„']).count() == 2
 }
 
@@ -150,7 +151,11 @@ pub fn is_heading_like(text: &str) -> bool {
     if t.starts_with('#') {
         return true;
     }
-    if t.is_empty() || t.len() > HEADING_MAX_CHARS * 4 || t.chars().count() > HEADING_MAX_CHARS {
+    // A text of at most `HEADING_MAX_CHARS` bytes has no more characters: most need no count.
+    if t.is_empty()
+        || t.len() > HEADING_MAX_CHARS * 4
+        || (t.len() > HEADING_MAX_CHARS && t.chars().count() > HEADING_MAX_CHARS)
+    {
         return false;
     }
     let n_words = t.split_whitespace().take(HEADING_MAX_WORDS + 1).count();
@@ -171,10 +176,13 @@ pub fn is_heading_like(text: &str) -> bool {
     !first.is_lowercase()
 }
 
-/// Cues that a block may be an image caption or photo credit. `strip` decides.
+/// Cues that a block may be an image caption or photo credit, in lower case: they are
+/// looked for in a lower-cased copy of the block (`ascii_case_insensitive` would cost a
+/// byte-by-byte automaton; this way a vectorised literal search finds them). `strip`
+/// decides. (Only leftmost match kinds may use the vectorised search.)
 static CAPTION_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
-        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
         .build([
             "photo:",
             "photo by",
@@ -211,8 +219,28 @@ static GALLERY_COUNTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)(?:image|photo|picture|slide)\s+\d+\s+of\s+\d+").expect("gallery pattern compiles")
 });
 
+/// The words `GALLERY_COUNTER` starts with, as they read in a lower-cased copy of a block
+/// that it matches: the pattern ignores case by Unicode's rules, which also take `ſ` for
+/// an `s`. Most blocks hold none of them, and skip the pattern.
+static GALLERY_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(["image", "photo", "picture", "slide", "\u{17f}lide"])
+        .expect("gallery words build")
+});
+
+/// Longest caption candidate, in bytes.
+const CAPTION_MAX_BYTES: usize = 600;
+
 pub fn is_caption_candidate(text: &str) -> bool {
-    text.len() <= 600 && (CAPTION_CUES.is_match(text) || GALLERY_COUNTER.is_match(text))
+    if text.len() > CAPTION_MAX_BYTES {
+        return false;
+    }
+    let mut buf = [0u8; CAPTION_MAX_BYTES];
+    let lower = &mut buf[..text.len()];
+    lower.copy_from_slice(text.as_bytes());
+    lower.make_ascii_lowercase();
+    CAPTION_CUES.is_match(&*lower) || (GALLERY_WORDS.is_match(&*lower) && GALLERY_COUNTER.is_match(text))
 }
 
 /// Prose: a block that reads like running text.
@@ -290,7 +318,9 @@ fn is_page_furniture(text: &str) -> bool {
         "here's how you know",
         "here’s how you know",
     ];
-    let lower = text.trim().to_lowercase();
+    // Lower-casing ASCII text needs no Unicode tables (the prose this runs on is long).
+    let text = text.trim();
+    let lower = if text.is_ascii() { text.to_ascii_lowercase() } else { text.to_lowercase() };
     // A menu entry with its expand toggle: "Books, Music, Movies +".
     if lower.ends_with(" +") || lower.ends_with('▾') || lower.ends_with('▼') {
         return true;
@@ -423,6 +453,129 @@ mod tests {
     fn caption_candidates() {
         assert!(is_caption_candidate("A crowd gathers. (Photo: Getty Images)"));
         assert!(is_caption_candidate("Image 3 of 12"));
+        // The pattern ignores case by Unicode's rules, which take `ſ` for an `s`.
+        assert!(
+            is_caption_candidate("Gallery xſlide 3 of 12") && is_caption_candidate_reference("Gallery xſlide 3 of 12")
+        );
+        assert!(is_caption_candidate("A crowd. PHOTO BY Jane Doe"));
         assert!(!is_caption_candidate("The mayor spoke at length about the budget."));
+        assert!(!is_caption_candidate(&format!("{} (Photo: Getty Images)", "word ".repeat(120))));
+    }
+
+    /// `is_caption_candidate` as it was first written: cues found ignoring ASCII case.
+    fn is_caption_candidate_reference(text: &str) -> bool {
+        static CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+            let cues: Vec<&str> = CAPTION_CUES_LIST.to_vec();
+            AhoCorasick::builder().ascii_case_insensitive(true).build(cues).expect("cues build")
+        });
+        text.len() <= 600 && (CUES.is_match(text) || GALLERY_COUNTER.is_match(text))
+    }
+
+    const CAPTION_CUES_LIST: [&str; 26] = [
+        "photo:",
+        "photo by",
+        "photo credit",
+        "photograph:",
+        "photograph by",
+        "photos:",
+        "image:",
+        "image credit",
+        "image source",
+        "picture:",
+        "credit:",
+        "caption:",
+        "getty images",
+        "ap photo",
+        "reuters/",
+        "/reuters",
+        "afp via",
+        "/afp",
+        "shutterstock",
+        "istock",
+        "alamy",
+        "file photo",
+        "courtesy of",
+        "(photo",
+        "[photo",
+        "flick international",
+    ];
+
+    #[test]
+    fn caption_candidates_match_the_case_insensitive_search() {
+        let pieces = [
+            "Photo",
+            "PHOTO",
+            "photo",
+            "pHoTo",
+            "graph",
+            "s",
+            ":",
+            " by",
+            " BY",
+            " credit",
+            "Image",
+            "IMAGE",
+            " Source",
+            "Picture",
+            "Credit",
+            "Caption",
+            "Getty",
+            " Images",
+            "AP",
+            " ",
+            "  ",
+            "\n",
+            "Reuters",
+            "/",
+            "AFP",
+            " via",
+            "Shutterstock",
+            "iStock",
+            "Alamy",
+            "File",
+            "Courtesy",
+            " of",
+            " OF",
+            "(",
+            "[",
+            "Flick",
+            " International",
+            "Slide",
+            "ſlide",
+            "SLIDE",
+            "xſlide",
+            "K",
+            "3",
+            "12",
+            "٣",
+            "é",
+            "É",
+            "東京",
+            "’",
+            "the mayor",
+            "x",
+        ];
+        let mut state = 12345u64;
+        let (mut n_yes, mut n_no) = (0, 0);
+        for _ in 0..30000 {
+            let mut text = String::new();
+            for _ in 0..(state % 16) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let expect = is_caption_candidate_reference(&text);
+            assert_eq!(is_caption_candidate(&text), expect, "{text:?}");
+            if expect {
+                n_yes += 1;
+            } else {
+                n_no += 1;
+            }
+        }
+        assert!(n_yes > 1000 && n_no > 1000, "{n_yes} {n_no}");
+        for n in [590, 595, 598, 599, 600, 601, 602] {
+            let text = format!("{}Photo: Jane", "x".repeat(n - 11));
+            assert_eq!(is_caption_candidate(&text), is_caption_candidate_reference(&text), "{n}");
+        }
     }
 }

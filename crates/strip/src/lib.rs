@@ -176,6 +176,21 @@ pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
     n.min(limit)
 }
 
+/// Calls `f` with `text`'s bytes, ASCII letters lower-cased (in a buffer on the stack for
+/// the short blocks most are): a literal search of lower-case cues in them needs no case
+/// folding.
+pub(crate) fn with_ascii_lowercase<R>(text: &str, f: impl FnOnce(&[u8]) -> R) -> R {
+    const STACK_BYTES: usize = 512;
+    if text.len() > STACK_BYTES {
+        return f(text.to_ascii_lowercase().as_bytes());
+    }
+    let mut buf = [0u8; STACK_BYTES];
+    let lower = &mut buf[..text.len()];
+    lower.copy_from_slice(text.as_bytes());
+    lower.make_ascii_lowercase();
+    f(lower)
+}
+
 /// The number of bytes of `x` that are 0x80 (the others being 0): `count_ones`, in three
 /// instructions where the target has no `popcnt` (the byte sums never carry).
 pub(crate) fn count_high_bits(x: u64) -> usize {

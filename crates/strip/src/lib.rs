@@ -176,6 +176,20 @@ pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
     n.min(limit)
 }
 
+/// `c.is_alphanumeric()`, without a Unicode table lookup for the punctuation most text
+/// holds (curly quotes, dashes, the ellipsis): the General Punctuation block has no letter
+/// or digit.
+pub(crate) fn is_alphanumeric(c: char) -> bool {
+    !GENERAL_PUNCTUATION.contains(&c) && c.is_alphanumeric()
+}
+
+/// `c.is_alphabetic()`, as `is_alphanumeric`.
+pub(crate) fn is_alphabetic(c: char) -> bool {
+    !GENERAL_PUNCTUATION.contains(&c) && c.is_alphabetic()
+}
+
+const GENERAL_PUNCTUATION: std::ops::RangeInclusive<char> = '\u{2000}'..='\u{206f}';
+
 /// Calls `f` with `text`'s bytes, ASCII letters lower-cased (in a buffer on the stack for
 /// the short blocks most are): a literal search of lower-case cues in them needs no case
 /// folding.
@@ -362,6 +376,16 @@ mod tests {
                     assert_eq!(ascii_bytes_in(x, lo, hi), expect, "{lo} {hi} {bytes:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn general_punctuation_holds_no_letter_or_digit() {
+        for c in GENERAL_PUNCTUATION {
+            assert!(!c.is_alphanumeric() && !c.is_alphabetic(), "{c:?}");
+        }
+        for c in ['a', 'Z', '7', 'é', '東', '٣', '\u{1fff}', '\u{2070}', '\u{2071}', '’', ' '] {
+            assert_eq!((is_alphanumeric(c), is_alphabetic(c)), (c.is_alphanumeric(), c.is_alphabetic()), "{c:?}");
         }
     }
 

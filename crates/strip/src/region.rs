@@ -490,7 +490,7 @@ fn count_words(text: &str) -> WordCounts {
             continue;
         }
         let c = text[i..].chars().next().unwrap_or(' ');
-        if c.is_alphanumeric() || c == '’' {
+        if c == '’' || crate::is_alphanumeric(c) {
             words.res.cjk += usize::from(c != '’' && is_cjk(c));
             words.start.get_or_insert(i);
             words.ascii = false;
@@ -581,9 +581,9 @@ impl WordScan<'_> {
 }
 
 /// Per byte: `WORD` for the ASCII bytes words are made of (letters, digits and the
-/// apostrophe), plus `UPPER` for
-/// the upper-case letters and `APOSTROPHE` for the apostrophe; `NON_ASCII` for the bytes
-/// of non-ASCII characters; 0 for the other ASCII bytes.
+/// apostrophe), plus `UPPER` for the upper-case letters and `APOSTROPHE` for the
+/// apostrophe; `ALPHA` for the letters and `DIGIT` for the digits; `SPACE` for white
+/// space; `NON_ASCII` for the bytes of non-ASCII characters.
 static ASCII_WORD_CLASS: [u8; 256] = {
     let mut table = [NON_ASCII; 256];
     let mut b = 0;
@@ -593,6 +593,16 @@ static ASCII_WORD_CLASS: [u8; 256] = {
         if c.is_ascii_alphanumeric() || c == b'\'' {
             table[b] = WORD | if c.is_ascii_uppercase() { UPPER } else { 0 } | if c == b'\'' { APOSTROPHE } else { 0 };
         }
+        if c.is_ascii_alphabetic() {
+            table[b] |= ALPHA;
+        }
+        if c.is_ascii_digit() {
+            table[b] |= DIGIT;
+        }
+        // `char::is_whitespace` (which, unlike `u8::is_ascii_whitespace`, takes in `\x0b`).
+        if matches!(c, b' ' | b'\t'..=b'\r') {
+            table[b] |= SPACE;
+        }
         b += 1;
     }
     table
@@ -601,6 +611,9 @@ const WORD: u8 = 1;
 const UPPER: u8 = 2;
 const APOSTROPHE: u8 = 4;
 const NON_ASCII: u8 = 8;
+const ALPHA: u8 = 16;
+const DIGIT: u8 = 32;
+const SPACE: u8 = 64;
 
 /// Counts one stop word for each language in `mask`.
 fn add_stop(stop: &mut [u32; LANGUAGES.len()], mut mask: u32) {
@@ -663,10 +676,10 @@ fn glued_teaser(text: &str) -> bool {
             first_upper = None;
             n_alphabetic = 0;
         } else {
-            if first_upper.is_none() && c.is_alphanumeric() {
+            if first_upper.is_none() && crate::is_alphanumeric(c) {
                 first_upper = Some(c.is_uppercase());
             }
-            n_alphabetic += usize::from(c.is_alphabetic());
+            n_alphabetic += usize::from(crate::is_alphabetic(c));
         }
         let junction = lower_run >= 4 || matches!(prev, ')' | '?' | '!' | '’' | '”');
         if junction && c.is_uppercase() && teaser_at(text, i) {
@@ -711,10 +724,11 @@ fn is_headline(text: &str) -> bool {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         let (len, space, alphanumeric, alphabetic) = if b < 0x80 {
-            (1, matches!(b, b' ' | b'\t'..=b'\r'), b.is_ascii_alphanumeric(), b.is_ascii_alphabetic())
+            let class = ASCII_WORD_CLASS[usize::from(b)];
+            (1, class & SPACE != 0, class & (ALPHA | DIGIT) != 0, class & ALPHA != 0)
         } else {
             let c = text[i..].chars().next().unwrap_or(' ');
-            (c.len_utf8(), c.is_whitespace(), c.is_alphanumeric(), c.is_alphabetic())
+            (c.len_utf8(), c.is_whitespace(), crate::is_alphanumeric(c), crate::is_alphabetic(c))
         };
         if space {
             if n_alphabetic >= 4 {
@@ -729,8 +743,11 @@ fn is_headline(text: &str) -> bool {
             n_alphabetic = 0;
         } else {
             if first_upper.is_none() && alphanumeric {
-                first_upper =
-                    Some(if b < 0x80 { b.is_ascii_uppercase() } else { text[i..].starts_with(char::is_uppercase) });
+                first_upper = Some(if b < 0x80 {
+                    ASCII_WORD_CLASS[usize::from(b)] & UPPER != 0
+                } else {
+                    text[i..].starts_with(char::is_uppercase)
+                });
             }
             n_alphabetic += usize::from(alphabetic);
         }
@@ -1035,6 +1052,18 @@ mod tests {
     }
 
     #[test]
+    fn ascii_classes_are_the_char_classes() {
+        for b in 0..128u8 {
+            let (c, class) = (char::from(b), ASCII_WORD_CLASS[usize::from(b)]);
+            assert_eq!(class & SPACE != 0, c.is_whitespace(), "{b}");
+            assert_eq!(class & ALPHA != 0, c.is_alphabetic(), "{b}");
+            assert_eq!(class & (ALPHA | DIGIT) != 0, c.is_alphanumeric(), "{b}");
+            assert_eq!(class & UPPER != 0, c.is_uppercase(), "{b}");
+            assert_eq!(class & WORD != 0, c.is_alphanumeric() || c == '\'', "{b}");
+        }
+    }
+
+    #[test]
     fn headlines_match_the_char_by_char_scan() {
         let pieces = [
             "Word",
@@ -1281,7 +1310,7 @@ mod tests {
         let mut i = 0;
         while i < bytes.len() {
             // Between words: skip to the next word character, ASCII bytes in a tight loop.
-            while bytes.get(i).is_some_and(|&b| ASCII_WORD_CLASS[usize::from(b)] == 0) {
+            while bytes.get(i).is_some_and(|&b| ASCII_WORD_CLASS[usize::from(b)] & (WORD | NON_ASCII) == 0) {
                 i += 1;
             }
             let Some(&b) = bytes.get(i) else { break };

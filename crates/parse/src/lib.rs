@@ -318,9 +318,7 @@ fn is_page_furniture(text: &str) -> bool {
         "here's how you know",
         "here’s how you know",
     ];
-    // Lower-casing ASCII text needs no Unicode tables (the prose this runs on is long).
-    let text = text.trim();
-    let lower = if text.is_ascii() { text.to_ascii_lowercase() } else { text.to_lowercase() };
+    let lower = lower_for_ascii_needles(text.trim());
     // A menu entry with its expand toggle: "Books, Music, Movies +".
     if lower.ends_with(" +") || lower.ends_with('▾') || lower.ends_with('▼') {
         return true;
@@ -332,8 +330,16 @@ fn is_page_furniture(text: &str) -> bool {
     lower.strip_prefix("home").is_some_and(|rest| rest.trim_start().starts_with(['>', '»', '›', '/', '|', '→']))
 }
 
+/// `text`, lower-cased as far as looking for ASCII needles in `text.to_lowercase()` goes:
+/// besides ASCII letters only the Kelvin sign lower-cases to an ASCII letter (`İ` to an
+/// `i` with a combining dot, which no needle holds), so ASCII lower-casing will do for
+/// text without it, and needs no Unicode tables (the prose this runs on is long).
+fn lower_for_ascii_needles(text: &str) -> String {
+    if text.contains('\u{212a}') { text.to_lowercase() } else { text.to_ascii_lowercase() }
+}
+
 fn is_byline(text: &str) -> bool {
-    let lower = text.trim_start().to_lowercase();
+    let lower = lower_for_ascii_needles(text.trim_start());
     lower.starts_with("by ")
         || lower.starts_with("posted ")
         || lower.starts_with("published ")
@@ -447,6 +453,19 @@ mod tests {
         for text in ["", "\n\n\n", "\r\n\r\n", "\u{feff}", "x", "1. ", "“", "\u{200b}\n\u{200f}", "#"] {
             let _ = parse(&raw(text));
         }
+    }
+
+    #[test]
+    fn only_ascii_letters_and_the_kelvin_sign_lower_case_to_ascii() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let lower: Vec<char> = c.to_lowercase().collect();
+            if !c.is_ascii() && lower.iter().any(char::is_ascii) {
+                // `İ` becomes `i` and a combining dot above.
+                assert!(c == '\u{212a}' || lower == ['i', '\u{307}'], "{c:?} {lower:?}");
+            }
+        }
+        assert!(is_page_furniture("S\u{212a}IP TO CONTENT") && is_page_furniture("SKIP TO CONTENT"));
+        assert!(!is_page_furniture("S\u{130}GN IN OR REGISTER") && is_page_furniture("SIGN IN OR REGISTER"));
     }
 
     #[test]

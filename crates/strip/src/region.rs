@@ -167,7 +167,8 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let cjk =
         blocks.iter().zip(&counts).map(|(b, c)| cjk_share(b.text, c)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang = dominant_language(&counts);
-    let teasers: Vec<bool> = blocks.iter().map(|b| b.n_words >= TEASER_MIN_WORDS && glued_teaser(b.text)).collect();
+    let teasers: Vec<bool> =
+        blocks.iter().map(|b| b.n_words >= TEASER_MIN_WORDS && glued_teaser_head(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
     let headlines: Vec<bool> = blocks.iter().map(|b| is_headline(b.text)).collect();
     let mut scores: Vec<f64> = blocks
@@ -582,8 +583,8 @@ impl WordScan<'_> {
 
 /// Per byte: `WORD` for the ASCII bytes words are made of (letters, digits and the
 /// apostrophe), plus `UPPER` for the upper-case letters and `APOSTROPHE` for the
-/// apostrophe; `ALPHA` for the letters and `DIGIT` for the digits; `SPACE` for white
-/// space; `NON_ASCII` for the bytes of non-ASCII characters.
+/// apostrophe; `ALPHA` for the letters, `LOWER_CASE` for the lower-case ones and `DIGIT` for
+/// the digits; `SPACE` for white space; `NON_ASCII` for the bytes of non-ASCII characters.
 static ASCII_WORD_CLASS: [u8; 256] = {
     let mut table = [NON_ASCII; 256];
     let mut b = 0;
@@ -598,6 +599,9 @@ static ASCII_WORD_CLASS: [u8; 256] = {
         }
         if c.is_ascii_digit() {
             table[b] |= DIGIT;
+        }
+        if c.is_ascii_lowercase() {
+            table[b] |= LOWER_CASE;
         }
         // `char::is_whitespace` (which, unlike `u8::is_ascii_whitespace`, takes in `\x0b`).
         if matches!(c, b' ' | b'\t'..=b'\r') {
@@ -614,6 +618,7 @@ const NON_ASCII: u8 = 8;
 const ALPHA: u8 = 16;
 const DIGIT: u8 = 32;
 const SPACE: u8 = 64;
+const LOWER_CASE: u8 = 128;
 
 /// Counts one stop word for each language in `mask`.
 fn add_stop(stop: &mut [u32; LANGUAGES.len()], mut mask: u32) {
@@ -653,13 +658,18 @@ fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
 ///
 /// The scan stops at the first whole word that is not Title Case: every later junction
 /// has it in its head. Prose stops after a word or two.
+#[cfg(test)]
 fn glued_teaser(text: &str) -> bool {
     // Four head words and four lede words, the junction's word shared.
-    if crate::count_words_upto(text, TEASER_MIN_WORDS) < TEASER_MIN_WORDS {
-        return false;
-    }
+    crate::count_words_upto(text, TEASER_MIN_WORDS) >= TEASER_MIN_WORDS && glued_teaser_head(text)
+}
+
+/// `glued_teaser` of a text known to have enough words. ASCII characters are classified
+/// by a table, without decoding.
+fn glued_teaser_head(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let mut prev = ' ';
+    // Whether the character before is a closing `)`, `?`, `!`, `’` or `”`.
+    let mut after_close = false;
     let mut lower_run = 0usize;
     // The current white-space-separated word: whether its first alphanumeric character
     // is upper case, and how many alphabetic characters it has.
@@ -668,28 +678,44 @@ fn glued_teaser(text: &str) -> bool {
     let mut i = 0;
     for _ in 0..200 {
         let Some(&b) = bytes.get(i) else { break };
-        let c = if b < 0x80 { char::from(b) } else { text[i..].chars().next().unwrap_or(' ') };
-        if c.is_whitespace() {
+        let (len, class, close) = if b < 0x80 {
+            (1, ASCII_WORD_CLASS[usize::from(b)], matches!(b, b')' | b'?' | b'!'))
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (c.len_utf8(), char_class(c), matches!(c, '’' | '”'))
+        };
+        if class & SPACE != 0 {
             if n_alphabetic >= 4 && first_upper != Some(true) {
                 return false;
             }
             first_upper = None;
             n_alphabetic = 0;
         } else {
-            if first_upper.is_none() && crate::is_alphanumeric(c) {
-                first_upper = Some(c.is_uppercase());
+            if first_upper.is_none() && class & (ALPHA | DIGIT) != 0 {
+                first_upper = Some(class & UPPER != 0);
             }
-            n_alphabetic += usize::from(crate::is_alphabetic(c));
+            n_alphabetic += usize::from(class & ALPHA != 0);
         }
-        let junction = lower_run >= 4 || matches!(prev, ')' | '?' | '!' | '’' | '”');
-        if junction && c.is_uppercase() && teaser_at(text, i) {
+        let junction = lower_run >= 4 || after_close;
+        if junction && class & UPPER != 0 && teaser_at(text, i) {
             return true;
         }
-        lower_run = if c.is_lowercase() { lower_run + 1 } else { 0 };
-        prev = c;
-        i += c.len_utf8();
+        lower_run = if class & LOWER_CASE != 0 { lower_run + 1 } else { 0 };
+        after_close = close;
+        i += len;
     }
     false
+}
+
+/// The `ASCII_WORD_CLASS` bits `glued_teaser` reads, of a non-ASCII character.
+fn char_class(c: char) -> u8 {
+    let alphabetic = crate::is_alphabetic(c);
+    let bit = |yes: bool, bit: u8| if yes { bit } else { 0 };
+    bit(c.is_whitespace(), SPACE)
+        | bit(alphabetic, ALPHA)
+        | bit(!alphabetic && crate::is_alphanumeric(c), DIGIT)
+        | bit(c.is_uppercase(), UPPER)
+        | bit(c.is_lowercase(), LOWER_CASE)
 }
 
 /// Whether `text` reads as a Title Case head of four words or more and a lower-case lede,
@@ -1059,6 +1085,7 @@ mod tests {
             assert_eq!(class & ALPHA != 0, c.is_alphabetic(), "{b}");
             assert_eq!(class & (ALPHA | DIGIT) != 0, c.is_alphanumeric(), "{b}");
             assert_eq!(class & UPPER != 0, c.is_uppercase(), "{b}");
+            assert_eq!(class & LOWER_CASE != 0, c.is_lowercase(), "{b}");
             assert_eq!(class & WORD != 0, c.is_alphanumeric() || c == '\'', "{b}");
         }
     }

@@ -158,12 +158,13 @@ pub fn is_heading_like(text: &str) -> bool {
     {
         return false;
     }
-    let n_words = t.split_whitespace().take(HEADING_MAX_WORDS + 1).count();
-    if n_words > HEADING_MAX_WORDS {
-        return false;
-    }
+    // Most long blocks end like a sentence, and need no word count.
     let last = t.chars().last().unwrap_or(' ');
     if matches!(last, '.' | ',' | ';' | ':' | '…' | '。' | '、') {
+        return false;
+    }
+    let n_words = t.split_whitespace().take(HEADING_MAX_WORDS + 1).count();
+    if n_words > HEADING_MAX_WORDS {
         return false;
     }
     if last == '?' || last == '!' {
@@ -248,9 +249,9 @@ fn is_prose(block: &Block) -> bool {
     if block.kind != BlockKind::Paragraph && block.kind != BlockKind::Quote {
         return false;
     }
-    let n_words = block.text.split_whitespace().count();
     let last = block.text.trim_end().chars().last().unwrap_or(' ');
-    n_words >= 12 && matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | ')')
+    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | ')')
+        && block.text.split_whitespace().nth(11).is_some()
 }
 
 /// The title: among heading-like blocks before the first prose paragraph, one that is
@@ -284,6 +285,23 @@ fn find_title(blocks: &[Block]) -> Option<usize> {
     repeated.or_else(|| candidates.iter().copied().rev().max_by_key(|&i| blocks[i].text.split_whitespace().count()))
 }
 
+/// Phrases of `is_page_furniture` that may stand anywhere in a block, looked for in one
+/// pass (leftmost-first, so that the search may be vectorised).
+static PAGE_FURNITURE_ANYWHERE: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build([
+            "cookies",
+            "cookie policy",
+            "sign up now",
+            "sign in or",
+            "log in or",
+            "here's how you know",
+            "here’s how you know",
+        ])
+        .expect("page furniture phrases build")
+});
+
 /// Lines every page prints around its article, which a title never is: skip links,
 /// menu entries and account buttons, search boxes, cookie and official-site banners, "Back to blog" links and
 /// breadcrumb trails ("Home » Reviews » ..."). The title is parse's business because a
@@ -309,31 +327,23 @@ fn is_page_furniture(text: &str) -> bool {
         "return to ",
         "go to ",
     ];
-    const ANYWHERE: &[&str] = &[
-        "cookies",
-        "cookie policy",
-        "sign up now",
-        "sign in or",
-        "log in or",
-        "here's how you know",
-        "here’s how you know",
-    ];
     let lower = lower_for_ascii_needles(text.trim());
     // A menu entry with its expand toggle: "Books, Music, Movies +".
     if lower.ends_with(" +") || lower.ends_with('▾') || lower.ends_with('▼') {
         return true;
     }
-    if STARTS.iter().any(|p| lower.starts_with(p)) || ANYWHERE.iter().any(|p| lower.contains(p)) {
+    if STARTS.iter().any(|p| lower.starts_with(p)) || PAGE_FURNITURE_ANYWHERE.is_match(&lower) {
         return true;
     }
     // A breadcrumb trail: "Home > Blog > ...", "Home / Tips & Tools / Book Reviews".
     lower.strip_prefix("home").is_some_and(|rest| rest.trim_start().starts_with(['>', '»', '›', '/', '|', '→']))
 }
 
-/// `text`, lower-cased as far as looking for ASCII needles in `text.to_lowercase()` goes:
-/// besides ASCII letters only the Kelvin sign lower-cases to an ASCII letter (`İ` to an
-/// `i` with a combining dot, which no needle holds), so ASCII lower-casing will do for
-/// text without it, and needs no Unicode tables (the prose this runs on is long).
+/// `text`, lower-cased as far as looking for needles whose letters are ASCII in
+/// `text.to_lowercase()` goes: besides ASCII letters only the Kelvin sign lower-cases to
+/// an ASCII letter (`İ` to an `i` with a combining dot, which no needle holds), so ASCII
+/// lower-casing will do for text without it, and needs no Unicode tables (the prose this
+/// runs on is long).
 fn lower_for_ascii_needles(text: &str) -> String {
     if text.contains('\u{212a}') { text.to_lowercase() } else { text.to_ascii_lowercase() }
 }

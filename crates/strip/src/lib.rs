@@ -107,7 +107,6 @@ fn mark_outside_main_region(
     verdicts: &mut [Option<Verdict>],
 ) {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let title = title.map(norm);
     let infos: Vec<region::BlockInfo<'_>> = blocks
         .iter()
         .zip(verdicts.iter())
@@ -118,10 +117,11 @@ fn mark_outside_main_region(
     let Some(&(best_start, best_end)) = runs.first() else { return };
     for (k, run) in runs.iter_mut().enumerate() {
         if run.0 > 0
-            && (k > 0 || title.as_ref().is_some_and(|t| norm(&blocks[run.0 - 1].text) == *t))
             && blocks[run.0 - 1].kind == BlockKind::Heading
             && verdicts[run.0 - 1].is_none()
             && scores[run.0 - 1].is_finite()
+            // Last: most pages have no heading there, and need no normalised texts.
+            && (k > 0 || title.is_some_and(|t| norm(&blocks[run.0 - 1].text) == norm(t)))
         {
             run.0 -= 1;
         }

@@ -164,6 +164,11 @@ pub(crate) fn classify(text: &str, n_words: usize) -> AddressBlock {
             Line::Label => n_label += 1,
             Line::Other => n_other += 1,
         }
+        // Two other lines are more than any block may hold (see below): the rest of a
+        // long block needs no look.
+        if n_other >= 2 {
+            return AddressBlock::No;
+        }
     }
     // A name line ("Acme Corp") may head a block with two or more address lines.
     let others_allowed = if n_strong + n_contact >= 2 { 1 } else { 0 };
@@ -196,6 +201,8 @@ mod tests {
         check("PO Box 1234", AddressBlock::Address);
         check("Phone: (555) 123-4567\nEmail: news@example.com", AddressBlock::Address);
         check("10 Downing Street\nLondon SW1A 2AA", AddressBlock::Address);
+        // One name line may head an address; two other lines make it no address block.
+        check("Acme Corp\nOpen daily\n1600 Main Street, Suite 200\nSpringfield, IL 62701", AddressBlock::No);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
 use regex::Regex;
 
@@ -47,10 +47,11 @@ fn split_blocks(text: &str, diags: &mut Vec<Diag>) -> Vec<Block> {
     let mut lines: Vec<(usize, &str)> = Vec::new();
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut run_start = 0;
-    let mut offset = 0;
-    for raw_line in text.split('\n') {
-        let line_start = offset;
-        offset += raw_line.len() + 1;
+    // `text.split('\n')`, with a vectorised search for the line ends.
+    let mut line_start = 0;
+    for line_end in memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]) {
+        let raw_line = &text[line_start..line_end];
+        let line_start = std::mem::replace(&mut line_start, line_end + 1);
         let trimmed_start = raw_line.len() - raw_line.trim_start().len();
         let line = raw_line.trim();
         if line.is_empty() {
@@ -102,7 +103,7 @@ fn clamp(offset: usize) -> u32 {
 
 /// What a block looks like, from its text alone.
 pub fn classify(text: &str, n_lines: usize) -> BlockKind {
-    let first = text.split('\n').next().unwrap_or("");
+    let first = memchr::memchr(b'\n', text.as_bytes()).map_or(text, |end| &text[..end]);
     if is_list_item(first) {
         return BlockKind::ListItem;
     }
@@ -138,9 +139,9 @@ fn is_fully_quoted(text: &str) -> bool {
     let t = text.trim();
     let open = t.chars().next();
     let close = t.chars().last();
-    t.chars().count() > 2
-        && matches!(open, Some('“' | '"' | '«' | '„'))
+    matches!(open, Some('“' | '"' | '«' | '„'))
         && matches!(close, Some('”' | '"' | '»' | '“'))
+        && t.chars().count() > 2
         && t.matches(['“', '”', '"', '«', '»', '„']).count() == 2
 }
 
@@ -150,15 +151,20 @@ pub fn is_heading_like(text: &str) -> bool {
     if t.starts_with('#') {
         return true;
     }
-    if t.is_empty() || t.len() > HEADING_MAX_CHARS * 4 || t.chars().count() > HEADING_MAX_CHARS {
+    // A text of at most `HEADING_MAX_CHARS` bytes has no more characters: most need no count.
+    if t.is_empty()
+        || t.len() > HEADING_MAX_CHARS * 4
+        || (t.len() > HEADING_MAX_CHARS && t.chars().count() > HEADING_MAX_CHARS)
+    {
+        return false;
+    }
+    // Most long blocks end like a sentence, and need no word count.
+    let last = t.chars().last().unwrap_or(' ');
+    if matches!(last, '.' | ',' | ';' | ':' | '…' | '。' | '、') {
         return false;
     }
     let n_words = t.split_whitespace().take(HEADING_MAX_WORDS + 1).count();
     if n_words > HEADING_MAX_WORDS {
-        return false;
-    }
-    let last = t.chars().last().unwrap_or(' ');
-    if matches!(last, '.' | ',' | ';' | ':' | '…' | '。' | '、') {
         return false;
     }
     if last == '?' || last == '!' {
@@ -171,10 +177,13 @@ pub fn is_heading_like(text: &str) -> bool {
     !first.is_lowercase()
 }
 
-/// Cues that a block may be an image caption or photo credit. `strip` decides.
+/// Cues that a block may be an image caption or photo credit, in lower case: they are
+/// looked for in a lower-cased copy of the block (`ascii_case_insensitive` would cost a
+/// byte-by-byte automaton; this way a vectorised literal search finds them). `strip`
+/// decides. (Only leftmost match kinds may use the vectorised search.)
 static CAPTION_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
-        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
         .build([
             "photo:",
             "photo by",
@@ -211,8 +220,28 @@ static GALLERY_COUNTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)(?:image|photo|picture|slide)\s+\d+\s+of\s+\d+").expect("gallery pattern compiles")
 });
 
+/// The words `GALLERY_COUNTER` starts with, as they read in a lower-cased copy of a block
+/// that it matches: the pattern ignores case by Unicode's rules, which also take `ſ` for
+/// an `s`. Most blocks hold none of them, and skip the pattern.
+static GALLERY_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(["image", "photo", "picture", "slide", "\u{17f}lide"])
+        .expect("gallery words build")
+});
+
+/// Longest caption candidate, in bytes.
+const CAPTION_MAX_BYTES: usize = 600;
+
 pub fn is_caption_candidate(text: &str) -> bool {
-    text.len() <= 600 && (CAPTION_CUES.is_match(text) || GALLERY_COUNTER.is_match(text))
+    if text.len() > CAPTION_MAX_BYTES {
+        return false;
+    }
+    let mut buf = [0u8; CAPTION_MAX_BYTES];
+    let lower = &mut buf[..text.len()];
+    lower.copy_from_slice(text.as_bytes());
+    lower.make_ascii_lowercase();
+    CAPTION_CUES.is_match(&*lower) || (GALLERY_WORDS.is_match(&*lower) && GALLERY_COUNTER.is_match(text))
 }
 
 /// Prose: a block that reads like running text.
@@ -220,9 +249,9 @@ fn is_prose(block: &Block) -> bool {
     if block.kind != BlockKind::Paragraph && block.kind != BlockKind::Quote {
         return false;
     }
-    let n_words = block.text.split_whitespace().count();
     let last = block.text.trim_end().chars().last().unwrap_or(' ');
-    n_words >= 12 && matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | ')')
+    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | ')')
+        && block.text.split_whitespace().nth(11).is_some()
 }
 
 /// The title: among heading-like blocks before the first prose paragraph, one that is
@@ -256,6 +285,23 @@ fn find_title(blocks: &[Block]) -> Option<usize> {
     repeated.or_else(|| candidates.iter().copied().rev().max_by_key(|&i| blocks[i].text.split_whitespace().count()))
 }
 
+/// Phrases of `is_page_furniture` that may stand anywhere in a block, looked for in one
+/// pass (leftmost-first, so that the search may be vectorised).
+static PAGE_FURNITURE_ANYWHERE: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build([
+            "cookies",
+            "cookie policy",
+            "sign up now",
+            "sign in or",
+            "log in or",
+            "here's how you know",
+            "here’s how you know",
+        ])
+        .expect("page furniture phrases build")
+});
+
 /// Lines every page prints around its article, which a title never is: skip links,
 /// menu entries and account buttons, search boxes, cookie and official-site banners, "Back to blog" links and
 /// breadcrumb trails ("Home » Reviews » ..."). The title is parse's business because a
@@ -281,29 +327,29 @@ fn is_page_furniture(text: &str) -> bool {
         "return to ",
         "go to ",
     ];
-    const ANYWHERE: &[&str] = &[
-        "cookies",
-        "cookie policy",
-        "sign up now",
-        "sign in or",
-        "log in or",
-        "here's how you know",
-        "here’s how you know",
-    ];
-    let lower = text.trim().to_lowercase();
+    let lower = lower_for_ascii_needles(text.trim());
     // A menu entry with its expand toggle: "Books, Music, Movies +".
     if lower.ends_with(" +") || lower.ends_with('▾') || lower.ends_with('▼') {
         return true;
     }
-    if STARTS.iter().any(|p| lower.starts_with(p)) || ANYWHERE.iter().any(|p| lower.contains(p)) {
+    if STARTS.iter().any(|p| lower.starts_with(p)) || PAGE_FURNITURE_ANYWHERE.is_match(&lower) {
         return true;
     }
     // A breadcrumb trail: "Home > Blog > ...", "Home / Tips & Tools / Book Reviews".
     lower.strip_prefix("home").is_some_and(|rest| rest.trim_start().starts_with(['>', '»', '›', '/', '|', '→']))
 }
 
+/// `text`, lower-cased as far as looking for needles whose letters are ASCII in
+/// `text.to_lowercase()` goes: besides ASCII letters only the Kelvin sign lower-cases to
+/// an ASCII letter (`İ` to an `i` with a combining dot, which no needle holds), so ASCII
+/// lower-casing will do for text without it, and needs no Unicode tables (the prose this
+/// runs on is long).
+fn lower_for_ascii_needles(text: &str) -> String {
+    if text.contains('\u{212a}') { text.to_lowercase() } else { text.to_ascii_lowercase() }
+}
+
 fn is_byline(text: &str) -> bool {
-    let lower = text.trim_start().to_lowercase();
+    let lower = lower_for_ascii_needles(text.trim_start());
     lower.starts_with("by ")
         || lower.starts_with("posted ")
         || lower.starts_with("published ")
@@ -420,9 +466,145 @@ mod tests {
     }
 
     #[test]
+    fn only_ascii_letters_and_the_kelvin_sign_lower_case_to_ascii() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let lower: Vec<char> = c.to_lowercase().collect();
+            if !c.is_ascii() && lower.iter().any(char::is_ascii) {
+                // `İ` becomes `i` and a combining dot above.
+                assert!(c == '\u{212a}' || lower == ['i', '\u{307}'], "{c:?} {lower:?}");
+            }
+        }
+        assert!(is_page_furniture("S\u{212a}IP TO CONTENT") && is_page_furniture("SKIP TO CONTENT"));
+        assert!(!is_page_furniture("S\u{130}GN IN OR REGISTER") && is_page_furniture("SIGN IN OR REGISTER"));
+    }
+
+    #[test]
     fn caption_candidates() {
         assert!(is_caption_candidate("A crowd gathers. (Photo: Getty Images)"));
         assert!(is_caption_candidate("Image 3 of 12"));
+        // The pattern ignores case by Unicode's rules, which take `ſ` for an `s`.
+        assert!(
+            is_caption_candidate("Gallery xſlide 3 of 12") && is_caption_candidate_reference("Gallery xſlide 3 of 12")
+        );
+        assert!(is_caption_candidate("A crowd. PHOTO BY Jane Doe"));
         assert!(!is_caption_candidate("The mayor spoke at length about the budget."));
+        assert!(!is_caption_candidate(&format!("{} (Photo: Getty Images)", "word ".repeat(120))));
+    }
+
+    /// `is_caption_candidate` as it was first written: cues found ignoring ASCII case.
+    fn is_caption_candidate_reference(text: &str) -> bool {
+        static CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+            let cues: Vec<&str> = CAPTION_CUES_LIST.to_vec();
+            AhoCorasick::builder().ascii_case_insensitive(true).build(cues).expect("cues build")
+        });
+        text.len() <= 600 && (CUES.is_match(text) || GALLERY_COUNTER.is_match(text))
+    }
+
+    const CAPTION_CUES_LIST: [&str; 26] = [
+        "photo:",
+        "photo by",
+        "photo credit",
+        "photograph:",
+        "photograph by",
+        "photos:",
+        "image:",
+        "image credit",
+        "image source",
+        "picture:",
+        "credit:",
+        "caption:",
+        "getty images",
+        "ap photo",
+        "reuters/",
+        "/reuters",
+        "afp via",
+        "/afp",
+        "shutterstock",
+        "istock",
+        "alamy",
+        "file photo",
+        "courtesy of",
+        "(photo",
+        "[photo",
+        "flick international",
+    ];
+
+    #[test]
+    fn caption_candidates_match_the_case_insensitive_search() {
+        let pieces = [
+            "Photo",
+            "PHOTO",
+            "photo",
+            "pHoTo",
+            "graph",
+            "s",
+            ":",
+            " by",
+            " BY",
+            " credit",
+            "Image",
+            "IMAGE",
+            " Source",
+            "Picture",
+            "Credit",
+            "Caption",
+            "Getty",
+            " Images",
+            "AP",
+            " ",
+            "  ",
+            "\n",
+            "Reuters",
+            "/",
+            "AFP",
+            " via",
+            "Shutterstock",
+            "iStock",
+            "Alamy",
+            "File",
+            "Courtesy",
+            " of",
+            " OF",
+            "(",
+            "[",
+            "Flick",
+            " International",
+            "Slide",
+            "ſlide",
+            "SLIDE",
+            "xſlide",
+            "K",
+            "3",
+            "12",
+            "٣",
+            "é",
+            "É",
+            "東京",
+            "’",
+            "the mayor",
+            "x",
+        ];
+        let mut state = 12345u64;
+        let (mut n_yes, mut n_no) = (0, 0);
+        for _ in 0..30000 {
+            let mut text = String::new();
+            for _ in 0..(state % 16) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let expect = is_caption_candidate_reference(&text);
+            assert_eq!(is_caption_candidate(&text), expect, "{text:?}");
+            if expect {
+                n_yes += 1;
+            } else {
+                n_no += 1;
+            }
+        }
+        assert!(n_yes > 1000 && n_no > 1000, "{n_yes} {n_no}");
+        for n in [590, 595, 598, 599, 600, 601, 602] {
+            let text = format!("{}Photo: Jane", "x".repeat(n - 11));
+            assert_eq!(is_caption_candidate(&text), is_caption_candidate_reference(&text), "{n}");
+        }
     }
 }

@@ -107,7 +107,6 @@ fn mark_outside_main_region(
     verdicts: &mut [Option<Verdict>],
 ) {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let title = title.map(norm);
     let infos: Vec<region::BlockInfo<'_>> = blocks
         .iter()
         .zip(verdicts.iter())
@@ -118,10 +117,11 @@ fn mark_outside_main_region(
     let Some(&(best_start, best_end)) = runs.first() else { return };
     for (k, run) in runs.iter_mut().enumerate() {
         if run.0 > 0
-            && (k > 0 || title.as_ref().is_some_and(|t| norm(&blocks[run.0 - 1].text) == *t))
             && blocks[run.0 - 1].kind == BlockKind::Heading
             && verdicts[run.0 - 1].is_none()
             && scores[run.0 - 1].is_finite()
+            // Last: most pages have no heading there, and need no normalised texts.
+            && (k > 0 || title.is_some_and(|t| norm(&blocks[run.0 - 1].text) == norm(t)))
         {
             run.0 -= 1;
         }
@@ -162,7 +162,7 @@ pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
             let space = ascii_space_bytes(u64::from_le_bytes(chunk));
             // Little-endian: the byte before byte k sits 8 bits lower.
             let before_space = (space << 8) | if after_space { 0x80 } else { 0 };
-            n += (!space & HIGH & before_space).count_ones() as usize;
+            n += count_high_bits(!space & HIGH & before_space);
             after_space = space >> 63 != 0;
             i += 8;
             continue;
@@ -174,6 +174,41 @@ pub(crate) fn count_words_upto(text: &str, limit: usize) -> usize {
         i += c.len_utf8();
     }
     n.min(limit)
+}
+
+/// `c.is_alphanumeric()`, without a Unicode table lookup for the punctuation most text
+/// holds (curly quotes, dashes, the ellipsis): the General Punctuation block has no letter
+/// or digit.
+pub(crate) fn is_alphanumeric(c: char) -> bool {
+    !GENERAL_PUNCTUATION.contains(&c) && c.is_alphanumeric()
+}
+
+/// `c.is_alphabetic()`, as `is_alphanumeric`.
+pub(crate) fn is_alphabetic(c: char) -> bool {
+    !GENERAL_PUNCTUATION.contains(&c) && c.is_alphabetic()
+}
+
+const GENERAL_PUNCTUATION: std::ops::RangeInclusive<char> = '\u{2000}'..='\u{206f}';
+
+/// Calls `f` with `text`'s bytes, ASCII letters lower-cased (in a buffer on the stack for
+/// the short blocks most are): a literal search of lower-case cues in them needs no case
+/// folding.
+pub(crate) fn with_ascii_lowercase<R>(text: &str, f: impl FnOnce(&[u8]) -> R) -> R {
+    const STACK_BYTES: usize = 512;
+    if text.len() > STACK_BYTES {
+        return f(text.to_ascii_lowercase().as_bytes());
+    }
+    let mut buf = [0u8; STACK_BYTES];
+    let lower = &mut buf[..text.len()];
+    lower.copy_from_slice(text.as_bytes());
+    lower.make_ascii_lowercase();
+    f(lower)
+}
+
+/// The number of bytes of `x` that are 0x80 (the others being 0): `count_ones`, in three
+/// instructions where the target has no `popcnt` (the byte sums never carry).
+pub(crate) fn count_high_bits(x: u64) -> usize {
+    ((x >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
 }
 
 /// 0x80 in each byte of `x` (eight ASCII bytes) that is white space (`\t`, `\n`, `\x0b`,
@@ -341,6 +376,24 @@ mod tests {
                     assert_eq!(ascii_bytes_in(x, lo, hi), expect, "{lo} {hi} {bytes:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn general_punctuation_holds_no_letter_or_digit() {
+        for c in GENERAL_PUNCTUATION {
+            assert!(!c.is_alphanumeric() && !c.is_alphabetic(), "{c:?}");
+        }
+        for c in ['a', 'Z', '7', 'é', '東', '٣', '\u{1fff}', '\u{2070}', '\u{2071}', '’', ' '] {
+            assert_eq!((is_alphanumeric(c), is_alphabetic(c)), (c.is_alphanumeric(), c.is_alphabetic()), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn high_bits_are_counted() {
+        for mask in 0..=255u64 {
+            let x = (0..8).filter(|i| mask >> i & 1 != 0).map(|i| 0x80u64 << (8 * i)).sum::<u64>();
+            assert_eq!(count_high_bits(x), x.count_ones() as usize, "{x:x}");
         }
     }
 

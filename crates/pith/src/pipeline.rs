@@ -466,11 +466,13 @@ impl<'a> Runner<'a> {
                 let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
                 let pairs = pith_dedup::candidate_pairs(&all, cfg);
                 let similar = self.similarities(groups, &pass1, &offsets, &all, &pairs);
+                let n_pairs = pairs.len() as u64;
+                drop(pairs);
                 let corpus = pith_dedup::reduce(&all, lines, &similar, cfg);
                 let counts = [
                     lines.len() as u64,
                     corpus.chrome.len() as u64,
-                    pairs.len() as u64,
+                    n_pairs,
                     similar.iter().filter(|(_, _, sim)| *sim >= cfg.near_threshold).count() as u64,
                 ];
                 let reduced = Reduced { corpus, renames, counts };
@@ -659,17 +661,25 @@ impl<'a> Runner<'a> {
             .lookup_as::<Vec<(u64, u64, f64)>>(PAIRS, VERSIONS[DEDUP], &key)
             .map(|(memo, _)| memo.into_iter().map(|(a, b, sim)| ((a, b), sim)).collect())
             .unwrap_or_default();
-        let unknown: Vec<(u64, u64)> =
-            pairs.iter().filter(|pair| exact_pair(pair).is_none_or(|e| !known.contains_key(&e))).copied().collect();
-        let measured: HashMap<(u64, u64), f64> =
-            self.verify(groups, pass1, offsets, &unknown).into_iter().map(|(i, j, sim)| ((i, j), sim)).collect();
+        let remembered = |pair: &(u64, u64)| exact_pair(pair).and_then(|e| known.get(&e)).copied();
+        // Millions of pairs on a large corpus: the measured ones come back in the order of
+        // `pairs` and are merged in by walking both, not through a map.
+        let unknown: Vec<(u64, u64)> = pairs.iter().filter(|pair| remembered(pair).is_none()).copied().collect();
+        let measured = self.verify(groups, pass1, offsets, &unknown);
+        drop(unknown);
+        let mut measured = measured.into_iter().peekable();
         let similar: Vec<(u64, u64, f64)> = pairs
             .iter()
-            .filter_map(|&(i, j)| {
-                let sim = exact_pair(&(i, j)).and_then(|e| known.get(&e)).or_else(|| measured.get(&(i, j)))?;
-                Some((i, j, *sim))
+            .filter_map(|&(i, j)| match remembered(&(i, j)) {
+                Some(sim) => Some((i, j, sim)),
+                None => {
+                    // (`verify` leaves out pairs it could not measure.)
+                    while measured.next_if(|&(a, b, _)| (a, b) < (i, j)).is_some() {}
+                    measured.next_if(|&(a, b, _)| (a, b) == (i, j)).map(|(_, _, sim)| (i, j, sim))
+                }
             })
             .collect();
+        drop(measured);
         let mut memo: Vec<(u64, u64, f64)> =
             similar.iter().filter_map(|&(i, j, sim)| exact_pair(&(i, j)).map(|(a, b)| (a, b, sim))).collect();
         memo.sort_unstable_by_key(|&(a, b, _)| (a, b));

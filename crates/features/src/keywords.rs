@@ -542,7 +542,7 @@ impl Lexicon {
             }
             // (A full sample counts no more words: their keys are not needed.)
             if let Some(sample) = sample.as_deref_mut()
-                && sample.words < crate::FAST_ENGLISH_SAMPLE_WORDS
+                && !sample.is_full()
             {
                 sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
             }

@@ -369,10 +369,16 @@ pub(crate) struct EnglishSample {
 }
 
 impl EnglishSample {
+    /// Whether the sample holds `FAST_ENGLISH_SAMPLE_WORDS` words: `add` counts no more.
+    #[inline]
+    pub(crate) fn is_full(&self) -> bool {
+        self.words == FAST_ENGLISH_SAMPLE_WORDS
+    }
+
     /// Counts a word, given its `word_key`, if the sample is not full yet.
     #[inline]
     pub(crate) fn add(&mut self, key: u64, ascii: bool) {
-        if self.words == FAST_ENGLISH_SAMPLE_WORDS {
+        if self.is_full() {
             return;
         }
         self.words += 1;

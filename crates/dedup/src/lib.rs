@@ -779,6 +779,20 @@ mod tests {
         ] {
             assert_eq!(line_hash(text), xxh3_64(normalize::normalize_line(text).as_bytes()), "{text:?}");
         }
+        // Longer ones, mostly letters, digits and single spaces, so that the eight-byte
+        // path runs.
+        let alphabet = b"aZq09 x Y  .,`\t\n\x0b\r\x1f";
+        let mut state = 12345u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 60) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let k = (state >> 33) as usize % (3 * alphabet.len());
+                text.push(char::from(alphabet[if k < 2 * alphabet.len() { k % 10 } else { k % alphabet.len() }]));
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            assert_eq!(line_hash(&text), xxh3_64(normalize::normalize_line(&text).as_bytes()), "{text:?}");
+        }
         for b in 0..128u8 {
             let c = char::from(b);
             for text in [format!("A{c}b 7{c}{c}x"), format!("{c}"), format!(" {c}Q{c} ")] {

@@ -203,7 +203,33 @@ pub(crate) fn ascii_line_hash(text: &[u8]) -> u64 {
     BUF.with_borrow_mut(|line| {
         line.clear();
         let mut space = false;
-        for &b in text {
+        let mut i = 0;
+        while i < text.len() {
+            // Eight bytes with no white space but single spaces between other bytes: at
+            // most the space before them, then each mapped, eight at a time.
+            if let Some(chunk) = text.get(i..i + 8)
+                && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+                && u64::from_le_bytes(chunk) & HIGH == 0
+            {
+                let x = u64::from_le_bytes(chunk);
+                let spaces = ascii_bytes_in(x, b' ', b' ');
+                let special = ascii_bytes_in(x, b'\t', b'\r') | ascii_bytes_in(x, b'`', b'`');
+                // No space first or last, and none next to another.
+                if special == 0 && spaces & ((spaces >> 8) | 0x80 | (0x80 << 56)) == 0 {
+                    if space {
+                        line.push(b' ');
+                        space = false;
+                    }
+                    let lower = x | (ascii_bytes_in(x, b'A', b'Z') >> 2);
+                    // A digit's low four bits cleared: '0'.
+                    let digits = ascii_bytes_in(x, b'0', b'9');
+                    line.extend_from_slice(&(lower & !((digits >> 7) * 0x0f)).to_le_bytes());
+                    i += 8;
+                    continue;
+                }
+            }
+            let b = text[i];
+            i += 1;
             let m = MAP[usize::from(b & 0x7f)];
             if m == SPACE {
                 space = !line.is_empty();

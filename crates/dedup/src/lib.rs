@@ -576,10 +576,20 @@ fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
 pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
     let mut blocks: Vec<Block> = Vec::with_capacity(doc.blocks.len());
     let mut removed = doc.removed.clone();
-    // Normalised texts seen, by their 128-bit hashes, normalised into one buffer.
-    let mut seen_headings: FxHashSet<u128> = FxHashSet::default();
-    let mut seen_paragraphs: FxHashSet<u128> = FxHashSet::default();
-    let mut normalized = Vec::new();
+    /// Normalised texts seen, by their 128-bit hashes, normalised into one buffer. Per
+    /// thread, so that they keep their capacity from one document to the next.
+    #[derive(Default)]
+    struct Seen {
+        headings: FxHashSet<u128>,
+        paragraphs: FxHashSet<u128>,
+        normalized: Vec<u8>,
+    }
+    thread_local! {
+        static SEEN: std::cell::RefCell<Seen> = std::cell::RefCell::default();
+    }
+    let Seen { headings: mut seen_headings, paragraphs: mut seen_paragraphs, mut normalized } = SEEN.take();
+    seen_headings.clear();
+    seen_paragraphs.clear();
     fn normalize_to<'b>(text: &str, buf: &'b mut Vec<u8>) -> &'b [u8] {
         buf.clear();
         normalize::normalize_into(text, buf);
@@ -619,6 +629,11 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         blocks.push(block.clone());
     }
     removed.sort_by_key(|r| r.block);
+    // Sets grown large by a document of very many blocks would cost every later document
+    // a clear over all their capacity: those are dropped instead.
+    if seen_headings.capacity() + seen_paragraphs.capacity() <= 1 << 12 {
+        SEEN.set(Seen { headings: seen_headings, paragraphs: seen_paragraphs, normalized });
+    }
 
     let mut res = DedupedDoc {
         id: doc.id.clone(),

@@ -576,10 +576,20 @@ fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
 pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
     let mut blocks: Vec<Block> = Vec::with_capacity(doc.blocks.len());
     let mut removed = doc.removed.clone();
-    // Normalised texts seen, by their 128-bit hashes, normalised into one buffer.
-    let mut seen_headings: FxHashSet<u128> = FxHashSet::default();
-    let mut seen_paragraphs: FxHashSet<u128> = FxHashSet::default();
-    let mut normalized = Vec::new();
+    /// Normalised texts seen, by their 128-bit hashes, normalised into one buffer. Per
+    /// thread, so that they keep their capacity from one document to the next.
+    #[derive(Default)]
+    struct Seen {
+        headings: FxHashSet<u128>,
+        paragraphs: FxHashSet<u128>,
+        normalized: Vec<u8>,
+    }
+    thread_local! {
+        static SEEN: std::cell::RefCell<Seen> = std::cell::RefCell::default();
+    }
+    let Seen { headings: mut seen_headings, paragraphs: mut seen_paragraphs, mut normalized } = SEEN.take();
+    seen_headings.clear();
+    seen_paragraphs.clear();
     fn normalize_to<'b>(text: &str, buf: &'b mut Vec<u8>) -> &'b [u8] {
         buf.clear();
         normalize::normalize_into(text, buf);
@@ -619,6 +629,11 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         blocks.push(block.clone());
     }
     removed.sort_by_key(|r| r.block);
+    // Sets grown large by a document of very many blocks would cost every later document
+    // a clear over all their capacity: those are dropped instead.
+    if seen_headings.capacity() + seen_paragraphs.capacity() <= 1 << 12 {
+        SEEN.set(Seen { headings: seen_headings, paragraphs: seen_paragraphs, normalized });
+    }
 
     let mut res = DedupedDoc {
         id: doc.id.clone(),
@@ -778,6 +793,20 @@ mod tests {
             "\t\n",
         ] {
             assert_eq!(line_hash(text), xxh3_64(normalize::normalize_line(text).as_bytes()), "{text:?}");
+        }
+        // Longer ones, mostly letters, digits and single spaces, so that the eight-byte
+        // path runs.
+        let alphabet = b"aZq09 x Y  .,`\t\n\x0b\r\x1f";
+        let mut state = 12345u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 60) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let k = (state >> 33) as usize % (3 * alphabet.len());
+                text.push(char::from(alphabet[if k < 2 * alphabet.len() { k % 10 } else { k % alphabet.len() }]));
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            assert_eq!(line_hash(&text), xxh3_64(normalize::normalize_line(&text).as_bytes()), "{text:?}");
         }
         for b in 0..128u8 {
             let c = char::from(b);

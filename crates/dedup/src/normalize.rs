@@ -148,7 +148,17 @@ impl PushChar for Vec<u8> {
 
 /// A word (no white space in it) that is not ASCII, normalised onto `res`.
 pub(crate) fn normalize_word_into(word: &str, res: &mut impl PushChar) {
-    if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
+    if word.chars().all(|c| c.is_ascii() || plain_lower(c).is_some()) {
+        // The common case (accented Latin letters, curly quotes, dashes), without the
+        // table look-ups below: the quick check would say yes.
+        for c in word.chars() {
+            res.push_char(match plain_lower(c) {
+                Some(lower) => lower,
+                None if c == '`' => '\'',
+                None => c.to_ascii_lowercase(),
+            });
+        }
+    } else if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
         // Already NFKC (curly quotes, accented letters in composed form): only the case
         // and the quote style change.
         for c in word.chars() {
@@ -193,7 +203,33 @@ pub(crate) fn ascii_line_hash(text: &[u8]) -> u64 {
     BUF.with_borrow_mut(|line| {
         line.clear();
         let mut space = false;
-        for &b in text {
+        let mut i = 0;
+        while i < text.len() {
+            // Eight bytes with no white space but single spaces between other bytes: at
+            // most the space before them, then each mapped, eight at a time.
+            if let Some(chunk) = text.get(i..i + 8)
+                && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+                && u64::from_le_bytes(chunk) & HIGH == 0
+            {
+                let x = u64::from_le_bytes(chunk);
+                let spaces = ascii_bytes_in(x, b' ', b' ');
+                let special = ascii_bytes_in(x, b'\t', b'\r') | ascii_bytes_in(x, b'`', b'`');
+                // No space first or last, and none next to another.
+                if special == 0 && spaces & ((spaces >> 8) | 0x80 | (0x80 << 56)) == 0 {
+                    if space {
+                        line.push(b' ');
+                        space = false;
+                    }
+                    let lower = x | (ascii_bytes_in(x, b'A', b'Z') >> 2);
+                    // A digit's low four bits cleared: '0'.
+                    let digits = ascii_bytes_in(x, b'0', b'9');
+                    line.extend_from_slice(&(lower & !((digits >> 7) * 0x0f)).to_le_bytes());
+                    i += 8;
+                    continue;
+                }
+            }
+            let b = text[i];
+            i += 1;
             let m = MAP[usize::from(b & 0x7f)];
             if m == SPACE {
                 space = !line.is_empty();
@@ -207,6 +243,40 @@ pub(crate) fn ascii_line_hash(text: &[u8]) -> u64 {
         }
         xxhash_rust::xxh3::xxh3_64(line)
     })
+}
+
+/// For a non-ASCII character that is NFKC whatever its neighbours (its NFKC quick check
+/// is yes and its combining class 0) and whose lower case is one character: that lower
+/// case, folded. `None` for any other character. What `normalize_word_into` makes of such
+/// a character, without looking it up in the normalisation and case tables.
+fn plain_lower(c: char) -> Option<char> {
+    match c {
+        'À'..='Þ' if c != '×' => char::from_u32(u32::from(c) + 0x20),
+        '×'
+        | 'ß'..='ÿ'
+        | '‘'
+        | '’'
+        | '‚'
+        | '‛'
+        | '“'
+        | '”'
+        | '„'
+        | '‟'
+        | '«'
+        | '»'
+        | '‐'
+        | '‒'
+        | '–'
+        | '—'
+        | '―'
+        | '•'
+        | '©'
+        | '®'
+        | '°'
+        | '€'
+        | '£' => Some(fold(c)),
+        _ => None,
+    }
 }
 
 fn fold(c: char) -> char {
@@ -264,6 +334,20 @@ mod tests {
         assert_eq!(joined, normalize("  A b\n\n\n\nC\u{a0}ｄ ").as_bytes());
         assert_eq!(normalize("ＦＵＬＬ width"), "full width");
         assert_eq!(normalize_line("Updated May 3, 2024"), "updated may 0, 0000");
+    }
+
+    #[test]
+    fn plain_lower_is_the_table_path() {
+        use unicode_normalization::char::canonical_combining_class;
+        let mut plain = 0;
+        for c in (0x80..0x3000).filter_map(char::from_u32) {
+            let Some(lower) = plain_lower(c) else { continue };
+            plain += 1;
+            assert_eq!(is_nfkc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            assert_eq!(c.to_lowercase().map(fold).collect::<Vec<_>>(), vec![lower], "{c:?}");
+        }
+        assert_eq!(plain, 85);
     }
 
     /// `normalize` as it was written first: word by word, each word's characters.

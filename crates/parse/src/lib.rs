@@ -177,42 +177,42 @@ pub fn is_heading_like(text: &str) -> bool {
     !first.is_lowercase()
 }
 
-/// Cues that a block may be an image caption or photo credit, in lower case: they are
-/// looked for in a lower-cased copy of the block (`ascii_case_insensitive` would cost a
-/// byte-by-byte automaton; this way a vectorised literal search finds them). `strip`
-/// decides. (Only leftmost match kinds may use the vectorised search.)
+/// Cues that a block may be an image caption or photo credit, in lower case.
+const CAPTION_CUE_LIST: [&str; 26] = [
+    "photo:",
+    "photo by",
+    "photo credit",
+    "photograph:",
+    "photograph by",
+    "photos:",
+    "image:",
+    "image credit",
+    "image source",
+    "picture:",
+    "credit:",
+    "caption:",
+    "getty images",
+    "ap photo",
+    "reuters/",
+    "/reuters",
+    "afp via",
+    "/afp",
+    "shutterstock",
+    "istock",
+    "alamy",
+    "file photo",
+    "courtesy of",
+    "(photo",
+    "[photo",
+    "flick international",
+];
+
+/// `CAPTION_CUE_LIST`, looked for in a lower-cased copy of the block
+/// (`ascii_case_insensitive` would cost a byte-by-byte automaton; this way a vectorised
+/// literal search finds them). `strip` decides. (Only leftmost match kinds may use the
+/// vectorised search.)
 static CAPTION_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build([
-            "photo:",
-            "photo by",
-            "photo credit",
-            "photograph:",
-            "photograph by",
-            "photos:",
-            "image:",
-            "image credit",
-            "image source",
-            "picture:",
-            "credit:",
-            "caption:",
-            "getty images",
-            "ap photo",
-            "reuters/",
-            "/reuters",
-            "afp via",
-            "/afp",
-            "shutterstock",
-            "istock",
-            "alamy",
-            "file photo",
-            "courtesy of",
-            "(photo",
-            "[photo",
-            "flick international",
-        ])
-        .expect("caption cues build")
+    AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(CAPTION_CUE_LIST).expect("caption cues build")
 });
 
 /// "Image 3 of 12", "Photo 1 of 5".
@@ -494,40 +494,11 @@ mod tests {
     /// `is_caption_candidate` as it was first written: cues found ignoring ASCII case.
     fn is_caption_candidate_reference(text: &str) -> bool {
         static CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-            let cues: Vec<&str> = CAPTION_CUES_LIST.to_vec();
+            let cues: Vec<&str> = CAPTION_CUE_LIST.to_vec();
             AhoCorasick::builder().ascii_case_insensitive(true).build(cues).expect("cues build")
         });
         text.len() <= 600 && (CUES.is_match(text) || GALLERY_COUNTER.is_match(text))
     }
-
-    const CAPTION_CUES_LIST: [&str; 26] = [
-        "photo:",
-        "photo by",
-        "photo credit",
-        "photograph:",
-        "photograph by",
-        "photos:",
-        "image:",
-        "image credit",
-        "image source",
-        "picture:",
-        "credit:",
-        "caption:",
-        "getty images",
-        "ap photo",
-        "reuters/",
-        "/reuters",
-        "afp via",
-        "/afp",
-        "shutterstock",
-        "istock",
-        "alamy",
-        "file photo",
-        "courtesy of",
-        "(photo",
-        "[photo",
-        "flick international",
-    ];
 
     #[test]
     fn caption_candidates_match_the_case_insensitive_search() {

@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
 use regex::Regex;
 
@@ -177,8 +177,20 @@ pub fn is_heading_like(text: &str) -> bool {
     !first.is_lowercase()
 }
 
-/// Cues that a block may be an image caption or photo credit, in lower case.
-const CAPTION_CUE_LIST: [&str; 26] = [
+/// Cues that a block may be an image caption or photo credit, in lower case: they are
+/// looked for in a lower-cased copy of the block (`ascii_case_insensitive` would cost a
+/// byte-by-byte automaton; this way a vectorised literal search finds them). `strip`
+/// decides. (Only leftmost match kinds may use the vectorised search.)
+/// After them, the words `GALLERY_COUNTER` starts with (see `GALLERY_WORDS`): one search
+/// looks for both.
+static CAPTION_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(CAPTION_CUE_WORDS.iter().chain(&GALLERY_WORDS))
+        .expect("caption cues build")
+});
+
+const CAPTION_CUE_WORDS: [&str; 26] = [
     "photo:",
     "photo by",
     "photo credit",
@@ -207,14 +219,6 @@ const CAPTION_CUE_LIST: [&str; 26] = [
     "flick international",
 ];
 
-/// `CAPTION_CUE_LIST`, looked for in a lower-cased copy of the block
-/// (`ascii_case_insensitive` would cost a byte-by-byte automaton; this way a vectorised
-/// literal search finds them). `strip` decides. (Only leftmost match kinds may use the
-/// vectorised search.)
-static CAPTION_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(CAPTION_CUE_LIST).expect("caption cues build")
-});
-
 /// "Image 3 of 12", "Photo 1 of 5".
 static GALLERY_COUNTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)(?:image|photo|picture|slide)\s+\d+\s+of\s+\d+").expect("gallery pattern compiles")
@@ -223,12 +227,7 @@ static GALLERY_COUNTER: LazyLock<Regex> = LazyLock::new(|| {
 /// The words `GALLERY_COUNTER` starts with, as they read in a lower-cased copy of a block
 /// that it matches: the pattern ignores case by Unicode's rules, which also take `ſ` for
 /// an `s`. Most blocks hold none of them, and skip the pattern.
-static GALLERY_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(["image", "photo", "picture", "slide", "\u{17f}lide"])
-        .expect("gallery words build")
-});
+const GALLERY_WORDS: [&str; 5] = ["image", "photo", "picture", "slide", "\u{17f}lide"];
 
 /// Longest caption candidate, in bytes.
 const CAPTION_MAX_BYTES: usize = 600;
@@ -241,7 +240,19 @@ pub fn is_caption_candidate(text: &str) -> bool {
     let lower = &mut buf[..text.len()];
     lower.copy_from_slice(text.as_bytes());
     lower.make_ascii_lowercase();
-    CAPTION_CUES.is_match(&*lower) || (GALLERY_WORDS.is_match(&*lower) && GALLERY_COUNTER.is_match(text))
+    // A cue anywhere makes a candidate; a gallery word only with a counter. A cue starting
+    // where a gallery word does is found first (it is listed first); one starting inside
+    // a gallery word, by searching again from the next byte.
+    let mut gallery_word = false;
+    let mut at = 0;
+    while let Some(found) = CAPTION_CUES.find(Input::new(&*lower).range(at..)) {
+        if found.pattern().as_usize() < CAPTION_CUE_WORDS.len() {
+            return true;
+        }
+        gallery_word = true;
+        at = found.start() + 1;
+    }
+    gallery_word && GALLERY_COUNTER.is_match(text)
 }
 
 /// Prose: a block that reads like running text.
@@ -494,7 +505,7 @@ mod tests {
     /// `is_caption_candidate` as it was first written: cues found ignoring ASCII case.
     fn is_caption_candidate_reference(text: &str) -> bool {
         static CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-            let cues: Vec<&str> = CAPTION_CUE_LIST.to_vec();
+            let cues: Vec<&str> = CAPTION_CUE_WORDS.to_vec();
             AhoCorasick::builder().ascii_case_insensitive(true).build(cues).expect("cues build")
         });
         text.len() <= 600 && (CUES.is_match(text) || GALLERY_COUNTER.is_match(text))
@@ -544,6 +555,9 @@ mod tests {
             "ſlide",
             "SLIDE",
             "xſlide",
+            "pictureuters/",
+            "photo:",
+            "picture",
             "K",
             "3",
             "12",

@@ -97,20 +97,22 @@ const CUE_WORDS: [&str; 25] = [
 /// `n_words` is the block's number of white-space-separated words, or any number above
 /// `MAX_WORDS` when it has more.
 pub(crate) fn classify(text: &str, n_words: usize) -> Option<&'static str> {
-    if n_words == 0
-        || n_words > MAX_WORDS
-        || !crate::with_ascii_lowercase(text, |lower| CUES.is_match(lower))
-        || SPEECH.is_match(text)
-    {
+    if n_words == 0 || n_words > MAX_WORDS || !crate::with_ascii_lowercase(text, |lower| CUES.is_match(lower)) {
         return None;
     }
-    if CREDIT_AT_START.is_match(text) {
-        return Some("credit at start of a short block");
+    let rule = if CREDIT_AT_START.is_match(text) {
+        "credit at start of a short block"
+    } else if CREDIT_ANYWHERE.is_match(text) {
+        "photo credit in a short block"
+    } else {
+        return None;
+    };
+    // Asked last: most blocks with a cue word match no credit pattern, and need no
+    // second scan for speech.
+    if SPEECH.is_match(text) {
+        return None;
     }
-    if CREDIT_ANYWHERE.is_match(text) {
-        return Some("photo credit in a short block");
-    }
-    None
+    Some(rule)
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ struct GlobalArgs {
     no_near_dup: bool,
     /// Memory in MB for the exact check of near-duplicate candidates. Candidates that need
     /// more are checked in windows of shards, reading the cache again (slower, same output).
-    #[arg(long, global = true, default_value_t = 256, value_name = "MB")]
+    #[arg(long, global = true, default_value_t = 128, value_name = "MB")]
     dedup_memory: u64,
     /// Jaccard similarity at or above which documents are near duplicates.
     #[arg(long, global = true, value_name = "J")]

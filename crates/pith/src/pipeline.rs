@@ -664,9 +664,12 @@ impl<'a> Runner<'a> {
         let remembered = |pair: &(u64, u64)| exact_pair(pair).and_then(|e| known.get(&e)).copied();
         // Millions of pairs on a large corpus: the measured ones come back in the order of
         // `pairs` and are merged in by walking both, not through a map.
-        let unknown: Vec<(u64, u64)> = pairs.iter().filter(|pair| remembered(pair).is_none()).copied().collect();
-        let measured = self.verify(groups, pass1, offsets, &unknown);
-        drop(unknown);
+        let measured = if known.is_empty() {
+            self.verify(groups, pass1, offsets, pairs)
+        } else {
+            let unknown: Vec<(u64, u64)> = pairs.iter().filter(|pair| remembered(pair).is_none()).copied().collect();
+            self.verify(groups, pass1, offsets, &unknown)
+        };
         let mut measured = measured.into_iter().peekable();
         let similar: Vec<(u64, u64, f64)> = pairs
             .iter()
@@ -740,9 +743,11 @@ impl<'a> Runner<'a> {
             let end = wanted.get(next).map_or(u64::MAX, |&shard| offsets[shard]);
             let (window, later) = rest.split_at(rest.partition_point(|&(i, _)| i < end));
             rest = later;
-            let mut sims: Vec<Option<f64>> = window
+            // (NaN where a pair has no similarity: `Option<f64>` would take twice the room.)
+            let mut sims: Vec<f64> = window
                 .par_iter()
                 .map(|&(i, j)| if j < end { similarity(sets.get(&i), sets.get(&j)) } else { None })
+                .map(|sim| sim.unwrap_or(f64::NAN))
                 .collect();
             // The pairs reaching beyond the window (by position in it), by second document.
             let mut beyond: Vec<(u64, usize)> =
@@ -767,10 +772,10 @@ impl<'a> Runner<'a> {
                     .map(|&(j, k)| (k, similarity(sets.get(&window[k].0), far_sets.get(&j))))
                     .collect();
                 for (k, sim) in measured {
-                    sims[k] = sim;
+                    sims[k] = sim.unwrap_or(f64::NAN);
                 }
             }
-            res.extend(window.iter().zip(sims).filter_map(|(&(i, j), sim)| Some((i, j, sim?))));
+            res.extend(window.iter().zip(sims).filter(|(_, sim)| !sim.is_nan()).map(|(&(i, j), sim)| (i, j, sim)));
         }
         if cut {
             self.progress.info(&format!(

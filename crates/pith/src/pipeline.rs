@@ -713,7 +713,12 @@ impl<'a> Runner<'a> {
         wanted.sort_unstable();
         wanted.dedup();
         let batch = rayon::current_num_threads() * 2;
-        let similarity = |a: Option<&Vec<u32>>, b: Option<&Vec<u32>>| Some(pith_dedup::similarity(a?, b?));
+        // NaN where a pair has no similarity (a set is missing): `Option<f64>` would take
+        // twice the room in a window's list.
+        let similarity = |a: Option<&Vec<u32>>, b: Option<&Vec<u32>>| match (a, b) {
+            (Some(a), Some(b)) => pith_dedup::similarity(a, b),
+            _ => f64::NAN,
+        };
         // In shingle hashes, of 4 bytes.
         let budget = usize::try_from(self.cfg.dedup_memory / 4).unwrap_or(usize::MAX);
         let mut res = Vec::with_capacity(pairs.len());
@@ -743,11 +748,9 @@ impl<'a> Runner<'a> {
             let end = wanted.get(next).map_or(u64::MAX, |&shard| offsets[shard]);
             let (window, later) = rest.split_at(rest.partition_point(|&(i, _)| i < end));
             rest = later;
-            // (NaN where a pair has no similarity: `Option<f64>` would take twice the room.)
             let mut sims: Vec<f64> = window
                 .par_iter()
-                .map(|&(i, j)| if j < end { similarity(sets.get(&i), sets.get(&j)) } else { None })
-                .map(|sim| sim.unwrap_or(f64::NAN))
+                .map(|&(i, j)| if j < end { similarity(sets.get(&i), sets.get(&j)) } else { f64::NAN })
                 .collect();
             // The pairs reaching beyond the window (by position in it), by second document.
             let mut beyond: Vec<(u64, usize)> =
@@ -767,12 +770,12 @@ impl<'a> Runner<'a> {
                     .collect();
                 let from = beyond.partition_point(|&(j, _)| j < lo);
                 let to = beyond.partition_point(|&(j, _)| j < hi);
-                let measured: Vec<(usize, Option<f64>)> = beyond[from..to]
+                let measured: Vec<(usize, f64)> = beyond[from..to]
                     .par_iter()
                     .map(|&(j, k)| (k, similarity(sets.get(&window[k].0), far_sets.get(&j))))
                     .collect();
                 for (k, sim) in measured {
-                    sims[k] = sim.unwrap_or(f64::NAN);
+                    sims[k] = sim;
                 }
             }
             res.extend(window.iter().zip(sims).filter(|(_, sim)| !sim.is_nan()).map(|(&(i, j), sim)| (i, j, sim)));

@@ -577,6 +577,19 @@ fn a_changed_near_copy_is_measured_again() {
     assert_eq!(output_files(&second), output_files(&fresh));
 }
 
+/// Writes `files[f]` as `dir/part-{f}.jsonl`, one record `{"id": "f{f}-{i}", "text"}` per
+/// text: a shard per file.
+fn write_jsonl_files(dir: &Path, files: &[Vec<String>]) {
+    for (f, texts) in files.iter().enumerate() {
+        let lines: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| serde_json::json!({"id": format!("f{f}-{i}"), "text": text}).to_string() + "\n")
+            .collect();
+        fs::write(dir.join(format!("part-{f}.jsonl")), lines.concat()).unwrap();
+    }
+}
+
 /// Under a `--dedup-memory` too small for any shard, the exact check of near-duplicate
 /// candidates goes window by window over the shards, with pairs inside a window and pairs
 /// reaching past it, and writes what a run with room for every candidate writes.
@@ -604,14 +617,7 @@ fn a_small_dedup_memory_checks_candidates_in_windows_with_the_same_output() {
     {
         files[f][i] = near(&files[g][j]);
     }
-    for (f, texts) in files.iter().enumerate() {
-        let lines: Vec<String> = texts
-            .iter()
-            .enumerate()
-            .map(|(i, text)| serde_json::json!({"id": format!("f{f}-{i}"), "text": text}).to_string() + "\n")
-            .collect();
-        fs::write(input.join(format!("part-{f}.jsonl")), lines.concat()).unwrap();
-    }
+    write_jsonl_files(&input, &files);
     let run = |name: &str, extra: &[&str]| {
         let out = tmp.path().join(name);
         let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "-j1"];
@@ -661,16 +667,7 @@ fn an_edit_rescores_only_its_shard_s_keywords() {
     let mut files: Vec<Vec<String>> = (0..n_files)
         .map(|f| (0..per_file).map(|i| hostile::article(&mut rng, &vocab, f * per_file + i, 3)).collect())
         .collect();
-    let write = |files: &[Vec<String>]| {
-        for (f, texts) in files.iter().enumerate() {
-            let lines: Vec<String> = texts
-                .iter()
-                .enumerate()
-                .map(|(i, text)| serde_json::json!({"id": format!("f{f}-{i}"), "text": text}).to_string() + "\n")
-                .collect();
-            fs::write(input.join(format!("part-{f}.jsonl")), lines.concat()).unwrap();
-        }
-    };
+    let write = |files: &[Vec<String>]| write_jsonl_files(&input, files);
     write(&files);
     let run = |name: &str, extra: &[&str]| {
         let out = tmp.path().join(name);

@@ -7,7 +7,9 @@
 //! candidates are scored again exactly (the same expression as `keywords`), and the others
 //! are bounded from what changed between the two `DocFreq`s (`Shift`): a term whose
 //! document count did not fall gains at most `tf × δ`, `δ = ln((1 + n_docs') / (1 +
-//! n_docs))`, and one whose count fell has at most the highest new idf of such terms. If
+//! n_docs))`, and one whose count fell has at most the highest new idf of such terms, and
+//! at most the floor's score times the highest ratio of new to old idf of such terms (its
+//! own score was at most the floor's, and its count is the same). If
 //! the `k`-th candidate still ranks before every bound, the candidates' top `k` are the
 //! keywords (`Candidates::rescore`); otherwise the caller computes them again from the
 //! text (`candidates_of`).
@@ -87,24 +89,38 @@ pub struct Shift {
     /// `ln((1 + new.n_docs) / (1 + old.n_docs))`: the most a term's idf can gain when its
     /// document count does not fall.
     delta: f64,
-    /// The highest new idf of the terms whose document count fell (`None`: none fell).
-    fell: Option<f64>,
+    /// Bounds on the terms whose document count fell (`None`: none fell).
+    fell: Option<Fell>,
     /// With the same number of documents: every term whose count rose has a new idf (as
     /// computed) at most its old one, so no score of a term whose count did not fall
     /// grows (checked, not assumed of `ln`).
     monotone: bool,
 }
 
+/// What bounds a term whose document count fell between two `DocFreq`s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Fell {
+    /// The highest new idf of such terms.
+    idf: f64,
+    /// The highest ratio of a such term's new idf to its old one: a document whose count
+    /// of the term is unchanged scores it at most that many times its old score.
+    ratio: f64,
+}
+
 impl Shift {
     pub fn new(old: &DocFreq, new: &DocFreq) -> Shift {
         let same_n_docs = old.n_docs == new.n_docs;
         let delta = ((1.0 + new.n_docs as f64) / (1.0 + old.n_docs as f64)).ln();
-        let mut fell: Option<f64> = None;
+        let mut fell: Option<Fell> = None;
         let mut monotone = same_n_docs;
         let mut changed = |old_count: u64, new_count: u64| {
             if new_count < old_count {
                 let new_idf = idf(new.n_docs, new_count);
-                fell = Some(fell.map_or(new_idf, |f| f.max(new_idf)));
+                let ratio = new_idf / idf(old.n_docs, old_count);
+                fell = Some(match fell {
+                    Some(f) => Fell { idf: f.idf.max(new_idf), ratio: f.ratio.max(ratio) },
+                    None => Fell { idf: new_idf, ratio },
+                });
             } else if new_count > old_count && idf(new.n_docs, new_count) > idf(old.n_docs, old_count) {
                 monotone = false;
             }
@@ -230,7 +246,9 @@ impl Candidates {
         let kth = scored.get(k.checked_sub(1)?)?;
         // The highest term frequency of the others.
         let rest_tf = score(self.rest_count, self.n_terms, 1.0);
-        let fell = shift.fell.map(|idf| margin(rest_tf * idf));
+        // A term whose count fell: at most the highest new idf at the highest count, and at
+        // most its old score (at most the floor's) grown by the highest ratio of idfs.
+        let fell = shift.fell.map(|fell| margin((rest_tf * fell.idf).min(floor.score * fell.ratio)));
         let floor = if shift.same_n_docs && shift.monotone {
             // No other term's score grew unless its count fell: each ranks at or after
             // where it was, so at or after the floor, or under the bound of those that fell.
@@ -389,6 +407,25 @@ mod tests {
                 assert_eq!((&keywords, &again), (&keywords_of(text, None, &index, k), &keywords));
             }
         }
+    }
+
+    #[test]
+    fn a_rare_term_that_falls_elsewhere_does_not_stop_a_clear_lead() {
+        // "common" is in every document (idf 1) and the most frequent term of the first:
+        // it bounds the rest by count, but its score is low. "rare" is in the rest of the
+        // first and in one other document, which loses it: its idf rises, but not enough
+        // to pass "beta", however often the rest's most frequent term occurs.
+        let first = format!("{} {} {} rare", "alpha ".repeat(4), "beta ".repeat(3), "common ".repeat(5));
+        let mut texts = vec![first.clone(), "common rare".into()];
+        texts.extend((0..4).map(|i| format!("common filler{i}")));
+        let old = doc_freq(&texts, None);
+        let (_, record) = candidates_of(&first, None, &DocFreqIndex::new(&old), 2, 2);
+        assert_eq!((record.floor.as_ref().map(|f| f.surface.as_str()), record.rest_count), (Some("common"), 5));
+        texts[1] = "common".into();
+        let new = doc_freq(&texts, None);
+        let index = DocFreqIndex::new(&new);
+        let (again, _) = record.rescore(&index, &Shift::new(&old, &new), 2).expect("certified");
+        assert_eq!(again, keywords_of(&first, None, &index, 2));
     }
 
     #[test]

@@ -132,6 +132,8 @@ struct Scratch {
     token_table: interner::Interner,
     ngrams: gopher::NgramScratch,
     entities: entities::EntityScratch,
+    /// The text lower-cased, for C4's patterns.
+    folded: Vec<u8>,
 }
 
 /// A thread keeps its scratch buffers up to this many bytes (a 400 KB document's).
@@ -146,6 +148,7 @@ impl Scratch {
             + self.token_table.footprint()
             + self.ngrams.footprint()
             + self.entities.footprint()
+            + self.folded.capacity()
     }
 }
 
@@ -205,7 +208,7 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
         }
         (gopher, repetition, n_tokens)
     };
-    let c4 = lines::c4(text, &lines);
+    let c4 = lines::c4(text, &lines, &mut scratch.folded);
     let fineweb = lines::fineweb(text, n_chars, &lines, line_duplicates, n_tokens);
     drop(lines);
     let numbers = numbers::numbers(text);

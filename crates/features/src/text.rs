@@ -2,6 +2,7 @@
 //! signals are defined on.
 
 use crate::interner::Interner;
+use crate::readability::{ALNUM, BYTE_CLASSES, LETTER};
 
 /// Where each block starts in the text `join_blocks` makes of them (blocks joined by a
 /// blank line).
@@ -330,7 +331,12 @@ fn chunks(text: &str, mut f: impl FnMut(usize, usize, bool)) {
         }
         let start = i;
         let mut ascii = true;
-        while i < n {
+        // The chunk's end; `i` moves past the white space that ends it, which the loop
+        // above need not test again.
+        let end = loop {
+            if i >= n {
+                break n;
+            }
             // Eight bytes at a time to the first one that may end the chunk: below `!` or
             // not ASCII.
             if let Some(eight) = b.get(i..i + 8) {
@@ -343,19 +349,21 @@ fn chunks(text: &str, mut f: impl FnMut(usize, usize, bool)) {
             }
             if b[i] < 0x80 {
                 if ASCII_SPACE[b[i] as usize] {
-                    break;
+                    i += 1;
+                    break i - 1;
                 }
                 i += 1;
             } else {
                 let c = char_from(text, i);
+                let len = c.len_utf8();
+                i += len;
                 if c.is_whitespace() {
-                    break;
+                    break i - len;
                 }
                 ascii = false;
-                i += c.len_utf8();
             }
-        }
-        f(start, i, ascii);
+        };
+        f(start, end, ascii);
     }
 }
 
@@ -368,14 +376,16 @@ pub(crate) fn for_each_token(text: &str, mut f: impl TokenSink) {
         let chunk = &b[start..end];
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk[0], chunk[chunk.len() - 1]);
-        if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
+        // Byte classes: two look-ups instead of range tests.
+        let first_class = BYTE_CLASSES[first as usize];
+        if first_class & BYTE_CLASSES[last as usize] & ALNUM != 0 {
             if ascii {
                 // A letter, most often the first byte, makes it alphabetic.
-                let alpha = first.is_ascii_alphabetic() || chunk.iter().any(u8::is_ascii_alphabetic);
+                let alpha = first_class & LETTER != 0 || chunk.iter().any(u8::is_ascii_alphabetic);
                 f.token(start, end, chunk.len() as u32, true, alpha);
                 return;
             }
-        } else if ascii && first.is_ascii_alphanumeric() {
+        } else if ascii && first_class & ALNUM != 0 {
             // The next most common: an ASCII word with trailing punctuation ("said," "U.S.)").
             // As below, without decoding: each trailing byte is a token, but a run of
             // periods is one, and at most eight are split off. Offsets in the chunk.
@@ -394,7 +404,7 @@ pub(crate) fn for_each_token(text: &str, mut f: impl TokenSink) {
                 stop = from;
             }
             // The first byte is a letter or a digit, so `stop` stays above 0.
-            let alpha = first.is_ascii_alphabetic() || chunk[..stop].iter().any(u8::is_ascii_alphabetic);
+            let alpha = first_class & LETTER != 0 || chunk[..stop].iter().any(u8::is_ascii_alphabetic);
             f.token(start, start + stop, stop as u32, true, alpha);
             for &(from, to) in trailing[..n_trailing].iter().rev() {
                 f.token(start + from, start + to, (to - from) as u32, false, false);

@@ -591,7 +591,10 @@ fn capitalised_elsewhere<'a>(names: &Names<'a>, cores: &mut [Option<Core>]) {
     if wanted.is_empty() {
         return;
     }
-    for w in &names.words {
+    // Every capitalised word outside headings is in a run (see `find_runs`): only the runs'
+    // words are read.
+    let run_words = names.runs.iter().flat_map(|run| &names.words[run.first as usize..=run.last as usize]);
+    for w in run_words {
         if w.cap() && !w.cap_initial() && !w.heading() {
             let name = &names.text[w.start()..w.name_end()];
             if filter[name.len().min(31)] >> (name.as_bytes()[0] & 63) & 1 == 1

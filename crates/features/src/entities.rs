@@ -115,6 +115,10 @@ impl<'a> Names<'a> {
     /// Whether the gap between words `a` and `b` (a < b) is white space only.
     pub(crate) fn spaced(&self, a: usize, b: usize) -> bool {
         let (wa, wb) = (&self.words[a], &self.words[b]);
+        // Most often: the next word, one space (or no-break space) away in the same block.
+        if b == a + 1 && wb.joined() {
+            return true;
+        }
         (a + 1..=b).all(|i| !self.words[i].block_start())
             && self.text[wa.end()..wb.start()].chars().all(char::is_whitespace)
     }

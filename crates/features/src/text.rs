@@ -322,10 +322,20 @@ impl TokenSink for &mut Interning<'_, '_> {
     }
 }
 
-/// Whether the ASCII byte `b` is white space (bytes that are not ASCII are not).
+/// Whether the ASCII byte `b` is white space (bytes that are not ASCII are not): one
+/// look-up in a table of every byte.
 #[inline]
 pub(crate) fn is_ascii_space(b: u8) -> bool {
-    ASCII_SPACE.get(b as usize).copied().unwrap_or(false)
+    static TABLE: [bool; 256] = {
+        let mut res = [false; 256];
+        let mut i = 0;
+        while i < 128 {
+            res[i] = ASCII_SPACE[i];
+            i += 1;
+        }
+        res
+    };
+    TABLE[b as usize]
 }
 
 /// The ASCII bytes that are white space (as `char::is_whitespace`), all below `!`.

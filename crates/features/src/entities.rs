@@ -664,7 +664,7 @@ pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
         };
         counts.entry(text).or_default()[kind] += 1;
     }
-    let mut res: Vec<Entity> = counts
+    let mut ranked: Vec<(&str, u64, usize)> = counts
         .into_iter()
         .map(|(text, by_kind)| {
             // The most frequent kind; on ties the first of person, organisation, place.
@@ -674,11 +674,16 @@ pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
                     best = k;
                 }
             }
-            Entity { text: text.to_owned(), kind: KINDS[best].to_owned(), count: by_kind.iter().sum() }
+            (text, by_kind.iter().sum(), best)
         })
         .collect();
-    res.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
-    res
+    // Texts are distinct, so an unstable sort gives the one order; sorted before the
+    // strings are made, which moves less.
+    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ranked
+        .into_iter()
+        .map(|(text, count, kind)| Entity { text: text.to_owned(), kind: KINDS[kind].to_owned(), count })
+        .collect()
 }
 
 #[cfg(test)]

@@ -115,6 +115,10 @@ impl<'a> Names<'a> {
     /// Whether the gap between words `a` and `b` (a < b) is white space only.
     pub(crate) fn spaced(&self, a: usize, b: usize) -> bool {
         let (wa, wb) = (&self.words[a], &self.words[b]);
+        // Most often: the next word, one space (or no-break space) away in the same block.
+        if b == a + 1 && wb.joined() {
+            return true;
+        }
         (a + 1..=b).all(|i| !self.words[i].block_start())
             && self.text[wa.end()..wb.start()].chars().all(char::is_whitespace)
     }
@@ -591,7 +595,10 @@ fn capitalised_elsewhere<'a>(names: &Names<'a>, cores: &mut [Option<Core>]) {
     if wanted.is_empty() {
         return;
     }
-    for w in &names.words {
+    // Every capitalised word outside headings is in a run (see `find_runs`): only the runs'
+    // words are read.
+    let run_words = names.runs.iter().flat_map(|run| &names.words[run.first as usize..=run.last as usize]);
+    for w in run_words {
         if w.cap() && !w.cap_initial() && !w.heading() {
             let name = &names.text[w.start()..w.name_end()];
             if filter[name.len().min(31)] >> (name.as_bytes()[0] & 63) & 1 == 1
@@ -657,7 +664,7 @@ pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
         };
         counts.entry(text).or_default()[kind] += 1;
     }
-    let mut res: Vec<Entity> = counts
+    let mut ranked: Vec<(&str, u64, usize)> = counts
         .into_iter()
         .map(|(text, by_kind)| {
             // The most frequent kind; on ties the first of person, organisation, place.
@@ -667,11 +674,16 @@ pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
                     best = k;
                 }
             }
-            Entity { text: text.to_owned(), kind: KINDS[best].to_owned(), count: by_kind.iter().sum() }
+            (text, by_kind.iter().sum(), best)
         })
         .collect();
-    res.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
-    res
+    // Texts are distinct, so an unstable sort gives the one order; sorted before the
+    // strings are made, which moves less.
+    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ranked
+        .into_iter()
+        .map(|(text, count, kind)| Entity { text: text.to_owned(), kind: KINDS[kind].to_owned(), count })
+        .collect()
 }
 
 #[cfg(test)]

@@ -149,47 +149,57 @@ fn ngram_fractions(tokens: &Tokens, scratch: &mut NgramScratch) -> NgramChars {
     let unigrams = &tokens.list;
     let NgramScratch { candidates, ids, seen, pairs } = scratch;
     let counts = &tokens.counts;
-    // The candidates (positions, ascending) and, in step, the id of their n-gram.
-    // Filled by a plain loop into reserved vectors: collecting a filter grows them by
-    // copying.
-    candidates.clear();
-    candidates.reserve(n_tokens);
-    ids.clear();
-    ids.reserve(n_tokens);
-    for (i, token) in unigrams.iter().enumerate() {
-        if counts[token.id as usize] >= 2 {
-            candidates.push(i as u32);
-            ids.push(token.id);
-        }
-    }
     // Characters of tokens[i..i + n].
     let span_chars = |i: usize, n: usize| unigrams[i..i + n].iter().map(|t| t.chars as usize).sum::<usize>();
 
     // Tables are sized for an article up front; a huge document's grow as needed rather
     // than reserving one entry per token.
     const RESERVE: usize = 1 << 14;
-    pairs.reset(candidates.len().min(RESERVE));
+    pairs.reset((n_tokens / 2).min(RESERVE));
+    // The candidates (positions, ascending) and, in step, the id of their n-gram. Filled
+    // by plain loops into reserved vectors: collecting a filter grows them by copying.
+    // For 2-grams, straight from the tokens: the positions where this token and the next
+    // repeat.
+    candidates.clear();
+    candidates.reserve(n_tokens);
+    ids.clear();
+    ids.reserve(n_tokens);
+    let mut repeats = counts[unigrams[0].id as usize] >= 2;
+    for (i, pair) in unigrams.windows(2).enumerate() {
+        let next_repeats = counts[pair[1].id as usize] >= 2;
+        if repeats && next_repeats {
+            candidates.push(i as u32);
+            ids.push(pairs.intern((u64::from(pair[0].id) << 32) | u64::from(pair[1].id)));
+        }
+        repeats = next_repeats;
+    }
     for n in 2..=10usize {
         if n > n_tokens {
             break;
         }
         let n_grams = n_tokens - n + 1;
-        pairs.clear();
         // The n-grams whose prefix and suffix repeat, compacted in place. Candidates are
         // ascending, so the suffix at i + 1 repeats when the next candidate is i + 1.
         // Slices, whose pointers and lengths stay in registers while `pairs` is written.
         let (cands, level_ids) = (candidates.as_mut_slice(), ids.as_mut_slice());
-        let mut kept = 0;
-        for k in 0..cands.len() {
-            let i = cands[k] as usize;
-            if i < n_grams && cands.get(k + 1).is_some_and(|&next| next as usize == i + 1) {
-                let key = (u64::from(level_ids[k]) << 32) | u64::from(unigrams[i + n - 1].id);
-                let id = pairs.intern(key);
-                cands[kept] = i as u32;
-                level_ids[kept] = id;
-                kept += 1;
+        let kept = if n == 2 {
+            // Made above.
+            cands.len()
+        } else {
+            pairs.clear();
+            let mut kept = 0;
+            for k in 0..cands.len() {
+                let i = cands[k] as usize;
+                if i < n_grams && cands.get(k + 1).is_some_and(|&next| next as usize == i + 1) {
+                    let key = (u64::from(level_ids[k]) << 32) | u64::from(unigrams[i + n - 1].id);
+                    let id = pairs.intern(key);
+                    cands[kept] = i as u32;
+                    level_ids[kept] = id;
+                    kept += 1;
+                }
             }
-        }
+            kept
+        };
         // Of those, the ones that repeat.
         let next_counts = pairs.counts.as_slice();
         let mut n_repeats = 0;
@@ -281,6 +291,59 @@ mod tests {
         // "a b c d" x2 = 14.
         let text = "a b c d e f g h i j a b c d e f g h i j";
         check_ngrams(text, [6, 10, 14], [10, 6, 7, 8, 9, 10]);
+    }
+
+    /// `ngram_fractions` against datatrove's definitions computed naively, on random texts
+    /// of a small vocabulary (many repeats).
+    #[test]
+    fn ngrams_like_naive() {
+        let vocabulary = ["a", "bb", "a", "ccc", "dd", "é", "a", "bb"];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..60 {
+            for _ in 0..20 {
+                let words: Vec<&str> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        vocabulary[(seed % vocabulary.len() as u64) as usize]
+                    })
+                    .collect();
+                let chars = |gram: &[&str]| gram.iter().map(|w| w.chars().count()).sum::<usize>();
+                let mut want = NgramChars::default();
+                for n in 2..=4 {
+                    if n > words.len() {
+                        break;
+                    }
+                    let grams: Vec<&[&str]> = words.windows(n).collect();
+                    let count = |g: &[&str]| grams.iter().filter(|h| **h == g).count();
+                    let mut best = grams[0];
+                    for g in &grams {
+                        if count(g) > count(best) {
+                            best = g;
+                        }
+                    }
+                    want.top[n - 2] = (chars(best) + n - 1) * count(best);
+                }
+                for n in 5..=10 {
+                    let mut seen = std::collections::HashSet::new();
+                    let (mut idx, mut repeated) = (0, 0);
+                    while idx + n <= words.len() {
+                        let gram = &words[idx..idx + n];
+                        if seen.contains(gram) {
+                            repeated += chars(gram);
+                            idx += n;
+                        } else {
+                            seen.insert(gram);
+                            idx += 1;
+                        }
+                    }
+                    want.dup[n - 5] = repeated;
+                }
+                let text = words.join(" ");
+                assert_eq!(ngram_fractions(&tokens(&text), &mut NgramScratch::default()), want, "{text:?}");
+            }
+        }
     }
 
     #[test]

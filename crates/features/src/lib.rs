@@ -132,6 +132,8 @@ struct Scratch {
     token_table: interner::Interner,
     ngrams: gopher::NgramScratch,
     entities: entities::EntityScratch,
+    /// The text lower-cased, for C4's patterns.
+    folded: Vec<u8>,
 }
 
 /// A thread keeps its scratch buffers up to this many bytes (a 400 KB document's).
@@ -146,6 +148,7 @@ impl Scratch {
             + self.token_table.footprint()
             + self.ngrams.footprint()
             + self.entities.footprint()
+            + self.folded.capacity()
     }
 }
 
@@ -173,6 +176,28 @@ pub fn features(doc: &DedupedDoc, cfg: &FeaturesConfig) -> Features {
     res
 }
 
+/// Documents up to this many bytes are cut into words and tokens by one scan (see
+/// `words::scan_into`); a larger one makes its tokens first and drops them before its words
+/// are made, so that it never holds both.
+const ONE_SCAN_MAX: usize = SCRATCH_KEEP;
+
+/// The Gopher quality and repetition signals and the number of tokens; the tokens' buffers
+/// go back to `scratch`.
+fn token_signals(
+    text: &str,
+    n_chars: usize,
+    tokens: text::Tokens,
+    lines: &[&str],
+    line_duplicates: (usize, usize),
+    scratch: &mut Scratch,
+) -> (pith_types::GopherSignals, pith_types::RepetitionSignals, usize) {
+    let gopher = gopher::quality(text, &tokens, lines);
+    let repetition = gopher::repetition(text, n_chars, &tokens, lines, line_duplicates, &mut scratch.ngrams);
+    let n_tokens = tokens.list.len();
+    scratch.tokens = tokens;
+    (gopher, repetition, n_tokens)
+}
+
 fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &mut Scratch) -> Features {
     debug_assert_eq!(text, doc.text());
     // Characters are the bytes that do not continue a UTF-8 sequence. Counted in runs of
@@ -188,33 +213,35 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
         n_digits += usize::from(digits);
     }
 
-    // The token-based signals first, so that the tokens are gone before the words are
-    // made: a huge document never holds both.
     let lines = text::lines(text);
     let line_duplicates = text::find_duplicates(&lines);
-    let (gopher, repetition, n_tokens) = {
+    let starts = text::block_starts(&doc.blocks);
+    let quote_spans = quotes::find(text, &doc.blocks, &starts);
+    let quote_ranges: Vec<(usize, usize)> = quote_spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
+    let words = std::mem::take(&mut scratch.words);
+    let ((gopher, repetition, n_tokens), (words, stats)) = if text.len() <= ONE_SCAN_MAX {
+        // One scan cuts the text into words and tokens.
+        let mut interning = text::Interning::new(text, std::mem::take(&mut scratch.tokens), &mut scratch.token_table);
+        let scanned = words::scan_into(text, &doc.blocks, &starts, &quote_ranges, words, &mut interning);
+        let tokens = interning.finish();
+        (token_signals(text, n_chars, tokens, &lines, line_duplicates, scratch), scanned)
+    } else {
+        // The token-based signals first, so that the tokens are gone before the words are
+        // made: a huge document never holds both.
         let tokens = text::tokens_in(text, std::mem::take(&mut scratch.tokens), &mut scratch.token_table);
-        let gopher = gopher::quality(text, &tokens, &lines);
-        let repetition = gopher::repetition(text, n_chars, &tokens, &lines, line_duplicates, &mut scratch.ngrams);
-        let n_tokens = tokens.list.len();
-        scratch.tokens = tokens;
+        let signals = token_signals(text, n_chars, tokens, &lines, line_duplicates, scratch);
         if scratch.footprint() > SCRATCH_KEEP {
             // A huge document's token buffers go now, so that it never holds its tokens and
             // its words at once.
             (scratch.tokens, scratch.token_table, scratch.ngrams) = Default::default();
         }
-        (gopher, repetition, n_tokens)
+        (signals, words::scan_into(text, &doc.blocks, &starts, &quote_ranges, words, &mut ()))
     };
-    let c4 = lines::c4(text, &lines);
+    let c4 = lines::c4(text, &lines, &mut scratch.folded);
     let fineweb = lines::fineweb(text, n_chars, &lines, line_duplicates, n_tokens);
     drop(lines);
     let numbers = numbers::numbers(text);
 
-    let starts = text::block_starts(&doc.blocks);
-    let quote_spans = quotes::find(text, &doc.blocks, &starts);
-    let quote_ranges: Vec<(usize, usize)> = quote_spans.iter().map(|q| (q.inner_start, q.inner_end)).collect();
-    let (words, stats) =
-        words::scan_into(text, &doc.blocks, &starts, &quote_ranges, std::mem::take(&mut scratch.words));
     let n_words = words.len();
     let n_sentences = words::count_sentences(&words);
     let (word_chars, n_stop) = (stats.chars, stats.stop_words);
@@ -582,6 +609,97 @@ mod tests {
         let f = features(&doc(vec![block(0, BlockKind::Paragraph, &text)]), &FeaturesConfig::default());
         assert_eq!(f.quotes.len(), 5000);
         assert!(f.quotes.iter().all(|q| q.speaker.as_deref() == Some("Jane Roe")));
+    }
+
+    /// The tokens `features` makes in the word scan are the tokenizer's.
+    #[test]
+    fn one_scan_tokens_like_tokenizer() {
+        let pieces = [
+            "word",
+            "Word",
+            "U.S.",
+            "said,",
+            "end.",
+            "(the",
+            "x)",
+            "“Hello,”",
+            "don’t",
+            "it's",
+            "e-mail",
+            "3.5",
+            "$5",
+            "#tag",
+            "C#",
+            "...",
+            "a...",
+            "—",
+            "café",
+            "東京",
+            "\u{a0}",
+            "\u{2003}",
+            " ",
+            " ",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            ",",
+            ".",
+            "\"",
+            "'",
+            "x.",
+            "Mr.",
+            "a-",
+            "-a",
+            "1,000",
+            "AT&T",
+            "said.\"",
+            "q!?",
+            "\u{1}",
+            "k\u{b}",
+        ];
+        let check = |blocks: &[&str]| {
+            let d = doc(blocks.iter().enumerate().map(|(i, t)| block(i as u32, BlockKind::Paragraph, t)).collect());
+            let text = d.text();
+            let starts = text::block_starts(&d.blocks);
+            let (mut table_a, mut table_b) = (interner::Interner::default(), interner::Interner::default());
+            let want = text::tokens_in(&text, text::Tokens::default(), &mut table_a);
+            let mut interning = text::Interning::new(&text, text::Tokens::default(), &mut table_b);
+            words::scan_into(&text, &d.blocks, &starts, &[], Vec::new(), &mut interning);
+            let got = interning.finish();
+            let list = |t: &text::Tokens| t.list.iter().map(|t| (t.id, t.chars)).collect::<Vec<_>>();
+            assert_eq!(list(&got), list(&want), "{blocks:?}");
+            assert_eq!(got.counts, want.counts, "{blocks:?}");
+            let sums = |t: &text::Tokens| (t.n_words, t.word_chars, t.n_alpha, t.n_stop);
+            assert_eq!(sums(&got), sums(&want), "{blocks:?}");
+        };
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    check(&[&format!("{a}{b}{c}")]);
+                    check(&[&format!("{a} {b}"), c]);
+                }
+            }
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..3000 {
+            let mut blocks = Vec::new();
+            for _ in 0..3 {
+                let mut text = String::new();
+                for _ in 0..10 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+                }
+                blocks.push(text);
+            }
+            let refs: Vec<&str> = blocks.iter().map(String::as_str).collect();
+            check(&refs);
+        }
+        let seed_doc = seed_doc();
+        let seed_blocks: Vec<&str> = seed_doc.blocks.iter().map(|b| b.text.as_str()).collect();
+        check(&seed_blocks);
     }
 
     #[test]

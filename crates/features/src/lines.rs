@@ -1,6 +1,9 @@
 //! Line-level signals of C4 (datatrove `c4_filters.py`, `C4QualityFilter`) and FineWeb
 //! (datatrove `fineweb_quality_filter.py`).
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use pith_types::{C4Signals, FineWebSignals};
 
 use crate::text::char_len;
@@ -19,107 +22,47 @@ const C4_PATTERNS: &[&str] = &[
     "use cookies",
 ];
 
-/// For each pattern, a byte it contains (lower-cased) that is rare in prose, and where:
-/// every occurrence of a pattern has its anchor byte at that offset.
-const C4_ANCHORS: [(u8, usize); 8] =
-    [(b'j', 0), (b'm', 4), (b'm', 3), (b'v', 3), (b'k', 3), (b'k', 8), (b'k', 10), (b'k', 7)];
-
-/// A pattern of 8 to 16 bytes as two overlapping little-endian `u64`s (its first and last
-/// eight bytes), each with bit 5 set in the bytes that are letters: a text's eight bytes
-/// or-ed with that mask equal the pattern's exactly when they are the pattern's in any
-/// ASCII case (bit 5 lower-cases `A` to `Z`, and turns no other byte into a lower-case
-/// letter; other bytes compare as they are).
-struct Folded {
-    head: u64,
-    head_mask: u64,
-    tail: u64,
-    tail_mask: u64,
-}
-
-impl Folded {
-    const fn new(pattern: &[u8]) -> Self {
-        assert!(pattern.len() >= 8 && pattern.len() <= 16);
-        let tail_at = pattern.len() - 8;
-        let (mut head, mut head_mask, mut tail, mut tail_mask) = (0, 0, 0, 0);
-        let mut i = 0;
-        while i < 8 {
-            let (h, t) = (pattern[i], pattern[tail_at + i]);
-            head |= (h as u64) << (8 * i);
-            tail |= (t as u64) << (8 * i);
-            if h.is_ascii_lowercase() {
-                head_mask |= 0x20 << (8 * i);
-            }
-            if t.is_ascii_lowercase() {
-                tail_mask |= 0x20 << (8 * i);
-            }
-            i += 1;
-        }
-        Folded { head, head_mask, tail, tail_mask }
-    }
-
-    /// Whether `s` (of the pattern's length) is the pattern in any ASCII case.
-    #[inline]
-    fn matches(&self, s: &[u8]) -> bool {
-        let n = s.len();
-        let head = u64::from_le_bytes(s[..8].try_into().expect("eight bytes"));
-        let tail = u64::from_le_bytes(s[n - 8..].try_into().expect("eight bytes"));
-        head | self.head_mask == self.head && tail | self.tail_mask == self.tail
-    }
-}
-
-static C4_FOLDED: [Folded; 8] = {
+/// The substring searches of `c4_matches`: the first four patterns, then "cookie", which
+/// the last four hold (at the offsets of `COOKIE_AT`).
+static C4_FINDERS: LazyLock<[Finder<'static>; 5]> = LazyLock::new(|| {
     let p = C4_PATTERNS;
-    [
-        Folded::new(p[0].as_bytes()),
-        Folded::new(p[1].as_bytes()),
-        Folded::new(p[2].as_bytes()),
-        Folded::new(p[3].as_bytes()),
-        Folded::new(p[4].as_bytes()),
-        Folded::new(p[5].as_bytes()),
-        Folded::new(p[6].as_bytes()),
-        Folded::new(p[7].as_bytes()),
-    ]
-};
+    [p[0], p[1], p[2], p[3], "cookie"].map(|needle| Finder::new(needle.as_bytes()))
+});
+
+/// Where "cookie" starts in `C4_PATTERNS[4..]`.
+const COOKIE_AT: [usize; 4] = [0, 5, 7, 4];
 
 /// The matches of `C4_PATTERNS` in `text`, ASCII case-insensitive, as (start, pattern),
 /// exactly as a leftmost-first Aho-Corasick search finds them (non-overlapping, from the
-/// left; at one start the first pattern wins), but found from the anchor bytes: a
-/// vectorised search for five rare letters instead of an automaton step per byte.
-fn c4_matches(text: &str) -> Vec<(usize, usize)> {
-    let b = text.as_bytes();
+/// left; at one start the first pattern wins). The text is lower-cased (ASCII letters
+/// only, which makes a byte equal to a lower-case pattern's exactly when it is that byte in
+/// either case), then searched for each pattern by the memchr crate's vectorised substring
+/// search, and the four cookie patterns around each "cookie"; no pattern can overlap
+/// itself, so each search finds all of its occurrences. `folded` is a buffer for the
+/// lower-cased text, whose capacity only is reused (see `Scratch`).
+fn c4_matches(text: &str, folded: &mut Vec<u8>) -> Vec<(usize, usize)> {
+    folded.clear();
+    folded.extend_from_slice(text.as_bytes());
+    folded.make_ascii_lowercase();
+    let folded = folded.as_slice();
+    let finders = &*C4_FINDERS;
     let mut found: Vec<(usize, usize)> = Vec::new();
-    let mut check = |at: usize| {
-        // The patterns anchored on this byte (see `C4_ANCHORS`) whose next byte is the
-        // next one here (or a byte that bit 5 makes it), which turns most anchors away.
-        let next = b.get(at + 1).map_or(0, |&c| c | 0x20);
-        let patterns: &[usize] = match (b[at] | 0x20, next) {
-            (b'j', b'a') => &[0],
-            (b'm', b' ') => &[1],
-            (b'm', b's') => &[2],
-            (b'v', b'a') => &[3],
-            (b'k', b'i') => &[4, 5, 6, 7],
-            _ => return,
-        };
-        for &p in patterns {
-            let (byte, offset) = C4_ANCHORS[p];
-            debug_assert_eq!(byte, b[at] | 0x20);
-            let len = C4_PATTERNS[p].len();
+    for (p, finder) in finders[..4].iter().enumerate() {
+        found.extend(finder.find_iter(folded).map(|start| (start, p)));
+    }
+    for at in finders[4].find_iter(folded) {
+        for (k, &offset) in COOKIE_AT.iter().enumerate() {
+            let p = 4 + k;
+            let pattern = C4_PATTERNS[p].as_bytes();
             if let Some(start) = at.checked_sub(offset)
-                && let Some(candidate) = b.get(start..start + len)
-                && C4_FOLDED[p].matches(candidate)
+                && folded.get(start..start + pattern.len()) == Some(pattern)
             {
                 found.push((start, p));
             }
         }
-    };
-    for at in memchr::memchr3_iter(b'j', b'm', b'v', b) {
-        check(at);
     }
-    for at in memchr::memchr3_iter(b'J', b'M', b'V', b) {
-        check(at);
-    }
-    for at in memchr::memchr2_iter(b'k', b'K', b) {
-        check(at);
+    if found.is_empty() {
+        return found;
     }
     found.sort_unstable();
     // Leftmost-first, non-overlapping.
@@ -182,7 +125,8 @@ fn has_long_word(line: &str) -> bool {
         && line.split_whitespace().any(|w| char_len(w) > 1000)
 }
 
-pub(crate) fn c4(text: &str, lines: &[&str]) -> C4Signals {
+/// `folded` is a work buffer (see `c4_matches`).
+pub(crate) fn c4(text: &str, lines: &[&str], folded: &mut Vec<u8>) -> C4Signals {
     let mut res = C4Signals {
         lines: lines.len() as u64,
         has_curly_brace: memchr::memchr(b'{', text.as_bytes()).is_some(),
@@ -190,7 +134,7 @@ pub(crate) fn c4(text: &str, lines: &[&str]) -> C4Signals {
     };
     // One pass over the whole text for the patterns; each match is then given to its line.
     // The patterns cannot overlap across kinds, so leftmost-first matches are enough.
-    let matches = c4_matches(text);
+    let matches = c4_matches(text, folded);
     let mut next_match = 0;
     for line in lines {
         let line_start = line.as_ptr() as usize - text.as_ptr() as usize;
@@ -262,7 +206,7 @@ mod tests {
     fn c4_rules() {
         let text = "This line is fine.\nno punctuation here\nTwo words.\nEnable JavaScript to continue.\n\
                     Read our Privacy Policy today.\nEnds with dots...\nCited fact here.[1][edit]\n{ lorem ipsum }";
-        let c = c4(text, &lines(text));
+        let c = c4(text, &lines(text), &mut Vec::new());
         assert_eq!(c.lines, 8);
         // Not ending in . ? ! " ' (or ending in "..."): "no punctuation here", "Ends with dots...",
         // "{ lorem ipsum }". The citations are removed before the check, as datatrove does.
@@ -332,7 +276,7 @@ mod tests {
         for text in &texts {
             let want: Vec<(usize, usize)> =
                 reference.find_iter(text.as_str()).map(|m| (m.start(), m.pattern().as_usize())).collect();
-            assert_eq!(c4_matches(text), want, "{text:?}");
+            assert_eq!(c4_matches(text, &mut Vec::new()), want, "{text:?}");
         }
     }
 

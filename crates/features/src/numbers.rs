@@ -95,11 +95,18 @@ pub(crate) fn numbers(text: &str) -> Numbers {
         if !b[i].is_ascii_digit() {
             i += 1;
             // Most of a text has no digit: skip 32 bytes at a time (a fold without early
-            // exit, which the compiler vectorises).
+            // exit, which the compiler vectorises), then go to the digit of the 32 that
+            // have one.
             while let Some(run) = b.get(i..i + 32)
                 && !run.iter().fold(false, |any, c| any | c.is_ascii_digit())
             {
                 i += 32;
+            }
+            if i + 32 <= b.len() {
+                // These 32 bytes have a digit.
+                while !b[i].is_ascii_digit() {
+                    i += 1;
+                }
             }
             continue;
         }

@@ -2,6 +2,7 @@
 //! signals are defined on.
 
 use crate::interner::Interner;
+use crate::readability::{ALNUM, BYTE_CLASSES, LETTER};
 
 /// Where each block starts in the text `join_blocks` makes of them (blocks joined by a
 /// blank line).
@@ -205,35 +206,10 @@ pub(crate) fn tokens(text: &str) -> Tokens {
 
 /// The tokens of `text`, in `res`'s vectors (emptied first) with `interned` as the table:
 /// buffers of an earlier document, whose capacity only is reused (see `Scratch`).
-pub(crate) fn tokens_in(text: &str, mut res: Tokens, interned: &mut Interner) -> Tokens {
-    // A token per 4 bytes is more than almost any document has (see `words::scan`).
-    res.list.clear();
-    res.list.reserve(text.len() / 4);
-    (res.n_words, res.word_chars, res.n_alpha, res.n_stop) = (0, 0, 0, 0);
-    // About one token in three is new in an article (one in two in a short one: a token
-    // per 4 to 5 bytes), where growing the table costs more than reserving; a huge
-    // document's table grows as needed.
-    let mut counts = std::mem::take(&mut res.counts);
-    counts.clear();
-    if counts.capacity() > interned.counts.capacity() {
-        interned.counts = counts;
-    }
-    interned.reset((text.len() / 10).min(1 << 14));
-    let list = std::mem::take(&mut res.list);
-    let mut sink =
-        Interning { text: text.as_bytes(), list, interned: &mut *interned, n_words: 0, word_chars: 0, n_alpha: 0 };
-    for_each_token(text, &mut sink);
-    (res.list, res.n_words, res.word_chars, res.n_alpha) = (sink.list, sink.n_words, sink.word_chars, sink.n_alpha);
-    // Gopher's stop words as datatrove compares them ("The" is not one): a token's key is
-    // a stop word's `short_word_key` exactly when the token is that word, so they are the
-    // occurrences of those keys.
-    res.n_stop = crate::GOPHER_STOP_WORDS
-        .iter()
-        .filter_map(|word| interned.get(crate::short_word_key(word)))
-        .map(|id| interned.counts[id as usize] as usize)
-        .sum();
-    res.counts = std::mem::take(&mut interned.counts);
-    res
+pub(crate) fn tokens_in(text: &str, res: Tokens, interned: &mut Interner) -> Tokens {
+    let mut sink = Interning::new(text, res, interned);
+    sink.between(0, text.len());
+    sink.finish()
 }
 
 /// What `for_each_token` hands each token to: `token(start, end, characters, word,
@@ -251,17 +227,86 @@ impl<F: FnMut(usize, usize, u32, bool, bool)> TokenSink for F {
     }
 }
 
-/// `tokens_in`'s sink. A closure was compiled as a function of its own, which kept the
-/// counts in memory and saved and restored six registers a token; this one is inlined into
-/// the tokenizer, and counts in registers.
-struct Interning<'t, 'r> {
-    text: &'t [u8],
+/// The tokens of a text as they are made: interned into a table, with the Gopher quality
+/// counts taken on the way. Made by `new`, fed the tokens in text order by `between` (the
+/// tokenizer on a stretch of the text) and `plain` (a chunk the word scan found), and
+/// ended by `finish`.
+///
+/// As the tokenizer's sink, it is inlined into the tokenizer and counts in registers (a
+/// closure was compiled as a function of its own, which kept the counts in memory and
+/// saved and restored six registers a token).
+pub(crate) struct Interning<'t, 'r> {
+    text: &'t str,
     /// `Tokens::list`, owned while it is filled.
     list: Vec<Token>,
     interned: &'r mut Interner,
     n_words: usize,
     word_chars: usize,
     n_alpha: usize,
+    /// The rest of the result (its `counts` buffer is the table's while it is filled).
+    res: Tokens,
+}
+
+impl<'t, 'r> Interning<'t, 'r> {
+    /// Starts the tokens of `text` in `res`'s vectors (emptied first) with `interned` as
+    /// the table, as `tokens_in` describes.
+    pub(crate) fn new(text: &'t str, mut res: Tokens, interned: &'r mut Interner) -> Self {
+        // A token per 4 bytes is more than almost any document has (see `words::scan`).
+        res.list.clear();
+        res.list.reserve(text.len() / 4);
+        // About one token in three is new in an article (one in two in a short one: a token
+        // per 4 to 5 bytes), where growing the table costs more than reserving; a huge
+        // document's table grows as needed.
+        let mut counts = std::mem::take(&mut res.counts);
+        counts.clear();
+        if counts.capacity() > interned.counts.capacity() {
+            interned.counts = counts;
+        }
+        interned.reset((text.len() / 10).min(1 << 14));
+        let list = std::mem::take(&mut res.list);
+        Interning { text, list, interned, n_words: 0, word_chars: 0, n_alpha: 0, res }
+    }
+
+    /// The tokens of `text[from..to]`, whose ends are the text's ends or white space (so
+    /// that its chunks are the text's).
+    pub(crate) fn between(&mut self, from: usize, to: usize) {
+        for_each_token_in(self.text, from, to, &mut *self);
+    }
+
+    /// The chunk `text[start..end]`, all ASCII with a letter or digit at both ends: one
+    /// token, a word, alphabetic when `alpha`.
+    #[inline(always)]
+    pub(crate) fn plain(&mut self, start: usize, end: usize, alpha: bool) {
+        let len = end - start;
+        self.n_words += 1;
+        self.word_chars += len;
+        self.n_alpha += usize::from(alpha);
+        let key = token_key(self.text.as_bytes(), start, len);
+        self.list.push(Token { id: self.interned.intern(key), chars: len as u32 });
+    }
+
+    /// The ASCII punctuation mark at `text[at]`, which ends a chunk after a letter or a
+    /// digit: one token, no word.
+    #[inline(always)]
+    pub(crate) fn mark(&mut self, at: usize) {
+        let key = token_key(self.text.as_bytes(), at, 1);
+        self.list.push(Token { id: self.interned.intern(key), chars: 1 });
+    }
+
+    pub(crate) fn finish(self) -> Tokens {
+        let Interning { list, interned, n_words, word_chars, n_alpha, mut res, .. } = self;
+        (res.list, res.n_words, res.word_chars, res.n_alpha) = (list, n_words, word_chars, n_alpha);
+        // Gopher's stop words as datatrove compares them ("The" is not one): a token's key
+        // is a stop word's `short_word_key` exactly when the token is that word, so they are
+        // the occurrences of those keys.
+        res.n_stop = crate::GOPHER_STOP_WORDS
+            .iter()
+            .filter_map(|word| interned.get(crate::short_word_key(word)))
+            .map(|id| interned.counts[id as usize] as usize)
+            .sum();
+        res.counts = std::mem::take(&mut interned.counts);
+        res
+    }
 }
 
 impl TokenSink for &mut Interning<'_, '_> {
@@ -272,9 +317,25 @@ impl TokenSink for &mut Interning<'_, '_> {
             self.word_chars += chars as usize;
         }
         self.n_alpha += usize::from(alpha);
-        let key = token_key(self.text, start, end - start);
+        let key = token_key(self.text.as_bytes(), start, end - start);
         self.list.push(Token { id: self.interned.intern(key), chars });
     }
+}
+
+/// Whether the ASCII byte `b` is white space (bytes that are not ASCII are not): one
+/// look-up in a table of every byte.
+#[inline]
+pub(crate) fn is_ascii_space(b: u8) -> bool {
+    static TABLE: [bool; 256] = {
+        let mut res = [false; 256];
+        let mut i = 0;
+        while i < 128 {
+            res[i] = ASCII_SPACE[i];
+            i += 1;
+        }
+        res
+    };
+    TABLE[b as usize]
 }
 
 /// The ASCII bytes that are white space (as `char::is_whitespace`), all below `!`.
@@ -330,7 +391,12 @@ fn chunks(text: &str, mut f: impl FnMut(usize, usize, bool)) {
         }
         let start = i;
         let mut ascii = true;
-        while i < n {
+        // The chunk's end; `i` moves past the white space that ends it, which the loop
+        // above need not test again.
+        let end = loop {
+            if i >= n {
+                break n;
+            }
             // Eight bytes at a time to the first one that may end the chunk: below `!` or
             // not ASCII.
             if let Some(eight) = b.get(i..i + 8) {
@@ -343,39 +409,51 @@ fn chunks(text: &str, mut f: impl FnMut(usize, usize, bool)) {
             }
             if b[i] < 0x80 {
                 if ASCII_SPACE[b[i] as usize] {
-                    break;
+                    i += 1;
+                    break i - 1;
                 }
                 i += 1;
             } else {
                 let c = char_from(text, i);
+                let len = c.len_utf8();
+                i += len;
                 if c.is_whitespace() {
-                    break;
+                    break i - len;
                 }
                 ascii = false;
-                i += c.len_utf8();
             }
-        }
-        f(start, i, ascii);
+        };
+        f(start, end, ascii);
     }
 }
 
 /// Calls `f(start, end, characters, word, alpha)` for every token `text[start..end]`, in
 /// order: `word` when one of its characters is a letter or a digit, `alpha` when one is a
 /// letter.
-pub(crate) fn for_each_token(text: &str, mut f: impl TokenSink) {
+#[cfg(test)]
+pub(crate) fn for_each_token(text: &str, f: impl TokenSink) {
+    for_each_token_in(text, 0, text.len(), f);
+}
+
+/// `for_each_token` on `text[from..to]`, whose ends are the text's ends or white space;
+/// offsets in `text`.
+fn for_each_token_in(text: &str, from: usize, to: usize, mut f: impl TokenSink) {
     let b = text.as_bytes();
-    chunks(text, |start, end, ascii| {
+    chunks(&text[from..to], |start, end, ascii| {
+        let (start, end) = (from + start, from + end);
         let chunk = &b[start..end];
         // Most chunks are a plain word: letters or digits at both ends.
         let (first, last) = (chunk[0], chunk[chunk.len() - 1]);
-        if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
+        // Byte classes: two look-ups instead of range tests.
+        let first_class = BYTE_CLASSES[first as usize];
+        if first_class & BYTE_CLASSES[last as usize] & ALNUM != 0 {
             if ascii {
                 // A letter, most often the first byte, makes it alphabetic.
-                let alpha = first.is_ascii_alphabetic() || chunk.iter().any(u8::is_ascii_alphabetic);
+                let alpha = first_class & LETTER != 0 || chunk.iter().any(u8::is_ascii_alphabetic);
                 f.token(start, end, chunk.len() as u32, true, alpha);
                 return;
             }
-        } else if ascii && first.is_ascii_alphanumeric() {
+        } else if ascii && first_class & ALNUM != 0 {
             // The next most common: an ASCII word with trailing punctuation ("said," "U.S.)").
             // As below, without decoding: each trailing byte is a token, but a run of
             // periods is one, and at most eight are split off. Offsets in the chunk.
@@ -394,7 +472,7 @@ pub(crate) fn for_each_token(text: &str, mut f: impl TokenSink) {
                 stop = from;
             }
             // The first byte is a letter or a digit, so `stop` stays above 0.
-            let alpha = first.is_ascii_alphabetic() || chunk[..stop].iter().any(u8::is_ascii_alphabetic);
+            let alpha = first_class & LETTER != 0 || chunk[..stop].iter().any(u8::is_ascii_alphabetic);
             f.token(start, start + stop, stop as u32, true, alpha);
             for &(from, to) in trailing[..n_trailing].iter().rev() {
                 f.token(start + from, start + to, (to - from) as u32, false, false);

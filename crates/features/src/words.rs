@@ -12,7 +12,8 @@
 use pith_types::{Block, BlockKind};
 
 use crate::lexicon::is_abbreviation;
-use crate::readability::{ALNUM, BYTE_CLASSES, NON_ASCII, VOWEL, WordStats};
+use crate::readability::{ALNUM, BYTE_CLASSES, LETTER, NON_ASCII, VOWEL, WordStats};
+use crate::text::is_ascii_space;
 
 /// A word: its byte range in the document text and what the scan learnt about it, in 12
 /// bytes (documents of many millions of words keep all of them).
@@ -331,6 +332,42 @@ fn cap_flags(s: &str, block_start: usize, i: usize, name_len: usize) -> u16 {
     if is_acronym(&s[i..i + name_len]) { CAP | ACRONYM } else { CAP }
 }
 
+/// Where the word scan hands the Gopher tokens when it makes them too (see `scan_into`):
+/// `()` for none.
+pub(crate) trait WordTokens {
+    /// Whether the scan makes tokens.
+    const ON: bool;
+    /// See `Interning::plain`.
+    fn plain(&mut self, start: usize, end: usize, alpha: bool);
+    /// See `Interning::mark`.
+    fn mark(&mut self, at: usize);
+    /// See `Interning::between`.
+    fn between(&mut self, from: usize, to: usize);
+}
+
+impl WordTokens for () {
+    const ON: bool = false;
+    fn plain(&mut self, _: usize, _: usize, _: bool) {}
+    fn mark(&mut self, _: usize) {}
+    fn between(&mut self, _: usize, _: usize) {}
+}
+
+impl WordTokens for crate::text::Interning<'_, '_> {
+    const ON: bool = true;
+    #[inline(always)]
+    fn plain(&mut self, start: usize, end: usize, alpha: bool) {
+        crate::text::Interning::plain(self, start, end, alpha);
+    }
+    #[inline(always)]
+    fn mark(&mut self, at: usize) {
+        crate::text::Interning::mark(self, at);
+    }
+    #[inline(never)]
+    fn between(&mut self, from: usize, to: usize) {
+        crate::text::Interning::between(self, from, to);
+    }
+}
+
 /// Cuts every block into words. `blocks[i]` starts at `starts[i]` in `text`; `quotes`
 /// are the (start, end) byte ranges of quotations, in order.
 #[cfg(test)]
@@ -340,7 +377,7 @@ pub(crate) fn scan(
     starts: &[usize],
     quotes: &[(usize, usize)],
 ) -> (Vec<Word>, WordStats) {
-    scan_into(text, blocks, starts, quotes, Vec::new())
+    scan_into(text, blocks, starts, quotes, Vec::new(), &mut ())
 }
 
 /// `scan`, into `words` (emptied first): an earlier document's vector, whose capacity only
@@ -350,12 +387,18 @@ pub(crate) fn scan(
 /// after one space, or a comma and a space) in few values and builds its flags as it goes;
 /// the rare cases (characters that are not ASCII, inner punctuation, final periods, other
 /// gaps, capitalised words) are functions of their own.
-pub(crate) fn scan_into(
+///
+/// With `tokens`, the scan also makes the text's Gopher tokens (`text::tokens_in`'s, in
+/// the same order), so that the text is cut once for both: a word that is a whole chunk
+/// (ASCII, white space or a block's end on both sides, a letter or digit last) is that
+/// chunk's one token, and the tokenizer cuts the rest of the text, between such words.
+pub(crate) fn scan_into<T: WordTokens>(
     text: &str,
     blocks: &[Block],
     starts: &[usize],
     quotes: &[(usize, usize)],
     mut words: Vec<Word>,
+    tokens: &mut T,
 ) -> (Vec<Word>, WordStats) {
     // A word per 5 bytes is more than most documents have (one in five of the generated
     // corpus's has more than one per 6 bytes, and grew the vector by copying it); a huge
@@ -375,6 +418,8 @@ pub(crate) fn scan_into(
         let bytes = s.as_bytes();
         let mut prev_end: Option<usize> = None;
         let mut i = block_start;
+        // The tokens of the text before this are made.
+        let mut tokens_end = block_start;
         loop {
             // Skip ASCII spaces and punctuation quickly: one table look-up a byte.
             while i < bytes.len() && BYTE_CLASSES[bytes[i] as usize] & (ALNUM | NON_ASCII) == 0 {
@@ -405,6 +450,9 @@ pub(crate) fn scan_into(
             };
             if j > u32::MAX as usize {
                 // See `Word`: offsets are 32-bit.
+                if T::ON {
+                    tokens.between(tokens_end, text.len());
+                }
                 return (words, stats);
             }
             // The word's bytes: byte tests need no character boundary checks.
@@ -446,6 +494,31 @@ pub(crate) fn scan_into(
                 flags |= if plain { CAP } else { cap_flags(s, block_start, i, name_len) };
             }
             words.push(Word { start: i as u32, end: j as u32, flags });
+            if T::ON
+                && gc & usize::from(NON_ASCII) == 0
+                && BYTE_CLASSES[word[word.len() - 1] as usize] & ALNUM != 0
+                && (i == 0 || is_ascii_space(bytes[i - 1]))
+            {
+                // The word starts a chunk. When it is the whole chunk, or the chunk but for
+                // one punctuation mark ("said,"), its tokens are made here, after those
+                // before it (none when one space separates it from the last token).
+                let chunk_end = match bytes.get(j) {
+                    None => Some(j),
+                    Some(&e) if is_ascii_space(e) => Some(j),
+                    Some(&e) if e < 0x80 && bytes.get(j + 1).is_none_or(|&f| is_ascii_space(f)) => Some(j + 1),
+                    Some(_) => None,
+                };
+                if let Some(chunk_end) = chunk_end {
+                    if i > tokens_end && !(i == tokens_end + 1 && bytes[tokens_end] == b' ') {
+                        tokens.between(tokens_end, i);
+                    }
+                    tokens.plain(i, j, gc as u8 & LETTER != 0);
+                    if chunk_end > j {
+                        tokens.mark(j);
+                    }
+                    tokens_end = chunk_end;
+                }
+            }
             if gc & usize::from(NON_ASCII) == 0 {
                 let key = crate::word_key(word);
                 stats.english_sample.add(key, true);
@@ -457,6 +530,9 @@ pub(crate) fn scan_into(
             }
             prev_end = Some(j);
             i = j;
+        }
+        if T::ON && tokens_end < block_end {
+            tokens.between(tokens_end, block_end);
         }
     }
     (words, stats)

@@ -49,7 +49,14 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     // block any looks at.
     let max_words =
         address::MAX_LINE_WORDS.max(caption::MAX_WORDS).max(furniture::MAX_RULE_WORDS).max(region::TEASER_MIN_WORDS);
-    let n_words: Vec<usize> = doc.blocks.iter().map(|b| count_words_upto(&b.text, max_words + 1)).collect();
+    // The region scorer's scan of every byte counts them as well.
+    let counts: Vec<region::WordCounts> =
+        if cfg.main_region { doc.blocks.iter().map(|b| region::count_words(&b.text)).collect() } else { Vec::new() };
+    let n_words: Vec<usize> = if cfg.main_region {
+        counts.iter().map(|c| c.spaced.min(max_words + 1)).collect()
+    } else {
+        doc.blocks.iter().map(|b| count_words_upto(&b.text, max_words + 1)).collect()
+    };
 
     if cfg.addresses {
         mark_addresses(&doc.blocks, &n_words, &mut verdicts);
@@ -74,7 +81,7 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     if cfg.main_region {
         // The title was taken out of the blocks: count the blocks that stood before it.
         let title_at = doc.title_block.map_or(0, |t| doc.blocks.iter().take_while(|b| b.index < t).count());
-        mark_outside_main_region(&doc.blocks, &n_words, doc.title.as_deref(), title_at, &mut verdicts);
+        mark_outside_main_region(&doc.blocks, counts, doc.title.as_deref(), title_at, &mut verdicts);
     }
 
     let mut blocks = Vec::with_capacity(doc.blocks.len());
@@ -101,7 +108,7 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
 /// section heading; only a repeat of the title stays, for dedup to remove as such.
 fn mark_outside_main_region(
     blocks: &[Block],
-    n_words: &[usize],
+    counts: Vec<region::WordCounts>,
     title: Option<&str>,
     title_at: usize,
     verdicts: &mut [Option<Verdict>],
@@ -110,8 +117,8 @@ fn mark_outside_main_region(
     let infos: Vec<region::BlockInfo<'_>> = blocks
         .iter()
         .zip(verdicts.iter())
-        .zip(n_words)
-        .map(|((b, v), &n_words)| region::BlockInfo { text: &b.text, removed: v.is_some(), n_words })
+        .zip(counts)
+        .map(|((b, v), counts)| region::BlockInfo { text: &b.text, removed: v.is_some(), counts })
         .collect();
     let (scores, mut runs) = region::main_region(&infos, title_at);
     let Some(&(best_start, best_end)) = runs.first() else { return };
@@ -214,7 +221,7 @@ pub(crate) fn count_high_bits(x: u64) -> usize {
 /// 0x80 in each byte of `x` (eight ASCII bytes) that is white space (`\t`, `\n`, `\x0b`,
 /// `\x0c`, `\r`, ` `), 0 in the others. No sum below carries across bytes: each stays
 /// under 0x100 for bytes under 0x80.
-fn ascii_space_bytes(x: u64) -> u64 {
+pub(crate) fn ascii_space_bytes(x: u64) -> u64 {
     ascii_bytes_in(x, b' ', b' ') | ascii_bytes_in(x, b'\t', b'\r')
 }
 

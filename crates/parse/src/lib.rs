@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use aho_corasick::{AhoCorasick, Input, MatchKind, packed};
 use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
 use regex::Regex;
 
@@ -44,8 +44,10 @@ pub fn parse(raw: &RawDoc) -> ParsedDoc {
 fn split_blocks(text: &str, diags: &mut Vec<Diag>) -> Vec<Block> {
     // The non-blank lines (offset of their first non-space byte, trimmed text), and the
     // runs of them between blank lines as ranges of `lines`: two vectors, not one per run.
-    let mut lines: Vec<(usize, &str)> = Vec::new();
-    let mut runs: Vec<(usize, usize)> = Vec::new();
+    // Sized once from the line count (a vectorised count), not grown push by push.
+    let n_lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut lines: Vec<(usize, &str)> = Vec::with_capacity(n_lines);
+    let mut runs: Vec<(usize, usize)> = Vec::with_capacity(n_lines);
     let mut run_start = 0;
     // `text.split('\n')`, with a vectorised search for the line ends.
     let mut line_start = 0;
@@ -183,12 +185,37 @@ pub fn is_heading_like(text: &str) -> bool {
 /// decides. (Only leftmost match kinds may use the vectorised search.)
 /// After them, the words `GALLERY_COUNTER` starts with (see `GALLERY_WORDS`): one search
 /// looks for both.
-static CAPTION_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(CAPTION_CUE_WORDS.iter().chain(&GALLERY_WORDS))
-        .expect("caption cues build")
-});
+/// The packed searcher (Teddy) itself where the processor has it, without the
+/// automaton's wrapping around it, which cost more than the search on short blocks.
+static CAPTION_CUES: LazyLock<CueSearch> = LazyLock::new(|| CueSearch::new(true));
+
+enum CueSearch {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl CueSearch {
+    fn new(packed: bool) -> CueSearch {
+        let cues = || CAPTION_CUE_WORDS.iter().chain(&GALLERY_WORDS);
+        let searcher =
+            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(cues()).build();
+        match searcher {
+            Some(searcher) if packed => CueSearch::Packed(searcher),
+            _ => CueSearch::Automaton(
+                AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(cues()).expect("caption cues build"),
+            ),
+        }
+    }
+
+    /// The leftmost-first cue in `haystack[at..]`: its index in the list and its start.
+    fn find_from(&self, haystack: &[u8], at: usize) -> Option<(usize, usize)> {
+        let found = match self {
+            CueSearch::Packed(searcher) => searcher.find_in(haystack, aho_corasick::Span::from(at..haystack.len())),
+            CueSearch::Automaton(automaton) => automaton.find(Input::new(haystack).range(at..)),
+        };
+        found.map(|m| (m.pattern().as_usize(), m.start()))
+    }
+}
 
 const CAPTION_CUE_WORDS: [&str; 26] = [
     "photo:",
@@ -233,6 +260,10 @@ const GALLERY_WORDS: [&str; 5] = ["image", "photo", "picture", "slide", "\u{17f}
 const CAPTION_MAX_BYTES: usize = 600;
 
 pub fn is_caption_candidate(text: &str) -> bool {
+    is_caption_candidate_with(&CAPTION_CUES, text)
+}
+
+fn is_caption_candidate_with(cues: &CueSearch, text: &str) -> bool {
     if text.len() > CAPTION_MAX_BYTES {
         return false;
     }
@@ -245,12 +276,12 @@ pub fn is_caption_candidate(text: &str) -> bool {
     // a gallery word, by searching again from the next byte.
     let mut gallery_word = false;
     let mut at = 0;
-    while let Some(found) = CAPTION_CUES.find(Input::new(&*lower).range(at..)) {
-        if found.pattern().as_usize() < CAPTION_CUE_WORDS.len() {
+    while let Some((cue, start)) = cues.find_from(lower, at) {
+        if cue < CAPTION_CUE_WORDS.len() {
             return true;
         }
         gallery_word = true;
-        at = found.start() + 1;
+        at = start + 1;
     }
     gallery_word && GALLERY_COUNTER.is_match(text)
 }
@@ -571,6 +602,8 @@ mod tests {
         ];
         let mut state = 12345u64;
         let (mut n_yes, mut n_no) = (0, 0);
+        // Where the processor has no packed searcher.
+        let automaton = CueSearch::new(false);
         for _ in 0..30000 {
             let mut text = String::new();
             for _ in 0..(state % 16) {
@@ -580,6 +613,7 @@ mod tests {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let expect = is_caption_candidate_reference(&text);
             assert_eq!(is_caption_candidate(&text), expect, "{text:?}");
+            assert_eq!(is_caption_candidate_with(&automaton, &text), expect, "{text:?}");
             if expect {
                 n_yes += 1;
             } else {

@@ -7,8 +7,8 @@
 
 use std::sync::LazyLock;
 
+use crate::Literals;
 use crate::dfa::Matcher;
-use aho_corasick::{AhoCorasick, MatchKind, packed};
 
 /// Captions are short; longer blocks with a credit word are prose about a photo.
 pub(crate) const MAX_WORDS: usize = 60;
@@ -65,45 +65,12 @@ const DFA_CACHE: usize = 2 << 20;
 /// ones: Teddy compares as many leading bytes as the shortest cue has, and with all cues
 /// in one searcher three bytes matched in a few percent of a text's positions, each then
 /// checked against the cues one by one. (`AhoCorasick` would choose a slower search for
-/// rare bytes for the three-byte cues.) Where the processor has no Teddy, one automaton.
-static CUES: LazyLock<CueSearch> = LazyLock::new(|| CueSearch::new(true));
+/// rare bytes for the three-byte cues.)
+static CUES: LazyLock<Literals> = LazyLock::new(|| cues(true));
 
-enum CueSearch {
-    Packed(Vec<packed::Searcher>),
-    Automaton(AhoCorasick),
-}
-
-impl CueSearch {
-    fn new(packed: bool) -> CueSearch {
-        let build = |long: bool| {
-            packed::Config::new()
-                .match_kind(packed::MatchKind::LeftmostFirst)
-                .builder()
-                .extend(CUE_WORDS.iter().filter(|cue| (cue.len() > 3) == long))
-                .build()
-        };
-        match [build(true), build(false)].into_iter().collect::<Option<Vec<_>>>() {
-            Some(searchers) if packed => CueSearch::Packed(searchers),
-            _ => CueSearch::Automaton(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(CUE_WORDS)
-                    .expect("caption cues build"),
-            ),
-        }
-    }
-
-    /// Whether `lower` (ASCII lower-cased) holds a cue.
-    fn is_match(&self, lower: &[u8]) -> bool {
-        match self {
-            CueSearch::Packed(searchers) => searchers.iter().any(|cues| cues.find(lower).is_some()),
-            CueSearch::Automaton(cues) => cues.is_match(lower),
-        }
-    }
-}
-
-fn has_cue(lower: &[u8]) -> bool {
-    CUES.is_match(lower)
+fn cues(packed: bool) -> Literals {
+    let (long, short): (Vec<&str>, Vec<&str>) = CUE_WORDS.iter().partition(|cue| cue.len() > 3);
+    Literals::new(&[&long, &short], packed)
 }
 
 const CUE_WORDS: [&str; 25] = [
@@ -138,8 +105,9 @@ const CUE_WORDS: [&str; 25] = [
 ///
 /// `n_words` is the block's number of white-space-separated words, or any number above
 /// `MAX_WORDS` when it has more.
-pub(crate) fn classify(text: &str, n_words: usize) -> Option<&'static str> {
-    if n_words == 0 || n_words > MAX_WORDS || !crate::with_ascii_lowercase(text, has_cue) {
+/// `lower` is `text` with its ASCII letters lower-cased.
+pub(crate) fn classify(text: &str, n_words: usize, lower: &[u8]) -> Option<&'static str> {
+    if n_words == 0 || n_words > MAX_WORDS || !CUES.is_match(lower) {
         return None;
     }
     let rule = if CREDIT_AT_START.is_match(text) {
@@ -161,10 +129,13 @@ pub(crate) fn classify(text: &str, n_words: usize) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    use aho_corasick::AhoCorasick;
+
     #[track_caller]
     fn check(text: &str, expect: bool) {
         let n_words = text.split_whitespace().take(MAX_WORDS + 1).count();
-        assert_eq!(classify(text, n_words).is_some(), expect, "{text:?}");
+        let got = crate::with_ascii_lowercase(text, |lower| classify(text, n_words, lower));
+        assert_eq!(got.is_some(), expect, "{text:?}");
     }
 
     #[test]
@@ -184,7 +155,7 @@ mod tests {
     #[test]
     fn cues_are_found_ignoring_ascii_case() {
         let reference = AhoCorasick::builder().ascii_case_insensitive(true).build(CUE_WORDS).expect("cues build");
-        let automaton = CueSearch::new(false);
+        let automaton = cues(false);
         let pieces = [
             "Photo",
             "PHOTO",
@@ -238,7 +209,7 @@ mod tests {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             for text in [text.clone(), text.repeat(40)] {
                 let want = reference.is_match(&text);
-                assert_eq!(crate::with_ascii_lowercase(&text, has_cue), want, "{text:?}");
+                assert_eq!(crate::with_ascii_lowercase(&text, |lower| CUES.is_match(lower)), want, "{text:?}");
                 assert_eq!(crate::with_ascii_lowercase(&text, |lower| automaton.is_match(lower)), want, "{text:?}");
             }
         }

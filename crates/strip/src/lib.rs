@@ -65,17 +65,24 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
         if verdict.is_some() {
             continue;
         }
-        if cfg.captions
-            && let Some(rule) = caption::classify(&block.text, n_words)
-        {
-            *verdict = Some(Verdict { kind: "image_caption", rule: rule.to_owned() });
+        // Both rule families look at short blocks only, and for literals in one lower-cased
+        // copy.
+        if n_words > caption::MAX_WORDS.max(furniture::MAX_RULE_WORDS) {
             continue;
         }
-        if cfg.furniture
-            && let Some(kind) = furniture::classify(&block.text, n_words)
-        {
-            *verdict = Some(Verdict { kind, rule: [kind, " phrase in a short block"].concat() });
-        }
+        *verdict = with_ascii_lowercase(&block.text, |lower| {
+            if cfg.captions
+                && let Some(rule) = caption::classify(&block.text, n_words, lower)
+            {
+                return Some(Verdict { kind: "image_caption", rule: rule.to_owned() });
+            }
+            if cfg.furniture
+                && let Some(kind) = furniture::classify(&block.text, n_words, lower)
+            {
+                return Some(Verdict { kind, rule: [kind, " phrase in a short block"].concat() });
+            }
+            None
+        });
     }
 
     if cfg.main_region {
@@ -196,6 +203,42 @@ pub(crate) fn is_alphabetic(c: char) -> bool {
 }
 
 const GENERAL_PUNCTUATION: std::ops::RangeInclusive<char> = '\u{2000}'..='\u{206f}';
+
+/// Lower-case literals, looked for in a lower-cased copy of a block (`ascii_case_insensitive`
+/// would cost a byte-by-byte automaton): in groups, a packed searcher (Teddy) each, used
+/// directly (`AhoCorasick` may choose a slower search for rare bytes, and its wrapping
+/// costs as much as a search of a short block), or where the processor has no Teddy,
+/// one automaton of all.
+pub(crate) enum Literals {
+    Packed(Vec<aho_corasick::packed::Searcher>),
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl Literals {
+    /// `packed: false` takes the automaton in any case (for tests).
+    pub(crate) fn new(groups: &[&[&str]], packed: bool) -> Literals {
+        use aho_corasick::packed;
+        let build = |group: &[&str]| {
+            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(group).build()
+        };
+        match groups.iter().map(|group| build(group)).collect::<Option<Vec<_>>>() {
+            Some(searchers) if packed => Literals::Packed(searchers),
+            _ => Literals::Automaton(
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(groups.concat())
+                    .expect("literals build"),
+            ),
+        }
+    }
+
+    pub(crate) fn is_match(&self, haystack: &[u8]) -> bool {
+        match self {
+            Literals::Packed(searchers) => searchers.iter().any(|group| group.find(haystack).is_some()),
+            Literals::Automaton(automaton) => automaton.is_match(haystack),
+        }
+    }
+}
 
 /// Calls `f` with `text`'s bytes, ASCII letters lower-cased (in a buffer on the stack for
 /// the short blocks most are): a literal search of lower-case cues in them needs no case

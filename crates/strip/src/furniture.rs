@@ -144,7 +144,7 @@ fn unanchored_cues(packed: bool) -> Literals {
 fn folds_to_ascii(text: &str) -> bool {
     static FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 2]> =
         LazyLock::new(|| ["\u{212a}", "\u{17f}"].map(memchr::memmem::Finder::new));
-    FINDERS.iter().any(|finder| finder.find(text.as_bytes()).is_some())
+    !text.is_ascii() && FINDERS.iter().any(|finder| finder.find(text.as_bytes()).is_some())
 }
 
 /// `n_words` is the block's number of white-space-separated words, or any number above

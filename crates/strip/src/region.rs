@@ -171,12 +171,11 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     let teasers: Vec<bool> =
         blocks.iter().map(|b| b.counts.spaced >= TEASER_MIN_WORDS && glued_teaser_head(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
-    let headlines: Vec<bool> = blocks.iter().map(|b| is_headline(b.text)).collect();
     let mut scores: Vec<f64> = blocks
         .iter()
         .zip(&counts)
-        .zip(teasers.iter().zip(&headlines))
-        .map(|((block, counts), (&teaser, &headline))| {
+        .zip(&teasers)
+        .map(|((block, counts), &teaser)| {
             // Markers are short: the longest, "12 thoughts on “<title>”", holds at most
             // 200 characters of title.
             let may_be_marker = counts.words <= MAX_MARKER_WORDS && may_start_marker(block.text);
@@ -194,26 +193,14 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
             if teaser && river {
                 return -TEASER_PENALTY;
             }
-            if headline {
-                return -SHORT_PENALTY;
-            }
-            // CJK text has no spaces between words: count characters, two per word.
-            let n_words = if cjk { alphanumeric_chars(block.text) / 2 } else { counts.words };
-            let density = match lang {
-                Some(lang) if !cjk => counts.stop[lang] as f64 / counts.words.max(1) as f64,
-                _ => 1.0,
-            };
-            let sentence_like = ends_like_sentence(block.text);
-            if n_words >= MIN_GOOD_WORDS && density >= MIN_STOP_DENSITY && sentence_like {
-                n_words as f64
-            } else if n_words >= MIN_GOOD_WORDS * 3 && density >= MIN_STOP_DENSITY {
-                n_words as f64 / 2.0
-            } else {
-                -SHORT_PENALTY
-            }
+            // A headline scores `-SHORT_PENALTY`, as a block that does not read like
+            // prose does: only blocks that do are asked (they are most of the blocks that
+            // are quick to tell from a headline).
+            let prose = prose_score(block.text, counts, cjk, lang);
+            if prose != -SHORT_PENALTY && is_headline(block.text) { -SHORT_PENALTY } else { prose }
         })
         .collect();
-    discount_lone_ledes(&mut scores, &headlines);
+    discount_lone_ledes(&mut scores, |i| is_headline(blocks[i].text));
     discount_after_end(&mut scores, title_at);
     let runs = match max_sum_run(&scores) {
         Some(best) => {
@@ -225,6 +212,26 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     };
     let runs = runs.into_iter().map(|run| extend_by_short_sentences(blocks, &counts, &scores, run)).collect();
     (scores, runs)
+}
+
+/// The score of a block that is no end marker, removed block, teaser or headline: its
+/// words when it reads like prose (half of them when it does not end like a sentence but
+/// is long), else `-SHORT_PENALTY`.
+fn prose_score(text: &str, counts: &WordCounts, cjk: bool, lang: Option<usize>) -> f64 {
+    // CJK text has no spaces between words: count characters, two per word.
+    let n_words = if cjk { alphanumeric_chars(text) / 2 } else { counts.words };
+    let density = match lang {
+        Some(lang) if !cjk => counts.stop[lang] as f64 / counts.words.max(1) as f64,
+        _ => 1.0,
+    };
+    let sentence_like = ends_like_sentence(text);
+    if n_words >= MIN_GOOD_WORDS && density >= MIN_STOP_DENSITY && sentence_like {
+        n_words as f64
+    } else if n_words >= MIN_GOOD_WORDS * 3 && density >= MIN_STOP_DENSITY {
+        n_words as f64 / 2.0
+    } else {
+        -SHORT_PENALTY
+    }
 }
 
 /// A run grows over short sentences right next to it: an article's one-line opening
@@ -254,8 +261,9 @@ fn extend_by_short_sentences(
     (start, end)
 }
 
-/// Scales lone ledes (see `LONE_LEDE_MAX_WORDS`) by `LONE_LEDE_WEIGHT`.
-fn discount_lone_ledes(scores: &mut [f64], headlines: &[bool]) {
+/// Scales lone ledes (see `LONE_LEDE_MAX_WORDS`) by `LONE_LEDE_WEIGHT`. `headline(i)`
+/// is whether block `i` is a headline (asked only of the two blocks before a lone lede).
+fn discount_lone_ledes(scores: &mut [f64], headline: impl Fn(usize) -> bool) {
     let prose = |scores: &[f64], j: Option<usize>| j.and_then(|j| scores.get(j)).is_some_and(|&s| s > 0.0);
     let lone: Vec<usize> = (0..scores.len())
         .filter(|&i| {
@@ -263,7 +271,7 @@ fn discount_lone_ledes(scores: &mut [f64], headlines: &[bool]) {
                 && scores[i] < LONE_LEDE_MAX_WORDS
                 && !prose(scores, i.checked_sub(1))
                 && !prose(scores, Some(i + 1))
-                && (1..=2).any(|k| i >= k && headlines[i - k])
+                && (1..=2).any(|k| i >= k && headline(i - k))
         })
         .collect();
     for i in lone {

@@ -153,20 +153,21 @@ pub fn is_heading_like(text: &str) -> bool {
     if t.starts_with('#') {
         return true;
     }
-    // A text of at most `HEADING_MAX_CHARS` bytes has no more characters: most need no count.
-    if t.is_empty()
-        || t.len() > HEADING_MAX_CHARS * 4
-        || (t.len() > HEADING_MAX_CHARS && t.chars().count() > HEADING_MAX_CHARS)
-    {
+    if t.is_empty() || t.len() > HEADING_MAX_CHARS * 4 {
         return false;
     }
-    // Most long blocks end like a sentence, and need no word count.
+    // The cheap tests first: most long blocks end like a sentence, and need no count of
+    // their words or characters; most others have too many words.
     let last = t.chars().last().unwrap_or(' ');
     if matches!(last, '.' | ',' | ';' | ':' | '…' | '。' | '、') {
         return false;
     }
     let n_words = count_words_upto(t, HEADING_MAX_WORDS + 1);
     if n_words > HEADING_MAX_WORDS {
+        return false;
+    }
+    // A text of at most `HEADING_MAX_CHARS` bytes has no more characters.
+    if t.len() > HEADING_MAX_CHARS && t.chars().count() > HEADING_MAX_CHARS {
         return false;
     }
     if last == '?' || last == '!' {

@@ -383,9 +383,8 @@ fn find_title(blocks: &[Block]) -> Option<usize> {
     let candidates: Vec<usize> = (window_start..first_prose)
         .filter(|&i| {
             let b = &blocks[i];
-            let n_words = b.text.split_whitespace().count();
             b.kind == BlockKind::Heading
-                && (3..=HEADING_MAX_WORDS).contains(&n_words)
+                && (3..=HEADING_MAX_WORDS).contains(&count_words_upto(&b.text, HEADING_MAX_WORDS + 1))
                 && !is_byline(&b.text)
                 && !is_page_furniture(&b.text)
         })

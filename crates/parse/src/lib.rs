@@ -389,15 +389,35 @@ fn find_title(blocks: &[Block]) -> Option<usize> {
                 && !is_page_furniture(&b.text)
         })
         .collect();
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+
     // A repeat of a heading is a heading too (kinds come from the text alone): normalise
     // each heading of the window once.
     let end = blocks.len().min(first_prose + TITLE_WINDOW);
-    let keys: Vec<Option<String>> =
-        (window_start..end).map(|i| (blocks[i].kind == BlockKind::Heading).then(|| norm(&blocks[i].text))).collect();
+    let keys: Vec<Option<String>> = (window_start..end)
+        .map(|i| (blocks[i].kind == BlockKind::Heading).then(|| normalized(&blocks[i].text)))
+        .collect();
     let key = |i: usize| keys[i - window_start].as_deref();
     let repeated = candidates.iter().copied().find(|&i| (i + 1..end).any(|j| key(j).is_some() && key(j) == key(i)));
     repeated.or_else(|| candidates.iter().copied().rev().max_by_key(|&i| blocks[i].text.split_whitespace().count()))
+}
+
+/// `text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()`, built in one
+/// string (lower-cased in place when ASCII).
+#[inline]
+fn normalized(text: &str) -> String {
+    let mut joined = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(word);
+    }
+    if joined.is_ascii() {
+        joined.make_ascii_lowercase();
+        joined
+    } else {
+        joined.to_lowercase()
+    }
 }
 
 /// Phrases of `is_page_furniture` that may stand anywhere in a block, looked for in one
@@ -637,6 +657,16 @@ mod tests {
             for limit in [0, 1, 2, 11, 12, 21] {
                 assert_eq!(count_words_upto(text, limit), text.split_whitespace().take(limit).count(), "{text:?}");
             }
+        }
+    }
+
+    #[test]
+    fn normalized_headings_read_as_joined_and_lower_cased() {
+        for text in
+            ["", "  ", "Breaking  News\n Today ", "ΟΔΥΣΣΕΥΣ ΣΑΣ", "Straße İstanbul K\u{212a}", "a\u{a0}B\u{3000}c"]
+        {
+            let want = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            assert_eq!(normalized(text), want, "{text:?}");
         }
     }
 

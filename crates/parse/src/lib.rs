@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use aho_corasick::{AhoCorasick, Input, MatchKind, packed};
 use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
 use regex::Regex;
 
@@ -44,8 +44,10 @@ pub fn parse(raw: &RawDoc) -> ParsedDoc {
 fn split_blocks(text: &str, diags: &mut Vec<Diag>) -> Vec<Block> {
     // The non-blank lines (offset of their first non-space byte, trimmed text), and the
     // runs of them between blank lines as ranges of `lines`: two vectors, not one per run.
-    let mut lines: Vec<(usize, &str)> = Vec::new();
-    let mut runs: Vec<(usize, usize)> = Vec::new();
+    // Sized once from the line count (a vectorised count), not grown push by push.
+    let n_lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut lines: Vec<(usize, &str)> = Vec::with_capacity(n_lines);
+    let mut runs: Vec<(usize, usize)> = Vec::with_capacity(n_lines);
     let mut run_start = 0;
     // `text.split('\n')`, with a vectorised search for the line ends.
     let mut line_start = 0;
@@ -151,20 +153,21 @@ pub fn is_heading_like(text: &str) -> bool {
     if t.starts_with('#') {
         return true;
     }
-    // A text of at most `HEADING_MAX_CHARS` bytes has no more characters: most need no count.
-    if t.is_empty()
-        || t.len() > HEADING_MAX_CHARS * 4
-        || (t.len() > HEADING_MAX_CHARS && t.chars().count() > HEADING_MAX_CHARS)
-    {
+    if t.is_empty() || t.len() > HEADING_MAX_CHARS * 4 {
         return false;
     }
-    // Most long blocks end like a sentence, and need no word count.
+    // The cheap tests first: most long blocks end like a sentence, and need no count of
+    // their words or characters; most others have too many words.
     let last = t.chars().last().unwrap_or(' ');
     if matches!(last, '.' | ',' | ';' | ':' | '…' | '。' | '、') {
         return false;
     }
-    let n_words = t.split_whitespace().take(HEADING_MAX_WORDS + 1).count();
+    let n_words = count_words_upto(t, HEADING_MAX_WORDS + 1);
     if n_words > HEADING_MAX_WORDS {
+        return false;
+    }
+    // A text of at most `HEADING_MAX_CHARS` bytes has no more characters.
+    if t.len() > HEADING_MAX_CHARS && t.chars().count() > HEADING_MAX_CHARS {
         return false;
     }
     if last == '?' || last == '!' {
@@ -183,12 +186,65 @@ pub fn is_heading_like(text: &str) -> bool {
 /// decides. (Only leftmost match kinds may use the vectorised search.)
 /// After them, the words `GALLERY_COUNTER` starts with (see `GALLERY_WORDS`): one search
 /// looks for both.
-static CAPTION_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(CAPTION_CUE_WORDS.iter().chain(&GALLERY_WORDS))
-        .expect("caption cues build")
+/// The packed searcher (Teddy) itself where the processor has it, without the
+/// automaton's wrapping around it, which cost more than the search on short blocks.
+static CAPTION_CUES: LazyLock<CueSearch> = LazyLock::new(|| CueSearch::new(true));
+
+enum CueSearch {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl CueSearch {
+    fn new(packed: bool) -> CueSearch {
+        let cues = || CAPTION_CUE_WORDS.iter().chain(&GALLERY_WORDS);
+        let searcher =
+            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(cues()).build();
+        match searcher {
+            Some(searcher) if packed => CueSearch::Packed(searcher),
+            _ => CueSearch::Automaton(
+                AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(cues()).expect("caption cues build"),
+            ),
+        }
+    }
+
+    /// The leftmost-first cue in `haystack[at..]`: its index in the list and its start.
+    fn find_from(&self, haystack: &[u8], at: usize) -> Option<(usize, usize)> {
+        let found = match self {
+            CueSearch::Packed(searcher) => searcher.find_in(haystack, aho_corasick::Span::from(at..haystack.len())),
+            CueSearch::Automaton(automaton) => automaton.find(Input::new(haystack).range(at..)),
+        };
+        found.map(|m| (m.pattern().as_usize(), m.start()))
+    }
+}
+
+/// A piece of every cue and gallery word, each starting with four bytes that are rare in
+/// prose ("hoto" for the eleven photo cues, not "gett" or "isto"): a block that holds none
+/// (most) holds no cue or gallery word, and a packed search for them is quicker than one
+/// for the words themselves, which compares the first four bytes at every position and
+/// looks closer at every "getting" or "history".
+static CUE_PIECES: LazyLock<Option<packed::Searcher>> = LazyLock::new(|| {
+    packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(CUE_PIECE_WORDS).build()
 });
+
+const CUE_PIECE_WORDS: [&str; 16] = [
+    "hoto",
+    "image",
+    "picture",
+    "credit:",
+    "aption:",
+    "tty images",
+    "euters",
+    "afp ",
+    "/afp",
+    "rstock",
+    "istock",
+    "alamy",
+    "rtesy of",
+    "flick int",
+    "slide",
+    "\u{17f}lide",
+];
 
 const CAPTION_CUE_WORDS: [&str; 26] = [
     "photo:",
@@ -233,6 +289,10 @@ const GALLERY_WORDS: [&str; 5] = ["image", "photo", "picture", "slide", "\u{17f}
 const CAPTION_MAX_BYTES: usize = 600;
 
 pub fn is_caption_candidate(text: &str) -> bool {
+    is_caption_candidate_with(&CAPTION_CUES, text)
+}
+
+fn is_caption_candidate_with(cues: &CueSearch, text: &str) -> bool {
     if text.len() > CAPTION_MAX_BYTES {
         return false;
     }
@@ -240,17 +300,22 @@ pub fn is_caption_candidate(text: &str) -> bool {
     let lower = &mut buf[..text.len()];
     lower.copy_from_slice(text.as_bytes());
     lower.make_ascii_lowercase();
+    if let Some(pieces) = &*CUE_PIECES
+        && pieces.find(&*lower).is_none()
+    {
+        return false;
+    }
     // A cue anywhere makes a candidate; a gallery word only with a counter. A cue starting
     // where a gallery word does is found first (it is listed first); one starting inside
     // a gallery word, by searching again from the next byte.
     let mut gallery_word = false;
     let mut at = 0;
-    while let Some(found) = CAPTION_CUES.find(Input::new(&*lower).range(at..)) {
-        if found.pattern().as_usize() < CAPTION_CUE_WORDS.len() {
+    while let Some((cue, start)) = cues.find_from(lower, at) {
+        if cue < CAPTION_CUE_WORDS.len() {
             return true;
         }
         gallery_word = true;
-        at = found.start() + 1;
+        at = start + 1;
     }
     gallery_word && GALLERY_COUNTER.is_match(text)
 }
@@ -261,8 +326,48 @@ fn is_prose(block: &Block) -> bool {
         return false;
     }
     let last = block.text.trim_end().chars().last().unwrap_or(' ');
-    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | ')')
-        && block.text.split_whitespace().nth(11).is_some()
+    matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | ')') && count_words_upto(&block.text, 12) == 12
+}
+
+/// `text.split_whitespace().take(limit).count()`, for every heading-like block: a word
+/// starts at a character that is no white space right after one that is (or at the
+/// start); runs of eight ASCII bytes are looked at in one go.
+fn count_words_upto(text: &str, limit: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    // 0x80 in each of eight ASCII bytes within `lo..=hi`: no sum carries across bytes.
+    let bytes_in = |x: u64, lo: u8, hi: u8| {
+        let at_least_lo = (x + ONES * u64::from(0x80 - lo)) & HIGH;
+        let above_hi = (x + ONES * u64::from(0x80 - hi - 1)) & HIGH;
+        at_least_lo & !above_hi
+    };
+    let bytes = text.as_bytes();
+    let mut n = 0;
+    let mut after_space = true;
+    let mut i = 0;
+    while i < bytes.len() && n < limit {
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let x = u64::from_le_bytes(chunk);
+            // `char::is_whitespace` of ASCII: `\t` to `\r`, and the space.
+            let space = bytes_in(x, b' ', b' ') | bytes_in(x, b'\t', b'\r');
+            // Little-endian: the byte before byte k sits 8 bits lower.
+            let before_space = (space << 8) | if after_space { 0x80 } else { 0 };
+            // The word starts' high bits, summed by one multiplication (no byte sum carries).
+            n += (((!space & HIGH & before_space) >> 7).wrapping_mul(ONES) >> 56) as usize;
+            after_space = space >> 63 != 0;
+            i += 8;
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let space = c.is_whitespace();
+        n += usize::from(!space && after_space);
+        after_space = space;
+        i += c.len_utf8();
+    }
+    n.min(limit)
 }
 
 /// The title: among heading-like blocks before the first prose paragraph, one that is
@@ -278,22 +383,41 @@ fn find_title(blocks: &[Block]) -> Option<usize> {
     let candidates: Vec<usize> = (window_start..first_prose)
         .filter(|&i| {
             let b = &blocks[i];
-            let n_words = b.text.split_whitespace().count();
             b.kind == BlockKind::Heading
-                && (3..=HEADING_MAX_WORDS).contains(&n_words)
+                && (3..=HEADING_MAX_WORDS).contains(&count_words_upto(&b.text, HEADING_MAX_WORDS + 1))
                 && !is_byline(&b.text)
                 && !is_page_furniture(&b.text)
         })
         .collect();
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+
     // A repeat of a heading is a heading too (kinds come from the text alone): normalise
     // each heading of the window once.
     let end = blocks.len().min(first_prose + TITLE_WINDOW);
-    let keys: Vec<Option<String>> =
-        (window_start..end).map(|i| (blocks[i].kind == BlockKind::Heading).then(|| norm(&blocks[i].text))).collect();
+    let keys: Vec<Option<String>> = (window_start..end)
+        .map(|i| (blocks[i].kind == BlockKind::Heading).then(|| normalized(&blocks[i].text)))
+        .collect();
     let key = |i: usize| keys[i - window_start].as_deref();
     let repeated = candidates.iter().copied().find(|&i| (i + 1..end).any(|j| key(j).is_some() && key(j) == key(i)));
     repeated.or_else(|| candidates.iter().copied().rev().max_by_key(|&i| blocks[i].text.split_whitespace().count()))
+}
+
+/// `text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()`, built in one
+/// string (lower-cased in place when ASCII).
+#[inline]
+fn normalized(text: &str) -> String {
+    let mut joined = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(word);
+    }
+    if joined.is_ascii() {
+        joined.make_ascii_lowercase();
+        joined
+    } else {
+        joined.to_lowercase()
+    }
 }
 
 /// Phrases of `is_page_furniture` that may stand anywhere in a block, looked for in one
@@ -512,6 +636,48 @@ mod tests {
     }
 
     #[test]
+    fn word_counts_upto_match_split_whitespace() {
+        let mut texts: Vec<String> = (0..128u8).map(|b| format!("a{}b c", char::from(b))).collect();
+        texts.extend(
+            ["", "  ", "one", " one two  three ", "a\u{a0}b\u{2003}c\u{3000}d\u{85}e\u{200b}f"].map(String::from),
+        );
+        texts.push("word ".repeat(30));
+        let alphabet: Vec<char> = "ab Z9\t\n\x0b\x0c\r\x1c\x1f\x7f.'\u{a0}\u{3000}é東\u{2009}".chars().collect();
+        let mut state = 12345u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            texts.push(text);
+        }
+        for text in &texts {
+            for limit in [0, 1, 2, 11, 12, 21] {
+                assert_eq!(count_words_upto(text, limit), text.split_whitespace().take(limit).count(), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn normalized_headings_read_as_joined_and_lower_cased() {
+        for text in
+            ["", "  ", "Breaking  News\n Today ", "ΟΔΥΣΣΕΥΣ ΣΑΣ", "Straße İstanbul K\u{212a}", "a\u{a0}B\u{3000}c"]
+        {
+            let want = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            assert_eq!(normalized(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn every_cue_holds_a_piece() {
+        for word in CAPTION_CUE_WORDS.iter().chain(&GALLERY_WORDS) {
+            assert!(CUE_PIECE_WORDS.iter().any(|piece| word.contains(piece)), "{word}");
+        }
+    }
+
+    #[test]
     fn caption_candidates_match_the_case_insensitive_search() {
         let pieces = [
             "Photo",
@@ -571,6 +737,8 @@ mod tests {
         ];
         let mut state = 12345u64;
         let (mut n_yes, mut n_no) = (0, 0);
+        // Where the processor has no packed searcher.
+        let automaton = CueSearch::new(false);
         for _ in 0..30000 {
             let mut text = String::new();
             for _ in 0..(state % 16) {
@@ -580,6 +748,7 @@ mod tests {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let expect = is_caption_candidate_reference(&text);
             assert_eq!(is_caption_candidate(&text), expect, "{text:?}");
+            assert_eq!(is_caption_candidate_with(&automaton, &text), expect, "{text:?}");
             if expect {
                 n_yes += 1;
             } else {

@@ -59,9 +59,20 @@ impl Matcher {
     }
 
     pub(crate) fn is_match(&self, text: &str) -> bool {
+        self.is_match_at_start(text, self.anchored)
+    }
+
+    /// `is_match`, or with `anchored` whether a match starts at the start of `text`: the
+    /// same answer where the caller knows that no pattern can match elsewhere, and the
+    /// search stops as soon as none can go on.
+    pub(crate) fn is_match_at_start(&self, text: &str, anchored: bool) -> bool {
         let mut cache = self.caches.get();
-        match self.dfa.try_search_fwd(&mut cache, &self.input(text).earliest(true)) {
+        let input = Input::new(text)
+            .anchored(if anchored || self.anchored { Anchored::Yes } else { Anchored::No })
+            .earliest(true);
+        match self.dfa.try_search_fwd(&mut cache, &input) {
             Ok(m) => m.is_some(),
+            // The same answer, by the caller's claim.
             Err(_) => self.fallback().is_match(text),
         }
     }

@@ -7,6 +7,7 @@
 
 use std::sync::LazyLock;
 
+use crate::Literals;
 use crate::dfa::Matcher;
 
 /// Blocks with more words than this are never furniture by phrase alone.
@@ -105,14 +106,60 @@ static ANY_RULE: LazyLock<Matcher> = LazyLock::new(|| {
 /// Longest block any rule looks at.
 pub(crate) const MAX_RULE_WORDS: usize = MAX_WORDS_COOKIE;
 
+/// Literals, in lower case, at least one of which every alternative of the rules that is
+/// not anchored at the start needs (the others all start with `^`): pieces of "cookie" or
+/// "manage" for cookie notices, "(opens in" for share buttons, of the affiliate
+/// disclosures' words and the newsletter boxes' ("subscribe" covers "already a
+/// subscriber"), and of "all rights reserved" for footers. Each is a piece that starts
+/// with four letters rare in prose (not "comm" or "all "): the search compares the first
+/// four bytes at every position.
+const UNANCHORED_CUES: [&str; 16] = [
+    "ookie",
+    "anage",
+    "(opens in",
+    "ffiliate",
+    "mmission",
+    "mpensation",
+    "mazon associate",
+    "fying purchases",
+    "sletter",
+    "enter your e",
+    "igning up",
+    "ubscribe",
+    "ailing list",
+    "mail list",
+    "first to know",
+    "hts reserved",
+];
+
+static UNANCHORED: LazyLock<Literals> = LazyLock::new(|| unanchored_cues(true));
+
+fn unanchored_cues(packed: bool) -> Literals {
+    Literals::new(&[&UNANCHORED_CUES], packed)
+}
+
+/// The characters other than ASCII letters that the rules' case-insensitive patterns take
+/// for ASCII letters: the Kelvin sign for `k`, the long s for `s`. A text that holds one
+/// may match a cue that its ASCII-lower-cased copy does not show.
+fn folds_to_ascii(text: &str) -> bool {
+    static FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        LazyLock::new(|| ["\u{212a}", "\u{17f}"].map(memchr::memmem::Finder::new));
+    !text.is_ascii() && FINDERS.iter().any(|finder| finder.find(text.as_bytes()).is_some())
+}
+
 /// `n_words` is the block's number of white-space-separated words, or any number above
-/// `MAX_RULE_WORDS` when it has more.
-pub(crate) fn classify(text: &str, n_words: usize) -> Option<&'static str> {
+/// `MAX_RULE_WORDS` when it has more; `lower` is the block with its ASCII letters
+/// lower-cased.
+///
+/// A block with none of the unanchored rules' cues (most) can only match a rule at its
+/// start: the search stops where no rule can go on, instead of reading the whole block.
+pub(crate) fn classify(text: &str, n_words: usize, lower: &[u8]) -> Option<&'static str> {
     if n_words > MAX_RULE_WORDS {
         return None;
     }
+    let anchored = !UNANCHORED.is_match(lower) && !folds_to_ascii(text);
     let text = text.trim();
-    if !ANY_RULE.is_match(text) {
+    if !ANY_RULE.is_match_at_start(text, anchored) {
         return None;
     }
     let matches = ANY_RULE.matches(text);
@@ -126,7 +173,94 @@ mod tests {
     #[track_caller]
     fn check(text: &str, expect: Option<&str>) {
         let n_words = text.split_whitespace().take(MAX_RULE_WORDS + 1).count();
-        assert_eq!(classify(text, n_words), expect, "{text:?}");
+        assert_eq!(crate::with_ascii_lowercase(text, |lower| classify(text, n_words, lower)), expect, "{text:?}");
+    }
+
+    #[test]
+    fn only_the_kelvin_sign_and_the_long_s_match_ascii_letters_ignoring_case() {
+        let ascii_letter = regex::Regex::new("(?i)^[a-z]$").expect("pattern compiles");
+        for c in (0x80..=0x10ffff).filter_map(char::from_u32) {
+            let folds = ascii_letter.is_match(c.encode_utf8(&mut [0; 4]));
+            assert_eq!(folds, c == '\u{212a}' || c == '\u{17f}', "{c:?}");
+            assert_eq!(folds, folds_to_ascii(&format!("x{c}y")), "{c:?}");
+        }
+    }
+
+    /// Blocks without an unanchored rule's cue match a rule at their start or nowhere:
+    /// the anchored search answers as the full one, on texts made of the rules' pieces.
+    #[test]
+    fn the_anchored_search_answers_as_the_full_one() {
+        let pieces = [
+            "We use cookies",
+            "cookie policy",
+            "coo\u{212a}ie settings",
+            "Manage your privacy settings",
+            "manage consent preferences",
+            "(Opens in new window)",
+            "affiliate links",
+            "We may earn a commission",
+            "I receive compensation",
+            "As an Amazon Associate",
+            "qualifying purchases",
+            "supported by commissions",
+            "Sign up for our newsletter",
+            "Enter your email address",
+            "enter your e-mail",
+            "By signing up, you agree",
+            "Already a subscriber",
+            "Subscribe now",
+            "\u{17f}ubscribe today",
+            "unsubscribe at any time",
+            "join our mailing list",
+            "join the email list",
+            "subscribe to get",
+            "Be the first to know",
+            "All Rights Reserved",
+            "© 2024",
+            "Share",
+            "Share on Facebook",
+            "Click to share",
+            "Home",
+            "Read more",
+            "Related Articles",
+            "Advertisement",
+            "12 Comments",
+            "By Jane Doe",
+            "Published on",
+            "Tags:",
+            "Privacy Policy",
+            " | ",
+            " ",
+            "  ",
+            "\n",
+            ":",
+            ",",
+            ".",
+            "x",
+            "the council met",
+            "é",
+            "’",
+        ];
+        let automaton = unanchored_cues(false);
+        let mut state = 12345u64;
+        let (mut n_match, mut n_anchored) = (0, 0);
+        for _ in 0..20000 {
+            let mut text = String::new();
+            for _ in 0..(state % 6) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let want = ANY_RULE.is_match(text.trim());
+            for cues in [&*UNANCHORED, &automaton] {
+                let anchored =
+                    !crate::with_ascii_lowercase(&text, |lower| cues.is_match(lower)) && !folds_to_ascii(&text);
+                assert_eq!(ANY_RULE.is_match_at_start(text.trim(), anchored), want, "{text:?}");
+                n_anchored += usize::from(anchored);
+            }
+            n_match += usize::from(want);
+        }
+        assert!(n_match > 2000 && n_anchored > 2000, "{n_match} {n_anchored}");
     }
 
     #[test]

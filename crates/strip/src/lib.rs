@@ -49,7 +49,14 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     // block any looks at.
     let max_words =
         address::MAX_LINE_WORDS.max(caption::MAX_WORDS).max(furniture::MAX_RULE_WORDS).max(region::TEASER_MIN_WORDS);
-    let n_words: Vec<usize> = doc.blocks.iter().map(|b| count_words_upto(&b.text, max_words + 1)).collect();
+    // The region scorer's scan of every byte counts them as well.
+    let counts: Vec<region::WordCounts> =
+        if cfg.main_region { doc.blocks.iter().map(|b| region::count_words(&b.text)).collect() } else { Vec::new() };
+    let n_words: Vec<usize> = if cfg.main_region {
+        counts.iter().map(|c| c.spaced.min(max_words + 1)).collect()
+    } else {
+        doc.blocks.iter().map(|b| count_words_upto(&b.text, max_words + 1)).collect()
+    };
 
     if cfg.addresses {
         mark_addresses(&doc.blocks, &n_words, &mut verdicts);
@@ -58,23 +65,30 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
         if verdict.is_some() {
             continue;
         }
-        if cfg.captions
-            && let Some(rule) = caption::classify(&block.text, n_words)
-        {
-            *verdict = Some(Verdict { kind: "image_caption", rule: rule.to_owned() });
+        // Both rule families look at short blocks only, and for literals in one lower-cased
+        // copy.
+        if n_words > caption::MAX_WORDS.max(furniture::MAX_RULE_WORDS) {
             continue;
         }
-        if cfg.furniture
-            && let Some(kind) = furniture::classify(&block.text, n_words)
-        {
-            *verdict = Some(Verdict { kind, rule: [kind, " phrase in a short block"].concat() });
-        }
+        *verdict = with_ascii_lowercase(&block.text, |lower| {
+            if cfg.captions
+                && let Some(rule) = caption::classify(&block.text, n_words, lower)
+            {
+                return Some(Verdict { kind: "image_caption", rule: rule.to_owned() });
+            }
+            if cfg.furniture
+                && let Some(kind) = furniture::classify(&block.text, n_words, lower)
+            {
+                return Some(Verdict { kind, rule: [kind, " phrase in a short block"].concat() });
+            }
+            None
+        });
     }
 
     if cfg.main_region {
         // The title was taken out of the blocks: count the blocks that stood before it.
         let title_at = doc.title_block.map_or(0, |t| doc.blocks.iter().take_while(|b| b.index < t).count());
-        mark_outside_main_region(&doc.blocks, &n_words, doc.title.as_deref(), title_at, &mut verdicts);
+        mark_outside_main_region(&doc.blocks, counts, doc.title.as_deref(), title_at, &mut verdicts);
     }
 
     let mut blocks = Vec::with_capacity(doc.blocks.len());
@@ -101,7 +115,7 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
 /// section heading; only a repeat of the title stays, for dedup to remove as such.
 fn mark_outside_main_region(
     blocks: &[Block],
-    n_words: &[usize],
+    counts: Vec<region::WordCounts>,
     title: Option<&str>,
     title_at: usize,
     verdicts: &mut [Option<Verdict>],
@@ -110,8 +124,8 @@ fn mark_outside_main_region(
     let infos: Vec<region::BlockInfo<'_>> = blocks
         .iter()
         .zip(verdicts.iter())
-        .zip(n_words)
-        .map(|((b, v), &n_words)| region::BlockInfo { text: &b.text, removed: v.is_some(), n_words })
+        .zip(counts)
+        .map(|((b, v), counts)| region::BlockInfo { text: &b.text, removed: v.is_some(), counts })
         .collect();
     let (scores, mut runs) = region::main_region(&infos, title_at);
     let Some(&(best_start, best_end)) = runs.first() else { return };
@@ -190,6 +204,42 @@ pub(crate) fn is_alphabetic(c: char) -> bool {
 
 const GENERAL_PUNCTUATION: std::ops::RangeInclusive<char> = '\u{2000}'..='\u{206f}';
 
+/// Lower-case literals, looked for in a lower-cased copy of a block (`ascii_case_insensitive`
+/// would cost a byte-by-byte automaton): in groups, a packed searcher (Teddy) each, used
+/// directly (`AhoCorasick` may choose a slower search for rare bytes, and its wrapping
+/// costs as much as a search of a short block), or where the processor has no Teddy,
+/// one automaton of all.
+pub(crate) enum Literals {
+    Packed(Vec<aho_corasick::packed::Searcher>),
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl Literals {
+    /// `packed: false` takes the automaton in any case (for tests).
+    pub(crate) fn new(groups: &[&[&str]], packed: bool) -> Literals {
+        use aho_corasick::packed;
+        let build = |group: &[&str]| {
+            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(group).build()
+        };
+        match groups.iter().map(|group| build(group)).collect::<Option<Vec<_>>>() {
+            Some(searchers) if packed => Literals::Packed(searchers),
+            _ => Literals::Automaton(
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(groups.concat())
+                    .expect("literals build"),
+            ),
+        }
+    }
+
+    pub(crate) fn is_match(&self, haystack: &[u8]) -> bool {
+        match self {
+            Literals::Packed(searchers) => searchers.iter().any(|group| group.find(haystack).is_some()),
+            Literals::Automaton(automaton) => automaton.is_match(haystack),
+        }
+    }
+}
+
 /// Calls `f` with `text`'s bytes, ASCII letters lower-cased (in a buffer on the stack for
 /// the short blocks most are): a literal search of lower-case cues in them needs no case
 /// folding.
@@ -214,7 +264,7 @@ pub(crate) fn count_high_bits(x: u64) -> usize {
 /// 0x80 in each byte of `x` (eight ASCII bytes) that is white space (`\t`, `\n`, `\x0b`,
 /// `\x0c`, `\r`, ` `), 0 in the others. No sum below carries across bytes: each stays
 /// under 0x100 for bytes under 0x80.
-fn ascii_space_bytes(x: u64) -> u64 {
+pub(crate) fn ascii_space_bytes(x: u64) -> u64 {
     ascii_bytes_in(x, b' ', b' ') | ascii_bytes_in(x, b'\t', b'\r')
 }
 

@@ -100,14 +100,15 @@ pub(crate) struct BlockInfo<'a> {
     pub(crate) text: &'a str,
     /// Already removed by an earlier rule.
     pub(crate) removed: bool,
-    /// White-space-separated words, or any number above `TEASER_MIN_WORDS` when more.
-    pub(crate) n_words: usize,
+    /// `count_words(text)`: strip counts them before the other rules, which read the
+    /// white-space-separated word count.
+    pub(crate) counts: WordCounts,
 }
 
 #[cfg(test)]
 impl<'a> BlockInfo<'a> {
     fn new(text: &'a str, removed: bool) -> BlockInfo<'a> {
-        BlockInfo { text, removed, n_words: crate::count_words_upto(text, TEASER_MIN_WORDS + 1) }
+        BlockInfo { text, removed, counts: count_words(text) }
     }
 }
 
@@ -163,19 +164,18 @@ const INTRO_RUN_SHARE: f64 = 0.05;
 ///
 /// `title_at` is the position of the first block after the title (0 when there is none).
 pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64>, Vec<(usize, usize)>) {
-    let counts: Vec<WordCounts> = blocks.iter().map(|b| count_words(b.text)).collect();
+    let counts: Vec<&WordCounts> = blocks.iter().map(|b| &b.counts).collect();
     let cjk =
         blocks.iter().zip(&counts).map(|(b, c)| cjk_share(b.text, c)).sum::<f64>() / blocks.len().max(1) as f64 > 0.3;
     let lang = dominant_language(&counts);
     let teasers: Vec<bool> =
-        blocks.iter().map(|b| b.n_words >= TEASER_MIN_WORDS && glued_teaser_head(b.text)).collect();
+        blocks.iter().map(|b| b.counts.spaced >= TEASER_MIN_WORDS && glued_teaser_head(b.text)).collect();
     let river = teasers.iter().filter(|&&t| t).count() >= MIN_TEASERS;
-    let headlines: Vec<bool> = blocks.iter().map(|b| is_headline(b.text)).collect();
     let mut scores: Vec<f64> = blocks
         .iter()
         .zip(&counts)
-        .zip(teasers.iter().zip(&headlines))
-        .map(|((block, counts), (&teaser, &headline))| {
+        .zip(&teasers)
+        .map(|((block, counts), &teaser)| {
             // Markers are short: the longest, "12 thoughts on “<title>”", holds at most
             // 200 characters of title.
             let may_be_marker = counts.words <= MAX_MARKER_WORDS && may_start_marker(block.text);
@@ -193,26 +193,14 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
             if teaser && river {
                 return -TEASER_PENALTY;
             }
-            if headline {
-                return -SHORT_PENALTY;
-            }
-            // CJK text has no spaces between words: count characters, two per word.
-            let n_words = if cjk { alphanumeric_chars(block.text) / 2 } else { counts.words };
-            let density = match lang {
-                Some(lang) if !cjk => counts.stop[lang] as f64 / counts.words.max(1) as f64,
-                _ => 1.0,
-            };
-            let sentence_like = ends_like_sentence(block.text);
-            if n_words >= MIN_GOOD_WORDS && density >= MIN_STOP_DENSITY && sentence_like {
-                n_words as f64
-            } else if n_words >= MIN_GOOD_WORDS * 3 && density >= MIN_STOP_DENSITY {
-                n_words as f64 / 2.0
-            } else {
-                -SHORT_PENALTY
-            }
+            // A headline scores `-SHORT_PENALTY`, as a block that does not read like
+            // prose does: only blocks that do are asked (they are most of the blocks that
+            // are quick to tell from a headline).
+            let prose = prose_score(block.text, counts, cjk, lang);
+            if prose != -SHORT_PENALTY && is_headline(block.text) { -SHORT_PENALTY } else { prose }
         })
         .collect();
-    discount_lone_ledes(&mut scores, &headlines);
+    discount_lone_ledes(&mut scores, |i| is_headline(blocks[i].text));
     discount_after_end(&mut scores, title_at);
     let runs = match max_sum_run(&scores) {
         Some(best) => {
@@ -226,6 +214,26 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
     (scores, runs)
 }
 
+/// The score of a block that is no end marker, removed block, teaser or headline: its
+/// words when it reads like prose (half of them when it does not end like a sentence but
+/// is long), else `-SHORT_PENALTY`.
+fn prose_score(text: &str, counts: &WordCounts, cjk: bool, lang: Option<usize>) -> f64 {
+    // CJK text has no spaces between words: count characters, two per word.
+    let n_words = if cjk { alphanumeric_chars(text) / 2 } else { counts.words };
+    let density = match lang {
+        Some(lang) if !cjk => counts.stop[lang] as f64 / counts.words.max(1) as f64,
+        _ => 1.0,
+    };
+    let sentence_like = ends_like_sentence(text);
+    if n_words >= MIN_GOOD_WORDS && density >= MIN_STOP_DENSITY && sentence_like {
+        n_words as f64
+    } else if n_words >= MIN_GOOD_WORDS * 3 && density >= MIN_STOP_DENSITY {
+        n_words as f64 / 2.0
+    } else {
+        -SHORT_PENALTY
+    }
+}
+
 /// A run grows over short sentences right next to it: an article's one-line opening
 /// ("Social shopping has become a major force in eCommerce.") or closing advice costs
 /// `SHORT_PENALTY` like a menu line, but reads like the prose it touches. Only blocks
@@ -233,7 +241,7 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
 /// block after the article's end), and they must end like a sentence.
 fn extend_by_short_sentences(
     blocks: &[BlockInfo<'_>],
-    counts: &[WordCounts],
+    counts: &[&WordCounts],
     scores: &[f64],
     (mut start, mut end): (usize, usize),
 ) -> (usize, usize) {
@@ -253,8 +261,9 @@ fn extend_by_short_sentences(
     (start, end)
 }
 
-/// Scales lone ledes (see `LONE_LEDE_MAX_WORDS`) by `LONE_LEDE_WEIGHT`.
-fn discount_lone_ledes(scores: &mut [f64], headlines: &[bool]) {
+/// Scales lone ledes (see `LONE_LEDE_MAX_WORDS`) by `LONE_LEDE_WEIGHT`. `headline(i)`
+/// is whether block `i` is a headline (asked only of the two blocks before a lone lede).
+fn discount_lone_ledes(scores: &mut [f64], headline: impl Fn(usize) -> bool) {
     let prose = |scores: &[f64], j: Option<usize>| j.and_then(|j| scores.get(j)).is_some_and(|&s| s > 0.0);
     let lone: Vec<usize> = (0..scores.len())
         .filter(|&i| {
@@ -262,7 +271,7 @@ fn discount_lone_ledes(scores: &mut [f64], headlines: &[bool]) {
                 && scores[i] < LONE_LEDE_MAX_WORDS
                 && !prose(scores, i.checked_sub(1))
                 && !prose(scores, Some(i + 1))
-                && (1..=2).any(|k| i >= k && headlines[i - k])
+                && (1..=2).any(|k| i >= k && headline(i - k))
         })
         .collect();
     for i in lone {
@@ -333,11 +342,14 @@ fn max_sum_run(scores: &[f64]) -> Option<(usize, usize)> {
 
 /// A block's word count and, per known language, how many of its words are stop words;
 /// also how many of its alphanumeric characters are CJK (most blocks have none, and need
-/// no count of their alphanumeric characters: see `alphanumeric_chars`).
-struct WordCounts {
+/// no count of their alphanumeric characters: see `alphanumeric_chars`), and its
+/// white-space-separated words (`split_whitespace().count()`), which the other rules
+/// count.
+pub(crate) struct WordCounts {
     words: usize,
     stop: [u32; LANGUAGES.len()],
     cjk: usize,
+    pub(crate) spaced: usize,
 }
 
 /// `text`'s alphanumeric characters.
@@ -442,18 +454,25 @@ fn pack_ascii(word: &[u8]) -> u64 {
 /// Words are runs of alphanumeric characters and apostrophes. One pass over the bytes:
 /// eight ASCII bytes at a time, where their word bytes (letters, digits, `'`) are a bit
 /// mask and the words' starts and ends the changes along it; byte by byte around
-/// non-ASCII characters. This runs on every byte of every page.
-fn count_words(text: &str) -> WordCounts {
+/// non-ASCII characters. This runs on every byte of every page. The same pass counts the
+/// white-space-separated words, as `crate::count_words_upto` does, which then need no
+/// scan of their own.
+pub(crate) fn count_words(text: &str) -> WordCounts {
     let mut words = WordScan {
         text,
-        res: WordCounts { words: 0, stop: [0; LANGUAGES.len()], cjk: 0 },
+        words: 0,
         start: None,
         ascii: true,
         short_stop_words: &SHORT_STOP_WORDS,
-        lower: String::new(),
         short_stop: StopTally::default(),
+        long: LongWords { stop: [0; LANGUAGES.len()], lower: String::new() },
     };
+    let mut cjk = 0;
     let bytes = text.as_bytes();
+    // White-space-separated words so far, and whether the byte before is white space (or
+    // the text's start).
+    let mut spaced = 0;
+    let mut after_space = true;
     let mut i = 0;
     while i < bytes.len() {
         if let Some(chunk) = bytes.get(i..i + 8)
@@ -461,6 +480,12 @@ fn count_words(text: &str) -> WordCounts {
             && u64::from_le_bytes(chunk) & HIGH == 0
         {
             let x = u64::from_le_bytes(chunk);
+            // A white-space-separated word starts at a byte that is no white space right
+            // after one that is.
+            let space = white_space_bytes(x);
+            let space_before = (space << 8) | if after_space { 0x80 } else { 0 };
+            spaced += crate::count_high_bits(!space & HIGH & space_before);
+            after_space = space >> 63 != 0;
             // Setting bit 0x20 lower-cases a letter and maps no other byte onto one.
             let word = crate::ascii_bytes_in(x | LOWER, b'a', b'z')
                 | crate::ascii_bytes_in(x, b'0', b'9')
@@ -483,6 +508,9 @@ fn count_words(text: &str) -> WordCounts {
         let b = bytes[i];
         if b < 0x80 {
             let class = ASCII_WORD_CLASS[usize::from(b)];
+            let space = class & SPACE != 0;
+            spaced += usize::from(after_space && !space);
+            after_space = space;
             if class & WORD != 0 {
                 words.start.get_or_insert(i);
             } else if let Some(start) = words.start {
@@ -492,8 +520,11 @@ fn count_words(text: &str) -> WordCounts {
             continue;
         }
         let c = text[i..].chars().next().unwrap_or(' ');
+        let space = c.is_whitespace();
+        spaced += usize::from(after_space && !space);
+        after_space = space;
         if c == '’' || crate::is_alphanumeric(c) {
-            words.res.cjk += usize::from(c != '’' && is_cjk(c));
+            cjk += usize::from(c != '’' && is_cjk(c));
             words.start.get_or_insert(i);
             words.ascii = false;
         } else if let Some(start) = words.start {
@@ -504,8 +535,18 @@ fn count_words(text: &str) -> WordCounts {
     if let Some(start) = words.start {
         words.count(start, bytes.len());
     }
-    words.short_stop.flush(&mut words.res.stop);
-    words.res
+    words.short_stop.flush(&mut words.long.stop);
+    WordCounts { words: words.words, stop: words.long.stop, cjk, spaced }
+}
+
+/// `crate::ascii_space_bytes(x)`, sooner for the usual eight bytes with no control
+/// character: then the white space is the bytes up to `b' '`.
+fn white_space_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A byte plus 0x5f (0x60) reaches 0x80 unless it is below 0x21 (0x20).
+    let up_to_space = !(x + ONES * 0x5f) & HIGH;
+    let control = !(x + ONES * 0x60) & HIGH;
+    if control == 0 { up_to_space } else { crate::ascii_space_bytes(x) }
 }
 
 /// Bytes 0x80 of eight bytes at once.
@@ -517,16 +558,22 @@ const LOWER: u64 = 0x2020_2020_2020_2020;
 /// `count_words`' state: the counts so far and the word being read.
 struct WordScan<'a> {
     text: &'a str,
-    res: WordCounts,
+    words: usize,
     /// Where the current word started, if the scan is in one.
     start: Option<usize>,
     /// Whether the current word is all ASCII so far.
     ascii: bool,
     short_stop_words: &'a PackedWords,
-    /// A lower-case copy of a longer word with capitals, for the stop word lookup.
-    lower: String,
-    /// The stop words among the short ASCII words, not yet in `res.stop`.
+    /// The stop words among the short ASCII words, not yet in `long.stop`.
     short_stop: StopTally,
+    long: LongWords,
+}
+
+/// What the out-of-line count of the longer or non-ASCII words writes to: the stop word
+/// counts per language, and a lower-case copy of a word with capitals.
+struct LongWords {
+    stop: [u32; LANGUAGES.len()],
+    lower: String,
 }
 
 impl WordScan<'_> {
@@ -535,10 +582,10 @@ impl WordScan<'_> {
     fn count(&mut self, start: usize, end: usize) {
         let (ascii, bytes) = (self.ascii, self.text.as_bytes());
         (self.start, self.ascii) = (None, true);
-        self.res.words += 1;
+        self.words += 1;
         let len = end - start;
         if !(ascii && len <= 8) {
-            return self.count_long(start, end, ascii);
+            return self.long.count(self.text, start, end, ascii);
         }
         // The eight bytes from the word's start in one load, when the text has them.
         let key = match bytes.get(start..start + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok()) {
@@ -548,23 +595,25 @@ impl WordScan<'_> {
         };
         let mask = self.short_stop_words.get(key);
         if mask != 0 {
-            self.short_stop.add(mask, &mut self.res.stop);
+            self.short_stop.add(mask, &mut self.long.stop);
         }
     }
+}
 
-    /// `count` of a word longer than eight bytes or not ASCII.
+impl LongWords {
+    /// `WordScan::count` of a word longer than eight bytes or not ASCII.
     #[inline(never)]
-    fn count_long(&mut self, start: usize, end: usize, ascii: bool) {
+    fn count(&mut self, text: &str, start: usize, end: usize, ascii: bool) {
         // Lower-casing keeps an ASCII word's length (not every word's: `K`, the Kelvin
         // sign, is three bytes, `k` one).
         if ascii
             && (end - start > *MAX_ASCII_STOP_WORD_LEN
-                || LONG_STOP_WORD_STARTS.get(pack_ascii(&self.text.as_bytes()[start..start + 8])) == 0)
+                || LONG_STOP_WORD_STARTS.get(pack_ascii(&text.as_bytes()[start..start + 8])) == 0)
         {
             return;
         }
         // Stop lists are lower case; most words already are, and need no copy.
-        let word = &self.text[start..end];
+        let word = &text[start..end];
         let upper =
             if ascii { word.bytes().any(|b| b.is_ascii_uppercase()) } else { word.chars().any(char::is_uppercase) };
         let key = if upper {
@@ -583,7 +632,7 @@ impl WordScan<'_> {
             return;
         }
         if let Some(&mask) = STOP_WORDS.get(key) {
-            add_stop(&mut self.res.stop, mask);
+            add_stop(&mut self.stop, mask);
         }
     }
 }
@@ -693,7 +742,7 @@ fn cjk_share(text: &str, counts: &WordCounts) -> f64 {
 }
 
 /// The language whose stop words cover most words of the document (first on ties).
-fn dominant_language(blocks: &[WordCounts]) -> Option<usize> {
+fn dominant_language(blocks: &[&WordCounts]) -> Option<usize> {
     let mut totals = [0u64; LANGUAGES.len()];
     for block in blocks {
         for (total, &n) in totals.iter_mut().zip(&block.stop) {
@@ -1499,6 +1548,16 @@ mod tests {
             "dessen",
             "nevertheless",
             "because",
+            // White space and control characters, for the white-space-separated count.
+            "\t",
+            "\x0b",
+            "\r\n",
+            "\x1f",
+            "\x00",
+            "\x7f",
+            "\u{2003}",
+            "\u{3000}",
+            "\u{85}",
         ];
         let mut state = 12345u64;
         for _ in 0..5000 {
@@ -1513,10 +1572,22 @@ mod tests {
         for text in &texts {
             let (got, want) = (count_words(text), count_words_reference(text));
             assert_eq!(
-                (got.words, got.stop, alphanumeric_chars(text), got.cjk),
-                (want.words, want.stop, want.alphanumeric, want.cjk),
+                (got.words, got.stop, alphanumeric_chars(text), got.cjk, got.spaced),
+                (want.words, want.stop, want.alphanumeric, want.cjk, text.split_whitespace().count()),
                 "{text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn white_space_bytes_are_the_ascii_space_bytes() {
+        for b in 0..128u8 {
+            for pos in 0..8 {
+                let mut bytes = *b"a b\nc.Z ";
+                bytes[pos] = b;
+                let x = u64::from_le_bytes(bytes);
+                assert_eq!(white_space_bytes(x), crate::ascii_space_bytes(x), "{bytes:?}");
+            }
         }
     }
 

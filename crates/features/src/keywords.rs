@@ -423,6 +423,25 @@ fn ascii_lowercase_key(key: [u8; 16]) -> [u8; 16] {
     (key | (key >> 1) & (u128::MAX / 255 * 0x20)).to_le_bytes()
 }
 
+/// Each byte's bit 6, set in ASCII letters (in a `short_key` of a word of ASCII letters
+/// and digits: set only if it holds a letter).
+const LETTER_BITS: u128 = u128::MAX / 255 * 0x40;
+
+/// How many of the bytes of `chunk` (in little-endian order) are ASCII letters and digits
+/// before the first that is not (8 if all are).
+#[inline(always)]
+fn ascii_alphanumeric_prefix(chunk: u64) -> usize {
+    // Byte-wise comparisons by addition into bit 7 of 7-bit values (no carry leaves a byte).
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let low = chunk & (ONES * 0x7f);
+    let folded = low | (ONES * 0x20);
+    let letter = (folded + ONES * (0x80 - u64::from(b'a'))) & !(folded + ONES * (0x7f - u64::from(b'z')));
+    let digit = (low + ONES * (0x80 - u64::from(b'0'))) & !(low + ONES * (0x7f - u64::from(b'9')));
+    let alphanumeric = (letter | digit) & !chunk & HIGH;
+    (!alphanumeric & HIGH).trailing_zeros() as usize / 8
+}
+
 /// `short_key(&bytes[start..start + len])` for `len` at most 15, from one load of 16
 /// bytes when the text holds them.
 #[inline(always)]
@@ -523,8 +542,35 @@ impl Lexicon {
             if i == n {
                 break;
             }
-            // A run of word characters, with the classes it holds.
             let start = i;
+            // Most words: ASCII letters and digits ended by an ASCII separator, all within
+            // the next 16 bytes, told from one load.
+            if let Some(chunk) = bytes[start..].first_chunk::<16>() {
+                // The second half only for a word of 8 bytes or more (few are).
+                let half = |at: usize| u64::from_le_bytes(chunk[at..at + 8].try_into().expect("eight bytes"));
+                let (low, mut high) = (half(0), 0);
+                let mut len = ascii_alphanumeric_prefix(low);
+                if len == 8 {
+                    high = half(8);
+                    len += ascii_alphanumeric_prefix(high);
+                }
+                if len < 16 && chunk[len] < 0x80 {
+                    let chunk = u128::from(high) << 64 | u128::from(low);
+                    if let Some(sample) = sample.as_deref_mut()
+                        && !sample.is_full()
+                    {
+                        sample.add(crate::word_key(&bytes[start..start + len]), true);
+                    }
+                    let key = chunk & KEY_MASKS[len] | (len as u128) << 120;
+                    if key & LETTER_BITS != 0 {
+                        self.count_short(ascii_lowercase_key(key.to_le_bytes()));
+                    }
+                    // Past the separator.
+                    i = start + len + 1;
+                    continue;
+                }
+            }
+            // A run of word characters, with the classes it holds.
             let mut classes = 0;
             while i < n {
                 let class = BYTE_CLASS[usize::from(bytes[i])];
@@ -981,6 +1027,87 @@ mod tests {
         }
     }
 
+    /// Texts of words and separators of every kind (ASCII and not, letters, digits, words
+    /// up to 20 bytes), from a seeded xorshift.
+    fn mixed_texts() -> Vec<String> {
+        let pieces = [
+            "a",
+            "Z",
+            "q",
+            "7",
+            "0",
+            "é",
+            "Ж",
+            "٣",
+            "ß",
+            "ǅ",
+            " ",
+            "  ",
+            ".",
+            ",",
+            "\n",
+            "-",
+            "\u{2014}",
+            "\u{201c}",
+            "\u{a0}",
+            "_",
+            "@",
+            "[",
+            "`",
+            "{",
+            "/",
+            ":",
+            "\u{7f}",
+            "The",
+            "cats",
+            "RUNNING",
+            "x1",
+            "abcdefghijklmno",
+            "Elections",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..300)
+            .map(|_| {
+                let n = next() % 120;
+                (0..n).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn doc_terms_of_mixed_texts_equal_the_reference() {
+        for text in mixed_texts() {
+            for lang in [Some("eng"), Some("deu"), None] {
+                assert_eq!(doc_terms(&text, lang), doc_terms_reference(&text, lang), "{text:?} {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_alphanumeric_prefixes_are_those_byte_by_byte() {
+        let mut chunks = Vec::new();
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut chunk = *b"aZ09zA9y";
+                chunk[at] = b;
+                chunks.push(chunk);
+                let mut chunk = [b; 8];
+                chunk[at] = b'k';
+                chunks.push(chunk);
+            }
+        }
+        for chunk in chunks {
+            let want = chunk.iter().position(|&b| !b.is_ascii_alphanumeric()).unwrap_or(8);
+            assert_eq!(ascii_alphanumeric_prefix(u64::from_le_bytes(chunk)), want, "{chunk:?}");
+        }
+    }
+
     #[test]
     fn short_keys_at_are_short_keys() {
         let text = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -1045,6 +1172,7 @@ mod tests {
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus")).expect("corpus/") {
             texts.push(std::fs::read_to_string(entry.expect("entry").path()).expect("text"));
         }
+        texts.extend(mixed_texts());
         let configs = [
             crate::FeaturesConfig::default(),
             crate::FeaturesConfig { fast_english: false, ..Default::default() },

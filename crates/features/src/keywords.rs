@@ -349,6 +349,8 @@ struct Lexicon {
     stemmer: Option<Stemmer>,
     stop: Option<&'static FxHashSet<&'static str>>,
     slots: Vec<Slot>,
+    /// `64 - log2(slots.len())`: a key's hash shifted right by this is its slot.
+    slot_shift: u32,
     /// Words in `slots`.
     n_short: usize,
     /// Words longer than 15 bytes, by text (rare: a map and a vector will do).
@@ -403,6 +405,22 @@ struct Slot {
     term: u32,
     document: u32,
     count: u32,
+}
+
+impl Slot {
+    /// One more occurrence of this word, in slot `at`, in `document` (the first: listed in
+    /// `touched` unless a stop word).
+    #[inline(always)]
+    fn count_in(&mut self, document: u32, at: usize, touched: &mut Vec<u32>) {
+        if self.document != document {
+            self.document = document;
+            self.count = 0;
+            if self.term != STOP {
+                touched.push(at as u32);
+            }
+        }
+        self.count = self.count.saturating_add(1);
+    }
 }
 
 struct LongWord {
@@ -500,6 +518,7 @@ impl Lexicon {
             stemmer: lang.map(|(algorithm, _)| Stemmer::create(algorithm)),
             stop: lang.map(|(_, code)| stop_set(code)),
             slots: vec![Slot::default(); LEXICON_SLOTS],
+            slot_shift: 64 - LEXICON_SLOTS.trailing_zeros(),
             n_short: 0,
             long_index: FxHashMap::default(),
             long: Vec::new(),
@@ -518,6 +537,7 @@ impl Lexicon {
         self.touched.clear();
         if self.n_short + self.long.len() > LEXICON_WORDS || self.document == u32::MAX {
             self.slots = vec![Slot::default(); LEXICON_SLOTS];
+            self.slot_shift = 64 - LEXICON_SLOTS.trailing_zeros();
             self.n_short = 0;
             self.long_index.clear();
             self.long.clear();
@@ -660,7 +680,7 @@ impl Lexicon {
         let hi = u64::from_le_bytes(key[8..].try_into().expect("eight bytes"));
         // Fibonacci hashing of both halves mixed: the top bits of the product.
         let mixed = (lo ^ hi.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (mixed >> (64 - self.slots.len().trailing_zeros())) as usize
+        (mixed >> self.slot_shift) as usize
     }
 
     /// One more occurrence of the lower-cased `word` in the current document.
@@ -677,26 +697,16 @@ impl Lexicon {
         let mask = self.slots.len() - 1;
         let mut at = self.slot_of(&key);
         loop {
-            let slot = &self.slots[at];
+            let slot = &mut self.slots[at];
             if slot.key == key {
-                break;
+                break slot.count_in(self.document, at, &mut self.touched);
             }
             if slot.key[15] == 0 {
-                at = self.insert(at, key);
-                break;
+                let at = self.insert(at, key);
+                break self.slots[at].count_in(self.document, at, &mut self.touched);
             }
             at = (at + 1) & mask;
         }
-        let document = self.document;
-        let slot = &mut self.slots[at];
-        if slot.document != document {
-            slot.document = document;
-            slot.count = 0;
-            if slot.term != STOP {
-                self.touched.push(at as u32);
-            }
-        }
-        slot.count = slot.count.saturating_add(1);
     }
 
     /// Puts a new word (its `short_key`) in the empty slot `at`; returns where it is (the
@@ -738,6 +748,7 @@ impl Lexicon {
     fn grow(&mut self, at: usize) -> usize {
         let n_slots = self.slots.len() * 2;
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); n_slots]);
+        self.slot_shift -= 1;
         let mask = self.slots.len() - 1;
         let mut moved = vec![0u32; old.len()];
         for (i, slot) in old.iter().enumerate() {

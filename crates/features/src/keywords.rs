@@ -369,9 +369,9 @@ struct Lexicon {
     touched_terms: Vec<u32>,
     /// Occurrences of the current document's terms (`gather_terms`).
     n_terms: u64,
-    /// The current document's terms and their scores, for `best_term_refs` (kept for
-    /// the buffer).
-    scores: Vec<(f64, u32)>,
+    /// The current document's terms and their scores (`score_bits`), for
+    /// `best_term_refs` (kept for the buffer).
+    scores: Vec<(u64, u32)>,
     /// A word lower-cased, for `count_other` (kept for the buffer).
     lower: String,
 }
@@ -850,17 +850,17 @@ impl Lexicon {
         scored.clear();
         scored.extend(self.touched_terms.iter().map(|&term| {
             let entry = &terms[term as usize];
-            (score(entry.count, n_terms, entry.idf), term)
+            (score_bits(score(entry.count, n_terms, entry.idf)), term)
         }));
         let mut rest_count = 0;
         if scored.len() > m {
             // The `m + 1` highest scores first; the rest score at most the last of them,
             // `cut`, and go with the others unless they tie with it.
-            let cut = scored.select_nth_unstable_by(m, |a, b| b.0.total_cmp(&a.0)).1.0;
+            let cut = scored.select_nth_unstable_by_key(m, |&(score, _)| std::cmp::Reverse(score)).1.0;
             let mut kept = m + 1;
             for i in m + 1..scored.len() {
                 let (score, term) = scored[i];
-                if score.total_cmp(&cut).is_eq() {
+                if score == cut {
                     scored.swap(kept, i);
                     kept += 1;
                 } else {
@@ -927,6 +927,13 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keywor
 fn score(count: u64, n_terms: u64, idf: f64) -> f64 {
     let tf = count as f64 / n_terms.max(1) as f64;
     tf * idf
+}
+
+/// The bits of a score, which order as `total_cmp` orders scores (a score is neither
+/// negative nor NaN: the bits of such floats order as their values).
+fn score_bits(score: f64) -> u64 {
+    debug_assert!(score.is_sign_positive() && !score.is_nan(), "{score}");
+    score.to_bits()
 }
 
 /// The order of keywords: the higher score first, then the smaller surface form, then the
@@ -1116,6 +1123,18 @@ mod tests {
         for chunk in chunks {
             let want = chunk.iter().position(|&b| !b.is_ascii_alphanumeric()).unwrap_or(8);
             assert_eq!(ascii_alphanumeric_prefix(u64::from_le_bytes(chunk)), want, "{chunk:?}");
+        }
+    }
+
+    #[test]
+    fn score_bits_order_as_scores() {
+        let mut scores =
+            vec![0.0, f64::MIN_POSITIVE, 1e-300, 0.1, 0.5, 1.0, 1.0 + f64::EPSILON, 2.0, 1e300, f64::INFINITY];
+        scores.extend((1..200).map(|i| score(i % 7 + 1, 50, idf(1000, i * 3))));
+        for a in &scores {
+            for b in &scores {
+                assert_eq!(score_bits(*a).cmp(&score_bits(*b)), a.total_cmp(b), "{a} {b}");
+            }
         }
     }
 

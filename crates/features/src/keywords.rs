@@ -446,9 +446,10 @@ fn ascii_lowercase_key(key: [u8; 16]) -> [u8; 16] {
 const LETTER_BITS: u128 = u128::MAX / 255 * 0x40;
 
 /// How many of the bytes of `chunk` (in little-endian order) are ASCII letters and digits
-/// before the first that is not (8 if all are).
+/// before the first that is not (8 if all are), and the chunk with bit 5 set in every
+/// byte but bit 7 clear: an ASCII letter lower-cased, a digit as it is.
 #[inline(always)]
-fn ascii_alphanumeric_prefix(chunk: u64) -> usize {
+fn ascii_alphanumeric_prefix(chunk: u64) -> (usize, u64) {
     // Byte-wise comparisons by addition into bit 7 of 7-bit values (no carry leaves a byte).
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES * 0x80;
@@ -457,7 +458,7 @@ fn ascii_alphanumeric_prefix(chunk: u64) -> usize {
     let letter = (folded + ONES * (0x80 - u64::from(b'a'))) & !(folded + ONES * (0x7f - u64::from(b'z')));
     let digit = (low + ONES * (0x80 - u64::from(b'0'))) & !(low + ONES * (0x7f - u64::from(b'9')));
     let alphanumeric = (letter | digit) & !chunk & HIGH;
-    (!alphanumeric & HIGH).trailing_zeros() as usize / 8
+    ((!alphanumeric & HIGH).trailing_zeros() as usize / 8, folded)
 }
 
 /// `short_key(&bytes[start..start + len])` for `len` at most 15, from one load of 16
@@ -568,22 +569,23 @@ impl Lexicon {
             if let Some(chunk) = bytes[start..].first_chunk::<16>() {
                 // The second half only for a word of 8 bytes or more (few are).
                 let half = |at: usize| u64::from_le_bytes(chunk[at..at + 8].try_into().expect("eight bytes"));
-                let (low, mut high) = (half(0), 0);
-                let mut len = ascii_alphanumeric_prefix(low);
+                let (mut len, low) = ascii_alphanumeric_prefix(half(0));
+                let mut high = 0;
                 if len == 8 {
-                    high = half(8);
-                    len += ascii_alphanumeric_prefix(high);
+                    let more;
+                    (more, high) = ascii_alphanumeric_prefix(half(8));
+                    len += more;
                 }
                 if len < 16 && chunk[len] < 0x80 {
-                    let chunk = u128::from(high) << 64 | u128::from(low);
                     if let Some(sample) = sample.as_deref_mut()
                         && !sample.is_full()
                     {
                         sample.add(crate::word_key(&bytes[start..start + len]), true);
                     }
-                    let key = chunk & KEY_MASKS[len] | (len as u128) << 120;
+                    // The word's bytes, lower-cased.
+                    let key = (u128::from(high) << 64 | u128::from(low)) & KEY_MASKS[len] | (len as u128) << 120;
                     if key & LETTER_BITS != 0 {
-                        self.count_short(ascii_lowercase_key(key.to_le_bytes()));
+                        self.count_short(key.to_le_bytes());
                     }
                     // Past the separator.
                     i = start + len + 1;
@@ -1121,8 +1123,10 @@ mod tests {
             }
         }
         for chunk in chunks {
-            let want = chunk.iter().position(|&b| !b.is_ascii_alphanumeric()).unwrap_or(8);
-            assert_eq!(ascii_alphanumeric_prefix(u64::from_le_bytes(chunk)), want, "{chunk:?}");
+            let len = chunk.iter().position(|&b| !b.is_ascii_alphanumeric()).unwrap_or(8);
+            let (got, folded) = ascii_alphanumeric_prefix(u64::from_le_bytes(chunk));
+            assert_eq!(got, len, "{chunk:?}");
+            assert_eq!(folded.to_le_bytes()[..len], chunk[..len].to_ascii_lowercase(), "{chunk:?}");
         }
     }
 

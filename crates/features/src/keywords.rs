@@ -385,7 +385,7 @@ struct TermEntry {
     document: u32,
     /// The form (in `touched`'s encoding) and its count.
     surface: u32,
-    surface_count: u32,
+    surface_count: u64,
     /// The document whose `term_hashes` listed this term last.
     listed: u32,
     /// The idf in the `DocFreqIndex` whose `id` is `idf_of` (none when 0).
@@ -404,7 +404,7 @@ struct Slot {
     key: [u8; 16],
     term: u32,
     document: u32,
-    count: u32,
+    count: u64,
 }
 
 impl Slot {
@@ -419,7 +419,7 @@ impl Slot {
                 touched.push(at as u32);
             }
         }
-        self.count = self.count.saturating_add(1);
+        self.count += 1;
     }
 }
 
@@ -427,7 +427,7 @@ struct LongWord {
     word: Box<str>,
     term: u32,
     document: u32,
-    count: u32,
+    count: u64,
 }
 
 /// The `term` of a stop word.
@@ -742,7 +742,7 @@ impl Lexicon {
                 self.touched.push(LONG | i);
             }
         }
-        entry.count = entry.count.saturating_add(1);
+        entry.count += 1;
     }
 
     /// Doubles the table; returns where slot `at` went (and moves the current document's
@@ -789,11 +789,10 @@ impl Lexicon {
                 let entry = &self.long[(t & !LONG) as usize];
                 (entry.term, entry.count)
             };
-            self.n_terms += u64::from(count);
+            self.n_terms += count;
             let entry = &mut self.terms[term as usize];
             if entry.document != document {
-                (entry.document, entry.count, entry.surface, entry.surface_count) =
-                    (document, u64::from(count), t, count);
+                (entry.document, entry.count, entry.surface, entry.surface_count) = (document, count, t, count);
                 if let Some(doc_freq) = doc_freq
                     && (entry.idf_of != doc_freq.id || doc_freq.id == 0)
                 {
@@ -802,7 +801,7 @@ impl Lexicon {
                 self.touched_terms.push(term);
                 continue;
             }
-            entry.count += u64::from(count);
+            entry.count += count;
             let (surface, surface_count) = (entry.surface, entry.surface_count);
             if count > surface_count || count == surface_count && self.bytes(t) < self.bytes(surface) {
                 let entry = &mut self.terms[term as usize];

@@ -461,6 +461,14 @@ fn ascii_alphanumeric_prefix(chunk: u64) -> (usize, u64) {
     ((!alphanumeric & HIGH).trailing_zeros() as usize / 8, folded)
 }
 
+/// `crate::word_key` of a word of `len` ASCII letters and digits, the first bytes of
+/// `folded` (`ascii_alphanumeric_prefix`'s, whose bytes have bit 5 set as the key's do):
+/// for two to five bytes, those bytes and the length in the top byte; otherwise 0.
+#[inline(always)]
+fn ascii_word_key(folded: u64, len: usize) -> u64 {
+    if (2..=5).contains(&len) { folded & KEY_MASKS[len] as u64 | (len as u64) << 56 } else { 0 }
+}
+
 /// `short_key(&bytes[start..start + len])` for `len` at most 15, from one load of 16
 /// bytes when the text holds them.
 #[inline(always)]
@@ -550,18 +558,33 @@ impl Lexicon {
     }
 
     /// Counts the words of `text` (see `with_words`) in the current document.
-    fn count_words(&mut self, text: &str, mut sample: Option<&mut crate::EnglishSample>) {
+    fn count_words(&mut self, text: &str, sample: Option<&mut crate::EnglishSample>) {
+        // The words the sample counts, then the rest, by a scan that has no sample to
+        // look after.
+        let from = match sample {
+            Some(sample) => self.scan::<true>(text, 0, sample),
+            None => 0,
+        };
+        self.scan::<false>(text, from, &mut crate::EnglishSample::default());
+    }
+
+    /// Counts the words of `text` from byte `i` (the start of a word or of the separators
+    /// before one) in the current document; with `SAMPLE`, counts them in `sample` too,
+    /// and stops when it is full. Returns where it stopped.
+    fn scan<const SAMPLE: bool>(&mut self, text: &str, mut i: usize, sample: &mut crate::EnglishSample) -> usize {
         // Words are runs of alphanumeric characters with at least one letter, found in one
         // pass over the bytes (ASCII by table, other characters decoded).
         let bytes = text.as_bytes();
         let n = bytes.len();
-        let mut i = 0;
         loop {
+            if SAMPLE && sample.is_full() {
+                return i;
+            }
             while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
                 i += 1;
             }
             if i == n {
-                break;
+                return i;
             }
             let start = i;
             // Most words: ASCII letters and digits ended by an ASCII separator, all within
@@ -577,10 +600,8 @@ impl Lexicon {
                     len += more;
                 }
                 if len < 16 && chunk[len] < 0x80 {
-                    if let Some(sample) = sample.as_deref_mut()
-                        && !sample.is_full()
-                    {
-                        sample.add(crate::word_key(&bytes[start..start + len]), true);
+                    if SAMPLE {
+                        sample.add(ascii_word_key(low, len), true);
                     }
                     // The word's bytes, lower-cased.
                     let key = (u128::from(high) << 64 | u128::from(low)) & KEY_MASKS[len] | (len as u128) << 120;
@@ -608,10 +629,7 @@ impl Lexicon {
                     i += len;
                 }
             }
-            // (A full sample counts no more words: their keys are not needed.)
-            if let Some(sample) = sample.as_deref_mut()
-                && !sample.is_full()
-            {
+            if SAMPLE {
                 sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
             }
             if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
@@ -1137,6 +1155,20 @@ mod tests {
         for a in &scores {
             for b in &scores {
                 assert_eq!(score_bits(*a).cmp(&score_bits(*b)), a.total_cmp(b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_word_keys_are_word_keys() {
+        let text = "aZ09zA9yQq0bXT7mKeAnD";
+        for start in 0..text.len() {
+            for len in 0..=8.min(text.len() - start) {
+                let word = &text[start..start + len];
+                let mut chunk = [b'-'; 8];
+                chunk[..len].copy_from_slice(word.as_bytes());
+                let (_, folded) = ascii_alphanumeric_prefix(u64::from_le_bytes(chunk));
+                assert_eq!(ascii_word_key(folded, len), crate::word_key(word.as_bytes()), "{word:?}");
             }
         }
     }

@@ -349,6 +349,8 @@ struct Lexicon {
     stemmer: Option<Stemmer>,
     stop: Option<&'static FxHashSet<&'static str>>,
     slots: Vec<Slot>,
+    /// `64 - log2(slots.len())`: a key's hash shifted right by this is its slot.
+    slot_shift: u32,
     /// Words in `slots`.
     n_short: usize,
     /// Words longer than 15 bytes, by text (rare: a map and a vector will do).
@@ -367,9 +369,9 @@ struct Lexicon {
     touched_terms: Vec<u32>,
     /// Occurrences of the current document's terms (`gather_terms`).
     n_terms: u64,
-    /// The current document's terms and their scores, for `best_term_refs` (kept for
-    /// the buffer).
-    scores: Vec<(f64, u32)>,
+    /// The current document's terms and their scores (`score_bits`), for
+    /// `best_term_refs` (kept for the buffer).
+    scores: Vec<(u64, u32)>,
     /// A word lower-cased, for `count_other` (kept for the buffer).
     lower: String,
 }
@@ -383,7 +385,7 @@ struct TermEntry {
     document: u32,
     /// The form (in `touched`'s encoding) and its count.
     surface: u32,
-    surface_count: u32,
+    surface_count: u64,
     /// The document whose `term_hashes` listed this term last.
     listed: u32,
     /// The idf in the `DocFreqIndex` whose `id` is `idf_of` (none when 0).
@@ -402,14 +404,30 @@ struct Slot {
     key: [u8; 16],
     term: u32,
     document: u32,
-    count: u32,
+    count: u64,
+}
+
+impl Slot {
+    /// One more occurrence of this word, in slot `at`, in `document` (the first: listed in
+    /// `touched` unless a stop word).
+    #[inline(always)]
+    fn count_in(&mut self, document: u32, at: usize, touched: &mut Vec<u32>) {
+        if self.document != document {
+            self.document = document;
+            self.count = 0;
+            if self.term != STOP {
+                touched.push(at as u32);
+            }
+        }
+        self.count += 1;
+    }
 }
 
 struct LongWord {
     word: Box<str>,
     term: u32,
     document: u32,
-    count: u32,
+    count: u64,
 }
 
 /// The `term` of a stop word.
@@ -421,6 +439,34 @@ const STOP: u32 = u32::MAX;
 fn ascii_lowercase_key(key: [u8; 16]) -> [u8; 16] {
     let key = u128::from_le_bytes(key);
     (key | (key >> 1) & (u128::MAX / 255 * 0x20)).to_le_bytes()
+}
+
+/// Each byte's bit 6, set in ASCII letters (in a `short_key` of a word of ASCII letters
+/// and digits: set only if it holds a letter).
+const LETTER_BITS: u128 = u128::MAX / 255 * 0x40;
+
+/// How many of the bytes of `chunk` (in little-endian order) are ASCII letters and digits
+/// before the first that is not (8 if all are), and the chunk with bit 5 set in every
+/// byte but bit 7 clear: an ASCII letter lower-cased, a digit as it is.
+#[inline(always)]
+fn ascii_alphanumeric_prefix(chunk: u64) -> (usize, u64) {
+    // Byte-wise comparisons by addition into bit 7 of 7-bit values (no carry leaves a byte).
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let low = chunk & (ONES * 0x7f);
+    let folded = low | (ONES * 0x20);
+    let letter = (folded + ONES * (0x80 - u64::from(b'a'))) & !(folded + ONES * (0x7f - u64::from(b'z')));
+    let digit = (low + ONES * (0x80 - u64::from(b'0'))) & !(low + ONES * (0x7f - u64::from(b'9')));
+    let alphanumeric = (letter | digit) & !chunk & HIGH;
+    ((!alphanumeric & HIGH).trailing_zeros() as usize / 8, folded)
+}
+
+/// `crate::word_key` of a word of `len` ASCII letters and digits, the first bytes of
+/// `folded` (`ascii_alphanumeric_prefix`'s, whose bytes have bit 5 set as the key's do):
+/// for two to five bytes, those bytes and the length in the top byte; otherwise 0.
+#[inline(always)]
+fn ascii_word_key(folded: u64, len: usize) -> u64 {
+    if (2..=5).contains(&len) { folded & KEY_MASKS[len] as u64 | (len as u64) << 56 } else { 0 }
 }
 
 /// `short_key(&bytes[start..start + len])` for `len` at most 15, from one load of 16
@@ -481,6 +527,7 @@ impl Lexicon {
             stemmer: lang.map(|(algorithm, _)| Stemmer::create(algorithm)),
             stop: lang.map(|(_, code)| stop_set(code)),
             slots: vec![Slot::default(); LEXICON_SLOTS],
+            slot_shift: 64 - LEXICON_SLOTS.trailing_zeros(),
             n_short: 0,
             long_index: FxHashMap::default(),
             long: Vec::new(),
@@ -499,6 +546,7 @@ impl Lexicon {
         self.touched.clear();
         if self.n_short + self.long.len() > LEXICON_WORDS || self.document == u32::MAX {
             self.slots = vec![Slot::default(); LEXICON_SLOTS];
+            self.slot_shift = 64 - LEXICON_SLOTS.trailing_zeros();
             self.n_short = 0;
             self.long_index.clear();
             self.long.clear();
@@ -510,21 +558,62 @@ impl Lexicon {
     }
 
     /// Counts the words of `text` (see `with_words`) in the current document.
-    fn count_words(&mut self, text: &str, mut sample: Option<&mut crate::EnglishSample>) {
+    fn count_words(&mut self, text: &str, sample: Option<&mut crate::EnglishSample>) {
+        // The words the sample counts, then the rest, by a scan that has no sample to
+        // look after.
+        let from = match sample {
+            Some(sample) => self.scan::<true>(text, 0, sample),
+            None => 0,
+        };
+        self.scan::<false>(text, from, &mut crate::EnglishSample::default());
+    }
+
+    /// Counts the words of `text` from byte `i` (the start of a word or of the separators
+    /// before one) in the current document; with `SAMPLE`, counts them in `sample` too,
+    /// and stops when it is full. Returns where it stopped.
+    fn scan<const SAMPLE: bool>(&mut self, text: &str, mut i: usize, sample: &mut crate::EnglishSample) -> usize {
         // Words are runs of alphanumeric characters with at least one letter, found in one
         // pass over the bytes (ASCII by table, other characters decoded).
         let bytes = text.as_bytes();
         let n = bytes.len();
-        let mut i = 0;
         loop {
+            if SAMPLE && sample.is_full() {
+                return i;
+            }
             while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
                 i += 1;
             }
             if i == n {
-                break;
+                return i;
+            }
+            let start = i;
+            // Most words: ASCII letters and digits ended by an ASCII separator, all within
+            // the next 16 bytes, told from one load.
+            if let Some(chunk) = bytes[start..].first_chunk::<16>() {
+                // The second half only for a word of 8 bytes or more (few are).
+                let half = |at: usize| u64::from_le_bytes(chunk[at..at + 8].try_into().expect("eight bytes"));
+                let (mut len, low) = ascii_alphanumeric_prefix(half(0));
+                let mut high = 0;
+                if len == 8 {
+                    let more;
+                    (more, high) = ascii_alphanumeric_prefix(half(8));
+                    len += more;
+                }
+                if len < 16 && chunk[len] < 0x80 {
+                    if SAMPLE {
+                        sample.add(ascii_word_key(low, len), true);
+                    }
+                    // The word's bytes, lower-cased.
+                    let key = (u128::from(high) << 64 | u128::from(low)) & KEY_MASKS[len] | (len as u128) << 120;
+                    if key & LETTER_BITS != 0 {
+                        self.count_short(key.to_le_bytes());
+                    }
+                    // Past the separator.
+                    i = start + len + 1;
+                    continue;
+                }
             }
             // A run of word characters, with the classes it holds.
-            let start = i;
             let mut classes = 0;
             while i < n {
                 let class = BYTE_CLASS[usize::from(bytes[i])];
@@ -540,10 +629,7 @@ impl Lexicon {
                     i += len;
                 }
             }
-            // (A full sample counts no more words: their keys are not needed.)
-            if let Some(sample) = sample.as_deref_mut()
-                && !sample.is_full()
-            {
+            if SAMPLE {
                 sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
             }
             if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
@@ -614,7 +700,7 @@ impl Lexicon {
         let hi = u64::from_le_bytes(key[8..].try_into().expect("eight bytes"));
         // Fibonacci hashing of both halves mixed: the top bits of the product.
         let mixed = (lo ^ hi.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (mixed >> (64 - self.slots.len().trailing_zeros())) as usize
+        (mixed >> self.slot_shift) as usize
     }
 
     /// One more occurrence of the lower-cased `word` in the current document.
@@ -631,26 +717,16 @@ impl Lexicon {
         let mask = self.slots.len() - 1;
         let mut at = self.slot_of(&key);
         loop {
-            let slot = &self.slots[at];
+            let slot = &mut self.slots[at];
             if slot.key == key {
-                break;
+                break slot.count_in(self.document, at, &mut self.touched);
             }
             if slot.key[15] == 0 {
-                at = self.insert(at, key);
-                break;
+                let at = self.insert(at, key);
+                break self.slots[at].count_in(self.document, at, &mut self.touched);
             }
             at = (at + 1) & mask;
         }
-        let document = self.document;
-        let slot = &mut self.slots[at];
-        if slot.document != document {
-            slot.document = document;
-            slot.count = 0;
-            if slot.term != STOP {
-                self.touched.push(at as u32);
-            }
-        }
-        slot.count = slot.count.saturating_add(1);
     }
 
     /// Puts a new word (its `short_key`) in the empty slot `at`; returns where it is (the
@@ -684,7 +760,7 @@ impl Lexicon {
                 self.touched.push(LONG | i);
             }
         }
-        entry.count = entry.count.saturating_add(1);
+        entry.count += 1;
     }
 
     /// Doubles the table; returns where slot `at` went (and moves the current document's
@@ -692,6 +768,7 @@ impl Lexicon {
     fn grow(&mut self, at: usize) -> usize {
         let n_slots = self.slots.len() * 2;
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); n_slots]);
+        self.slot_shift -= 1;
         let mask = self.slots.len() - 1;
         let mut moved = vec![0u32; old.len()];
         for (i, slot) in old.iter().enumerate() {
@@ -730,11 +807,10 @@ impl Lexicon {
                 let entry = &self.long[(t & !LONG) as usize];
                 (entry.term, entry.count)
             };
-            self.n_terms += u64::from(count);
+            self.n_terms += count;
             let entry = &mut self.terms[term as usize];
             if entry.document != document {
-                (entry.document, entry.count, entry.surface, entry.surface_count) =
-                    (document, u64::from(count), t, count);
+                (entry.document, entry.count, entry.surface, entry.surface_count) = (document, count, t, count);
                 if let Some(doc_freq) = doc_freq
                     && (entry.idf_of != doc_freq.id || doc_freq.id == 0)
                 {
@@ -743,7 +819,7 @@ impl Lexicon {
                 self.touched_terms.push(term);
                 continue;
             }
-            entry.count += u64::from(count);
+            entry.count += count;
             let (surface, surface_count) = (entry.surface, entry.surface_count);
             if count > surface_count || count == surface_count && self.bytes(t) < self.bytes(surface) {
                 let entry = &mut self.terms[term as usize];
@@ -793,17 +869,17 @@ impl Lexicon {
         scored.clear();
         scored.extend(self.touched_terms.iter().map(|&term| {
             let entry = &terms[term as usize];
-            (score(entry.count, n_terms, entry.idf), term)
+            (score_bits(score(entry.count, n_terms, entry.idf)), term)
         }));
         let mut rest_count = 0;
         if scored.len() > m {
             // The `m + 1` highest scores first; the rest score at most the last of them,
             // `cut`, and go with the others unless they tie with it.
-            let cut = scored.select_nth_unstable_by(m, |a, b| b.0.total_cmp(&a.0)).1.0;
+            let cut = scored.select_nth_unstable_by_key(m, |&(score, _)| std::cmp::Reverse(score)).1.0;
             let mut kept = m + 1;
             for i in m + 1..scored.len() {
                 let (score, term) = scored[i];
-                if score.total_cmp(&cut).is_eq() {
+                if score == cut {
                     scored.swap(kept, i);
                     kept += 1;
                 } else {
@@ -870,6 +946,13 @@ pub fn keywords(doc: &DocTerms, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keywor
 fn score(count: u64, n_terms: u64, idf: f64) -> f64 {
     let tf = count as f64 / n_terms.max(1) as f64;
     tf * idf
+}
+
+/// The bits of a score, which order as `total_cmp` orders scores (a score is neither
+/// negative nor NaN: the bits of such floats order as their values).
+fn score_bits(score: f64) -> u64 {
+    debug_assert!(score.is_sign_positive() && !score.is_nan(), "{score}");
+    score.to_bits()
 }
 
 /// The order of keywords: the higher score first, then the smaller surface form, then the
@@ -981,6 +1064,115 @@ mod tests {
         }
     }
 
+    /// Texts of words and separators of every kind (ASCII and not, letters, digits, words
+    /// up to 20 bytes), from a seeded xorshift.
+    fn mixed_texts() -> Vec<String> {
+        let pieces = [
+            "a",
+            "Z",
+            "q",
+            "7",
+            "0",
+            "é",
+            "Ж",
+            "٣",
+            "ß",
+            "ǅ",
+            " ",
+            "  ",
+            ".",
+            ",",
+            "\n",
+            "-",
+            "\u{2014}",
+            "\u{201c}",
+            "\u{a0}",
+            "_",
+            "@",
+            "[",
+            "`",
+            "{",
+            "/",
+            ":",
+            "\u{7f}",
+            "The",
+            "cats",
+            "RUNNING",
+            "x1",
+            "abcdefghijklmno",
+            "Elections",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..300)
+            .map(|_| {
+                let n = next() % 120;
+                (0..n).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn doc_terms_of_mixed_texts_equal_the_reference() {
+        for text in mixed_texts() {
+            for lang in [Some("eng"), Some("deu"), None] {
+                assert_eq!(doc_terms(&text, lang), doc_terms_reference(&text, lang), "{text:?} {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_alphanumeric_prefixes_are_those_byte_by_byte() {
+        let mut chunks = Vec::new();
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut chunk = *b"aZ09zA9y";
+                chunk[at] = b;
+                chunks.push(chunk);
+                let mut chunk = [b; 8];
+                chunk[at] = b'k';
+                chunks.push(chunk);
+            }
+        }
+        for chunk in chunks {
+            let len = chunk.iter().position(|&b| !b.is_ascii_alphanumeric()).unwrap_or(8);
+            let (got, folded) = ascii_alphanumeric_prefix(u64::from_le_bytes(chunk));
+            assert_eq!(got, len, "{chunk:?}");
+            assert_eq!(folded.to_le_bytes()[..len], chunk[..len].to_ascii_lowercase(), "{chunk:?}");
+        }
+    }
+
+    #[test]
+    fn score_bits_order_as_scores() {
+        let mut scores =
+            vec![0.0, f64::MIN_POSITIVE, 1e-300, 0.1, 0.5, 1.0, 1.0 + f64::EPSILON, 2.0, 1e300, f64::INFINITY];
+        scores.extend((1..200).map(|i| score(i % 7 + 1, 50, idf(1000, i * 3))));
+        for a in &scores {
+            for b in &scores {
+                assert_eq!(score_bits(*a).cmp(&score_bits(*b)), a.total_cmp(b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_word_keys_are_word_keys() {
+        let text = "aZ09zA9yQq0bXT7mKeAnD";
+        for start in 0..text.len() {
+            for len in 0..=8.min(text.len() - start) {
+                let word = &text[start..start + len];
+                let mut chunk = [b'-'; 8];
+                chunk[..len].copy_from_slice(word.as_bytes());
+                let (_, folded) = ascii_alphanumeric_prefix(u64::from_le_bytes(chunk));
+                assert_eq!(ascii_word_key(folded, len), crate::word_key(word.as_bytes()), "{word:?}");
+            }
+        }
+    }
+
     #[test]
     fn short_keys_at_are_short_keys() {
         let text = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -1045,6 +1237,7 @@ mod tests {
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus")).expect("corpus/") {
             texts.push(std::fs::read_to_string(entry.expect("entry").path()).expect("text"));
         }
+        texts.extend(mixed_texts());
         let configs = [
             crate::FeaturesConfig::default(),
             crate::FeaturesConfig { fast_english: false, ..Default::default() },

@@ -629,7 +629,9 @@ impl Lexicon {
                     i += len;
                 }
             }
-            if SAMPLE {
+            // (A character that is neither a separator nor part of a word ends an empty
+            // run: not a word, for the sample as for `detect_language`'s.)
+            if SAMPLE && i > start {
                 sample.add(crate::word_key(&bytes[start..i]), classes & (OTHER_LETTER | OTHER_DIGIT) == 0);
             }
             if classes & (LOWER | UPPER | OTHER_LETTER) != 0 {
@@ -1249,6 +1251,26 @@ mod tests {
                 let hashes = term_hashes(text, lang.as_deref());
                 assert_eq!(language_and_term_hashes(text, cfg), (lang, hashes), "{:?}", &text[..text.len().min(40)]);
             }
+        }
+    }
+
+    /// The one-pass English sample counts the words `detect_language` counts: quotation
+    /// marks and dashes before a word are not words of their own.
+    #[test]
+    fn the_english_sample_counts_detect_language_s_words() {
+        let texts = [
+            "“the” “Haus” “of” “Stadt” — “ist” ‘alt’ “der” … “Abend” «ging» ¿jeden? ".repeat(8),
+            "The cats sat on the mat. Die Häuser und das Haus, 42 times — «oui».".repeat(3),
+        ];
+        let mixed = mixed_texts();
+        for text in texts.iter().chain(&mixed).map(String::as_str) {
+            let mut sample = crate::EnglishSample::default();
+            with_words(text, Some("eng"), Some(&mut sample), |_| ());
+            let mut expected = crate::EnglishSample::default();
+            for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+                expected.add(crate::word_key(word.as_bytes()), word.is_ascii());
+            }
+            assert_eq!(sample, expected, "{:?}", &text[..text.len().min(40)]);
         }
     }
 

@@ -153,14 +153,20 @@ struct DocWords {
 impl DocWords {
     /// Runs `f` on the words of `doc`, in this thread's buffers.
     fn with<T>(doc: &StrippedDoc, f: impl FnOnce(&DocWords) -> T) -> T {
+        Self::of_texts(doc.blocks.iter().map(|b| b.text.as_str()), f)
+    }
+
+    /// Runs `f` on the words of a document whose blocks' texts are `texts`, in this
+    /// thread's buffers.
+    fn of_texts<'t, T>(texts: impl IntoIterator<Item = &'t str>, f: impl FnOnce(&DocWords) -> T) -> T {
         thread_local! {
             static WORDS: std::cell::RefCell<DocWords> = std::cell::RefCell::default();
         }
         WORDS.with_borrow_mut(|words| {
             words.joined.clear();
             words.hashes.clear();
-            for block in &doc.blocks {
-                words.push_block(&block.text);
+            for text in texts {
+                words.push_block(text);
             }
             f(words)
         })
@@ -319,9 +325,16 @@ pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
 /// exactly. Computed again from the stripped document for candidates only, instead of
 /// being stored for every document.
 pub fn shingle_set(doc: &StrippedDoc, cfg: &DedupConfig) -> Vec<u32> {
+    shingle_set_of_texts(doc.blocks.iter().map(|b| b.text.as_str()), cfg)
+}
+
+/// `shingle_set` of a stripped document whose blocks' texts are `texts`, in order (read
+/// from the cache without making the document).
+pub fn shingle_set_of_texts<'t>(texts: impl IntoIterator<Item = &'t str>, cfg: &DedupConfig) -> Vec<u32> {
     // 32 bits per shingle are plenty to compare two documents' few hundred shingles.
-    let mut set: Vec<u32> =
-        DocWords::with(doc, |words| minhash::shingle_hashes(&words.hashes, cfg.shingle).map(|h| h as u32).collect());
+    let mut set: Vec<u32> = DocWords::of_texts(texts, |words| {
+        minhash::shingle_hashes(&words.hashes, cfg.shingle).map(|h| h as u32).collect()
+    });
     set.sort_unstable();
     set.dedup();
     set

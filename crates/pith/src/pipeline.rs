@@ -167,6 +167,68 @@ type ShingleSets = Vec<(u64, Vec<u32>)>;
 /// A shard's heads and strip output as the cache has them (`Runner::cached_shard`).
 type Cached = (Option<RawShard>, Option<Vec<Slot<StrippedDoc>>>);
 
+/// A stripped document as the cache stores it (`StrippedDoc`, field for field), read for
+/// its blocks' texts alone: they are borrowed from the payload as bytes (a string's
+/// encoding), checked to be UTF-8 only for a document whose texts are asked for, and its
+/// removals are passed over.
+#[derive(Deserialize)]
+struct StrippedTexts<'a> {
+    #[serde(borrow)]
+    _id: &'a [u8],
+    #[serde(borrow)]
+    _title: Option<&'a [u8]>,
+    #[serde(borrow)]
+    blocks: Vec<BlockText<'a>>,
+    _removed: Passed<RemovalText<'a>>,
+    _raw_bytes: u64,
+}
+
+/// `Block`, field for field, its text as bytes.
+#[derive(Deserialize)]
+struct BlockText<'a> {
+    _index: u32,
+    _kind: pith_types::BlockKind,
+    text: &'a [u8],
+    _span: pith_types::Span,
+}
+
+/// `Removal`, field for field, its strings as bytes.
+#[derive(Deserialize)]
+struct RemovalText<'a> {
+    _stage: &'a [u8],
+    _kind: &'a [u8],
+    _rule: &'a [u8],
+    _block: u32,
+    _text: &'a [u8],
+}
+
+impl StrippedTexts<'_> {
+    /// The blocks' texts, in order; `None` if one is not UTF-8 (a damaged cache).
+    fn texts(&self) -> Option<Vec<&str>> {
+        self.blocks.iter().map(|b| std::str::from_utf8(b.text).ok()).collect()
+    }
+}
+
+/// A sequence whose elements are read and dropped one by one, not kept.
+struct Passed<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Passed<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Elements<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Elements<T> {
+            type Value = Passed<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Passed<T>, A::Error> {
+                while seq.next_element::<T>()?.is_some() {}
+                Ok(Passed(std::marker::PhantomData))
+            }
+        }
+        deserializer.deserialize_seq(Elements(std::marker::PhantomData))
+    }
+}
+
 /// What phase 1 keeps of a shard for phase 2: small, fixed-size data only.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Pass1 {
@@ -812,10 +874,21 @@ impl<'a> Runner<'a> {
                 .map(|(o, doc)| (o, pith_dedup::shingle_set(doc, cfg)))
                 .collect()
         };
-        let mut found: Vec<Option<ShingleSets>> = shards
-            .par_iter()
-            .map(|&i| self.lookup::<Vec<Slot<StrippedDoc>>>(STRIP, &pass1[i].strip_key).map(|(s, _)| sets_of(i, &s)))
-            .collect();
+        // From the cache, the strip output is read for the picked documents' texts alone
+        // (`StrippedTexts`), borrowed from the payload: a shard holds a few candidates.
+        let cached_sets_of = |index: usize| -> Option<ShingleSets> {
+            let raw = self.checked(self.cache.get_raw(STAGE_NAMES[STRIP], VERSIONS[STRIP], &pass1[index].strip_key))?;
+            let stripped = self.checked(raw.decode::<Vec<Slot<StrippedTexts<'_>>>>())?;
+            stripped
+                .iter()
+                .filter_map(Slot::ok)
+                .enumerate()
+                .map(|(k, doc)| (offsets[index] + k as u64, doc))
+                .filter(|&(o, _)| keep(o))
+                .map(|(o, doc)| Some((o, pith_dedup::shingle_set_of_texts(doc.texts()?, cfg))))
+                .collect()
+        };
+        let mut found: Vec<Option<ShingleSets>> = shards.par_iter().map(|&i| cached_sets_of(i)).collect();
         let missing: HashMap<usize, usize> =
             shards.iter().enumerate().filter(|&(k, _)| found[k].is_none()).map(|(k, &i)| (i, k)).collect();
         if let Some(&last) = missing.keys().max() {
@@ -1526,5 +1599,57 @@ mod tests {
         let n = 3;
         assert_eq!(failed(guarded("features", || panic!("index {n}"))).1, "panic: index 3");
         assert!(matches!(guarded("parse", || 7), Slot::Ok(7)));
+    }
+
+    /// The strip output read back for its texts (`StrippedTexts`) gives every document's
+    /// blocks' texts, and so its shingle set, as the whole `StrippedDoc` does.
+    #[test]
+    fn strip_output_read_for_its_texts_gives_the_documents_shingle_sets() {
+        use pith_types::{Block, BlockKind, Removal, Span};
+        let texts = ["", "a b c d e f", "Café au lait, s'il vous plaît", "東京 タワー ２０２４年", "x\n\"y\"\u{0}z"];
+        let block = |i: usize| Block {
+            index: i as u32,
+            kind: [BlockKind::Heading, BlockKind::Paragraph, BlockKind::Caption][i % 3],
+            text: texts[i % texts.len()].repeat(i % 4 + 1),
+            span: Span { start: i as u32, end: 2 * i as u32 },
+        };
+        let removal = |i: usize| Removal {
+            stage: "strip".into(),
+            kind: "address".into(),
+            rule: format!("rule {i}"),
+            block: i as u32,
+            text: texts[(i + 2) % texts.len()].into(),
+        };
+        let docs: Vec<Slot<StrippedDoc>> = (0..12)
+            .map(|d| match d % 5 {
+                4 => Slot::Failed(Failure { stage: "strip".into(), error: "panic: é".into() }),
+                _ => Slot::Ok(StrippedDoc {
+                    id: format!("doc-{d}"),
+                    title: (d % 2 == 0).then(|| texts[d % texts.len()].to_owned()),
+                    blocks: (0..d).map(|i| block(i + d)).collect(),
+                    removed: (0..d % 3).map(removal).collect(),
+                    raw_bytes: d as u64 * 100,
+                }),
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = fingerprint("strip output");
+        cache.put(STAGE_NAMES[STRIP], 1, &key, &docs, &key).unwrap();
+        let Lookup::Hit(raw) = cache.get_raw(STAGE_NAMES[STRIP], 1, &key) else { panic!("a hit") };
+        let Lookup::Hit(read) = raw.decode::<Vec<Slot<StrippedTexts<'_>>>>() else { panic!("decodes") };
+        assert_eq!(read.len(), docs.len());
+        let cfg = pith_dedup::DedupConfig { shingle: 2, ..Default::default() };
+        for (doc, read) in docs.iter().zip(&read) {
+            match (doc, read) {
+                (Slot::Ok(doc), Slot::Ok(read)) => {
+                    let texts = read.texts().unwrap();
+                    assert_eq!(texts, doc.blocks.iter().map(|b| b.text.as_str()).collect::<Vec<_>>());
+                    assert_eq!(pith_dedup::shingle_set_of_texts(texts, &cfg), pith_dedup::shingle_set(doc, &cfg));
+                }
+                (Slot::Failed(a), Slot::Failed(b)) => assert_eq!(a, b),
+                _ => panic!("slots differ"),
+            }
+        }
     }
 }

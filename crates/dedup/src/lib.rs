@@ -666,11 +666,17 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
 /// that cached the rest of `dedup`'s output (which does not depend on them) sets them
 /// again for each corpus pass.
 pub fn set_verdicts(doc: &mut DedupedDoc, ordinal: u64, stats: &CorpusStats) {
-    doc.drop = lookup(&stats.drops, ordinal).cloned();
-    doc.cluster = lookup(&stats.clusters, ordinal).cloned();
-    if doc.drop.is_none() && doc.blocks.is_empty() {
-        doc.drop = Some(DocDrop { reason: "empty".to_owned(), duplicate_of: None, similarity: None });
+    (doc.drop, doc.cluster) = verdicts(ordinal, doc.blocks.is_empty(), stats);
+}
+
+/// `set_verdicts`' drop and cluster for the document at `ordinal`, which has no block
+/// left when `empty`.
+pub fn verdicts(ordinal: u64, empty: bool, stats: &CorpusStats) -> (Option<DocDrop>, Option<String>) {
+    let mut drop = lookup(&stats.drops, ordinal).cloned();
+    if drop.is_none() && empty {
+        drop = Some(DocDrop { reason: "empty".to_owned(), duplicate_of: None, similarity: None });
     }
+    (drop, lookup(&stats.clusters, ordinal).cloned())
 }
 
 /// What `dedup` did to one stripped document, without any text and without the corpus

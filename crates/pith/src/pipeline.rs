@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
-use pith_cache::{Cache, Key, Lookup, fingerprint};
+use pith_cache::{Cache, Key, Lookup, Raw, fingerprint};
 use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
 use pith_features::keywords::incremental::{Candidates, Shift, n_candidates};
 use pith_features::keywords::{DocFreq, DocFreqIndex};
@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::RunConfig;
-use crate::output::{self, FeaturesJson, Line};
+use crate::output::{self, FeaturesJson, FinalDoc, Line, RemovedRef};
 use crate::progress::Progress;
 use pith::input::{Entry, InputFile, RawShard, ShardReader};
 
@@ -165,7 +165,14 @@ const SCORED: usize = 2;
 type ShingleSets = Vec<(u64, Vec<u32>)>;
 
 /// A shard's heads and strip output as the cache has them (`Runner::cached_shard`).
-type Cached = (Option<RawShard>, Option<Vec<Slot<StrippedDoc>>>);
+type Cached = (Option<RawShard>, Option<Raw>);
+
+/// A shard's strip output in phase 2: as the cache has it, not yet decoded (a shard whose
+/// later stages are cached is rendered from it as it is), or made again.
+enum Stripped {
+    Cached(Raw),
+    Made(Vec<Slot<StrippedDoc>>),
+}
 
 /// A stripped document as the cache stores it (`StrippedDoc`, field for field), read for
 /// its blocks' texts alone: they are borrowed from the payload as bytes (a string's
@@ -226,6 +233,104 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Passed<T> {
             }
         }
         deserializer.deserialize_seq(Elements(std::marker::PhantomData))
+    }
+}
+
+/// A stripped document as the cache stores it (`StrippedDoc`, field for field), its
+/// strings borrowed from the payload.
+#[derive(Deserialize)]
+struct StrippedRef<'a> {
+    id: &'a str,
+    #[serde(borrow)]
+    title: Option<&'a str>,
+    #[serde(borrow)]
+    blocks: Vec<BlockRef<'a>>,
+    #[serde(borrow)]
+    removed: Vec<RemovalRef<'a>>,
+    _raw_bytes: u64,
+}
+
+/// `Block`, field for field, its text borrowed.
+#[derive(Deserialize)]
+struct BlockRef<'a> {
+    index: u32,
+    _kind: pith_types::BlockKind,
+    text: &'a str,
+    _span: pith_types::Span,
+}
+
+/// `Removal`, field for field, its strings borrowed.
+#[derive(Deserialize)]
+struct RemovalRef<'a> {
+    stage: &'a str,
+    kind: &'a str,
+    rule: &'a str,
+    block: u32,
+    text: &'a str,
+}
+
+/// What phase 2 found in the cache for a shard whose dedup and features are cached.
+struct CachedShard<'c, 'a> {
+    docs: &'c [Slot<StrippedRef<'a>>],
+    deltas: &'c [Slot<DedupDelta>],
+    dedup_out: &'c Key,
+    features: &'c [Slot<FeaturesJson>],
+}
+
+/// A `DedupedDoc` rebuilt from a borrowed stripped document and its cached delta
+/// (`DedupDelta::rebuild`, then `set_verdicts`), its texts still borrowed.
+struct DedupedRef<'a> {
+    id: &'a str,
+    title: Option<&'a str>,
+    blocks: Vec<&'a str>,
+    /// Block index and fields, in block order.
+    removed: Vec<(u32, RemovedRef<'a>)>,
+    drop: Option<pith_types::DocDrop>,
+    cluster: Option<String>,
+}
+
+impl<'a> DedupedRef<'a> {
+    fn rebuild(doc: &StrippedRef<'a>, delta: &'a DedupDelta, ordinal: u64, corpus: &CorpusStats) -> DedupedRef<'a> {
+        let mut blocks = Vec::with_capacity(doc.blocks.len());
+        let mut removed: Vec<(u32, RemovedRef<'a>)> = doc
+            .removed
+            .iter()
+            .map(|r| (r.block, RemovedRef { stage: r.stage, kind: r.kind, rule: r.rule, text: r.text }))
+            .collect();
+        let mut gone = delta.removed.iter().peekable();
+        for block in &doc.blocks {
+            match gone.next_if(|(index, ..)| *index == block.index) {
+                Some((_, kind, rule)) => {
+                    removed.push((block.index, RemovedRef { stage: pith_dedup::STAGE, kind, rule, text: block.text }))
+                }
+                None => blocks.push(block.text),
+            }
+        }
+        // Stable, as `rebuild`'s.
+        removed.sort_by_key(|&(block, _)| block);
+        let (drop, cluster) = pith_dedup::verdicts(ordinal, blocks.is_empty(), corpus);
+        DedupedRef { id: doc.id, title: doc.title, blocks, removed, drop, cluster }
+    }
+}
+
+impl FinalDoc for DedupedRef<'_> {
+    fn id(&self) -> &str {
+        self.id
+    }
+    fn title(&self) -> Option<&str> {
+        self.title
+    }
+    fn texts(&self) -> impl Iterator<Item = &str> + Clone {
+        self.blocks.iter().copied()
+    }
+    fn removals(&self) -> impl Iterator<Item = RemovedRef<'_>> + Clone {
+        self.removed.iter().map(|&(_, r)| r)
+    }
+    fn drop(&self) -> Option<&pith_types::DocDrop> {
+        self.drop.as_ref()
+    }
+    fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
     }
 }
 
@@ -629,11 +734,19 @@ impl<'a> Runner<'a> {
                     let p1 = &pass1[index + i];
                     // `cached_shard` asked the cache already: without its strip output
                     // (or with a damaged one, warned about once), strip the shard again.
-                    let stripped =
-                        stripped.unwrap_or_else(|| strip_shard(&parse_shard(&shard), &self.cfg.stages.strip));
+                    let stripped = match stripped {
+                        Some(raw) => Stripped::Cached(raw),
+                        None => Stripped::Made(strip_shard(&parse_shard(&shard), &self.cfg.stages.strip)),
+                    };
+                    // Only if the cached strip output cannot be decoded after all.
+                    let restrip = || match self.read(groups).nth(index + i) {
+                        Some(shard) => strip_shard(&parse_shard(&shard), &self.cfg.stages.strip),
+                        None => Vec::new(),
+                    };
                     self.phase2(
                         &shard,
                         stripped,
+                        &restrip,
                         p1,
                         offsets[index + i],
                         corpus,
@@ -659,7 +772,7 @@ impl<'a> Runner<'a> {
     /// it: phase 2 skips reading the shard from the input only when it has both.
     fn cached_shard(&self, pass1: &Pass1) -> Cached {
         let heads = self.lookup_as::<RawShard>(HEADS, HEADS_VERSION, &pass1.heads_key).map(|(heads, _)| heads);
-        let stripped = self.lookup::<Vec<Slot<StrippedDoc>>>(STRIP, &pass1.strip_key).map(|(value, _)| value);
+        let stripped = self.checked(self.cache.get_raw(STAGE_NAMES[STRIP], VERSIONS[STRIP], &pass1.strip_key));
         (heads, stripped)
     }
 
@@ -964,7 +1077,7 @@ impl<'a> Runner<'a> {
         self.progress.advance(STRIP, shard.bytes);
         if until == Stage::Strip {
             let stripped = stripped.expect("the strip output is at hand up to strip");
-            self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
+            self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| r.kind.as_str()));
             return (
                 Pass1 { strip_key, sketch_key: strip_key, heads_key: strip_key, sketches: Vec::new() },
                 render_stage(texts(), &stripped, "strip"),
@@ -1034,7 +1147,8 @@ impl<'a> Runner<'a> {
     fn phase2(
         &self,
         shard: &RawShard,
-        stripped: Vec<Slot<StrippedDoc>>,
+        stripped: Stripped,
+        restrip: &dyn Fn() -> Vec<Slot<StrippedDoc>>,
         pass1: &Pass1,
         offset: u64,
         corpus: &CorpusStats,
@@ -1058,6 +1172,135 @@ impl<'a> Runner<'a> {
         let chrome_key = self.shard_chrome_key(pass1, corpus).unwrap_or(*chrome_key);
         let input = fingerprint(&(&pass1.strip_key, &chrome_key));
         let dedup_key = Key::for_stage(STAGE_NAMES[DEDUP], VERSIONS[DEDUP], cfg, &input);
+        let fcfg = &self.cfg.stages.features;
+        let features_key = |dedup_out: &Key| Key::for_stage(STAGE_NAMES[FEATURES], VERSIONS[FEATURES], fcfg, dedup_out);
+        // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
+        let found_deltas = self.lookup::<Vec<Slot<DedupDelta>>>(DEDUP, &dedup_key);
+        let mut found_features = None;
+        let stripped = match stripped {
+            Stripped::Made(stripped) => stripped,
+            Stripped::Cached(raw) => {
+                // A shard whose dedup and features are cached is rendered from its strip
+                // output as the cache has it, without making its documents.
+                if until >= Stage::Features
+                    && let Some((deltas, dedup_out)) = &found_deltas
+                {
+                    let key = features_key(dedup_out);
+                    found_features = self
+                        .lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &key)
+                        .map(|(value, _)| (value, key));
+                    if let Some((features, _)) = &found_features {
+                        match self.checked(raw.decode::<Vec<Slot<StrippedRef<'_>>>>()) {
+                            Some(docs) if docs.len() == deltas.len() => {
+                                let cached = CachedShard { docs: &docs, deltas, dedup_out, features };
+                                return self.render_cached(shard, &cached, offset, corpus, renames, doc_freq);
+                            }
+                            Some(_) => {}
+                            None => {
+                                return self.phase2_made(
+                                    shard,
+                                    restrip(),
+                                    None,
+                                    None,
+                                    offset,
+                                    corpus,
+                                    renames,
+                                    doc_freq,
+                                    until,
+                                    &dedup_key,
+                                );
+                            }
+                        }
+                    }
+                }
+                self.checked(raw.decode()).unwrap_or_else(restrip)
+            }
+        };
+        self.phase2_made(
+            shard,
+            stripped,
+            found_deltas,
+            found_features,
+            offset,
+            corpus,
+            renames,
+            doc_freq,
+            until,
+            &dedup_key,
+        )
+    }
+
+    /// Phase 2 for a shard whose dedup and features are cached, from its strip output as
+    /// the cache has it: the documents are rebuilt as `phase2_made` rebuilds them, but
+    /// with their texts borrowed from the payload.
+    #[allow(clippy::too_many_arguments)]
+    fn render_cached(
+        &self,
+        shard: &RawShard,
+        cached: &CachedShard<'_, '_>,
+        offset: u64,
+        corpus: &CorpusStats,
+        renames: &[(u64, String)],
+        doc_freq: &KeywordsDf<'_>,
+    ) -> Vec<Line> {
+        self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
+        // A document's ordinal counts the documents strip kept before it.
+        let mut ordinal = offset;
+        let mut deduped: Vec<Slot<DedupedRef<'_>>> = cached
+            .docs
+            .iter()
+            .zip(cached.deltas)
+            .map(|pair| match pair {
+                (Slot::Ok(doc), Slot::Ok(delta)) => {
+                    ordinal += 1;
+                    Slot::Ok(DedupedRef::rebuild(doc, delta, ordinal - 1, corpus))
+                }
+                (Slot::Failed(f), _) => Slot::Failed(f.clone()),
+                (Slot::Ok(_), Slot::Failed(f)) => {
+                    ordinal += 1;
+                    Slot::Failed(f.clone())
+                }
+            })
+            .collect();
+        for (position, id) in renames {
+            if let Some(Slot::Ok(doc)) = deduped.get_mut(*position as usize) {
+                doc.id = id;
+            }
+        }
+        self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
+        for (stage, name) in [(STRIP, pith_strip::STAGE), (DEDUP, pith_dedup::STAGE)] {
+            self.count_removed(stage, &deduped, |d| d.removals().filter(move |r| r.stage == name).map(|r| r.kind));
+        }
+        self.progress.advance(DEDUP, shard.bytes);
+        self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
+        let features = cached.features;
+        let keywords = if self.cfg.stages.features.keywords > 0 {
+            self.keywords(&deduped, features, cached.dedup_out, doc_freq)
+        } else {
+            Vec::new()
+        };
+        self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
+        self.progress.advance(FEATURES, shard.bytes);
+        output::render_final(shard, &deduped, features, &keywords)
+    }
+
+    /// Phase 2 for one shard whose strip output is at hand as documents; `found_deltas`
+    /// and `found_features` are what `phase2` found in the cache already.
+    #[allow(clippy::too_many_arguments)]
+    fn phase2_made(
+        &self,
+        shard: &RawShard,
+        stripped: Vec<Slot<StrippedDoc>>,
+        found_deltas: Option<(Vec<Slot<DedupDelta>>, Key)>,
+        found_features: Option<(Vec<Slot<FeaturesJson>>, Key)>,
+        offset: u64,
+        corpus: &CorpusStats,
+        renames: &[(u64, String)],
+        doc_freq: &KeywordsDf<'_>,
+        until: Stage,
+        dedup_key: &Key,
+    ) -> Vec<Line> {
+        let cfg = &self.cfg.stages.dedup;
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
         // Each document's ordinal in the corpus pass, which counts the documents strip kept
         // (a failed one, which has none, gets the next one's; it is never read).
@@ -1069,7 +1312,7 @@ impl<'a> Runner<'a> {
                 Some(at)
             })
             .collect();
-        let (mut deduped, dedup_out) = match self.lookup::<Vec<Slot<DedupDelta>>>(DEDUP, &dedup_key) {
+        let (mut deduped, dedup_out) = match found_deltas {
             Some((deltas, out)) if deltas.len() == stripped.len() => {
                 self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
                 let deduped = stripped
@@ -1103,7 +1346,7 @@ impl<'a> Runner<'a> {
                     })
                     .collect();
                 if self.kept_for_later() {
-                    self.store(DEDUP, &dedup_key, &deltas, &out);
+                    self.store(DEDUP, dedup_key, &deltas, &out);
                 }
                 drop(stripped);
                 (deduped, out)
@@ -1124,7 +1367,7 @@ impl<'a> Runner<'a> {
         self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
         // Strip's removals are counted here, where every run has them at hand.
         for (stage, name) in [(STRIP, pith_strip::STAGE), (DEDUP, pith_dedup::STAGE)] {
-            self.count_removed(stage, &deduped, |d| d.removed.iter().filter(move |r| r.stage == name).map(|r| &r.kind));
+            self.count_removed(stage, &deduped, |d| d.removals().filter(move |r| r.stage == name).map(|r| r.kind));
         }
         self.progress.advance(DEDUP, shard.bytes);
         if until == Stage::Dedup {
@@ -1134,9 +1377,14 @@ impl<'a> Runner<'a> {
         let features_key = Key::for_stage(STAGE_NAMES[FEATURES], VERSIONS[FEATURES], fcfg, &dedup_out);
         // Cached as JSON (`FeaturesJson`): the duplicate cluster and the keywords, which
         // the cache does not hold (see `features_input`), are spliced in when rendering.
-        let found = self.lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &features_key);
+        let found = match found_features {
+            Some((value, key)) if key == features_key => Some(value),
+            _ => self
+                .lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &features_key)
+                .map(|(value, _)| value),
+        };
         let features: Vec<Slot<FeaturesJson>> = match found {
-            Some((value, _)) => {
+            Some(value) => {
                 self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
                 value
             }
@@ -1191,9 +1439,9 @@ impl<'a> Runner<'a> {
     /// output and the settings alone (`KeywordsEntry`), certify each document's keywords
     /// against the new frequencies where they provably have not changed; the others are
     /// scored from the text; then both entries are stored against the new frequencies.
-    fn keywords(
+    fn keywords<D: FinalDoc>(
         &self,
-        deduped: &[Slot<DedupedDoc>],
+        deduped: &[Slot<D>],
         features: &[Slot<FeaturesJson>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
@@ -1215,7 +1463,7 @@ impl<'a> Runner<'a> {
             .filter(|entry| entry.docs.len() == deduped.len());
         let score = |i: usize| match (&deduped[i], &features[i]) {
             (Slot::Ok(doc), Slot::Ok(feats)) => pith_features::keywords::incremental::candidates_of(
-                &doc.text(),
+                &doc.joined_text(),
                 feats.language.as_deref(),
                 &doc_freq.index,
                 k,
@@ -1287,7 +1535,7 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn count_removed<'d, T: 'd, I: Iterator<Item = &'d String>>(
+    fn count_removed<'d, T: 'd, I: Iterator<Item = &'d str>>(
         &self,
         stage: usize,
         slots: &'d [Slot<T>],
@@ -1296,7 +1544,12 @@ impl<'a> Runner<'a> {
         let mut removed = self.counters[stage].removed.lock().expect("counter lock");
         for doc in slots.iter().filter_map(Slot::ok) {
             for kind in kinds(doc) {
-                *removed.entry(kind.clone()).or_default() += 1;
+                match removed.get_mut(kind) {
+                    Some(n) => *n += 1,
+                    None => {
+                        removed.insert(kind.to_owned(), 1);
+                    }
+                }
             }
         }
     }

@@ -195,9 +195,33 @@ impl FeaturesJson {
         out.push_str(&self.json[..self.cluster_at]);
         push_opt_json_str(out, cluster);
         out.push_str(&self.json[self.cluster_at + "null".len()..self.json.len() - "[]}".len()]);
-        out.push_str(&json(&keywords));
+        push_keywords(out, keywords);
         out.push('}');
     }
+}
+
+/// `keywords` as serde_json writes them (`[{"text":…,"score":…}]`): the strings by
+/// `push_json_str`, the scores by serde_json itself, into a buffer kept per thread.
+fn push_keywords(out: &mut String, keywords: &[Keyword]) {
+    thread_local! {
+        static SCORE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    out.push('[');
+    SCORE.with_borrow_mut(|score| {
+        for (i, keyword) in keywords.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"text\":");
+            push_json_str(out, &keyword.text);
+            out.push_str(",\"score\":");
+            score.clear();
+            serde_json::to_writer(&mut *score, &keyword.score).expect("a float serialises");
+            out.push_str(std::str::from_utf8(score).expect("serde_json writes UTF-8"));
+            out.push('}');
+        }
+    });
+    out.push(']');
 }
 
 /// One document's final record (see `render_final`) and the bytes of its text.
@@ -816,6 +840,38 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn keywords_are_written_as_serde_json_writes_them() {
+        let texts = tricky_strings();
+        let scores = [
+            0.0,
+            -0.0,
+            0.25,
+            1.0,
+            0.1 + 0.2,
+            1e-7,
+            123456789.125,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            2.0f64.sqrt(),
+        ];
+        for n in 0..40 {
+            let keywords: Vec<Keyword> = (0..n % 12)
+                .map(|i| Keyword {
+                    text: texts[(n * 7 + i * 13) % texts.len()].clone(),
+                    score: scores[(n + i * 5) % scores.len()] * (n as f64 + 0.5),
+                })
+                .collect();
+            let mut out = String::from("x");
+            push_keywords(&mut out, &keywords);
+            assert_eq!(out, format!("x{}", json(&keywords)));
         }
     }
 

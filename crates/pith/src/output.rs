@@ -82,10 +82,10 @@ pub(crate) fn render_final<D: FinalDoc>(
     shard: &RawShard,
     deduped: &[Slot<D>],
     features: &[Slot<FeaturesJson>],
-    keywords: &[Vec<Keyword>],
+    keywords: &[Vec<KeywordRef<'_>>],
 ) -> Vec<Line> {
     let none = Vec::new();
-    let triples: Vec<(&Slot<D>, &Slot<FeaturesJson>, &Vec<Keyword>)> = deduped
+    let triples: Vec<(&Slot<D>, &Slot<FeaturesJson>, &Vec<KeywordRef<'_>>)> = deduped
         .iter()
         .zip(features)
         .enumerate()
@@ -175,6 +175,19 @@ pub(crate) struct FeaturesJson {
     cluster_at: usize,
 }
 
+/// A `Keyword` (field for field, so also as the cache stores it), its text borrowed.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub(crate) struct KeywordRef<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) score: f64,
+}
+
+impl<'a> From<&'a Keyword> for KeywordRef<'a> {
+    fn from(keyword: &'a Keyword) -> Self {
+        KeywordRef { text: &keyword.text, score: keyword.score }
+    }
+}
+
 /// The end of `FeaturesJson::json`: `keywords` is the last field.
 const NO_KEYWORDS: &str = "\"keywords\":[]}";
 
@@ -191,7 +204,7 @@ impl FeaturesJson {
     }
 
     /// Appends the features with `cluster` and `keywords`, as serde_json writes `Features`.
-    pub(crate) fn write(&self, out: &mut String, cluster: Option<&str>, keywords: &[Keyword]) {
+    pub(crate) fn write(&self, out: &mut String, cluster: Option<&str>, keywords: &[KeywordRef<'_>]) {
         out.push_str(&self.json[..self.cluster_at]);
         push_opt_json_str(out, cluster);
         out.push_str(&self.json[self.cluster_at + "null".len()..self.json.len() - "[]}".len()]);
@@ -202,7 +215,7 @@ impl FeaturesJson {
 
 /// `keywords` as serde_json writes them (`[{"text":…,"score":…}]`): the strings by
 /// `push_json_str`, the scores by serde_json itself, into a buffer kept per thread.
-fn push_keywords(out: &mut String, keywords: &[Keyword]) {
+fn push_keywords(out: &mut String, keywords: &[KeywordRef<'_>]) {
     thread_local! {
         static SCORE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -213,7 +226,7 @@ fn push_keywords(out: &mut String, keywords: &[Keyword]) {
                 out.push(',');
             }
             out.push_str("{\"text\":");
-            push_json_str(out, &keyword.text);
+            push_json_str(out, keyword.text);
             out.push_str(",\"score\":");
             score.clear();
             serde_json::to_writer(&mut *score, &keyword.score).expect("a float serialises");
@@ -229,7 +242,7 @@ fn final_record(
     raw: &pith_types::RawDoc,
     doc: &impl FinalDoc,
     feats: &FeaturesJson,
-    keywords: &[Keyword],
+    keywords: &[KeywordRef<'_>],
 ) -> (String, u64) {
     let text_len = doc.texts().map(|text| text.len() + 2).sum::<usize>().saturating_sub(2);
     // Room for the whole record, so that it is never copied to grow: each part's bytes, a
@@ -835,7 +848,12 @@ mod tests {
                     let doc = DedupedDoc { cluster: features.duplicate_cluster.clone(), ..doc };
                     let cached = FeaturesJson::new(features.clone());
                     assert_eq!(
-                        final_record(&raw, &doc, &cached, &features.keywords),
+                        final_record(
+                            &raw,
+                            &doc,
+                            &cached,
+                            &features.keywords.iter().map(KeywordRef::from).collect::<Vec<_>>()
+                        ),
                         reference::record(&raw, &doc, &features)
                     );
                 }
@@ -870,7 +888,7 @@ mod tests {
                 })
                 .collect();
             let mut out = String::from("x");
-            push_keywords(&mut out, &keywords);
+            push_keywords(&mut out, &keywords.iter().map(KeywordRef::from).collect::<Vec<_>>());
             assert_eq!(out, format!("x{}", json(&keywords)));
         }
     }

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::RunConfig;
-use crate::output::{self, FeaturesJson, FinalDoc, Line, RemovedRef};
+use crate::output::{self, FeaturesJson, FinalDoc, KeywordRef, Line, RemovedRef};
 use crate::progress::Progress;
 use pith::input::{Entry, InputFile, RawShard, ShardReader};
 
@@ -1274,14 +1274,9 @@ impl<'a> Runner<'a> {
         self.progress.advance(DEDUP, shard.bytes);
         self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
         let features = cached.features;
-        let keywords = if self.cfg.stages.features.keywords > 0 {
-            self.keywords(&deduped, features, cached.dedup_out, doc_freq)
-        } else {
-            Vec::new()
-        };
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
-        output::render_final(shard, &deduped, features, &keywords)
+        self.render_with_keywords(shard, &deduped, features, cached.dedup_out, doc_freq)
     }
 
     /// Phase 2 for one shard whose strip output is at hand as documents; `found_deltas`
@@ -1404,11 +1399,41 @@ impl<'a> Runner<'a> {
                 value
             }
         };
-        let keywords =
-            if fcfg.keywords > 0 { self.keywords(&deduped, &features, &dedup_out, doc_freq) } else { Vec::new() };
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
-        output::render_final(shard, &deduped, &features, &keywords)
+        self.render_with_keywords(shard, &deduped, &features, &dedup_out, doc_freq)
+    }
+
+    /// The shard's final records, with each document's keywords (none when they are
+    /// off): cached against the corpus's frequencies, read without copying their texts,
+    /// or else made by `keywords`.
+    fn render_with_keywords<D: FinalDoc>(
+        &self,
+        shard: &RawShard,
+        deduped: &[Slot<D>],
+        features: &[Slot<FeaturesJson>],
+        dedup_out: &Key,
+        doc_freq: &KeywordsDf<'_>,
+    ) -> Vec<Line> {
+        let fcfg = &self.cfg.stages.features;
+        if fcfg.keywords == 0 {
+            return output::render_final(shard, deduped, features, &[]);
+        }
+        let version = VERSIONS[FEATURES];
+        let key = Key::for_stage(KEYWORDS, version, fcfg, &fingerprint(&(dedup_out, &doc_freq.key)));
+        let raw = self.checked(self.cache.get_raw(KEYWORDS, version, &key));
+        let cached = raw
+            .as_ref()
+            .and_then(|raw| self.checked(raw.decode::<Vec<Vec<KeywordRef<'_>>>>()))
+            .filter(|value| value.len() == deduped.len());
+        if let Some(keywords) = cached {
+            self.keyword_docs[REUSED].fetch_add(keywords.len() as u64, Ordering::Relaxed);
+            return output::render_final(shard, deduped, features, &keywords);
+        }
+        let made = self.keywords(deduped, features, dedup_out, doc_freq, &key);
+        let keywords: Vec<Vec<KeywordRef<'_>>> =
+            made.iter().map(|doc| doc.iter().map(KeywordRef::from).collect()).collect();
+        output::render_final(shard, deduped, features, &keywords)
     }
 
     /// The key of the chrome lines that this shard's documents hold, when its sketches
@@ -1432,10 +1457,11 @@ impl<'a> Runner<'a> {
         Some(fingerprint(&("chrome held by the shard", held)))
     }
 
-    /// The documents' TF-IDF keywords against the corpus's document frequencies, cached
-    /// per shard under the dedup output, the frequencies and the features settings.
+    /// The documents' TF-IDF keywords against the corpus's document frequencies, to be
+    /// cached per shard under `key` (of the dedup output, the frequencies and the features
+    /// settings), where `render_with_keywords` found none.
     ///
-    /// On a miss (the corpus changed), the shard's candidates, cached under the dedup
+    /// Since the corpus changed, the shard's candidates, cached under the dedup
     /// output and the settings alone (`KeywordsEntry`), certify each document's keywords
     /// against the new frequencies where they provably have not changed; the others are
     /// scored from the text; then both entries are stored against the new frequencies.
@@ -1445,16 +1471,10 @@ impl<'a> Runner<'a> {
         features: &[Slot<FeaturesJson>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
+        key: &Key,
     ) -> Vec<Vec<Keyword>> {
         let fcfg = &self.cfg.stages.features;
         let version = VERSIONS[FEATURES];
-        let key = Key::for_stage(KEYWORDS, version, fcfg, &fingerprint(&(dedup_out, &doc_freq.key)));
-        if let Some((value, _)) = self.lookup_as::<Vec<Vec<Keyword>>>(KEYWORDS, version, &key)
-            && value.len() == deduped.len()
-        {
-            self.keyword_docs[REUSED].fetch_add(value.len() as u64, Ordering::Relaxed);
-            return value;
-        }
         let (k, m) = (fcfg.keywords, n_candidates(fcfg.keywords));
         let candidates_key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, dedup_out);
         let found = self
@@ -1503,7 +1523,7 @@ impl<'a> Runner<'a> {
             }
         };
         let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = scored.into_iter().unzip();
-        self.store_for_later(KEYWORDS, version, &key, &value);
+        self.store_for_later(KEYWORDS, version, key, &value);
         if self.kept_for_later() && !all_certified {
             let entry = KeywordsEntry { doc_freq: doc_freq.key, docs };
             self.store_as(KEYWORDS_CANDIDATES, version, &candidates_key, &entry);

@@ -81,11 +81,11 @@ fn per_entry<'s, T>(
 pub(crate) fn render_final<D: FinalDoc>(
     shard: &RawShard,
     deduped: &[Slot<D>],
-    features: &[Slot<FeaturesJson>],
+    features: &[Slot<FeaturesJsonRef<'_>>],
     keywords: &[Vec<KeywordRef<'_>>],
 ) -> Vec<Line> {
     let none = Vec::new();
-    let triples: Vec<(&Slot<D>, &Slot<FeaturesJson>, &Vec<KeywordRef<'_>>)> = deduped
+    let triples: Vec<(&Slot<D>, &Slot<FeaturesJsonRef<'_>>, &Vec<KeywordRef<'_>>)> = deduped
         .iter()
         .zip(features)
         .enumerate()
@@ -203,6 +203,21 @@ impl FeaturesJson {
         FeaturesJson { language: features.language, json, cluster_at }
     }
 
+    pub(crate) fn borrowed(&self) -> FeaturesJsonRef<'_> {
+        FeaturesJsonRef { language: self.language.as_deref(), json: &self.json, cluster_at: self.cluster_at }
+    }
+}
+
+/// A `FeaturesJson` (field for field, so also as the cache stores it), borrowed.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub(crate) struct FeaturesJsonRef<'a> {
+    #[serde(borrow)]
+    pub(crate) language: Option<&'a str>,
+    json: &'a str,
+    cluster_at: usize,
+}
+
+impl FeaturesJsonRef<'_> {
     /// Appends the features with `cluster` and `keywords`, as serde_json writes `Features`.
     pub(crate) fn write(&self, out: &mut String, cluster: Option<&str>, keywords: &[KeywordRef<'_>]) {
         out.push_str(&self.json[..self.cluster_at]);
@@ -241,7 +256,7 @@ fn push_keywords(out: &mut String, keywords: &[KeywordRef<'_>]) {
 fn final_record(
     raw: &pith_types::RawDoc,
     doc: &impl FinalDoc,
-    feats: &FeaturesJson,
+    feats: &FeaturesJsonRef<'_>,
     keywords: &[KeywordRef<'_>],
 ) -> (String, u64) {
     let text_len = doc.texts().map(|text| text.len() + 2).sum::<usize>().saturating_sub(2);
@@ -851,7 +866,7 @@ mod tests {
                         final_record(
                             &raw,
                             &doc,
-                            &cached,
+                            &cached.borrowed(),
                             &features.keywords.iter().map(KeywordRef::from).collect::<Vec<_>>()
                         ),
                         reference::record(&raw, &doc, &features)

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::RunConfig;
-use crate::output::{self, FeaturesJson, FinalDoc, KeywordRef, Line, RemovedRef};
+use crate::output::{self, FeaturesJson, FeaturesJsonRef, FinalDoc, KeywordRef, Line, RemovedRef};
 use crate::progress::Progress;
 use pith::input::{Entry, InputFile, RawShard, ShardReader};
 
@@ -274,7 +274,7 @@ struct CachedShard<'c, 'a> {
     docs: &'c [Slot<StrippedRef<'a>>],
     deltas: &'c [Slot<DedupDelta>],
     dedup_out: &'c Key,
-    features: &'c [Slot<FeaturesJson>],
+    features: &'c [Slot<FeaturesJsonRef<'a>>],
 }
 
 /// A `DedupedDoc` rebuilt from a borrowed stripped document and its cached delta
@@ -1186,10 +1186,12 @@ impl<'a> Runner<'a> {
                     && let Some((deltas, dedup_out)) = &found_deltas
                 {
                     let key = features_key(dedup_out);
-                    found_features = self
-                        .lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &key)
-                        .map(|(value, _)| (value, key));
-                    if let Some((features, _)) = &found_features {
+                    let found = self.checked(self.cache.get_raw(FEATURES_JSON, VERSIONS[FEATURES], &key));
+                    let features =
+                        found.as_ref().and_then(|raw| self.checked(raw.decode::<Vec<Slot<FeaturesJsonRef<'_>>>>()));
+                    // (Damaged features, warned about, are made again.)
+                    let damaged = found.is_some() && features.is_none();
+                    if let Some(features) = &features {
                         match self.checked(raw.decode::<Vec<Slot<StrippedRef<'_>>>>()) {
                             Some(docs) if docs.len() == deltas.len() => {
                                 let cached = CachedShard { docs: &docs, deltas, dedup_out, features };
@@ -1212,6 +1214,8 @@ impl<'a> Runner<'a> {
                             }
                         }
                     }
+                    drop(features);
+                    found_features = found.filter(|_| !damaged).map(|found| (found, key));
                 }
                 self.checked(raw.decode()).unwrap_or_else(restrip)
             }
@@ -1287,7 +1291,7 @@ impl<'a> Runner<'a> {
         shard: &RawShard,
         stripped: Vec<Slot<StrippedDoc>>,
         found_deltas: Option<(Vec<Slot<DedupDelta>>, Key)>,
-        found_features: Option<(Vec<Slot<FeaturesJson>>, Key)>,
+        found_features: Option<(Raw, Key)>,
         offset: u64,
         corpus: &CorpusStats,
         renames: &[(u64, String)],
@@ -1373,7 +1377,7 @@ impl<'a> Runner<'a> {
         // Cached as JSON (`FeaturesJson`): the duplicate cluster and the keywords, which
         // the cache does not hold (see `features_input`), are spliced in when rendering.
         let found = match found_features {
-            Some((value, key)) if key == features_key => Some(value),
+            Some((raw, key)) if key == features_key => self.checked(raw.decode()),
             _ => self
                 .lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &features_key)
                 .map(|(value, _)| value),
@@ -1401,6 +1405,13 @@ impl<'a> Runner<'a> {
         };
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
+        let features: Vec<Slot<FeaturesJsonRef<'_>>> = features
+            .iter()
+            .map(|slot| match slot {
+                Slot::Ok(feats) => Slot::Ok(feats.borrowed()),
+                Slot::Failed(f) => Slot::Failed(f.clone()),
+            })
+            .collect();
         self.render_with_keywords(shard, &deduped, &features, &dedup_out, doc_freq)
     }
 
@@ -1411,7 +1422,7 @@ impl<'a> Runner<'a> {
         &self,
         shard: &RawShard,
         deduped: &[Slot<D>],
-        features: &[Slot<FeaturesJson>],
+        features: &[Slot<FeaturesJsonRef<'_>>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
     ) -> Vec<Line> {
@@ -1468,7 +1479,7 @@ impl<'a> Runner<'a> {
     fn keywords<D: FinalDoc>(
         &self,
         deduped: &[Slot<D>],
-        features: &[Slot<FeaturesJson>],
+        features: &[Slot<FeaturesJsonRef<'_>>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
         key: &Key,
@@ -1484,7 +1495,7 @@ impl<'a> Runner<'a> {
         let score = |i: usize| match (&deduped[i], &features[i]) {
             (Slot::Ok(doc), Slot::Ok(feats)) => pith_features::keywords::incremental::candidates_of(
                 &doc.joined_text(),
-                feats.language.as_deref(),
+                feats.language,
                 &doc_freq.index,
                 k,
                 m,

@@ -216,6 +216,17 @@ impl StrippedTexts<'_> {
     }
 }
 
+/// A `Sketch` as the cache stores it (field for field), read for its short blocks'
+/// hashes alone.
+#[derive(Deserialize)]
+struct SketchLines<'a> {
+    #[serde(borrow)]
+    _id: &'a [u8],
+    _exact: Option<u64>,
+    _bands: Passed<u32>,
+    lines: Vec<u64>,
+}
+
 /// A sequence whose elements are read and dropped one by one, not kept.
 struct Passed<T>(std::marker::PhantomData<T>);
 
@@ -1455,7 +1466,8 @@ impl<'a> Runner<'a> {
         if corpus.chrome.is_empty() {
             return None;
         }
-        let (sketches, _) = self.lookup::<Vec<Option<Sketch>>>(DEDUP_MAP, &pass1.sketch_key)?;
+        let raw = self.checked(self.cache.get_raw(STAGE_NAMES[DEDUP_MAP], VERSIONS[DEDUP_MAP], &pass1.sketch_key))?;
+        let sketches = self.checked(raw.decode::<Vec<Option<SketchLines<'_>>>>())?;
         let mut held: Vec<u64> = sketches
             .iter()
             .flatten()
@@ -1883,6 +1895,29 @@ mod tests {
         let n = 3;
         assert_eq!(failed(guarded("features", || panic!("index {n}"))).1, "panic: index 3");
         assert!(matches!(guarded("parse", || 7), Slot::Ok(7)));
+    }
+
+    /// Sketches read back for their lines (`SketchLines`) give every sketch's lines.
+    #[test]
+    fn sketches_read_for_their_lines_give_each_sketch_s_lines() {
+        let sketches: Vec<Option<Sketch>> = (0..9u64)
+            .map(|d| {
+                (d % 4 != 3).then(|| Sketch {
+                    id: format!("doc-é-{d}"),
+                    exact: (d % 2 == 0).then_some(d * 7),
+                    bands: (0..d as u32 * 3).collect(),
+                    lines: (0..d).map(|i| i * 1_000_003 + d).collect(),
+                })
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = fingerprint("sketches");
+        cache.put(STAGE_NAMES[DEDUP_MAP], 1, &key, &sketches, &key).unwrap();
+        let Lookup::Hit(raw) = cache.get_raw(STAGE_NAMES[DEDUP_MAP], 1, &key) else { panic!("a hit") };
+        let Lookup::Hit(read) = raw.decode::<Vec<Option<SketchLines<'_>>>>() else { panic!("decodes") };
+        let lines: Vec<Option<&Vec<u64>>> = read.iter().map(|s| s.as_ref().map(|s| &s.lines)).collect();
+        assert_eq!(lines, sketches.iter().map(|s| s.as_ref().map(|s| &s.lines)).collect::<Vec<_>>());
     }
 
     /// The strip output read back for its texts (`StrippedTexts`) gives every document's

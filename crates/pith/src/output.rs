@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use anyhow::Context;
-use pith_types::{DedupedDoc, Features, Keyword, Slot, Source};
+use pith_types::{DedupedDoc, DocDrop, Features, Keyword, Slot, Source};
 use serde::Serialize;
 
 use crate::json::{push_json_str, push_json_str_contents, push_opt_json_str};
@@ -78,14 +78,14 @@ fn per_entry<'s, T>(
 /// reader stored it (`push_metadata`). Fields, their order and every byte are those of
 /// the serde structs this replaced (the reference in the tests). `features` are spliced
 /// with each document's cluster and `keywords[i]` (empty when keywords are off).
-pub(crate) fn render_final(
+pub(crate) fn render_final<D: FinalDoc>(
     shard: &RawShard,
-    deduped: &[Slot<DedupedDoc>],
-    features: &[Slot<FeaturesJson>],
-    keywords: &[Vec<Keyword>],
+    deduped: &[Slot<D>],
+    features: &[Slot<FeaturesJsonRef<'_>>],
+    keywords: &[Vec<KeywordRef<'_>>],
 ) -> Vec<Line> {
     let none = Vec::new();
-    let triples: Vec<(&Slot<DedupedDoc>, &Slot<FeaturesJson>, &Vec<Keyword>)> = deduped
+    let triples: Vec<(&Slot<D>, &Slot<FeaturesJsonRef<'_>>, &Vec<KeywordRef<'_>>)> = deduped
         .iter()
         .zip(features)
         .enumerate()
@@ -99,11 +99,66 @@ pub(crate) fn render_final(
             }
         };
         let (json, bytes_out) = final_record(raw, doc, feats, keywords);
-        match doc.drop {
+        match doc.drop() {
             None => Line::Kept { json, bytes_out },
             Some(_) => Line::Dropped(json),
         }
     })
+}
+
+/// What a final record is made of: a `DedupedDoc`'s fields, from the document itself or
+/// from one read out of the cache without copying its texts.
+pub(crate) trait FinalDoc {
+    fn id(&self) -> &str;
+    fn title(&self) -> Option<&str>;
+    /// The kept blocks' texts, in order.
+    fn texts(&self) -> impl Iterator<Item = &str> + Clone;
+    /// The removed blocks, in order.
+    fn removals(&self) -> impl Iterator<Item = RemovedRef<'_>> + Clone;
+    fn drop(&self) -> Option<&DocDrop>;
+    fn cluster(&self) -> Option<&str>;
+
+    /// The kept text: the blocks joined by a blank line (`DedupedDoc::text`).
+    fn joined_text(&self) -> String {
+        let mut text = String::with_capacity(self.texts().map(|t| t.len() + 2).sum());
+        for (i, t) in self.texts().enumerate() {
+            if i > 0 {
+                text.push_str("\n\n");
+            }
+            text.push_str(t);
+        }
+        text
+    }
+}
+
+/// A removed block's fields, as a record writes them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RemovedRef<'a> {
+    pub(crate) stage: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) rule: &'a str,
+    pub(crate) text: &'a str,
+}
+
+impl FinalDoc for DedupedDoc {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+    fn texts(&self) -> impl Iterator<Item = &str> + Clone {
+        self.blocks.iter().map(|b| b.text.as_str())
+    }
+    fn removals(&self) -> impl Iterator<Item = RemovedRef<'_>> + Clone {
+        self.removed.iter().map(|r| RemovedRef { stage: &r.stage, kind: &r.kind, rule: &r.rule, text: &r.text })
+    }
+    fn drop(&self) -> Option<&DocDrop> {
+        self.drop.as_ref()
+    }
+    fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
+    }
 }
 
 /// A document's `features` as JSON, without the two fields a run sets after the features
@@ -118,6 +173,19 @@ pub(crate) struct FeaturesJson {
     json: String,
     /// Where that `null` is.
     cluster_at: usize,
+}
+
+/// A `Keyword` (field for field, so also as the cache stores it), its text borrowed.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub(crate) struct KeywordRef<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) score: f64,
+}
+
+impl<'a> From<&'a Keyword> for KeywordRef<'a> {
+    fn from(keyword: &'a Keyword) -> Self {
+        KeywordRef { text: &keyword.text, score: keyword.score }
+    }
 }
 
 /// The end of `FeaturesJson::json`: `keywords` is the last field.
@@ -135,37 +203,75 @@ impl FeaturesJson {
         FeaturesJson { language: features.language, json, cluster_at }
     }
 
+    pub(crate) fn borrowed(&self) -> FeaturesJsonRef<'_> {
+        FeaturesJsonRef { language: self.language.as_deref(), json: &self.json, cluster_at: self.cluster_at }
+    }
+}
+
+/// A `FeaturesJson` (field for field, so also as the cache stores it), borrowed.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub(crate) struct FeaturesJsonRef<'a> {
+    #[serde(borrow)]
+    pub(crate) language: Option<&'a str>,
+    json: &'a str,
+    cluster_at: usize,
+}
+
+impl FeaturesJsonRef<'_> {
     /// Appends the features with `cluster` and `keywords`, as serde_json writes `Features`.
-    pub(crate) fn write(&self, out: &mut String, cluster: Option<&str>, keywords: &[Keyword]) {
+    pub(crate) fn write(&self, out: &mut String, cluster: Option<&str>, keywords: &[KeywordRef<'_>]) {
         out.push_str(&self.json[..self.cluster_at]);
         push_opt_json_str(out, cluster);
         out.push_str(&self.json[self.cluster_at + "null".len()..self.json.len() - "[]}".len()]);
-        out.push_str(&json(&keywords));
+        push_keywords(out, keywords);
         out.push('}');
     }
+}
+
+/// `keywords` as serde_json writes them (`[{"text":…,"score":…}]`): the strings by
+/// `push_json_str`, the scores by serde_json itself, into a buffer kept per thread.
+fn push_keywords(out: &mut String, keywords: &[KeywordRef<'_>]) {
+    thread_local! {
+        static SCORE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    out.push('[');
+    SCORE.with_borrow_mut(|score| {
+        for (i, keyword) in keywords.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"text\":");
+            push_json_str(out, keyword.text);
+            out.push_str(",\"score\":");
+            score.clear();
+            serde_json::to_writer(&mut *score, &keyword.score).expect("a float serialises");
+            out.push_str(std::str::from_utf8(score).expect("serde_json writes UTF-8"));
+            out.push('}');
+        }
+    });
+    out.push(']');
 }
 
 /// One document's final record (see `render_final`) and the bytes of its text.
 fn final_record(
     raw: &pith_types::RawDoc,
-    doc: &DedupedDoc,
-    feats: &FeaturesJson,
-    keywords: &[Keyword],
+    doc: &impl FinalDoc,
+    feats: &FeaturesJsonRef<'_>,
+    keywords: &[KeywordRef<'_>],
 ) -> (String, u64) {
-    let text_len = doc.blocks.iter().map(|b| b.text.len() + 2).sum::<usize>().saturating_sub(2);
+    let text_len = doc.texts().map(|text| text.len() + 2).sum::<usize>().saturating_sub(2);
     // Room for the whole record, so that it is never copied to grow: each part's bytes, a
     // margin for keys and escapes (a sixteenth of the texts).
-    let removed_len: usize = doc.removed.iter().map(|r| r.text.len() + r.rule.len() + 64).sum();
+    let removed_len: usize = doc.removals().map(|r| r.text.len() + r.rule.len() + 64).sum();
     let keywords_len: usize = keywords.iter().map(|k| k.text.len() + 32).sum();
-    let heads_len = doc.id.len() + raw.source.path.len() + doc.title.as_ref().map_or(4, String::len);
-    let drop_len =
-        doc.drop.as_ref().map_or(0, |d| d.reason.len() + d.duplicate_of.as_ref().map_or(4, String::len) + 64);
+    let heads_len = doc.id().len() + raw.source.path.len() + doc.title().map_or(4, str::len);
+    let drop_len = doc.drop().map_or(0, |d| d.reason.len() + d.duplicate_of.as_ref().map_or(4, String::len) + 64);
     let parts = text_len + removed_len + heads_len + keywords_len + drop_len;
     let metadata_len = raw.metadata_json.as_ref().map_or(4, String::len);
-    let cluster_len = doc.cluster.as_ref().map_or(4, String::len);
+    let cluster_len = doc.cluster().map_or(4, str::len);
     let mut out = String::with_capacity(parts + parts / 16 + feats.json.len() + cluster_len + metadata_len + 256);
     out.push_str("{\"id\":");
-    push_json_str(&mut out, &doc.id);
+    push_json_str(&mut out, doc.id());
     out.push_str(",\"path\":");
     push_json_str(&mut out, &raw.source.path);
     out.push_str(",\"line\":");
@@ -176,35 +282,35 @@ fn final_record(
         None => out.push_str("null"),
     }
     out.push_str(",\"title\":");
-    push_opt_json_str(&mut out, doc.title.as_deref());
+    push_opt_json_str(&mut out, doc.title());
     // The text is the blocks joined by a blank line (`DedupedDoc::text`).
     out.push_str(",\"text\":\"");
-    for (i, block) in doc.blocks.iter().enumerate() {
+    for (i, text) in doc.texts().enumerate() {
         if i > 0 {
             out.push_str("\\n\\n");
         }
-        push_json_str_contents(&mut out, &block.text);
+        push_json_str_contents(&mut out, text);
     }
     out.push_str("\",\"removed\":[");
-    for (i, r) in doc.removed.iter().enumerate() {
+    for (i, r) in doc.removals().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"stage\":");
-        push_json_str(&mut out, &r.stage);
+        push_json_str(&mut out, r.stage);
         out.push_str(",\"kind\":");
-        push_json_str(&mut out, &r.kind);
+        push_json_str(&mut out, r.kind);
         out.push_str(",\"text\":");
-        push_json_str(&mut out, &r.text);
+        push_json_str(&mut out, r.text);
         out.push_str(",\"rule\":");
-        push_json_str(&mut out, &r.rule);
+        push_json_str(&mut out, r.rule);
         out.push('}');
     }
     out.push_str("],\"features\":");
-    feats.write(&mut out, doc.cluster.as_deref(), keywords);
+    feats.write(&mut out, doc.cluster(), keywords);
     out.push_str(",\"metadata\":");
     push_metadata(&mut out, raw.metadata_json.as_deref());
-    if let Some(drop) = &doc.drop {
+    if let Some(drop) = doc.drop() {
         out.push_str(",\"reason\":");
         push_json_str(&mut out, &drop.reason);
         out.push_str(",\"duplicate_of\":");
@@ -757,11 +863,48 @@ mod tests {
                     let doc = DedupedDoc { cluster: features.duplicate_cluster.clone(), ..doc };
                     let cached = FeaturesJson::new(features.clone());
                     assert_eq!(
-                        final_record(&raw, &doc, &cached, &features.keywords),
+                        final_record(
+                            &raw,
+                            &doc,
+                            &cached.borrowed(),
+                            &features.keywords.iter().map(KeywordRef::from).collect::<Vec<_>>()
+                        ),
                         reference::record(&raw, &doc, &features)
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn keywords_are_written_as_serde_json_writes_them() {
+        let texts = tricky_strings();
+        let scores = [
+            0.0,
+            -0.0,
+            0.25,
+            1.0,
+            0.1 + 0.2,
+            1e-7,
+            123456789.125,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            2.0f64.sqrt(),
+        ];
+        for n in 0..40 {
+            let keywords: Vec<Keyword> = (0..n % 12)
+                .map(|i| Keyword {
+                    text: texts[(n * 7 + i * 13) % texts.len()].clone(),
+                    score: scores[(n + i * 5) % scores.len()] * (n as f64 + 0.5),
+                })
+                .collect();
+            let mut out = String::from("x");
+            push_keywords(&mut out, &keywords.iter().map(KeywordRef::from).collect::<Vec<_>>());
+            assert_eq!(out, format!("x{}", json(&keywords)));
         }
     }
 

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
-use pith_cache::{Cache, Key, Lookup, fingerprint};
+use pith_cache::{Cache, Key, Lookup, Raw, fingerprint};
 use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
 use pith_features::keywords::incremental::{Candidates, Shift, n_candidates};
 use pith_features::keywords::{DocFreq, DocFreqIndex};
@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::RunConfig;
-use crate::output::{self, FeaturesJson, Line};
+use crate::output::{self, FeaturesJson, FeaturesJsonRef, FinalDoc, KeywordRef, Line, RemovedRef};
 use crate::progress::Progress;
 use pith::input::{Entry, InputFile, RawShard, ShardReader};
 
@@ -165,7 +165,185 @@ const SCORED: usize = 2;
 type ShingleSets = Vec<(u64, Vec<u32>)>;
 
 /// A shard's heads and strip output as the cache has them (`Runner::cached_shard`).
-type Cached = (Option<RawShard>, Option<Vec<Slot<StrippedDoc>>>);
+type Cached = (Option<RawShard>, Option<Raw>);
+
+/// A shard's strip output in phase 2: as the cache has it, not yet decoded (a shard whose
+/// later stages are cached is rendered from it as it is), or made again.
+enum Stripped {
+    Cached(Raw),
+    Made(Vec<Slot<StrippedDoc>>),
+}
+
+/// A stripped document as the cache stores it (`StrippedDoc`, field for field), read for
+/// its blocks' texts alone: they are borrowed from the payload as bytes (a string's
+/// encoding), checked to be UTF-8 only for a document whose texts are asked for, and its
+/// removals are passed over.
+#[derive(Deserialize)]
+struct StrippedTexts<'a> {
+    #[serde(borrow)]
+    _id: &'a [u8],
+    #[serde(borrow)]
+    _title: Option<&'a [u8]>,
+    #[serde(borrow)]
+    blocks: Vec<BlockText<'a>>,
+    _removed: Passed<RemovalText<'a>>,
+    _raw_bytes: u64,
+}
+
+/// `Block`, field for field, its text as bytes.
+#[derive(Deserialize)]
+struct BlockText<'a> {
+    _index: u32,
+    _kind: pith_types::BlockKind,
+    text: &'a [u8],
+    _span: pith_types::Span,
+}
+
+/// `Removal`, field for field, its strings as bytes.
+#[derive(Deserialize)]
+struct RemovalText<'a> {
+    _stage: &'a [u8],
+    _kind: &'a [u8],
+    _rule: &'a [u8],
+    _block: u32,
+    _text: &'a [u8],
+}
+
+impl StrippedTexts<'_> {
+    /// The blocks' texts, in order; `None` if one is not UTF-8 (a damaged cache).
+    fn texts(&self) -> Option<Vec<&str>> {
+        self.blocks.iter().map(|b| std::str::from_utf8(b.text).ok()).collect()
+    }
+}
+
+/// A `Sketch` as the cache stores it (field for field), read for its short blocks'
+/// hashes alone.
+#[derive(Deserialize)]
+struct SketchLines<'a> {
+    #[serde(borrow)]
+    _id: &'a [u8],
+    _exact: Option<u64>,
+    _bands: Passed<u32>,
+    lines: Vec<u64>,
+}
+
+/// A sequence whose elements are read and dropped one by one, not kept.
+struct Passed<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Passed<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Elements<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Elements<T> {
+            type Value = Passed<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Passed<T>, A::Error> {
+                while seq.next_element::<T>()?.is_some() {}
+                Ok(Passed(std::marker::PhantomData))
+            }
+        }
+        deserializer.deserialize_seq(Elements(std::marker::PhantomData))
+    }
+}
+
+/// A stripped document as the cache stores it (`StrippedDoc`, field for field), its
+/// strings borrowed from the payload.
+#[derive(Deserialize)]
+struct StrippedRef<'a> {
+    id: &'a str,
+    #[serde(borrow)]
+    title: Option<&'a str>,
+    #[serde(borrow)]
+    blocks: Vec<BlockRef<'a>>,
+    #[serde(borrow)]
+    removed: Vec<RemovalRef<'a>>,
+    _raw_bytes: u64,
+}
+
+/// `Block`, field for field, its text borrowed.
+#[derive(Deserialize)]
+struct BlockRef<'a> {
+    index: u32,
+    _kind: pith_types::BlockKind,
+    text: &'a str,
+    _span: pith_types::Span,
+}
+
+/// `Removal`, field for field, its strings borrowed.
+#[derive(Deserialize)]
+struct RemovalRef<'a> {
+    stage: &'a str,
+    kind: &'a str,
+    rule: &'a str,
+    block: u32,
+    text: &'a str,
+}
+
+/// What phase 2 found in the cache for a shard whose dedup and features are cached.
+struct CachedShard<'c, 'a> {
+    docs: &'c [Slot<StrippedRef<'a>>],
+    deltas: &'c [Slot<DedupDelta>],
+    dedup_out: &'c Key,
+    features: &'c [Slot<FeaturesJsonRef<'a>>],
+}
+
+/// A `DedupedDoc` rebuilt from a borrowed stripped document and its cached delta
+/// (`DedupDelta::rebuild`, then `set_verdicts`), its texts still borrowed.
+struct DedupedRef<'a> {
+    id: &'a str,
+    title: Option<&'a str>,
+    blocks: Vec<&'a str>,
+    /// Block index and fields, in block order.
+    removed: Vec<(u32, RemovedRef<'a>)>,
+    drop: Option<pith_types::DocDrop>,
+    cluster: Option<String>,
+}
+
+impl<'a> DedupedRef<'a> {
+    fn rebuild(doc: &StrippedRef<'a>, delta: &'a DedupDelta, ordinal: u64, corpus: &CorpusStats) -> DedupedRef<'a> {
+        let mut blocks = Vec::with_capacity(doc.blocks.len());
+        let mut removed: Vec<(u32, RemovedRef<'a>)> = doc
+            .removed
+            .iter()
+            .map(|r| (r.block, RemovedRef { stage: r.stage, kind: r.kind, rule: r.rule, text: r.text }))
+            .collect();
+        let mut gone = delta.removed.iter().peekable();
+        for block in &doc.blocks {
+            match gone.next_if(|(index, ..)| *index == block.index) {
+                Some((_, kind, rule)) => {
+                    removed.push((block.index, RemovedRef { stage: pith_dedup::STAGE, kind, rule, text: block.text }))
+                }
+                None => blocks.push(block.text),
+            }
+        }
+        // Stable, as `rebuild`'s.
+        removed.sort_by_key(|&(block, _)| block);
+        let (drop, cluster) = pith_dedup::verdicts(ordinal, blocks.is_empty(), corpus);
+        DedupedRef { id: doc.id, title: doc.title, blocks, removed, drop, cluster }
+    }
+}
+
+impl FinalDoc for DedupedRef<'_> {
+    fn id(&self) -> &str {
+        self.id
+    }
+    fn title(&self) -> Option<&str> {
+        self.title
+    }
+    fn texts(&self) -> impl Iterator<Item = &str> + Clone {
+        self.blocks.iter().copied()
+    }
+    fn removals(&self) -> impl Iterator<Item = RemovedRef<'_>> + Clone {
+        self.removed.iter().map(|&(_, r)| r)
+    }
+    fn drop(&self) -> Option<&pith_types::DocDrop> {
+        self.drop.as_ref()
+    }
+    fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
+    }
+}
 
 /// What phase 1 keeps of a shard for phase 2: small, fixed-size data only.
 #[derive(Debug, Serialize, Deserialize)]
@@ -567,11 +745,19 @@ impl<'a> Runner<'a> {
                     let p1 = &pass1[index + i];
                     // `cached_shard` asked the cache already: without its strip output
                     // (or with a damaged one, warned about once), strip the shard again.
-                    let stripped =
-                        stripped.unwrap_or_else(|| strip_shard(&parse_shard(&shard), &self.cfg.stages.strip));
+                    let stripped = match stripped {
+                        Some(raw) => Stripped::Cached(raw),
+                        None => Stripped::Made(strip_shard(&parse_shard(&shard), &self.cfg.stages.strip)),
+                    };
+                    // Only if the cached strip output cannot be decoded after all.
+                    let restrip = || match self.read(groups).nth(index + i) {
+                        Some(shard) => strip_shard(&parse_shard(&shard), &self.cfg.stages.strip),
+                        None => Vec::new(),
+                    };
                     self.phase2(
                         &shard,
                         stripped,
+                        &restrip,
                         p1,
                         offsets[index + i],
                         corpus,
@@ -597,7 +783,7 @@ impl<'a> Runner<'a> {
     /// it: phase 2 skips reading the shard from the input only when it has both.
     fn cached_shard(&self, pass1: &Pass1) -> Cached {
         let heads = self.lookup_as::<RawShard>(HEADS, HEADS_VERSION, &pass1.heads_key).map(|(heads, _)| heads);
-        let stripped = self.lookup::<Vec<Slot<StrippedDoc>>>(STRIP, &pass1.strip_key).map(|(value, _)| value);
+        let stripped = self.checked(self.cache.get_raw(STAGE_NAMES[STRIP], VERSIONS[STRIP], &pass1.strip_key));
         (heads, stripped)
     }
 
@@ -812,10 +998,21 @@ impl<'a> Runner<'a> {
                 .map(|(o, doc)| (o, pith_dedup::shingle_set(doc, cfg)))
                 .collect()
         };
-        let mut found: Vec<Option<ShingleSets>> = shards
-            .par_iter()
-            .map(|&i| self.lookup::<Vec<Slot<StrippedDoc>>>(STRIP, &pass1[i].strip_key).map(|(s, _)| sets_of(i, &s)))
-            .collect();
+        // From the cache, the strip output is read for the picked documents' texts alone
+        // (`StrippedTexts`), borrowed from the payload: a shard holds a few candidates.
+        let cached_sets_of = |index: usize| -> Option<ShingleSets> {
+            let raw = self.checked(self.cache.get_raw(STAGE_NAMES[STRIP], VERSIONS[STRIP], &pass1[index].strip_key))?;
+            let stripped = self.checked(raw.decode::<Vec<Slot<StrippedTexts<'_>>>>())?;
+            stripped
+                .iter()
+                .filter_map(Slot::ok)
+                .enumerate()
+                .map(|(k, doc)| (offsets[index] + k as u64, doc))
+                .filter(|&(o, _)| keep(o))
+                .map(|(o, doc)| Some((o, pith_dedup::shingle_set_of_texts(doc.texts()?, cfg))))
+                .collect()
+        };
+        let mut found: Vec<Option<ShingleSets>> = shards.par_iter().map(|&i| cached_sets_of(i)).collect();
         let missing: HashMap<usize, usize> =
             shards.iter().enumerate().filter(|&(k, _)| found[k].is_none()).map(|(k, &i)| (i, k)).collect();
         if let Some(&last) = missing.keys().max() {
@@ -891,7 +1088,7 @@ impl<'a> Runner<'a> {
         self.progress.advance(STRIP, shard.bytes);
         if until == Stage::Strip {
             let stripped = stripped.expect("the strip output is at hand up to strip");
-            self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &r.kind));
+            self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| r.kind.as_str()));
             return (
                 Pass1 { strip_key, sketch_key: strip_key, heads_key: strip_key, sketches: Vec::new() },
                 render_stage(texts(), &stripped, "strip"),
@@ -961,7 +1158,8 @@ impl<'a> Runner<'a> {
     fn phase2(
         &self,
         shard: &RawShard,
-        stripped: Vec<Slot<StrippedDoc>>,
+        stripped: Stripped,
+        restrip: &dyn Fn() -> Vec<Slot<StrippedDoc>>,
         pass1: &Pass1,
         offset: u64,
         corpus: &CorpusStats,
@@ -985,6 +1183,134 @@ impl<'a> Runner<'a> {
         let chrome_key = self.shard_chrome_key(pass1, corpus).unwrap_or(*chrome_key);
         let input = fingerprint(&(&pass1.strip_key, &chrome_key));
         let dedup_key = Key::for_stage(STAGE_NAMES[DEDUP], VERSIONS[DEDUP], cfg, &input);
+        let fcfg = &self.cfg.stages.features;
+        let features_key = |dedup_out: &Key| Key::for_stage(STAGE_NAMES[FEATURES], VERSIONS[FEATURES], fcfg, dedup_out);
+        // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
+        let found_deltas = self.lookup::<Vec<Slot<DedupDelta>>>(DEDUP, &dedup_key);
+        let mut found_features = None;
+        let stripped = match stripped {
+            Stripped::Made(stripped) => stripped,
+            Stripped::Cached(raw) => {
+                // A shard whose dedup and features are cached is rendered from its strip
+                // output as the cache has it, without making its documents.
+                if until >= Stage::Features
+                    && let Some((deltas, dedup_out)) = &found_deltas
+                {
+                    let key = features_key(dedup_out);
+                    let found = self.checked(self.cache.get_raw(FEATURES_JSON, VERSIONS[FEATURES], &key));
+                    let features =
+                        found.as_ref().and_then(|raw| self.checked(raw.decode::<Vec<Slot<FeaturesJsonRef<'_>>>>()));
+                    // (Damaged features, warned about, are made again.)
+                    let damaged = found.is_some() && features.is_none();
+                    if let Some(features) = &features {
+                        match self.checked(raw.decode::<Vec<Slot<StrippedRef<'_>>>>()) {
+                            Some(docs) if docs.len() == deltas.len() => {
+                                let cached = CachedShard { docs: &docs, deltas, dedup_out, features };
+                                return self.render_cached(shard, &cached, offset, corpus, renames, doc_freq);
+                            }
+                            Some(_) => {}
+                            None => {
+                                return self.phase2_made(
+                                    shard,
+                                    restrip(),
+                                    None,
+                                    None,
+                                    offset,
+                                    corpus,
+                                    renames,
+                                    doc_freq,
+                                    until,
+                                    &dedup_key,
+                                );
+                            }
+                        }
+                    }
+                    drop(features);
+                    found_features = found.filter(|_| !damaged).map(|found| (found, key));
+                }
+                self.checked(raw.decode()).unwrap_or_else(restrip)
+            }
+        };
+        self.phase2_made(
+            shard,
+            stripped,
+            found_deltas,
+            found_features,
+            offset,
+            corpus,
+            renames,
+            doc_freq,
+            until,
+            &dedup_key,
+        )
+    }
+
+    /// Phase 2 for a shard whose dedup and features are cached, from its strip output as
+    /// the cache has it: the documents are rebuilt as `phase2_made` rebuilds them, but
+    /// with their texts borrowed from the payload.
+    #[allow(clippy::too_many_arguments)]
+    fn render_cached(
+        &self,
+        shard: &RawShard,
+        cached: &CachedShard<'_, '_>,
+        offset: u64,
+        corpus: &CorpusStats,
+        renames: &[(u64, String)],
+        doc_freq: &KeywordsDf<'_>,
+    ) -> Vec<Line> {
+        self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
+        // A document's ordinal counts the documents strip kept before it.
+        let mut ordinal = offset;
+        let mut deduped: Vec<Slot<DedupedRef<'_>>> = cached
+            .docs
+            .iter()
+            .zip(cached.deltas)
+            .map(|pair| match pair {
+                (Slot::Ok(doc), Slot::Ok(delta)) => {
+                    ordinal += 1;
+                    Slot::Ok(DedupedRef::rebuild(doc, delta, ordinal - 1, corpus))
+                }
+                (Slot::Failed(f), _) => Slot::Failed(f.clone()),
+                (Slot::Ok(_), Slot::Failed(f)) => {
+                    ordinal += 1;
+                    Slot::Failed(f.clone())
+                }
+            })
+            .collect();
+        for (position, id) in renames {
+            if let Some(Slot::Ok(doc)) = deduped.get_mut(*position as usize) {
+                doc.id = id;
+            }
+        }
+        self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
+        for (stage, name) in [(STRIP, pith_strip::STAGE), (DEDUP, pith_dedup::STAGE)] {
+            self.count_removed(stage, &deduped, |d| d.removals().filter(move |r| r.stage == name).map(|r| r.kind));
+        }
+        self.progress.advance(DEDUP, shard.bytes);
+        self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
+        let features = cached.features;
+        self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
+        self.progress.advance(FEATURES, shard.bytes);
+        self.render_with_keywords(shard, &deduped, features, cached.dedup_out, doc_freq)
+    }
+
+    /// Phase 2 for one shard whose strip output is at hand as documents; `found_deltas`
+    /// and `found_features` are what `phase2` found in the cache already.
+    #[allow(clippy::too_many_arguments)]
+    fn phase2_made(
+        &self,
+        shard: &RawShard,
+        stripped: Vec<Slot<StrippedDoc>>,
+        found_deltas: Option<(Vec<Slot<DedupDelta>>, Key)>,
+        found_features: Option<(Raw, Key)>,
+        offset: u64,
+        corpus: &CorpusStats,
+        renames: &[(u64, String)],
+        doc_freq: &KeywordsDf<'_>,
+        until: Stage,
+        dedup_key: &Key,
+    ) -> Vec<Line> {
+        let cfg = &self.cfg.stages.dedup;
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
         // Each document's ordinal in the corpus pass, which counts the documents strip kept
         // (a failed one, which has none, gets the next one's; it is never read).
@@ -996,7 +1322,7 @@ impl<'a> Runner<'a> {
                 Some(at)
             })
             .collect();
-        let (mut deduped, dedup_out) = match self.lookup::<Vec<Slot<DedupDelta>>>(DEDUP, &dedup_key) {
+        let (mut deduped, dedup_out) = match found_deltas {
             Some((deltas, out)) if deltas.len() == stripped.len() => {
                 self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
                 let deduped = stripped
@@ -1030,7 +1356,7 @@ impl<'a> Runner<'a> {
                     })
                     .collect();
                 if self.kept_for_later() {
-                    self.store(DEDUP, &dedup_key, &deltas, &out);
+                    self.store(DEDUP, dedup_key, &deltas, &out);
                 }
                 drop(stripped);
                 (deduped, out)
@@ -1051,7 +1377,7 @@ impl<'a> Runner<'a> {
         self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
         // Strip's removals are counted here, where every run has them at hand.
         for (stage, name) in [(STRIP, pith_strip::STAGE), (DEDUP, pith_dedup::STAGE)] {
-            self.count_removed(stage, &deduped, |d| d.removed.iter().filter(move |r| r.stage == name).map(|r| &r.kind));
+            self.count_removed(stage, &deduped, |d| d.removals().filter(move |r| r.stage == name).map(|r| r.kind));
         }
         self.progress.advance(DEDUP, shard.bytes);
         if until == Stage::Dedup {
@@ -1061,9 +1387,14 @@ impl<'a> Runner<'a> {
         let features_key = Key::for_stage(STAGE_NAMES[FEATURES], VERSIONS[FEATURES], fcfg, &dedup_out);
         // Cached as JSON (`FeaturesJson`): the duplicate cluster and the keywords, which
         // the cache does not hold (see `features_input`), are spliced in when rendering.
-        let found = self.lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &features_key);
+        let found = match found_features {
+            Some((raw, key)) if key == features_key => self.checked(raw.decode()),
+            _ => self
+                .lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &features_key)
+                .map(|(value, _)| value),
+        };
         let features: Vec<Slot<FeaturesJson>> = match found {
-            Some((value, _)) => {
+            Some(value) => {
                 self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
                 value
             }
@@ -1083,11 +1414,48 @@ impl<'a> Runner<'a> {
                 value
             }
         };
-        let keywords =
-            if fcfg.keywords > 0 { self.keywords(&deduped, &features, &dedup_out, doc_freq) } else { Vec::new() };
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
-        output::render_final(shard, &deduped, &features, &keywords)
+        let features: Vec<Slot<FeaturesJsonRef<'_>>> = features
+            .iter()
+            .map(|slot| match slot {
+                Slot::Ok(feats) => Slot::Ok(feats.borrowed()),
+                Slot::Failed(f) => Slot::Failed(f.clone()),
+            })
+            .collect();
+        self.render_with_keywords(shard, &deduped, &features, &dedup_out, doc_freq)
+    }
+
+    /// The shard's final records, with each document's keywords (none when they are
+    /// off): cached against the corpus's frequencies, read without copying their texts,
+    /// or else made by `keywords`.
+    fn render_with_keywords<D: FinalDoc>(
+        &self,
+        shard: &RawShard,
+        deduped: &[Slot<D>],
+        features: &[Slot<FeaturesJsonRef<'_>>],
+        dedup_out: &Key,
+        doc_freq: &KeywordsDf<'_>,
+    ) -> Vec<Line> {
+        let fcfg = &self.cfg.stages.features;
+        if fcfg.keywords == 0 {
+            return output::render_final(shard, deduped, features, &[]);
+        }
+        let version = VERSIONS[FEATURES];
+        let key = Key::for_stage(KEYWORDS, version, fcfg, &fingerprint(&(dedup_out, &doc_freq.key)));
+        let raw = self.checked(self.cache.get_raw(KEYWORDS, version, &key));
+        let cached = raw
+            .as_ref()
+            .and_then(|raw| self.checked(raw.decode::<Vec<Vec<KeywordRef<'_>>>>()))
+            .filter(|value| value.len() == deduped.len());
+        if let Some(keywords) = cached {
+            self.keyword_docs[REUSED].fetch_add(keywords.len() as u64, Ordering::Relaxed);
+            return output::render_final(shard, deduped, features, &keywords);
+        }
+        let made = self.keywords(deduped, features, dedup_out, doc_freq, &key);
+        let keywords: Vec<Vec<KeywordRef<'_>>> =
+            made.iter().map(|doc| doc.iter().map(KeywordRef::from).collect()).collect();
+        output::render_final(shard, deduped, features, &keywords)
     }
 
     /// The key of the chrome lines that this shard's documents hold, when its sketches
@@ -1098,7 +1466,8 @@ impl<'a> Runner<'a> {
         if corpus.chrome.is_empty() {
             return None;
         }
-        let (sketches, _) = self.lookup::<Vec<Option<Sketch>>>(DEDUP_MAP, &pass1.sketch_key)?;
+        let raw = self.checked(self.cache.get_raw(STAGE_NAMES[DEDUP_MAP], VERSIONS[DEDUP_MAP], &pass1.sketch_key))?;
+        let sketches = self.checked(raw.decode::<Vec<Option<SketchLines<'_>>>>())?;
         let mut held: Vec<u64> = sketches
             .iter()
             .flatten()
@@ -1111,29 +1480,24 @@ impl<'a> Runner<'a> {
         Some(fingerprint(&("chrome held by the shard", held)))
     }
 
-    /// The documents' TF-IDF keywords against the corpus's document frequencies, cached
-    /// per shard under the dedup output, the frequencies and the features settings.
+    /// The documents' TF-IDF keywords against the corpus's document frequencies, to be
+    /// cached per shard under `key` (of the dedup output, the frequencies and the features
+    /// settings), where `render_with_keywords` found none.
     ///
-    /// On a miss (the corpus changed), the shard's candidates, cached under the dedup
+    /// Since the corpus changed, the shard's candidates, cached under the dedup
     /// output and the settings alone (`KeywordsEntry`), certify each document's keywords
     /// against the new frequencies where they provably have not changed; the others are
     /// scored from the text; then both entries are stored against the new frequencies.
-    fn keywords(
+    fn keywords<D: FinalDoc>(
         &self,
-        deduped: &[Slot<DedupedDoc>],
-        features: &[Slot<FeaturesJson>],
+        deduped: &[Slot<D>],
+        features: &[Slot<FeaturesJsonRef<'_>>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
+        key: &Key,
     ) -> Vec<Vec<Keyword>> {
         let fcfg = &self.cfg.stages.features;
         let version = VERSIONS[FEATURES];
-        let key = Key::for_stage(KEYWORDS, version, fcfg, &fingerprint(&(dedup_out, &doc_freq.key)));
-        if let Some((value, _)) = self.lookup_as::<Vec<Vec<Keyword>>>(KEYWORDS, version, &key)
-            && value.len() == deduped.len()
-        {
-            self.keyword_docs[REUSED].fetch_add(value.len() as u64, Ordering::Relaxed);
-            return value;
-        }
         let (k, m) = (fcfg.keywords, n_candidates(fcfg.keywords));
         let candidates_key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, dedup_out);
         let found = self
@@ -1142,8 +1506,8 @@ impl<'a> Runner<'a> {
             .filter(|entry| entry.docs.len() == deduped.len());
         let score = |i: usize| match (&deduped[i], &features[i]) {
             (Slot::Ok(doc), Slot::Ok(feats)) => pith_features::keywords::incremental::candidates_of(
-                &doc.text(),
-                feats.language.as_deref(),
+                &doc.joined_text(),
+                feats.language,
                 &doc_freq.index,
                 k,
                 m,
@@ -1182,7 +1546,7 @@ impl<'a> Runner<'a> {
             }
         };
         let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = scored.into_iter().unzip();
-        self.store_for_later(KEYWORDS, version, &key, &value);
+        self.store_for_later(KEYWORDS, version, key, &value);
         if self.kept_for_later() && !all_certified {
             let entry = KeywordsEntry { doc_freq: doc_freq.key, docs };
             self.store_as(KEYWORDS_CANDIDATES, version, &candidates_key, &entry);
@@ -1214,7 +1578,7 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn count_removed<'d, T: 'd, I: Iterator<Item = &'d String>>(
+    fn count_removed<'d, T: 'd, I: Iterator<Item = &'d str>>(
         &self,
         stage: usize,
         slots: &'d [Slot<T>],
@@ -1223,7 +1587,12 @@ impl<'a> Runner<'a> {
         let mut removed = self.counters[stage].removed.lock().expect("counter lock");
         for doc in slots.iter().filter_map(Slot::ok) {
             for kind in kinds(doc) {
-                *removed.entry(kind.clone()).or_default() += 1;
+                match removed.get_mut(kind) {
+                    Some(n) => *n += 1,
+                    None => {
+                        removed.insert(kind.to_owned(), 1);
+                    }
+                }
             }
         }
     }
@@ -1526,5 +1895,146 @@ mod tests {
         let n = 3;
         assert_eq!(failed(guarded("features", || panic!("index {n}"))).1, "panic: index 3");
         assert!(matches!(guarded("parse", || 7), Slot::Ok(7)));
+    }
+
+    /// A cached shard rendered from its borrowed strip output (`DedupedRef::rebuild`) has
+    /// the fields of the `DedupedDoc` that `DedupDelta::rebuild` and `set_verdicts` make.
+    #[test]
+    fn borrowed_rebuild_agrees_with_the_deduped_doc() {
+        use pith_types::{Block, BlockKind, DocDrop, Removal, Span};
+        let block = |i: u32| Block {
+            index: i,
+            kind: BlockKind::Paragraph,
+            text: format!("block {i} é \"{}\"", "x".repeat(i as usize)),
+            span: Span { start: i, end: i + 1 },
+        };
+        let removal = |i: u32| Removal {
+            stage: "strip".into(),
+            kind: "address".into(),
+            rule: format!("rule {i}"),
+            block: i,
+            text: format!("removed {i}"),
+        };
+        // Documents of 0..6 blocks; strip removed every third block, dedup some others.
+        let docs: Vec<StrippedDoc> = (0..7u32)
+            .map(|d| StrippedDoc {
+                id: format!("doc-{d}"),
+                title: (d % 2 == 1).then(|| format!("title {d}")),
+                blocks: (0..d).filter(|i| i % 3 != 2).map(block).collect(),
+                removed: (0..d).filter(|i| i % 3 == 2).map(removal).collect(),
+                raw_bytes: 10,
+            })
+            .collect();
+        let deltas: Vec<DedupDelta> = (0..7u32)
+            .map(|d| DedupDelta {
+                removed: (0..d)
+                    .filter(|i| i % 3 != 2 && (i + d) % 2 == 0)
+                    .map(|i| (i, format!("chrome {i}"), "corpus_line".to_owned()))
+                    .collect(),
+            })
+            .collect();
+        let corpus = CorpusStats {
+            n_docs: 7,
+            chrome: Vec::new(),
+            drops: vec![(
+                2,
+                DocDrop { reason: "near_duplicate".into(), duplicate_of: Some("doc-1".into()), similarity: Some(0.9) },
+            )],
+            clusters: vec![(1, "doc-1".into()), (2, "doc-1".into())],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = fingerprint("strip output");
+        cache.put(STAGE_NAMES[STRIP], 1, &key, &docs, &key).unwrap();
+        let Lookup::Hit(raw) = cache.get_raw(STAGE_NAMES[STRIP], 1, &key) else { panic!("a hit") };
+        let Lookup::Hit(read) = raw.decode::<Vec<StrippedRef<'_>>>() else { panic!("decodes") };
+        for (ordinal, ((doc, delta), read)) in docs.iter().zip(&deltas).zip(&read).enumerate() {
+            let mut want = delta.rebuild(doc.clone());
+            pith_dedup::set_verdicts(&mut want, ordinal as u64, &corpus);
+            let got = DedupedRef::rebuild(read, delta, ordinal as u64, &corpus);
+            assert_eq!(got.id(), want.id());
+            assert_eq!(got.title(), want.title());
+            assert_eq!(got.texts().collect::<Vec<_>>(), want.texts().collect::<Vec<_>>());
+            let fields =
+                |r: RemovedRef<'_>| (r.stage.to_owned(), r.kind.to_owned(), r.rule.to_owned(), r.text.to_owned());
+            assert_eq!(got.removals().map(fields).collect::<Vec<_>>(), want.removals().map(fields).collect::<Vec<_>>());
+            assert_eq!(got.drop(), want.drop());
+            assert_eq!(got.cluster(), want.cluster());
+        }
+    }
+
+    /// Sketches read back for their lines (`SketchLines`) give every sketch's lines.
+    #[test]
+    fn sketches_read_for_their_lines_give_each_sketch_s_lines() {
+        let sketches: Vec<Option<Sketch>> = (0..9u64)
+            .map(|d| {
+                (d % 4 != 3).then(|| Sketch {
+                    id: format!("doc-é-{d}"),
+                    exact: (d % 2 == 0).then_some(d * 7),
+                    bands: (0..d as u32 * 3).collect(),
+                    lines: (0..d).map(|i| i * 1_000_003 + d).collect(),
+                })
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = fingerprint("sketches");
+        cache.put(STAGE_NAMES[DEDUP_MAP], 1, &key, &sketches, &key).unwrap();
+        let Lookup::Hit(raw) = cache.get_raw(STAGE_NAMES[DEDUP_MAP], 1, &key) else { panic!("a hit") };
+        let Lookup::Hit(read) = raw.decode::<Vec<Option<SketchLines<'_>>>>() else { panic!("decodes") };
+        let lines: Vec<Option<&Vec<u64>>> = read.iter().map(|s| s.as_ref().map(|s| &s.lines)).collect();
+        assert_eq!(lines, sketches.iter().map(|s| s.as_ref().map(|s| &s.lines)).collect::<Vec<_>>());
+    }
+
+    /// The strip output read back for its texts (`StrippedTexts`) gives every document's
+    /// blocks' texts, and so its shingle set, as the whole `StrippedDoc` does.
+    #[test]
+    fn strip_output_read_for_its_texts_gives_the_documents_shingle_sets() {
+        use pith_types::{Block, BlockKind, Removal, Span};
+        let texts = ["", "a b c d e f", "Café au lait, s'il vous plaît", "東京 タワー ２０２４年", "x\n\"y\"\u{0}z"];
+        let block = |i: usize| Block {
+            index: i as u32,
+            kind: [BlockKind::Heading, BlockKind::Paragraph, BlockKind::Caption][i % 3],
+            text: texts[i % texts.len()].repeat(i % 4 + 1),
+            span: Span { start: i as u32, end: 2 * i as u32 },
+        };
+        let removal = |i: usize| Removal {
+            stage: "strip".into(),
+            kind: "address".into(),
+            rule: format!("rule {i}"),
+            block: i as u32,
+            text: texts[(i + 2) % texts.len()].into(),
+        };
+        let docs: Vec<Slot<StrippedDoc>> = (0..12)
+            .map(|d| match d % 5 {
+                4 => Slot::Failed(Failure { stage: "strip".into(), error: "panic: é".into() }),
+                _ => Slot::Ok(StrippedDoc {
+                    id: format!("doc-{d}"),
+                    title: (d % 2 == 0).then(|| texts[d % texts.len()].to_owned()),
+                    blocks: (0..d).map(|i| block(i + d)).collect(),
+                    removed: (0..d % 3).map(removal).collect(),
+                    raw_bytes: d as u64 * 100,
+                }),
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = fingerprint("strip output");
+        cache.put(STAGE_NAMES[STRIP], 1, &key, &docs, &key).unwrap();
+        let Lookup::Hit(raw) = cache.get_raw(STAGE_NAMES[STRIP], 1, &key) else { panic!("a hit") };
+        let Lookup::Hit(read) = raw.decode::<Vec<Slot<StrippedTexts<'_>>>>() else { panic!("decodes") };
+        assert_eq!(read.len(), docs.len());
+        let cfg = pith_dedup::DedupConfig { shingle: 2, ..Default::default() };
+        for (doc, read) in docs.iter().zip(&read) {
+            match (doc, read) {
+                (Slot::Ok(doc), Slot::Ok(read)) => {
+                    let texts = read.texts().unwrap();
+                    assert_eq!(texts, doc.blocks.iter().map(|b| b.text.as_str()).collect::<Vec<_>>());
+                    assert_eq!(pith_dedup::shingle_set_of_texts(texts, &cfg), pith_dedup::shingle_set(doc, &cfg));
+                }
+                (Slot::Failed(a), Slot::Failed(b)) => assert_eq!(a, b),
+                _ => panic!("slots differ"),
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, Input, MatchKind, packed};
+use pith_text::count_words_upto;
 use pith_types::{Block, BlockKind, Diag, ParsedDoc, RawDoc, Span};
 use regex::Regex;
 
@@ -329,47 +330,6 @@ fn is_prose(block: &Block) -> bool {
     matches!(last, '.' | '!' | '?' | '"' | '”' | '’' | '»' | '。' | ')') && count_words_upto(&block.text, 12) == 12
 }
 
-/// `text.split_whitespace().take(limit).count()`, for every heading-like block: a word
-/// starts at a character that is no white space right after one that is (or at the
-/// start); runs of eight ASCII bytes are looked at in one go.
-fn count_words_upto(text: &str, limit: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    // 0x80 in each of eight ASCII bytes within `lo..=hi`: no sum carries across bytes.
-    let bytes_in = |x: u64, lo: u8, hi: u8| {
-        let at_least_lo = (x + ONES * u64::from(0x80 - lo)) & HIGH;
-        let above_hi = (x + ONES * u64::from(0x80 - hi - 1)) & HIGH;
-        at_least_lo & !above_hi
-    };
-    let bytes = text.as_bytes();
-    let mut n = 0;
-    let mut after_space = true;
-    let mut i = 0;
-    while i < bytes.len() && n < limit {
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-            && u64::from_le_bytes(chunk) & HIGH == 0
-        {
-            let x = u64::from_le_bytes(chunk);
-            // `char::is_whitespace` of ASCII: `\t` to `\r`, and the space.
-            let space = bytes_in(x, b' ', b' ') | bytes_in(x, b'\t', b'\r');
-            // Little-endian: the byte before byte k sits 8 bits lower.
-            let before_space = (space << 8) | if after_space { 0x80 } else { 0 };
-            // The word starts' high bits, summed by one multiplication (no byte sum carries).
-            n += (((!space & HIGH & before_space) >> 7).wrapping_mul(ONES) >> 56) as usize;
-            after_space = space >> 63 != 0;
-            i += 8;
-            continue;
-        }
-        let c = text[i..].chars().next().unwrap_or(' ');
-        let space = c.is_whitespace();
-        n += usize::from(!space && after_space);
-        after_space = space;
-        i += c.len_utf8();
-    }
-    n.min(limit)
-}
-
 /// The title: among heading-like blocks before the first prose paragraph, one that is
 /// printed again (a scraped title often is); else the longest of the last few.
 /// A cookie notice reads like prose but stands anywhere on a page, often far above the
@@ -633,31 +593,6 @@ mod tests {
             AhoCorasick::builder().ascii_case_insensitive(true).build(cues).expect("cues build")
         });
         text.len() <= 600 && (CUES.is_match(text) || GALLERY_COUNTER.is_match(text))
-    }
-
-    #[test]
-    fn word_counts_upto_match_split_whitespace() {
-        let mut texts: Vec<String> = (0..128u8).map(|b| format!("a{}b c", char::from(b))).collect();
-        texts.extend(
-            ["", "  ", "one", " one two  three ", "a\u{a0}b\u{2003}c\u{3000}d\u{85}e\u{200b}f"].map(String::from),
-        );
-        texts.push("word ".repeat(30));
-        let alphabet: Vec<char> = "ab Z9\t\n\x0b\x0c\r\x1c\x1f\x7f.'\u{a0}\u{3000}é東\u{2009}".chars().collect();
-        let mut state = 12345u64;
-        for _ in 0..3000 {
-            let mut text = String::new();
-            for _ in 0..(state % 40) {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                text.push(alphabet[(state >> 33) as usize % alphabet.len()]);
-            }
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            texts.push(text);
-        }
-        for text in &texts {
-            for limit in [0, 1, 2, 11, 12, 21] {
-                assert_eq!(count_words_upto(text, limit), text.split_whitespace().take(limit).count(), "{text:?}");
-            }
-        }
     }
 
     #[test]

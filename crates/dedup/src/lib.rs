@@ -13,7 +13,7 @@ mod minhash;
 mod normalize;
 
 use normalize::is_ascii_space;
-use pith_types::{Block, BlockKind, DedupedDoc, DocDrop, Removal, StrippedDoc};
+use pith_types::{BlockKind, DedupedDoc, DocDrop, Removal, StrippedDoc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
@@ -585,10 +585,10 @@ fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
     list.binary_search_by_key(&ordinal, |(i, _)| *i).ok().map(|i| &list[i].1)
 }
 
-/// The apply step for the document at `ordinal`.
-pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
-    let mut blocks: Vec<Block> = Vec::with_capacity(doc.blocks.len());
-    let mut removed = doc.removed.clone();
+/// The apply step for the document at `ordinal`: its blocks are moved into the result,
+/// kept or removed, not copied.
+pub fn dedup(doc: StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
+    let StrippedDoc { id, title, blocks: doc_blocks, mut removed, raw_bytes } = doc;
     /// Normalised texts seen, by their 128-bit hashes, normalised into one buffer. Per
     /// thread, so that they keep their capacity from one document to the next.
     #[derive(Default)]
@@ -608,39 +608,40 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         normalize::normalize_into(text, buf);
         buf
     }
-    if let Some(title) = &doc.title {
+    if let Some(title) = &title {
         seen_headings.insert(xxhash_rust::xxh3::xxh3_128(normalize_to(title, &mut normalized)));
     }
-    let mut remove = |block: &Block, kind: &str, rule: &str| {
+    // The kept blocks stay where they are, in the document's own vector; a removed one's
+    // text moves to its removal.
+    let mut blocks = doc_blocks;
+    blocks.retain_mut(|block| {
+        let normalized = normalize_to(&block.text, &mut normalized);
+        let (key, key_len) = (xxhash_rust::xxh3::xxh3_128(normalized), normalized.len());
+        let (kind, rule) = if block.kind == BlockKind::Heading && cfg.repeated_headings && !seen_headings.insert(key) {
+            ("repeated_heading", "heading repeats the title or an earlier heading")
+        } else if block.kind != BlockKind::Heading
+            && cfg.repeated_paragraphs
+            && key_len >= 20
+            && !seen_paragraphs.insert(key)
+        {
+            ("repeated_paragraph", "block repeats an earlier block")
+        } else if cfg.corpus_lines
+            && block.text.len() <= cfg.line_max_chars
+            && stats.chrome.binary_search(&normalized_line_hash(normalized)).is_ok()
+        {
+            ("corpus_repeated_line", "block recurs in many documents of the corpus")
+        } else {
+            return true;
+        };
         removed.push(Removal {
             stage: STAGE.to_owned(),
             kind: kind.to_owned(),
             rule: rule.to_owned(),
             block: block.index,
-            text: block.text.clone(),
+            text: std::mem::take(&mut block.text),
         });
-    };
-    for block in &doc.blocks {
-        let normalized = normalize_to(&block.text, &mut normalized);
-        let (key, key_len) = (xxhash_rust::xxh3::xxh3_128(normalized), normalized.len());
-        if block.kind == BlockKind::Heading {
-            if cfg.repeated_headings && !seen_headings.insert(key) {
-                remove(block, "repeated_heading", "heading repeats the title or an earlier heading");
-                continue;
-            }
-        } else if cfg.repeated_paragraphs && key_len >= 20 && !seen_paragraphs.insert(key) {
-            remove(block, "repeated_paragraph", "block repeats an earlier block");
-            continue;
-        }
-        if cfg.corpus_lines
-            && block.text.len() <= cfg.line_max_chars
-            && stats.chrome.binary_search(&normalized_line_hash(normalized)).is_ok()
-        {
-            remove(block, "corpus_repeated_line", "block recurs in many documents of the corpus");
-            continue;
-        }
-        blocks.push(block.clone());
-    }
+        false
+    });
     removed.sort_by_key(|r| r.block);
     // Sets grown large by a document of very many blocks would cost every later document
     // a clear over all their capacity: those are dropped instead.
@@ -648,15 +649,7 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         SEEN.set(Seen { headings: seen_headings, paragraphs: seen_paragraphs, normalized });
     }
 
-    let mut res = DedupedDoc {
-        id: doc.id.clone(),
-        title: doc.title.clone(),
-        blocks,
-        removed,
-        raw_bytes: doc.raw_bytes,
-        drop: None,
-        cluster: None,
-    };
+    let mut res = DedupedDoc { id, title, blocks, removed, raw_bytes, drop: None, cluster: None };
     set_verdicts(&mut res, ordinal, stats);
     res
 }
@@ -728,7 +721,7 @@ impl DedupDelta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pith_types::Span;
+    use pith_types::{Block, Span};
 
     #[test]
     fn doc_words_are_the_words_of_the_normalised_text() {
@@ -900,7 +893,7 @@ mod tests {
             ],
         );
         let cfg = DedupConfig::default();
-        let out = dedup(&d, 0, &CorpusStats::default(), &cfg);
+        let out = dedup(d, 0, &CorpusStats::default(), &cfg);
         assert_eq!(kinds(&out), vec![("repeated_heading", "Big  News Today"), ("repeated_heading", "background")]);
         // Idempotent: applying again removes nothing more.
         let again = StrippedDoc {
@@ -910,7 +903,7 @@ mod tests {
             removed: vec![],
             raw_bytes: 0,
         };
-        assert!(dedup(&again, 0, &CorpusStats::default(), &cfg).removed.is_empty());
+        assert!(dedup(again, 0, &CorpusStats::default(), &cfg).removed.is_empty());
     }
 
     #[test]
@@ -930,7 +923,7 @@ mod tests {
         let verdicts: Vec<Option<(String, Option<String>)>> = docs
             .iter()
             .enumerate()
-            .map(|(i, d)| dedup(d, i as u64, &stats, &cfg).drop.map(|x| (x.reason, x.duplicate_of)))
+            .map(|(i, d)| dedup(d.clone(), i as u64, &stats, &cfg).drop.map(|x| (x.reason, x.duplicate_of)))
             .collect();
         assert_eq!(
             verdicts,
@@ -961,10 +954,10 @@ mod tests {
             })
             .collect();
         let stats = reduce_in_memory(&docs.iter().collect::<Vec<_>>(), &cfg);
-        let out = dedup(&docs[0], 0, &stats, &cfg);
+        let out = dedup(docs[0].clone(), 0, &stats, &cfg);
         assert_eq!(kinds(&out), vec![("corpus_repeated_line", "Sign up for our newsletter")]);
         let cfg4 = DedupConfig { line_min_docs: 4, ..cfg };
         let stats4 = reduce_in_memory(&docs.iter().collect::<Vec<_>>(), &cfg4);
-        assert!(dedup(&docs[0], 0, &stats4, &cfg4).removed.is_empty());
+        assert!(dedup(docs[0].clone(), 0, &stats4, &cfg4).removed.is_empty());
     }
 }

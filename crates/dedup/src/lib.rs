@@ -208,10 +208,13 @@ impl DocWords {
                         continue;
                     }
                 }
+                // A longer one: its first eight bytes are letters and digits (or there
+                // are fewer left), its end is found eight bytes at a time after them.
                 let start = i;
-                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                    i += 1;
+                if bytes.len() >= i + 8 {
+                    i += 8;
                 }
+                i = ascii_word_end(bytes, i);
                 self.push_ascii_word(bytes, start, i);
                 continue;
             }
@@ -362,6 +365,24 @@ fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
 /// 0x80 in each ASCII letter or digit of `x` (see `bytes_in` for non-ASCII bytes).
 fn ascii_alphanumeric(x: u64) -> u64 {
     bytes_in(x, b'a', b'z') | bytes_in(x, b'A', b'Z') | bytes_in(x, b'0', b'9')
+}
+
+/// The end of the run of ASCII letters and digits that starts at `i` (or continues there),
+/// found eight bytes at a time.
+fn ascii_word_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8)
+        && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+    {
+        let ends = !ascii_alphanumeric(u64::from_le_bytes(chunk)) & HIGH;
+        if ends != 0 {
+            return i + ends.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+        i += 1;
+    }
+    i
 }
 
 /// `x` with its ASCII capitals lower-cased (see `bytes_in` for non-ASCII bytes).
@@ -722,6 +743,31 @@ impl DedupDelta {
 mod tests {
     use super::*;
     use pith_types::{Block, Span};
+
+    #[test]
+    fn ascii_word_end_is_the_end_of_the_letters_and_digits() {
+        let texts = [
+            "",
+            "a",
+            "abcdefgh",
+            "abcdefghijklmnopqrstuvwxyz0123456789 tail",
+            "Supercalifragilistic, expialidocious",
+            "longwordthenaccentédthen",
+            "twelvebytes\u{00e9}\u{00e9}",
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ`{@[/:",
+            "sixteen_bytes!!!",
+        ];
+        for text in texts {
+            let bytes = text.as_bytes();
+            for i in 0..=bytes.len() {
+                let mut want = i;
+                while want < bytes.len() && bytes[want].is_ascii_alphanumeric() {
+                    want += 1;
+                }
+                assert_eq!(ascii_word_end(bytes, i), want, "{text:?} from {i}");
+            }
+        }
+    }
 
     #[test]
     fn doc_words_are_the_words_of_the_normalised_text() {

@@ -275,11 +275,16 @@ impl DocWords {
 
     /// `push_word` of the first `len` bytes of `x`, ASCII letters and digits.
     fn push_lower_word(&mut self, x: u64, len: usize) {
-        if !self.joined.is_empty() {
-            self.joined.push(b' ');
-        }
-        let at = self.joined.len();
-        self.joined.extend_from_slice(&to_lower(x).to_le_bytes());
+        let lower = to_lower(x);
+        // The space before the word and the word (of at most seven bytes) stored together.
+        let at = if self.joined.is_empty() {
+            self.joined.extend_from_slice(&lower.to_le_bytes());
+            0
+        } else {
+            let at = self.joined.len() + 1;
+            self.joined.extend_from_slice(&(lower << 8 | u64::from(b' ')).to_le_bytes());
+            at
+        };
         self.joined.truncate(at + len);
         self.hashes.extend_from_slice(&xxh3_64(&self.joined[at..]).to_le_bytes());
     }

@@ -369,7 +369,8 @@ fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
 
 /// 0x80 in each ASCII letter or digit of `x` (see `bytes_in` for non-ASCII bytes).
 fn ascii_alphanumeric(x: u64) -> u64 {
-    bytes_in(x, b'a', b'z') | bytes_in(x, b'A', b'Z') | bytes_in(x, b'0', b'9')
+    // A byte with its 0x20 bit set is a lower-case letter just when it was a letter.
+    bytes_in(x | (ONES * 0x20), b'a', b'z') | bytes_in(x, b'0', b'9')
 }
 
 /// The end of the run of ASCII letters and digits that starts at `i` (or continues there),
@@ -748,6 +749,24 @@ impl DedupDelta {
 mod tests {
     use super::*;
     use pith_types::{Block, Span};
+
+    #[test]
+    fn ascii_alphanumeric_marks_the_letters_and_digits_before_any_non_ascii_byte() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                for filler in [b'a', b'Z', b'5', b' ', b'@'] {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = b;
+                    let marks = ascii_alphanumeric(u64::from_le_bytes(bytes)).to_le_bytes();
+                    let ascii = bytes.iter().position(|b| !b.is_ascii()).unwrap_or(8);
+                    for k in 0..=ascii.min(7) {
+                        let want = if bytes[k].is_ascii_alphanumeric() { 0x80 } else { 0 };
+                        assert_eq!(marks[k], want, "{bytes:?} at {k}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn ascii_word_end_is_the_end_of_the_letters_and_digits() {

@@ -205,6 +205,12 @@ impl DocWords {
                         let len = ends.trailing_zeros() as usize / 8;
                         self.push_lower_word(x, len);
                         i += len;
+                        // A space after the word (within the eight bytes) is taken here,
+                        // as the white space below takes it.
+                        if (x >> (8 * len)) as u8 == b' ' {
+                            i += 1;
+                            word_start = (i, self.joined.len(), self.hashes.len());
+                        }
                         continue;
                     }
                 }

@@ -292,7 +292,7 @@ impl DocWords {
             at
         };
         self.joined.truncate(at + len);
-        self.hashes.extend_from_slice(&xxh3_64(&self.joined[at..]).to_le_bytes());
+        self.hashes.extend_from_slice(&xxh3_64(&lower.to_le_bytes()[..len]).to_le_bytes());
     }
 
     /// Appends a word (lower-cased here when it is ASCII: a non-ASCII block's words are).

@@ -39,6 +39,6 @@ fuzz_target!(|data: &[u8]| {
             ..CorpusStats::default()
         },
     };
-    let deduped = pith_dedup::dedup(&stripped, 0, &stats, &cfg);
-    pith_fuzz::check_deduped(&stripped, &deduped, |doc| pith_dedup::dedup(doc, 0, &stats, &cfg));
+    let deduped = pith_dedup::dedup(stripped.clone(), 0, &stats, &cfg);
+    pith_fuzz::check_deduped(&stripped, &deduped, |doc| pith_dedup::dedup(doc.clone(), 0, &stats, &cfg));
 });

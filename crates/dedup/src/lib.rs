@@ -13,7 +13,7 @@ mod minhash;
 mod normalize;
 
 use normalize::is_ascii_space;
-use pith_types::{Block, BlockKind, DedupedDoc, DocDrop, Removal, StrippedDoc};
+use pith_types::{BlockKind, DedupedDoc, DocDrop, Removal, StrippedDoc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
@@ -205,13 +205,22 @@ impl DocWords {
                         let len = ends.trailing_zeros() as usize / 8;
                         self.push_lower_word(x, len);
                         i += len;
+                        // A space after the word (within the eight bytes) is taken here,
+                        // as the white space below takes it.
+                        if (x >> (8 * len)) as u8 == b' ' {
+                            i += 1;
+                            word_start = (i, self.joined.len(), self.hashes.len());
+                        }
                         continue;
                     }
                 }
+                // A longer one: its first eight bytes are letters and digits (or there
+                // are fewer left), its end is found eight bytes at a time after them.
                 let start = i;
-                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                    i += 1;
+                if bytes.len() >= i + 8 {
+                    i += 8;
                 }
+                i = ascii_word_end(bytes, i);
                 self.push_ascii_word(bytes, start, i);
                 continue;
             }
@@ -272,13 +281,18 @@ impl DocWords {
 
     /// `push_word` of the first `len` bytes of `x`, ASCII letters and digits.
     fn push_lower_word(&mut self, x: u64, len: usize) {
-        if !self.joined.is_empty() {
-            self.joined.push(b' ');
-        }
-        let at = self.joined.len();
-        self.joined.extend_from_slice(&to_lower(x).to_le_bytes());
+        let lower = to_lower(x);
+        // The space before the word and the word (of at most seven bytes) stored together.
+        let at = if self.joined.is_empty() {
+            self.joined.extend_from_slice(&lower.to_le_bytes());
+            0
+        } else {
+            let at = self.joined.len() + 1;
+            self.joined.extend_from_slice(&(lower << 8 | u64::from(b' ')).to_le_bytes());
+            at
+        };
         self.joined.truncate(at + len);
-        self.hashes.extend_from_slice(&xxh3_64(&self.joined[at..]).to_le_bytes());
+        self.hashes.extend_from_slice(&xxh3_64(&lower.to_le_bytes()[..len]).to_le_bytes());
     }
 
     /// Appends a word (lower-cased here when it is ASCII: a non-ASCII block's words are).
@@ -361,7 +375,26 @@ fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
 
 /// 0x80 in each ASCII letter or digit of `x` (see `bytes_in` for non-ASCII bytes).
 fn ascii_alphanumeric(x: u64) -> u64 {
-    bytes_in(x, b'a', b'z') | bytes_in(x, b'A', b'Z') | bytes_in(x, b'0', b'9')
+    // A byte with its 0x20 bit set is a lower-case letter just when it was a letter.
+    bytes_in(x | (ONES * 0x20), b'a', b'z') | bytes_in(x, b'0', b'9')
+}
+
+/// The end of the run of ASCII letters and digits that starts at `i` (or continues there),
+/// found eight bytes at a time.
+fn ascii_word_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8)
+        && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+    {
+        let ends = !ascii_alphanumeric(u64::from_le_bytes(chunk)) & HIGH;
+        if ends != 0 {
+            return i + ends.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+        i += 1;
+    }
+    i
 }
 
 /// `x` with its ASCII capitals lower-cased (see `bytes_in` for non-ASCII bytes).
@@ -585,10 +618,10 @@ fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
     list.binary_search_by_key(&ordinal, |(i, _)| *i).ok().map(|i| &list[i].1)
 }
 
-/// The apply step for the document at `ordinal`.
-pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
-    let mut blocks: Vec<Block> = Vec::with_capacity(doc.blocks.len());
-    let mut removed = doc.removed.clone();
+/// The apply step for the document at `ordinal`: its blocks are moved into the result,
+/// kept or removed, not copied.
+pub fn dedup(doc: StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
+    let StrippedDoc { id, title, blocks: doc_blocks, mut removed, raw_bytes } = doc;
     /// Normalised texts seen, by their 128-bit hashes, normalised into one buffer. Per
     /// thread, so that they keep their capacity from one document to the next.
     #[derive(Default)]
@@ -608,39 +641,40 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         normalize::normalize_into(text, buf);
         buf
     }
-    if let Some(title) = &doc.title {
+    if let Some(title) = &title {
         seen_headings.insert(xxhash_rust::xxh3::xxh3_128(normalize_to(title, &mut normalized)));
     }
-    let mut remove = |block: &Block, kind: &str, rule: &str| {
+    // The kept blocks stay where they are, in the document's own vector; a removed one's
+    // text moves to its removal.
+    let mut blocks = doc_blocks;
+    blocks.retain_mut(|block| {
+        let normalized = normalize_to(&block.text, &mut normalized);
+        let (key, key_len) = (xxhash_rust::xxh3::xxh3_128(normalized), normalized.len());
+        let (kind, rule) = if block.kind == BlockKind::Heading && cfg.repeated_headings && !seen_headings.insert(key) {
+            ("repeated_heading", "heading repeats the title or an earlier heading")
+        } else if block.kind != BlockKind::Heading
+            && cfg.repeated_paragraphs
+            && key_len >= 20
+            && !seen_paragraphs.insert(key)
+        {
+            ("repeated_paragraph", "block repeats an earlier block")
+        } else if cfg.corpus_lines
+            && block.text.len() <= cfg.line_max_chars
+            && stats.chrome.binary_search(&normalized_line_hash(normalized)).is_ok()
+        {
+            ("corpus_repeated_line", "block recurs in many documents of the corpus")
+        } else {
+            return true;
+        };
         removed.push(Removal {
             stage: STAGE.to_owned(),
             kind: kind.to_owned(),
             rule: rule.to_owned(),
             block: block.index,
-            text: block.text.clone(),
+            text: std::mem::take(&mut block.text),
         });
-    };
-    for block in &doc.blocks {
-        let normalized = normalize_to(&block.text, &mut normalized);
-        let (key, key_len) = (xxhash_rust::xxh3::xxh3_128(normalized), normalized.len());
-        if block.kind == BlockKind::Heading {
-            if cfg.repeated_headings && !seen_headings.insert(key) {
-                remove(block, "repeated_heading", "heading repeats the title or an earlier heading");
-                continue;
-            }
-        } else if cfg.repeated_paragraphs && key_len >= 20 && !seen_paragraphs.insert(key) {
-            remove(block, "repeated_paragraph", "block repeats an earlier block");
-            continue;
-        }
-        if cfg.corpus_lines
-            && block.text.len() <= cfg.line_max_chars
-            && stats.chrome.binary_search(&normalized_line_hash(normalized)).is_ok()
-        {
-            remove(block, "corpus_repeated_line", "block recurs in many documents of the corpus");
-            continue;
-        }
-        blocks.push(block.clone());
-    }
+        false
+    });
     removed.sort_by_key(|r| r.block);
     // Sets grown large by a document of very many blocks would cost every later document
     // a clear over all their capacity: those are dropped instead.
@@ -648,15 +682,7 @@ pub fn dedup(doc: &StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCo
         SEEN.set(Seen { headings: seen_headings, paragraphs: seen_paragraphs, normalized });
     }
 
-    let mut res = DedupedDoc {
-        id: doc.id.clone(),
-        title: doc.title.clone(),
-        blocks,
-        removed,
-        raw_bytes: doc.raw_bytes,
-        drop: None,
-        cluster: None,
-    };
+    let mut res = DedupedDoc { id, title, blocks, removed, raw_bytes, drop: None, cluster: None };
     set_verdicts(&mut res, ordinal, stats);
     res
 }
@@ -728,7 +754,50 @@ impl DedupDelta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pith_types::Span;
+    use pith_types::{Block, Span};
+
+    #[test]
+    fn ascii_alphanumeric_marks_the_letters_and_digits_before_any_non_ascii_byte() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                for filler in [b'a', b'Z', b'5', b' ', b'@'] {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = b;
+                    let marks = ascii_alphanumeric(u64::from_le_bytes(bytes)).to_le_bytes();
+                    let ascii = bytes.iter().position(|b| !b.is_ascii()).unwrap_or(8);
+                    for k in 0..=ascii.min(7) {
+                        let want = if bytes[k].is_ascii_alphanumeric() { 0x80 } else { 0 };
+                        assert_eq!(marks[k], want, "{bytes:?} at {k}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_word_end_is_the_end_of_the_letters_and_digits() {
+        let texts = [
+            "",
+            "a",
+            "abcdefgh",
+            "abcdefghijklmnopqrstuvwxyz0123456789 tail",
+            "Supercalifragilistic, expialidocious",
+            "longwordthenaccentédthen",
+            "twelvebytes\u{00e9}\u{00e9}",
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ`{@[/:",
+            "sixteen_bytes!!!",
+        ];
+        for text in texts {
+            let bytes = text.as_bytes();
+            for i in 0..=bytes.len() {
+                let mut want = i;
+                while want < bytes.len() && bytes[want].is_ascii_alphanumeric() {
+                    want += 1;
+                }
+                assert_eq!(ascii_word_end(bytes, i), want, "{text:?} from {i}");
+            }
+        }
+    }
 
     #[test]
     fn doc_words_are_the_words_of_the_normalised_text() {
@@ -900,7 +969,7 @@ mod tests {
             ],
         );
         let cfg = DedupConfig::default();
-        let out = dedup(&d, 0, &CorpusStats::default(), &cfg);
+        let out = dedup(d, 0, &CorpusStats::default(), &cfg);
         assert_eq!(kinds(&out), vec![("repeated_heading", "Big  News Today"), ("repeated_heading", "background")]);
         // Idempotent: applying again removes nothing more.
         let again = StrippedDoc {
@@ -910,7 +979,7 @@ mod tests {
             removed: vec![],
             raw_bytes: 0,
         };
-        assert!(dedup(&again, 0, &CorpusStats::default(), &cfg).removed.is_empty());
+        assert!(dedup(again, 0, &CorpusStats::default(), &cfg).removed.is_empty());
     }
 
     #[test]
@@ -930,7 +999,7 @@ mod tests {
         let verdicts: Vec<Option<(String, Option<String>)>> = docs
             .iter()
             .enumerate()
-            .map(|(i, d)| dedup(d, i as u64, &stats, &cfg).drop.map(|x| (x.reason, x.duplicate_of)))
+            .map(|(i, d)| dedup(d.clone(), i as u64, &stats, &cfg).drop.map(|x| (x.reason, x.duplicate_of)))
             .collect();
         assert_eq!(
             verdicts,
@@ -961,10 +1030,10 @@ mod tests {
             })
             .collect();
         let stats = reduce_in_memory(&docs.iter().collect::<Vec<_>>(), &cfg);
-        let out = dedup(&docs[0], 0, &stats, &cfg);
+        let out = dedup(docs[0].clone(), 0, &stats, &cfg);
         assert_eq!(kinds(&out), vec![("corpus_repeated_line", "Sign up for our newsletter")]);
         let cfg4 = DedupConfig { line_min_docs: 4, ..cfg };
         let stats4 = reduce_in_memory(&docs.iter().collect::<Vec<_>>(), &cfg4);
-        assert!(dedup(&docs[0], 0, &stats4, &cfg4).removed.is_empty());
+        assert!(dedup(docs[0].clone(), 0, &stats4, &cfg4).removed.is_empty());
     }
 }

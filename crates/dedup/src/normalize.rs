@@ -18,9 +18,9 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 ///
 /// Normalising is per white-space-separated word, and leaves an ASCII word as it is but
 /// for the case and '`': ASCII bytes are mapped one by one (eight at a time where they
-/// are plain: no white space but single spaces, no '`'), and a non-ASCII character other
-/// than white space sends its whole word through `normalize_word_into` (its bytes written
-/// so far are taken back).
+/// are plain: no white space but single spaces, no '`', no control character), and a
+/// non-ASCII character other than white space sends its whole word through
+/// `normalize_word_into` (its bytes written so far are taken back).
 pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     res.reserve(text.len() + 1);
@@ -37,8 +37,10 @@ pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
             && u64::from_le_bytes(chunk) & HIGH == 0
         {
             let x = u64::from_le_bytes(chunk);
-            let spaces = ascii_bytes_in(x, b' ', b' ');
-            let special = ascii_bytes_in(x, b'\t', b'\r') | ascii_bytes_in(x, b'`', b'`');
+            let spaces = ascii_bytes_eq(x, b' ');
+            // White space but ' ', '`', and the other control characters (which go byte by
+            // byte as well, unchanged).
+            let special = ascii_bytes_below(x, b' ') | ascii_bytes_eq(x, b'`');
             if special == 0 && spaces & (spaces >> 8) == 0 && !(state.in_space && spaces & 0x80 != 0) {
                 if state.in_space {
                     state.start_word(res);
@@ -123,6 +125,20 @@ fn ascii_bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
     let at_least_lo = (x + ONES * u64::from(0x80 - lo)) & HIGH;
     let above_hi = (x + ONES * u64::from(0x80 - hi - 1)) & HIGH;
     at_least_lo & !above_hi
+}
+
+/// 0x80 in each byte of `x` (eight ASCII bytes) equal to `c`, 0 in the others: a byte's
+/// xor with `c` is zero just when they are equal, and adding 0x7f to it sets its top bit
+/// otherwise (without a carry: both are under 0x80).
+fn ascii_bytes_eq(x: u64, c: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    !((x ^ (ONES * u64::from(c))) + ONES * 0x7f) & HIGH
+}
+
+/// 0x80 in each byte of `x` (eight ASCII bytes) under `c`, 0 in the others.
+fn ascii_bytes_below(x: u64, c: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    !(x + ONES * u64::from(0x80 - c)) & HIGH
 }
 
 /// Where normalised characters go: a `String`, or UTF-8 bytes.
@@ -212,8 +228,10 @@ pub(crate) fn ascii_line_hash(text: &[u8]) -> u64 {
                 && u64::from_le_bytes(chunk) & HIGH == 0
             {
                 let x = u64::from_le_bytes(chunk);
-                let spaces = ascii_bytes_in(x, b' ', b' ');
-                let special = ascii_bytes_in(x, b'\t', b'\r') | ascii_bytes_in(x, b'`', b'`');
+                let spaces = ascii_bytes_eq(x, b' ');
+                // White space but ' ', '`', and the other control characters (which go byte by
+                // byte as well, unchanged).
+                let special = ascii_bytes_below(x, b' ') | ascii_bytes_eq(x, b'`');
                 // No space first or last, and none next to another.
                 if special == 0 && spaces & ((spaces >> 8) | 0x80 | (0x80 << 56)) == 0 {
                     if space {
@@ -320,6 +338,25 @@ pub(crate) fn normalize_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_bytes_eq_and_below_mark_each_byte() {
+        for b in 0..0x80u8 {
+            for at in 0..8 {
+                for filler in [b'a', b' ', b'`', 0, 0x7f] {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = b;
+                    let x = u64::from_le_bytes(bytes);
+                    for c in [b' ', b'`', 0, 0x7f] {
+                        let want = bytes.map(|b| if b == c { 0x80 } else { 0 });
+                        assert_eq!(ascii_bytes_eq(x, c).to_le_bytes(), want, "{bytes:?} == {c}");
+                        let want = bytes.map(|b| if b < c { 0x80 } else { 0 });
+                        assert_eq!(ascii_bytes_below(x, c).to_le_bytes(), want, "{bytes:?} < {c}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn folds_case_space_quotes() {

@@ -32,7 +32,7 @@ fn features(bencher: Bencher, name: &str) {
         .enumerate()
         .map(|(i, doc)| {
             let stripped = pith_strip::strip(&pith_parse::parse(doc), &strip_cfg);
-            pith_dedup::dedup(&stripped, i as u64, &stats, &dedup_cfg)
+            pith_dedup::dedup(stripped, i as u64, &stats, &dedup_cfg)
         })
         .collect();
     let cfg = FeaturesConfig::default();

@@ -81,7 +81,7 @@ fn main() {
                     let stripped = pith_strip::strip(&pith_parse::parse(&raw), &pith_strip::StripConfig::default());
                     let stats = pith_dedup::CorpusStats::default();
                     let index = docs.len() as u64;
-                    docs.push(pith_dedup::dedup(&stripped, index, &stats, &pith_dedup::DedupConfig::default()));
+                    docs.push(pith_dedup::dedup(stripped, index, &stats, &pith_dedup::DedupConfig::default()));
                     continue;
                 }
                 let blocks = text
@@ -114,7 +114,7 @@ fn main() {
         let stripped: Vec<_> =
             records.iter().map(|raw| pith_strip::strip(&pith_parse::parse(raw), &strip_cfg)).collect();
         let stats = pith_dedup::reduce_in_memory(&stripped.iter().collect::<Vec<_>>(), &dedup_cfg);
-        for (i, doc) in stripped.iter().enumerate() {
+        for (i, doc) in stripped.into_iter().enumerate() {
             docs.push(pith_dedup::dedup(doc, i as u64, &stats, &dedup_cfg));
         }
     }

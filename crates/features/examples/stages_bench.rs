@@ -46,7 +46,7 @@ fn main() {
     let stripped: Vec<StrippedDoc> = parsed.iter().map(|d| pith_strip::strip(d, &scfg)).collect();
     let stats = pith_dedup::reduce_in_memory(&stripped.iter().collect::<Vec<_>>(), &dcfg);
     let deduped: Vec<DedupedDoc> =
-        stripped.iter().enumerate().map(|(i, d)| pith_dedup::dedup(d, i as u64, &stats, &dcfg)).collect();
+        stripped.iter().enumerate().map(|(i, d)| pith_dedup::dedup(d.clone(), i as u64, &stats, &dcfg)).collect();
     let sketches: Vec<pith_dedup::Sketch> = stripped.iter().map(|d| pith_dedup::sketch(d, &dcfg)).collect();
     println!("{} docs, {:.1} MB", records.len(), bytes as f64 / 1e6);
 
@@ -56,7 +56,7 @@ fn main() {
         ("sketch", &|| bench_sketch(&stripped, &dcfg)),
         ("shingles", &|| bench_shingles(&stripped, &dcfg)),
         ("candidates", &|| bench_candidates(&sketches, &dcfg)),
-        ("apply", &|| bench_apply(&stripped, &stats, &dcfg)),
+        ("apply", &|| bench_apply(stripped.clone(), &stats, &dcfg)),
         ("features", &|| bench_features(&deduped, &fcfg)),
     ];
     for (name, run) in stages {
@@ -107,8 +107,8 @@ fn bench_candidates(sketches: &[pith_dedup::Sketch], cfg: &DedupConfig) {
 }
 
 #[inline(never)]
-fn bench_apply(stripped: &[StrippedDoc], stats: &pith_dedup::CorpusStats, cfg: &DedupConfig) {
-    for (i, doc) in stripped.iter().enumerate() {
+fn bench_apply(stripped: Vec<StrippedDoc>, stats: &pith_dedup::CorpusStats, cfg: &DedupConfig) {
+    for (i, doc) in stripped.into_iter().enumerate() {
         black_box(pith_dedup::dedup(doc, i as u64, stats, cfg));
     }
 }

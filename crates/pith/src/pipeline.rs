@@ -1339,11 +1339,11 @@ impl<'a> Runner<'a> {
             _ => {
                 let deduped: Vec<Slot<DedupedDoc>> = self.compute(DEDUP, || {
                     stripped
-                        .iter()
+                        .into_iter()
                         .zip(&ordinals)
                         .map(|(slot, &at)| match slot {
                             Slot::Ok(doc) => guarded("dedup", || pith_dedup::dedup(doc, at, corpus, cfg)),
-                            Slot::Failed(f) => Slot::Failed(f.clone()),
+                            Slot::Failed(f) => Slot::Failed(f),
                         })
                         .collect()
                 });
@@ -1358,7 +1358,6 @@ impl<'a> Runner<'a> {
                 if self.kept_for_later() {
                     self.store(DEDUP, dedup_key, &deltas, &out);
                 }
-                drop(stripped);
                 (deduped, out)
             }
         };
@@ -1854,7 +1853,7 @@ impl Runner<'_> {
                         let deduped = match stripped {
                             Slot::Ok(doc) => {
                                 ordinal += 1;
-                                guarded("dedup", || pith_dedup::dedup(&doc, ordinal - 1, &corpus, cfg))
+                                guarded("dedup", || pith_dedup::dedup(doc, ordinal - 1, &corpus, cfg))
                             }
                             Slot::Failed(f) => Slot::Failed(f),
                         };

@@ -89,7 +89,7 @@ proptest! {
 
     #[test]
     fn dedup_is_idempotent(doc in stripped_doc(), cfg in config(), stats in stats()) {
-        let once = dedup(&doc, 0, &stats, &cfg);
+        let once = dedup(doc.clone(), 0, &stats, &cfg);
         // What the driver caches, with the verdicts set again, rebuilds the very same
         // document.
         let mut rebuilt = DedupDelta::of(&once).rebuild(doc.clone());
@@ -117,7 +117,7 @@ proptest! {
             removed: once.removed.clone(),
             raw_bytes: once.raw_bytes,
         };
-        let twice = dedup(&again_input, 0, &stats, &cfg);
+        let twice = dedup(again_input, 0, &stats, &cfg);
         prop_assert_eq!(&twice.blocks, &once.blocks);
         prop_assert_eq!(&twice.removed, &once.removed);
         prop_assert_eq!(&twice.drop, &once.drop);

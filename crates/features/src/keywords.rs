@@ -89,6 +89,28 @@ impl DocFreq {
     }
 }
 
+/// A sum of `DocFreq`s (a corpus's shards'), counted in a hash table and sorted once by
+/// `finish`: merging thousands of shards into a `BTreeMap` one at a time costs a tree
+/// walk per term of each, on the thread that collects them.
+#[derive(Debug, Default)]
+pub struct DocFreqSum {
+    n_docs: u64,
+    counts: FxHashMap<u64, u64>,
+}
+
+impl DocFreqSum {
+    pub fn add(&mut self, doc_freq: &DocFreq) {
+        self.n_docs += doc_freq.n_docs;
+        for (&hash, &count) in &doc_freq.doc_counts {
+            *self.counts.entry(hash).or_default() += count;
+        }
+    }
+
+    pub fn finish(self) -> DocFreq {
+        DocFreq { n_docs: self.n_docs, doc_counts: self.counts.into_iter().collect() }
+    }
+}
+
 /// A `DocFreq` for lookups: `keywords` asks it for every term of every document.
 #[derive(Debug, Clone, Default)]
 pub struct DocFreqIndex {
@@ -1345,6 +1367,11 @@ mod tests {
         assert_eq!(ab, all);
         assert_eq!(ba, all);
         assert_eq!(DocFreq::of_documents(&docs), all);
+        for parts in [[&a, &b], [&b, &a]] {
+            let mut sum = DocFreqSum::default();
+            parts.into_iter().for_each(|part| sum.add(part));
+            assert_eq!(sum.finish(), all);
+        }
         assert_eq!((all.n_docs, all.doc_count(term_hash("cat")), all.doc_count(term_hash("bird"))), (3, 2, 0));
         // Equal values serialise alike, whatever the merge order.
         assert_eq!(serde_json::to_string(&ab).expect("json"), serde_json::to_string(&ba).expect("json"));

@@ -29,7 +29,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail, ensure};
 use pith_cache::{Key, fingerprint};
 use pith_dedup::{CorpusStats, LineCounts};
-use pith_features::keywords::DocFreq;
+use pith_features::keywords::{DocFreq, DocFreqSum};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{RunConfig, StagesConfig};
@@ -433,10 +433,11 @@ fn reduce_task(work: &Work, runner: &Runner<'_>) -> anyhow::Result<Totals> {
     }
     let files: Vec<Vec<InputFile>> = (0..n).map(|i| work.files(i)).collect::<anyhow::Result<_>>()?;
     let groups: Vec<&[InputFile]> = files.iter().map(Vec::as_slice).collect();
-    let mut doc_freq = DocFreq::default();
+    let mut sum = DocFreqSum::default();
     for map in &mut maps {
-        doc_freq.merge(&std::mem::take(&mut map.doc_freq));
+        sum.add(&std::mem::take(&mut map.doc_freq));
     }
+    let doc_freq = sum.finish();
     pith_cache::write_file(&work.doc_freq_path(), &work.key, &doc_freq)?;
     let mut totals = Totals { keyword_terms: doc_freq.doc_counts.len() as u64, ..Totals::default() };
     drop(doc_freq);

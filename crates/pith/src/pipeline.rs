@@ -22,7 +22,7 @@ use anyhow::Context;
 use pith_cache::{Cache, Key, Lookup, Raw, fingerprint};
 use pith_dedup::{CorpusStats, DedupDelta, LineCounts, Sketch};
 use pith_features::keywords::incremental::{Candidates, Shift, n_candidates};
-use pith_features::keywords::{DocFreq, DocFreqIndex};
+use pith_features::keywords::{DocFreq, DocFreqIndex, DocFreqSum};
 use pith_types::{DedupedDoc, Failure, Features, Keyword, ParsedDoc, RawDoc, Slot, StrippedDoc};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
@@ -584,11 +584,12 @@ impl<'a> Runner<'a> {
         totals: &mut Totals,
     ) -> anyhow::Result<MapOutput> {
         let mut out = MapOutput::default();
+        let mut doc_freq_sum = DocFreqSum::default();
         self.in_batches(groups, |shards| {
             let results: Vec<(Pass1, Vec<Line>, DocFreq)> =
                 shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
             for (shard, (mut p1, lines, doc_freq)) in shards.iter().zip(results) {
-                out.doc_freq.merge(&doc_freq);
+                doc_freq_sum.add(&doc_freq);
                 // Block hashes are counted now and dropped: the corpus state held until
                 // the reduce is the id, the exact hash and the band hashes of each
                 // document.
@@ -609,6 +610,7 @@ impl<'a> Runner<'a> {
             }
             Ok(())
         })?;
+        out.doc_freq = doc_freq_sum.finish();
         Ok(out)
     }
 

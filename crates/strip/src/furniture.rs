@@ -242,15 +242,8 @@ mod tests {
             "’",
         ];
         let automaton = unanchored_cues(false);
-        let mut state = 12345u64;
         let (mut n_match, mut n_anchored) = (0, 0);
-        for _ in 0..20000 {
-            let mut text = String::new();
-            for _ in 0..(state % 6) {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
-            }
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        for text in crate::pieced_texts(&pieces, 20000, 6) {
             let want = ANY_RULE.is_match(text.trim());
             for cues in [&*UNANCHORED, &automaton] {
                 let anchored =

@@ -262,6 +262,26 @@ fn mark_addresses(blocks: &[Block], n_words: &[usize], verdicts: &mut [Option<Ve
     }
 }
 
+/// `n` texts of up to `max_pieces - 1` pieces each, picked by a fixed linear congruential
+/// sequence: the same texts on every run, for tests that hold a fast path against its
+/// reference.
+#[cfg(test)]
+pub(crate) fn pieced_texts(pieces: &[&str], n: usize, max_pieces: u64) -> Vec<String> {
+    let mut state = 12345u64;
+    let next = |state: &mut u64| *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            let mut text = String::new();
+            for _ in 0..(state % max_pieces) {
+                next(&mut state);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            next(&mut state);
+            text
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

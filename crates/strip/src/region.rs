@@ -1232,15 +1232,8 @@ mod tests {
             "É",
             "ſ",
         ];
-        let mut state = 12345u64;
         let mut n_headlines = 0;
-        for _ in 0..20000 {
-            let mut text = String::new();
-            for _ in 0..(state % 40) {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
-            }
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        for text in crate::pieced_texts(&pieces, 20000, 40) {
             assert_eq!(is_headline(&text), is_headline_reference(&text), "{text:?}");
             n_headlines += usize::from(is_headline(&text));
         }
@@ -1318,15 +1311,8 @@ mod tests {
             "—",
             "'",
         ];
-        let mut state = 12345u64;
         let mut n_teasers = 0;
-        for _ in 0..30000 {
-            let mut text = String::new();
-            for _ in 0..(state % 60) {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
-            }
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        for text in crate::pieced_texts(&pieces, 30000, 60) {
             assert_eq!(glued_teaser(&text), glued_teaser_reference(&text), "{text:?}");
             n_teasers += usize::from(glued_teaser(&text));
         }
@@ -1559,16 +1545,7 @@ mod tests {
             "\u{3000}",
             "\u{85}",
         ];
-        let mut state = 12345u64;
-        for _ in 0..5000 {
-            let mut text = String::new();
-            for _ in 0..(state % 24) {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
-            }
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            texts.push(text);
-        }
+        texts.extend(crate::pieced_texts(&pieces, 5000, 24));
         for text in &texts {
             let (got, want) = (count_words(text), count_words_reference(text));
             assert_eq!(

@@ -301,14 +301,8 @@ mod tests {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for len in 0..60 {
             for _ in 0..20 {
-                let words: Vec<&str> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        vocabulary[(seed % vocabulary.len() as u64) as usize]
-                    })
-                    .collect();
+                let words: Vec<&str> =
+                    (0..len).map(|_| vocabulary[crate::next_index(&mut seed, vocabulary.len())]).collect();
                 let chars = |gram: &[&str]| gram.iter().map(|w| w.chars().count()).sum::<usize>();
                 let mut want = NgramChars::default();
                 for n in 2..=4 {
@@ -367,10 +361,7 @@ mod tests {
         for _ in 0..2000 {
             let mut text = String::new();
             for _ in 0..12 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+                text.push_str(pieces[crate::next_index(&mut seed, pieces.len())]);
             }
             assert_eq!(count_triple_dots(&text), count_triple_dots_by_runs(&text), "{text:?}");
         }

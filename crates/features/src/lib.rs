@@ -463,6 +463,16 @@ fn round3(x: f64) -> f64 {
     if res.is_finite() && res != 0.0 { res } else { 0.0 }
 }
 
+/// The next of a fixed xorshift sequence, as an index below `len`: the same picks on
+/// every run, for tests that hold a fast path against its reference.
+#[cfg(test)]
+pub(crate) fn next_index(seed: &mut u64, len: usize) -> usize {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    (*seed % len as u64) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -687,10 +697,7 @@ mod tests {
             for _ in 0..3 {
                 let mut text = String::new();
                 for _ in 0..10 {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+                    text.push_str(pieces[crate::next_index(&mut seed, pieces.len())]);
                 }
                 blocks.push(text);
             }

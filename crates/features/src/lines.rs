@@ -266,10 +266,7 @@ mod tests {
         for _ in 0..2000 {
             let mut text = String::new();
             for _ in 0..8 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+                text.push_str(pieces[crate::next_index(&mut seed, pieces.len())]);
             }
             texts.push(text);
         }

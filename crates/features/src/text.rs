@@ -635,14 +635,7 @@ mod tests {
         let pieces = ["", "a", "b", "ab", "ba", "é", "ée", "e\u{301}", "abc", "cab", "x y", "ab"];
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for n in 0..40 {
-            let items: Vec<&str> = (0..n)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    pieces[(seed % pieces.len() as u64) as usize]
-                })
-                .collect();
+            let items: Vec<&str> = (0..n).map(|_| pieces[crate::next_index(&mut seed, pieces.len())]).collect();
             assert_eq!(find_duplicates(&items), reference(&items), "{items:?}");
         }
     }

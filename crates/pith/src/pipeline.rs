@@ -990,29 +990,30 @@ impl<'a> Runner<'a> {
         keep: &(dyn Fn(u64) -> bool + Sync),
     ) -> Vec<ShingleSets> {
         let cfg = &self.cfg.stages.dedup;
-        let sets_of = |index: usize, stripped: &[Slot<StrippedDoc>]| -> ShingleSets {
+        // The sets of the documents `keep` picks in one shard's strip output (numbered from
+        // `first` among the documents strip kept), each made by `set` (`None` if one cannot
+        // be).
+        fn picked<D>(
+            stripped: &[Slot<D>],
+            first: u64,
+            keep: &dyn Fn(u64) -> bool,
+            set: impl Fn(&D) -> Option<Vec<u32>>,
+        ) -> Option<ShingleSets> {
             stripped
                 .iter()
                 .filter_map(Slot::ok)
                 .enumerate()
-                .map(|(k, doc)| (offsets[index] + k as u64, doc))
+                .map(|(k, doc)| (first + k as u64, doc))
                 .filter(|&(o, _)| keep(o))
-                .map(|(o, doc)| (o, pith_dedup::shingle_set(doc, cfg)))
+                .map(|(o, doc)| Some((o, set(doc)?)))
                 .collect()
-        };
+        }
         // From the cache, the strip output is read for the picked documents' texts alone
         // (`StrippedTexts`), borrowed from the payload: a shard holds a few candidates.
         let cached_sets_of = |index: usize| -> Option<ShingleSets> {
             let raw = self.checked(self.cache.get_raw(STAGE_NAMES[STRIP], VERSIONS[STRIP], &pass1[index].strip_key))?;
             let stripped = self.checked(raw.decode::<Vec<Slot<StrippedTexts<'_>>>>())?;
-            stripped
-                .iter()
-                .filter_map(Slot::ok)
-                .enumerate()
-                .map(|(k, doc)| (offsets[index] + k as u64, doc))
-                .filter(|&(o, _)| keep(o))
-                .map(|(o, doc)| Some((o, pith_dedup::shingle_set_of_texts(doc.texts()?, cfg))))
-                .collect()
+            picked(&stripped, offsets[index], keep, |doc| Some(pith_dedup::shingle_set_of_texts(doc.texts()?, cfg)))
         };
         let mut found: Vec<Option<ShingleSets>> = shards.par_iter().map(|&i| cached_sets_of(i)).collect();
         let missing: HashMap<usize, usize> =
@@ -1021,7 +1022,7 @@ impl<'a> Runner<'a> {
             for (index, shard) in self.read(groups).enumerate().take(last + 1) {
                 if let Some(&k) = missing.get(&index) {
                     let stripped = strip_shard(&parse_shard(&shard), &self.cfg.stages.strip);
-                    found[k] = Some(sets_of(index, &stripped));
+                    found[k] = picked(&stripped, offsets[index], keep, |doc| Some(pith_dedup::shingle_set(doc, cfg)));
                 }
             }
         }

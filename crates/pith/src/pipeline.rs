@@ -1285,11 +1285,7 @@ impl<'a> Runner<'a> {
                 doc.id = id;
             }
         }
-        self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
-        for (stage, name) in [(STRIP, pith_strip::STAGE), (DEDUP, pith_dedup::STAGE)] {
-            self.count_removed(stage, &deduped, |d| d.removals().filter(move |r| r.stage == name).map(|r| r.kind));
-        }
-        self.progress.advance(DEDUP, shard.bytes);
+        self.count_deduped(shard, &deduped);
         self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
         let features = cached.features;
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
@@ -1376,12 +1372,7 @@ impl<'a> Runner<'a> {
                 doc.id = id.clone();
             }
         }
-        self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
-        // Strip's removals are counted here, where every run has them at hand.
-        for (stage, name) in [(STRIP, pith_strip::STAGE), (DEDUP, pith_dedup::STAGE)] {
-            self.count_removed(stage, &deduped, |d| d.removals().filter(move |r| r.stage == name).map(|r| r.kind));
-        }
-        self.progress.advance(DEDUP, shard.bytes);
+        self.count_deduped(shard, &deduped);
         if until == Stage::Dedup {
             return render_stage(shard, &deduped, "dedup");
         }
@@ -1578,6 +1569,16 @@ impl<'a> Runner<'a> {
             Some((value, _)) => value,
             None => strip_shard(&parse_shard(shard), &self.cfg.stages.strip),
         }
+    }
+
+    /// Counts a shard's documents out of dedup, and the removals of strip and dedup they
+    /// carry (strip's are counted here, where every run has them at hand).
+    fn count_deduped<D: FinalDoc>(&self, shard: &RawShard, deduped: &[Slot<D>]) {
+        self.counters[DEDUP].docs.fetch_add(deduped.len() as u64, Ordering::Relaxed);
+        for (stage, name) in [(STRIP, pith_strip::STAGE), (DEDUP, pith_dedup::STAGE)] {
+            self.count_removed(stage, deduped, |d| d.removals().filter(move |r| r.stage == name).map(|r| r.kind));
+        }
+        self.progress.advance(DEDUP, shard.bytes);
     }
 
     fn count_removed<'d, T: 'd, I: Iterator<Item = &'d str>>(

@@ -26,13 +26,17 @@ const CODEC_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 32 + 32 + 8 + 8 + 8;
 /// No cached value may decode to more than this: a corrupt length can't exhaust memory.
 const DECODE_LIMIT: usize = 1 << 30;
-/// zstd's level 4 with matches of 7 bytes at least (its default there is 5): on stage
-/// outputs (text, JSON) files come out 5% smaller than at level 3, in fewer and longer
-/// sequences, which decompress 16% faster (a warm run decompresses every shard's strip
-/// output), and compress a little faster too. Any parameters make the same format: files
-/// written with others read alike.
-const ZSTD_LEVEL: i32 = 4;
-const ZSTD_MIN_MATCH: u32 = 7;
+/// zstd's level 1 with long-distance matching over an 8 MiB window and a 64 Ki-entry hash
+/// table. A shard's strip output is most of the cache and most of what a warm run
+/// decompresses; its repeats (duplicate documents, site chrome) lie far apart, which the
+/// long-distance matcher finds cheaply. Against level 4 (the previous setting), on a bench
+/// shard: 4.40x instead of 3.89x, compressed 32% and decompressed 21% faster; on the dev
+/// pages' text: 2.85x instead of 3.01x, 40% and 4% faster. Any parameters make the same
+/// format: files written with others read alike (the decoder's window limit, 128 MiB, is
+/// well above this one).
+const ZSTD_LEVEL: i32 = 1;
+const ZSTD_WINDOW_LOG: u32 = 23;
+const ZSTD_HASH_LOG: u32 = 16;
 /// A payload whose frame says it decompresses to at most this many times its size gets a
 /// buffer of that size at once (a corrupt size can't make it allocate much more).
 const MAX_UPFRONT_RATIO: u64 = 64;
@@ -409,9 +413,13 @@ fn compress(raw: &[u8]) -> Result<Vec<u8>, String> {
             Some(compressor) => compressor,
             None => {
                 let mut compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(|e| e.to_string())?;
-                compressor
-                    .set_parameter(zstd::zstd_safe::CParameter::MinMatch(ZSTD_MIN_MATCH))
-                    .map_err(|e| e.to_string())?;
+                for parameter in [
+                    zstd::zstd_safe::CParameter::EnableLongDistanceMatching(true),
+                    zstd::zstd_safe::CParameter::WindowLog(ZSTD_WINDOW_LOG),
+                    zstd::zstd_safe::CParameter::HashLog(ZSTD_HASH_LOG),
+                ] {
+                    compressor.set_parameter(parameter).map_err(|e| e.to_string())?;
+                }
                 slot.insert(compressor)
             }
         };

@@ -1109,7 +1109,7 @@ impl<'a> Runner<'a> {
             None => {
                 let stripped = stripped.get_or_insert_with(|| self.strip_output(texts(), &strip_key));
                 let value: Vec<Option<Sketch>> = self.compute(DEDUP_MAP, || {
-                    stripped.iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, dcfg))).collect()
+                    stripped.par_iter().map(|s| s.ok().map(|doc| pith_dedup::sketch(doc, dcfg))).collect()
                 });
                 self.store(DEDUP_MAP, &sketch_key, &value, &sketch_key);
                 value
@@ -1338,7 +1338,7 @@ impl<'a> Runner<'a> {
             _ => {
                 let deduped: Vec<Slot<DedupedDoc>> = self.compute(DEDUP, || {
                     stripped
-                        .into_iter()
+                        .into_par_iter()
                         .zip(&ordinals)
                         .map(|(slot, &at)| match slot {
                             Slot::Ok(doc) => guarded("dedup", || pith_dedup::dedup(doc, at, corpus, cfg)),
@@ -1394,7 +1394,7 @@ impl<'a> Runner<'a> {
             None => {
                 let value: Vec<Slot<FeaturesJson>> = self.compute(FEATURES, || {
                     deduped
-                        .iter()
+                        .par_iter()
                         .map(|slot| match slot {
                             Slot::Ok(doc) => {
                                 guarded("features", || FeaturesJson::new(pith_features::features(doc, fcfg)))
@@ -1422,7 +1422,7 @@ impl<'a> Runner<'a> {
     /// The shard's final records, with each document's keywords (none when they are
     /// off): cached against the corpus's frequencies, read without copying their texts,
     /// or else made by `keywords`.
-    fn render_with_keywords<D: FinalDoc>(
+    fn render_with_keywords<D: FinalDoc + Sync>(
         &self,
         shard: &RawShard,
         deduped: &[Slot<D>],
@@ -1481,7 +1481,7 @@ impl<'a> Runner<'a> {
     /// output and the settings alone (`KeywordsEntry`), certify each document's keywords
     /// against the new frequencies where they provably have not changed; the others are
     /// scored from the text; then both entries are stored against the new frequencies.
-    fn keywords<D: FinalDoc>(
+    fn keywords<D: FinalDoc + Sync>(
         &self,
         deduped: &[Slot<D>],
         features: &[Slot<FeaturesJsonRef<'_>>],
@@ -1535,7 +1535,7 @@ impl<'a> Runner<'a> {
             }),
             _ => {
                 self.keyword_docs[SCORED].fetch_add(deduped.len() as u64, Ordering::Relaxed);
-                self.timed(FEATURES, || (0..deduped.len()).map(score).collect())
+                self.timed(FEATURES, || (0..deduped.len()).into_par_iter().map(score).collect())
             }
         };
         let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = scored.into_iter().unzip();
@@ -1776,7 +1776,7 @@ fn rename_docs(shard: &RawShard, renames: &[(u64, String)]) -> RawShard {
 
 fn strip_shard(parsed: &[Slot<ParsedDoc>], cfg: &pith_strip::StripConfig) -> Vec<Slot<StrippedDoc>> {
     parsed
-        .iter()
+        .par_iter()
         .map(|slot| match slot {
             Slot::Ok(doc) => guarded("strip", || pith_strip::strip(doc, cfg)),
             Slot::Failed(f) => Slot::Failed(f.clone()),
@@ -1785,7 +1785,8 @@ fn strip_shard(parsed: &[Slot<ParsedDoc>], cfg: &pith_strip::StripConfig) -> Vec
 }
 
 fn parse_shard(shard: &RawShard) -> Vec<Slot<ParsedDoc>> {
-    shard.docs().map(|raw| guarded("parse", || pith_parse::parse(raw))).collect()
+    let docs: Vec<&RawDoc> = shard.docs().collect();
+    docs.par_iter().map(|raw| guarded("parse", || pith_parse::parse(raw))).collect()
 }
 
 /// Runs one stage on one document, turning a panic into a per-document failure.

@@ -310,77 +310,99 @@ pub fn unique_id(seen: &mut HashSet<u64>, id: &str) -> Option<String> {
 }
 
 /// Reads the inputs shard by shard, in order; holds one shard in memory at a time.
+///
+/// It has two halves, which a caller may run on two threads (`split`): `ShardBytes` reads
+/// each shard's bytes (and hashes a JSONL shard's lines), `ShardNamer` makes them entries
+/// (lines parsed or taken from known heads, ids made unique across the files). In a warm
+/// run reading and hashing are most of what phase 1 does, so they get a thread of their
+/// own.
 pub struct ShardReader<'a> {
+    bytes: ShardBytes<'a>,
+    namer: ShardNamer<'a>,
+}
+
+/// The reading half of a `ShardReader`: a shard's bytes at a time, in order.
+pub struct ShardBytes<'a> {
     files: &'a [InputFile],
     max_doc_bytes: u64,
     next_file: usize,
     /// The open JSONL file and the next line number to read.
     jsonl: Option<(Box<dyn BufRead + Send + 'a>, u64, usize)>,
-    seen_ids: HashSet<u64>,
-    known: Option<Known<'a>>,
     /// Line buffers to fill again: the last shard's, and those of known shards dropped.
     spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
 }
 
+/// The naming half of a `ShardReader`: makes each shard's bytes its entries, in order.
+pub struct ShardNamer<'a> {
+    files: &'a [InputFile],
+    max_doc_bytes: u64,
+    seen_ids: HashSet<u64>,
+    known: Option<Known<'a>>,
+    spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+/// A shard's bytes as `ShardBytes` read them, for `ShardNamer::name`.
+pub struct ReadShard(ReadKind);
+
+enum ReadKind {
+    Jsonl(JsonlRead),
+    /// A run of plain files: the shard's bytes, and each file's index and text.
+    Files(u64, Vec<(usize, Result<(String, Vec<Diag>), String>)>),
+    /// A file that could not be opened.
+    Unreadable(Entry),
+}
+
+/// A JSONL shard's lines as read.
+struct JsonlRead {
+    file_index: usize,
+    buf: Vec<u8>,
+    /// Per entry: its line's range in `buf`, number and full length.
+    lines: Vec<(std::ops::Range<usize>, u64, usize)>,
+    bytes: u64,
+    /// A read error that cut the shard short.
+    error: Option<Entry>,
+    /// `RawLines::digest`, for a shard read without error.
+    digest: Option<[u8; 32]>,
+}
+
 impl<'a> ShardReader<'a> {
     pub fn new(files: &'a [InputFile], max_doc_bytes: u64) -> Self {
+        let spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>> = Arc::default();
         ShardReader {
-            files,
-            max_doc_bytes,
-            next_file: 0,
-            jsonl: None,
-            seen_ids: HashSet::new(),
-            known: None,
-            spare: Arc::default(),
+            bytes: ShardBytes { files, max_doc_bytes, next_file: 0, jsonl: None, spare: Arc::clone(&spare) },
+            namer: ShardNamer { files, max_doc_bytes, seen_ids: HashSet::new(), known: None, spare },
         }
     }
 
     /// A reader that asks `known` for each JSONL shard's heads before it parses the shard.
     pub fn with_known(files: &'a [InputFile], max_doc_bytes: u64, known: Known<'a>) -> Self {
-        ShardReader { known: Some(known), ..ShardReader::new(files, max_doc_bytes) }
+        let mut reader = ShardReader::new(files, max_doc_bytes);
+        reader.namer.known = Some(known);
+        reader
     }
 
-    /// Takes `heads` as the shard they were made of, if its ids come out as they did then:
-    /// each id the input gave is made unique against the ids seen so far in this run
-    /// (earlier shards may differ from the run that kept the heads). Otherwise leaves the
-    /// seen ids as they were and returns false.
-    fn replay_ids(&mut self, heads: &RawShard) -> bool {
-        let renamed: std::collections::HashMap<u32, &str> =
-            heads.renamed.iter().map(|(i, id)| (*i, id.as_str())).collect();
-        let mut added = Vec::new();
-        for (i, entry) in heads.entries.iter().enumerate() {
-            let Entry::Doc(doc) = entry else { continue };
-            let given = renamed.get(&(i as u32)).copied().unwrap_or(&doc.id);
-            let id = unique_id(&mut self.seen_ids, given);
-            added.push(xxh3_64(id.as_deref().unwrap_or(given).as_bytes()));
-            if id.as_deref().unwrap_or(given) != doc.id {
-                for hash in added {
-                    self.seen_ids.remove(&hash);
-                }
-                return false;
-            }
-        }
-        true
+    /// The two halves, to run on two threads: each `ReadShard` the first gives, in order,
+    /// goes to the second's `name`.
+    pub fn split(self) -> (ShardBytes<'a>, ShardNamer<'a>) {
+        (self.bytes, self.namer)
     }
+}
 
-    /// Makes ids unique across the reader's files; records the id the input gave when
-    /// it had to rename one.
-    fn unique_id(&mut self, shard: &mut RawShard, id: String, diags: &mut Vec<Diag>) -> String {
-        match unique_id(&mut self.seen_ids, &id) {
-            None => id,
-            Some(renamed) => {
-                diags.push(Diag { message: format!("id {id:?} seen before; renamed to {renamed:?}"), span: None });
-                shard.renamed.push((shard.entries.len() as u32, id));
-                renamed
-            }
-        }
+impl Iterator for ShardReader<'_> {
+    type Item = RawShard;
+
+    fn next(&mut self) -> Option<RawShard> {
+        let read = self.bytes.next()?;
+        Some(self.namer.name(read))
     }
+}
 
-    fn read_jsonl_chunk(&mut self, file_index: usize) -> RawShard {
+impl<'a> ShardBytes<'a> {
+    fn read_jsonl_chunk(&mut self, file_index: usize) -> JsonlRead {
         let file = &self.files[file_index];
         let (mut reader, mut line_no, _) = self.jsonl.take().expect("an open JSONL file");
-        // The shard's lines are read first (and hashed), then made entries: parsed, or
-        // taken from the heads `known` kept of the same bytes.
+        // The shard's lines are read first (and hashed), then made entries (`ShardNamer`):
+        // parsed, or taken from the heads `known` kept of the same bytes.
         let mut hasher = blake3::Hasher::new();
         hasher.update(&READ_VERSION.to_le_bytes());
         hasher.update(&(file.rel.len() as u64).to_le_bytes());
@@ -392,7 +414,6 @@ impl<'a> ShardReader<'a> {
         // kept: it makes no entry). Hashed with `buf` at the end, in two calls: hashing
         // line by line costs five times as much.
         let mut sizes: Vec<u8> = Vec::new();
-        // Per entry: its line's range in `buf`, number and full length.
         let mut lines: Vec<(std::ops::Range<usize>, u64, usize)> = Vec::new();
         let mut bytes = 0;
         let mut error = None;
@@ -432,6 +453,130 @@ impl<'a> ShardReader<'a> {
         }
         // A shard cut short by a read error has no digest: it is always parsed.
         let digest: Option<[u8; 32]> = error.is_none().then(|| hasher.update(&sizes).update(&buf).finalize().into());
+        JsonlRead { file_index, buf, lines, bytes, error, digest }
+    }
+}
+
+impl JsonlRead {
+    /// Whether the shard has no entry.
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.error.is_none()
+    }
+}
+
+impl Iterator for ShardBytes<'_> {
+    type Item = ReadShard;
+
+    fn next(&mut self) -> Option<ReadShard> {
+        if let Some((_, _, file_index)) = &self.jsonl {
+            let file_index = *file_index;
+            let read = self.read_jsonl_chunk(file_index);
+            if !read.is_empty() || self.jsonl.is_some() {
+                return Some(ReadShard(ReadKind::Jsonl(read)));
+            }
+        }
+        let mut bytes = 0;
+        let mut texts = Vec::new();
+        while self.next_file < self.files.len() {
+            let file = &self.files[self.next_file];
+            if let Format::Jsonl(compression) = file.format {
+                if !texts.is_empty() {
+                    return Some(ReadShard(ReadKind::Files(bytes, texts)));
+                }
+                self.next_file += 1;
+                match open_jsonl(file, compression) {
+                    Ok(reader) => {
+                        self.jsonl = Some((reader, 0, self.next_file - 1));
+                        let read = self.read_jsonl_chunk(self.next_file - 1);
+                        if read.is_empty() && self.jsonl.is_none() {
+                            continue; // an empty file
+                        }
+                        return Some(ReadShard(ReadKind::Jsonl(read)));
+                    }
+                    Err(err) => {
+                        return Some(ReadShard(ReadKind::Unreadable(Entry::Unreadable {
+                            source: Source { path: file.rel.clone(), line: None },
+                            error: format!("{}: {err}", file.rel),
+                        })));
+                    }
+                }
+            }
+            let cut = xxh3_64(file.rel.as_bytes()) & FILE_CUT_MASK == 0;
+            if !texts.is_empty() && (cut || texts.len() >= SHARD_FILES || bytes + file.size > SHARD_BYTES) {
+                return Some(ReadShard(ReadKind::Files(bytes, texts)));
+            }
+            self.next_file += 1;
+            bytes += file.size;
+            texts.push((self.next_file - 1, read_text_file(file, self.max_doc_bytes)));
+        }
+        (!texts.is_empty()).then_some(ReadShard(ReadKind::Files(bytes, texts)))
+    }
+}
+
+impl ShardNamer<'_> {
+    /// The entries of a shard `ShardBytes` read (the shards of one reader, in order).
+    pub fn name(&mut self, read: ReadShard) -> RawShard {
+        match read.0 {
+            ReadKind::Jsonl(read) => self.jsonl_entries(read),
+            ReadKind::Files(bytes, texts) => {
+                let mut shard = RawShard { bytes, ..RawShard::new() };
+                for (file_index, text) in texts {
+                    let file = &self.files[file_index];
+                    let source = Source { path: file.rel.clone(), line: None };
+                    let entry = match text {
+                        Ok((text, mut diags)) => {
+                            let id = self.unique_id(&mut shard, file.rel.clone(), &mut diags);
+                            Entry::Doc(RawDoc { id, source, text, metadata_json: None, diags })
+                        }
+                        Err(error) => Entry::Unreadable { source, error },
+                    };
+                    shard.entries.push(entry);
+                }
+                shard
+            }
+            ReadKind::Unreadable(entry) => RawShard { entries: vec![entry], ..RawShard::new() },
+        }
+    }
+
+    /// Takes `heads` as the shard they were made of, if its ids come out as they did then:
+    /// each id the input gave is made unique against the ids seen so far in this run
+    /// (earlier shards may differ from the run that kept the heads). Otherwise leaves the
+    /// seen ids as they were and returns false.
+    fn replay_ids(&mut self, heads: &RawShard) -> bool {
+        let renamed: std::collections::HashMap<u32, &str> =
+            heads.renamed.iter().map(|(i, id)| (*i, id.as_str())).collect();
+        let mut added = Vec::new();
+        for (i, entry) in heads.entries.iter().enumerate() {
+            let Entry::Doc(doc) = entry else { continue };
+            let given = renamed.get(&(i as u32)).copied().unwrap_or(&doc.id);
+            let id = unique_id(&mut self.seen_ids, given);
+            added.push(xxh3_64(id.as_deref().unwrap_or(given).as_bytes()));
+            if id.as_deref().unwrap_or(given) != doc.id {
+                for hash in added {
+                    self.seen_ids.remove(&hash);
+                }
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Makes ids unique across the reader's files; records the id the input gave when
+    /// it had to rename one.
+    fn unique_id(&mut self, shard: &mut RawShard, id: String, diags: &mut Vec<Diag>) -> String {
+        match unique_id(&mut self.seen_ids, &id) {
+            None => id,
+            Some(renamed) => {
+                diags.push(Diag { message: format!("id {id:?} seen before; renamed to {renamed:?}"), span: None });
+                shard.renamed.push((shard.entries.len() as u32, id));
+                renamed
+            }
+        }
+    }
+
+    fn jsonl_entries(&mut self, read: JsonlRead) -> RawShard {
+        let JsonlRead { file_index, buf, lines, bytes, error, digest } = read;
+        let file = &self.files[file_index];
         if let (Some(digest), Some(known)) = (digest, self.known)
             && let Some(heads) = known.heads(&digest)
             && heads.entries.len() == lines.len()
@@ -465,70 +610,6 @@ impl<'a> ShardReader<'a> {
         shard.raw = digest.map(|digest| Arc::new(RawLines { digest, lines: None }));
         give_back(&self.spare, buf);
         shard
-    }
-}
-
-impl Iterator for ShardReader<'_> {
-    type Item = RawShard;
-
-    fn next(&mut self) -> Option<RawShard> {
-        if let Some((_, _, file_index)) = &self.jsonl {
-            let file_index = *file_index;
-            let shard = self.read_jsonl_chunk(file_index);
-            if !shard.entries.is_empty() || self.jsonl.is_some() {
-                return Some(shard);
-            }
-        }
-        let mut shard = RawShard::new();
-        while self.next_file < self.files.len() {
-            let file = &self.files[self.next_file];
-            if let Format::Jsonl(compression) = file.format {
-                if !shard.entries.is_empty() {
-                    return Some(shard);
-                }
-                self.next_file += 1;
-                match open_jsonl(file, compression) {
-                    Ok(reader) => {
-                        self.jsonl = Some((reader, 0, self.next_file - 1));
-                        let chunk = self.read_jsonl_chunk(self.next_file - 1);
-                        if chunk.entries.is_empty() && self.jsonl.is_none() {
-                            continue; // an empty file
-                        }
-                        return Some(chunk);
-                    }
-                    Err(err) => {
-                        shard.entries.push(Entry::Unreadable {
-                            source: Source { path: file.rel.clone(), line: None },
-                            error: format!("{}: {err}", file.rel),
-                        });
-                        return Some(shard);
-                    }
-                }
-            }
-            let cut = xxh3_64(file.rel.as_bytes()) & FILE_CUT_MASK == 0;
-            if !shard.entries.is_empty()
-                && (cut || shard.entries.len() >= SHARD_FILES || shard.bytes + file.size > SHARD_BYTES)
-            {
-                return Some(shard);
-            }
-            self.next_file += 1;
-            shard.bytes += file.size;
-            let entry = match read_text_file(file, self.max_doc_bytes) {
-                Ok((text, mut diags)) => {
-                    let id = self.unique_id(&mut shard, file.rel.clone(), &mut diags);
-                    Entry::Doc(RawDoc {
-                        id,
-                        source: Source { path: file.rel.clone(), line: None },
-                        text,
-                        metadata_json: None,
-                        diags,
-                    })
-                }
-                Err(error) => Entry::Unreadable { source: Source { path: file.rel.clone(), line: None }, error },
-            };
-            shard.entries.push(entry);
-        }
-        (!shard.entries.is_empty()).then_some(shard)
     }
 }
 
@@ -771,6 +852,49 @@ mod tests {
         let reread: Vec<RawShard> = ShardReader::with_known(&files, 200, &known).collect();
         assert!(!reread[1].lacks_texts());
         assert_eq!(reread, read);
+    }
+
+    #[test]
+    fn the_halves_on_two_threads_read_what_the_reader_reads() {
+        // Plain files (same ids: renamed), JSONL shards and an unreadable file, in order.
+        let text = |rel: &str, body: &[u8]| InputFile { rel: rel.into(), ..stdin_like(body, Format::Text) };
+        let mut jsonl = String::new();
+        for i in 0..(SHARD_RECORDS + 10) {
+            jsonl.push_str(&format!("{{\"id\": \"d{}\", \"text\": \"record {i}\"}}\n", i % 3000));
+        }
+        let missing = InputFile {
+            location: Location::File(PathBuf::from("/nonexistent/pith/input.jsonl")),
+            ..stdin_like(b"", Format::Jsonl(Compression::None))
+        };
+        let files = [
+            text("a.txt", b"first"),
+            text("a.txt", b"second, same name"),
+            stdin_like(jsonl.as_bytes(), Format::Jsonl(Compression::None)),
+            missing,
+            text("d0", b"a file named like a record's id"),
+        ];
+        let read: Vec<RawShard> = ShardReader::new(&files, 1 << 20).collect();
+        assert_eq!(read.len(), 5, "{read:#?}");
+        assert_eq!(read[0].renamed.len(), 1);
+        assert_eq!(read[4].renamed.len(), 1);
+        let split = |known: Option<Known<'_>>| -> Vec<RawShard> {
+            let reader = match known {
+                Some(known) => ShardReader::with_known(&files, 1 << 20, known),
+                None => ShardReader::new(&files, 1 << 20),
+            };
+            let (bytes, mut namer) = reader.split();
+            std::thread::scope(|scope| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move || bytes.for_each(|read| tx.send(read).unwrap()));
+                rx.into_iter().map(|read| namer.name(read)).collect()
+            })
+        };
+        assert_eq!(split(None), read);
+        let known: std::collections::HashMap<[u8; 32], RawShard> =
+            read.iter().filter_map(|s| Some((*s.digest()?, heads(s)))).collect();
+        let again = split(Some(&known));
+        assert_eq!(again.iter().filter(|s| s.lacks_texts()).count(), 2);
+        assert_eq!(again.iter().map(|s| s.with_texts().into_owned()).collect::<Vec<_>>(), read);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::config::RunConfig;
 use crate::output::{self, FeaturesJson, FeaturesJsonRef, FinalDoc, KeywordRef, Line, RemovedRef};
 use crate::progress::Progress;
-use pith::input::{Entry, InputFile, RawShard, ShardReader};
+use pith::input::{Entry, InputFile, RawShard, ReadShard, ShardNamer, ShardReader};
 
 /// The stages a user can stop after, in pipeline order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -790,36 +790,69 @@ impl<'a> Runner<'a> {
     }
 
     /// Calls `each` with the shards of `groups` in order, a batch at a time (two per
-    /// worker). With more than one worker a thread of its own reads the next batch
-    /// meanwhile (reading, JSON parsing included, is the one sequential part of a
-    /// phase); with one, reading waits, so that `--threads 1` uses one core.
+    /// worker). With more than one worker, two threads of their own make the next batch
+    /// meanwhile, one reading (and hashing) the shards' bytes, the other making them
+    /// entries (JSON parsing; the ids): reading is the one sequential part of a phase. With
+    /// one worker, reading waits, so that `--threads 1` uses one core.
     fn in_batches(
         &self,
         groups: &[&[InputFile]],
         mut each: impl FnMut(Vec<RawShard>) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let threads = rayon::current_num_threads();
-        let batches = |tx: &mut dyn FnMut(Vec<RawShard>) -> bool| {
+        let batch = threads * 2;
+        if threads == 1 {
             let mut reader = self.read_known(groups);
             loop {
-                let shards: Vec<RawShard> = reader.by_ref().take(threads * 2).collect();
-                if shards.is_empty() || !tx(shards) {
-                    break;
+                let shards: Vec<RawShard> = reader.by_ref().take(batch).collect();
+                if shards.is_empty() {
+                    return Ok(());
                 }
+                each(shards)?;
             }
-        };
-        if threads == 1 {
-            let mut res = Ok(());
-            batches(&mut |shards| {
-                res = each(shards);
-                res.is_ok()
-            });
-            return res;
         }
+        // What the reading thread hands the naming one: a group's namer, then the shards
+        // of that group.
+        enum Read<'a> {
+            Group(ShardNamer<'a>),
+            Shard(ReadShard),
+        }
+        let max = self.cfg.max_doc_bytes;
+        let known: pith::input::Known<'_> = self;
         std::thread::scope(|scope| {
+            let (read_tx, read_rx) = std::sync::mpsc::sync_channel::<Read<'_>>(batch);
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawShard>>(1);
-            scope.spawn(move || batches(&mut |shards| tx.send(shards).is_ok()));
-            // On an error `rx` goes, the reader's next send fails, and it stops.
+            scope.spawn(move || {
+                for files in groups {
+                    let (bytes, namer) = ShardReader::with_known(files, max, known).split();
+                    if read_tx.send(Read::Group(namer)).is_err() {
+                        return;
+                    }
+                    for read in bytes {
+                        if read_tx.send(Read::Shard(read)).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+            scope.spawn(move || {
+                let mut namer = None;
+                let mut shards = read_rx.into_iter().filter_map(|read| match read {
+                    Read::Group(next) => {
+                        namer = Some(next);
+                        None
+                    }
+                    Read::Shard(read) => Some(namer.as_mut().expect("a group's namer comes first").name(read)),
+                });
+                loop {
+                    let shards: Vec<RawShard> = shards.by_ref().take(batch).collect();
+                    if shards.is_empty() || tx.send(shards).is_err() {
+                        break;
+                    }
+                }
+            });
+            // On an error `rx` goes, the naming thread's next send fails and it stops,
+            // and so does the reading one.
             rx.into_iter().try_for_each(&mut each)
         })
     }

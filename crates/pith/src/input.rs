@@ -347,10 +347,13 @@ pub struct ReadShard(ReadKind);
 enum ReadKind {
     Jsonl(JsonlRead),
     /// A run of plain files: the shard's bytes, and each file's index and text.
-    Files(u64, Vec<(usize, Result<(String, Vec<Diag>), String>)>),
+    Files(u64, Vec<(usize, FileText)>),
     /// A file that could not be opened.
     Unreadable(Entry),
 }
+
+/// A plain file's text and its diagnostics (`read_text_file`), or why it has none.
+type FileText = Result<(String, Vec<Diag>), String>;
 
 /// A JSONL shard's lines as read.
 struct JsonlRead {

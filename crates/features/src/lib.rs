@@ -267,7 +267,7 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
     let names = entities::analyse_in(text, words, &mut scratch.entities);
 
     let quotes = quotes::attribute(&names, &quote_spans);
-    let mut entities = entities::entities(&names);
+    let mut entities = entities::entities_in(&names, &mut scratch.entities);
     scratch.words = names.recycle(&mut scratch.entities);
     if matches!(language.as_deref(), Some("deu" | "ltz")) {
         // Every German noun is capitalised: only names with a known kind are names.

@@ -13,7 +13,7 @@
 //! only the blocks are analysed.
 //!
 //! Three exceptions to "no global state", all per thread and none changing a result:
-//! `keywords`' memo of word stems, whatlang's answers for the last language samples
+//! `keywords`' memo of word stems, whatlang's answers for the first language samples
 //! (`detect_sample`), and `Scratch`, a set of work buffers (the text, the
 //! words, the tokens and their table, the n-gram levels, the entity pass's vectors) that
 //! `features` takes at its start and puts back at its end, so that a thread's documents
@@ -93,11 +93,11 @@ struct Detected {
 }
 
 /// The samples a thread remembers whatlang's answer for (see `detect_sample`): a
-/// sample holds at most `LANGUAGE_SAMPLE` bytes.
+/// sample holds at most `LANGUAGE_SAMPLE` bytes, so the memo at most about 1 MB.
 const DETECTED_KEEP: usize = 1024;
 
 thread_local! {
-    /// whatlang's answers for the samples this thread met last.
+    /// whatlang's answers for the first samples this thread met.
     static DETECTED: RefCell<FxHashMap<Box<str>, Option<Detected>>> = RefCell::new(FxHashMap::default());
 }
 
@@ -105,8 +105,13 @@ thread_local! {
 /// documents that are not plainly English (`detect_language`), and `features` does it again
 /// on the same text but for the headings dedup removed, most often the same sample. whatlang
 /// costs about 0.9 M instructions a call (it scores the text's trigrams against every
-/// language of its script), the memo a hash of the sample. A memo only, per thread and
-/// emptied when full: the answer is whatlang's either way.
+/// language of its script), the memo a hash of the sample. A memo only, per thread: the
+/// answer is whatlang's either way.
+///
+/// A full memo takes no more samples, rather than dropping the ones it has: the corpus
+/// pass meets all the documents before `features` meets them again in the same order, so
+/// the first ones are those it keeps finding (a memo emptied when full would hold the
+/// corpus pass's last ones when `features` starts, and none of its first).
 fn detect_sample(sample: &str) -> Option<Detected> {
     if let Some(found) = DETECTED.with_borrow(|memo| memo.get(sample).copied()) {
         return found;
@@ -117,10 +122,9 @@ fn detect_sample(sample: &str) -> Option<Detected> {
         confidence: info.confidence(),
     });
     DETECTED.with_borrow_mut(|memo| {
-        if memo.len() == DETECTED_KEEP {
-            memo.clear();
+        if memo.len() < DETECTED_KEEP {
+            memo.insert(sample.into(), found);
         }
-        memo.insert(sample.into(), found);
     });
     found
 }
@@ -760,7 +764,7 @@ mod tests {
         assert_eq!(a, b);
     }
 
-    /// The remembered answers are whatlang's, before and after the memo is emptied.
+    /// The remembered answers are whatlang's, also once the memo is full.
     #[test]
     fn detect_sample_is_whatlang() {
         let whatlang = |sample: &str| {
@@ -787,7 +791,9 @@ mod tests {
         for i in 0..=DETECTED_KEEP {
             detect_sample(&format!("word {i}"));
         }
-        assert!(DETECTED.with_borrow(|memo| memo.len()) <= DETECTED_KEEP);
+        assert_eq!(DETECTED.with_borrow(|memo| memo.len()), DETECTED_KEEP);
+        let late = "Ein später Satz, den das volle Gedächtnis nicht mehr aufnimmt.";
+        assert_eq!(detect_sample(late), whatlang(late));
         for sample in samples {
             assert_eq!(detect_sample(sample), whatlang(sample), "{sample:?}");
         }

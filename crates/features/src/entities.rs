@@ -27,6 +27,9 @@
 //! by the longest title-free form the document uses ("Michael Cox" for "Commissioner
 //! Cox" and "Cox"); two people sharing a surname are merged.
 
+use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
+
 use pith_types::Entity;
 use rustc_hash::FxHashMap;
 
@@ -472,6 +475,9 @@ pub(crate) struct EntityScratch {
     runs: Vec<Run>,
     cores: Vec<Option<Core>>,
     evidence: Vec<Option<(usize, usize)>>,
+    /// `entities_in`'s texts: the place in `ranked` of each text's hash.
+    entity_at: FxHashMap<u64, usize>,
+    ranked: Vec<Ranked>,
 }
 
 impl EntityScratch {
@@ -481,6 +487,8 @@ impl EntityScratch {
             + self.runs.capacity() * std::mem::size_of::<Run>()
             + self.cores.capacity() * std::mem::size_of::<Option<Core>>()
             + self.evidence.capacity() * std::mem::size_of::<Option<(usize, usize)>>()
+            + self.entity_at.capacity() * (std::mem::size_of::<(u64, usize)>() + 1)
+            + self.ranked.capacity() * std::mem::size_of::<Ranked>()
     }
 }
 
@@ -648,41 +656,120 @@ impl<'a> Names<'a> {
     }
 }
 
-/// The entity list: mentions per text, the most frequent kind of each, sorted by count
-/// (descending) then text.
+/// `entities_in` with a scratch of its own.
+#[cfg(test)]
 pub(crate) fn entities(names: &Names<'_>) -> Vec<Entity> {
-    const KINDS: [&str; 4] = [PERSON, ORGANISATION, PLACE, OTHER];
-    let mut counts: FxHashMap<&str, [u64; 4]> = FxHashMap::default();
-    counts.reserve(names.runs.len().min(ARTICLE_NAMES));
-    for run in &names.runs {
-        let (text, kind) = match run.named {
-            Named::Nothing => continue,
-            Named::Person(p) => (names.person_name(p), 0),
-            Named::Entity(kind, start, end) => {
-                (&names.text[start..end], KINDS.iter().position(|k| *k == kind).unwrap_or(3))
-            }
-        };
-        counts.entry(text).or_default()[kind] += 1;
+    entities_in(names, &mut EntityScratch::default())
+}
+
+/// An entity of `entities_in`: its text's byte range and its mentions by kind (`KINDS`);
+/// then, to rank it, its number of mentions and the first eight bytes of its text.
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    start: usize,
+    end: usize,
+    by_kind: [u64; 4],
+    count: u64,
+    prefix: u64,
+}
+
+/// The first eight bytes of `text`, big-endian, zero-padded: ordered as the texts are,
+/// except that two equal prefixes say nothing (`"ab"` and `"ab\0"`, or texts that differ
+/// later).
+fn text_prefix(text: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = text.len().min(8);
+    bytes[..n].copy_from_slice(&text.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
+}
+
+/// The most frequent kind of `by_kind`; on ties the first of person, organisation, place.
+fn most_frequent(by_kind: &[u64; 4]) -> usize {
+    let mut best = 0;
+    for k in 1..4 {
+        if by_kind[k] > by_kind[best] {
+            best = k;
+        }
     }
-    let mut ranked: Vec<(&str, u64, usize)> = counts
-        .into_iter()
-        .map(|(text, by_kind)| {
-            // The most frequent kind; on ties the first of person, organisation, place.
-            let mut best = 0;
-            for k in 1..4 {
-                if by_kind[k] > by_kind[best] {
-                    best = k;
+    best
+}
+
+const KINDS: [&str; 4] = [PERSON, ORGANISATION, PLACE, OTHER];
+
+/// Counts `mentions` ((start, end, kind) in `text`) into `ranked`, one entry per distinct
+/// text in order of first mention, through `entity_at` (see `entities_in`), which maps
+/// `hash` of a text, or the next free value after it, to its entry.
+fn count_mentions(
+    text: &str,
+    mentions: impl Iterator<Item = (usize, usize, usize)>,
+    hash: impl Fn(&str) -> u64,
+    entity_at: &mut FxHashMap<u64, usize>,
+    ranked: &mut Vec<Ranked>,
+) {
+    entity_at.clear();
+    ranked.clear();
+    for (start, end, kind) in mentions {
+        let name = &text[start..end];
+        let mut key = hash(name);
+        loop {
+            match entity_at.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(ranked.len());
+                    let mut by_kind = [0; 4];
+                    by_kind[kind] = 1;
+                    ranked.push(Ranked { start, end, by_kind, count: 0, prefix: 0 });
+                    break;
+                }
+                Entry::Occupied(slot) => {
+                    let entity = &mut ranked[*slot.get()];
+                    if &text[entity.start..entity.end] == name {
+                        entity.by_kind[kind] += 1;
+                        break;
+                    }
+                    key = key.wrapping_add(1);
                 }
             }
-            (text, by_kind.iter().sum(), best)
-        })
-        .collect();
+        }
+    }
+}
+
+/// The entities of the document: each text named by a run, with its number of mentions
+/// and its most frequent kind, most mentioned first, then by text.
+///
+/// The texts are counted in `scratch`, whose table maps the hash of a text to its place in
+/// the list: a table kept from one document to the next holds no text (only hashes and
+/// places). Two texts with one hash are told apart by their bytes: the second goes to the
+/// next free hash (hash + 1, + 2, ...), and a look-up walks the same way, so it meets its
+/// text before a free slot (slots are only added while a document is counted).
+pub(crate) fn entities_in(names: &Names<'_>, scratch: &mut EntityScratch) -> Vec<Entity> {
+    let text = names.text;
+    let mentions = names.runs.iter().filter_map(|run| match run.named {
+        Named::Nothing => None,
+        Named::Person(p) => {
+            let (start, end) = names.people[p as usize].display;
+            Some((start, end, 0))
+        }
+        Named::Entity(kind, start, end) => Some((start, end, KINDS.iter().position(|k| *k == kind).unwrap_or(3))),
+    });
+    let EntityScratch { entity_at, ranked, .. } = scratch;
+    count_mentions(text, mentions, |name| rustc_hash::FxBuildHasher.hash_one(name), entity_at, ranked);
+    let text_of = |r: &Ranked| &text[r.start..r.end];
+    for entity in ranked.iter_mut() {
+        entity.count = entity.by_kind.iter().sum();
+        entity.prefix = text_prefix(text_of(entity));
+    }
     // Texts are distinct, so an unstable sort gives the one order; sorted before the
-    // strings are made, which moves less.
-    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    // strings are made, which moves less. Most texts differ in their first eight bytes.
+    ranked.sort_unstable_by(|a, b| {
+        b.count.cmp(&a.count).then(a.prefix.cmp(&b.prefix)).then_with(|| text_of(a).cmp(text_of(b)))
+    });
     ranked
-        .into_iter()
-        .map(|(text, count, kind)| Entity { text: text.to_owned(), kind: KINDS[kind].to_owned(), count })
+        .iter()
+        .map(|r| Entity {
+            text: text_of(r).to_owned(),
+            kind: KINDS[most_frequent(&r.by_kind)].to_owned(),
+            count: r.count,
+        })
         .collect()
 }
 
@@ -725,6 +812,62 @@ mod tests {
             &["On Friday in Springfield, analyst Jo Smith and Tom Brown met. Shares of Acme rose as Acme said yes."],
             &[("Acme", OTHER, 2), ("Jo Smith", PERSON, 1), ("Springfield", PLACE, 1), ("Tom Brown", PERSON, 1)],
         );
+    }
+
+    /// Texts that share a hash are counted apart, as with a hash of their own.
+    #[test]
+    fn count_mentions_with_shared_hashes() {
+        let text = "Cox Wu Cox Boston Wu ICE Cox ab ab\0 ICE Boston Bo";
+        let mut mentions = Vec::new();
+        let mut start = 0;
+        for (i, word) in text.split(' ').enumerate() {
+            mentions.push((start, start + word.len(), i % 4));
+            start += word.len() + 1;
+        }
+        let counted = |hash: &dyn Fn(&str) -> u64| {
+            let (mut entity_at, mut ranked) = (FxHashMap::default(), Vec::new());
+            count_mentions(text, mentions.iter().copied(), hash, &mut entity_at, &mut ranked);
+            ranked.iter().map(|r| (&text[r.start..r.end], r.by_kind)).collect::<Vec<_>>()
+        };
+        let want = counted(&|name| rustc_hash::FxBuildHasher.hash_one(name));
+        assert_eq!(want.len(), 7);
+        assert_eq!(want[0], ("Cox", [1, 0, 2, 0]));
+        // Every text on one hash, on its length, on one of two.
+        for hash in
+            [&(|_: &str| 7u64) as &dyn Fn(&str) -> u64, &|name| name.len() as u64, &|name| name.len() as u64 % 2]
+        {
+            assert_eq!(counted(hash), want);
+        }
+    }
+
+    /// `text_prefix` orders texts as their bytes do whenever the prefixes differ.
+    #[test]
+    fn text_prefix_orders_like_bytes() {
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "ab\0",
+            "ab\0c",
+            "abc",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgi",
+            "B",
+            "Zürich",
+            "Zu",
+            "東京",
+            "東",
+            "\u{7f}",
+        ];
+        for a in texts {
+            for b in texts {
+                let (pa, pb) = (text_prefix(a), text_prefix(b));
+                if pa != pb {
+                    assert_eq!(pa.cmp(&pb), a.cmp(b), "{a:?} {b:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //! nothing of IO, the cache or other stages. The title is not part of the body's counts;
 //! only the blocks are analysed.
 //!
-//! Two exceptions to "no global state", both per thread and neither changing a result:
-//! `keywords`' memo of word stems, and `Scratch`, a set of work buffers (the text, the
+//! Three exceptions to "no global state", all per thread and none changing a result:
+//! `keywords`' memo of word stems, whatlang's answers for the first language samples
+//! (`detect_sample`), and `Scratch`, a set of work buffers (the text, the
 //! words, the tokens and their table, the n-gram levels, the entity pass's vectors) that
 //! `features` takes at its start and puts back at its end, so that a thread's documents
 //! reuse the memory instead of allocating and zeroing it each time. `Scratch` holds
@@ -35,9 +36,10 @@ mod readability;
 mod text;
 mod words;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use pith_types::{BlockKind, DedupedDoc, Features, Readability};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// Bump whenever the output of `features` changes for some input.
@@ -79,7 +81,52 @@ pub fn detect_language(text: &str, cfg: &FeaturesConfig) -> Option<String> {
     if cfg.fast_english && plainly_english(words) {
         return Some("eng".to_owned());
     }
-    whatlang::detect(language_sample(text)).map(|info| info.lang().code().to_owned())
+    detect_sample(language_sample(text)).map(|found| found.lang.code().to_owned())
+}
+
+/// What whatlang finds in a language sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Detected {
+    lang: whatlang::Lang,
+    script: whatlang::Script,
+    confidence: f64,
+}
+
+/// The samples a thread remembers whatlang's answer for (see `detect_sample`): a
+/// sample holds at most `LANGUAGE_SAMPLE` bytes, so the memo at most about 1 MB.
+const DETECTED_KEEP: usize = 1024;
+
+thread_local! {
+    /// whatlang's answers for the first samples this thread met.
+    static DETECTED: RefCell<FxHashMap<Box<str>, Option<Detected>>> = RefCell::new(FxHashMap::default());
+}
+
+/// `whatlang::detect(sample)`, remembered: the corpus pass detects the language of the
+/// documents that are not plainly English (`detect_language`), and `features` does it again
+/// on the same text but for the headings dedup removed, most often the same sample. whatlang
+/// costs about 0.9 M instructions a call (it scores the text's trigrams against every
+/// language of its script), the memo a hash of the sample. A memo only, per thread: the
+/// answer is whatlang's either way.
+///
+/// A full memo takes no more samples, rather than dropping the ones it has: the corpus
+/// pass meets all the documents before `features` meets them again in the same order, so
+/// the first ones are those it keeps finding (a memo emptied when full would hold the
+/// corpus pass's last ones when `features` starts, and none of its first).
+fn detect_sample(sample: &str) -> Option<Detected> {
+    if let Some(found) = DETECTED.with_borrow(|memo| memo.get(sample).copied()) {
+        return found;
+    }
+    let found = whatlang::detect(sample).map(|info| Detected {
+        lang: info.lang(),
+        script: info.script(),
+        confidence: info.confidence(),
+    });
+    DETECTED.with_borrow_mut(|memo| {
+        if memo.len() < DETECTED_KEEP {
+            memo.insert(sample.into(), found);
+        }
+    });
+    found
 }
 
 /// The English function words Gopher's quality filter counts.
@@ -251,9 +298,9 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
     } else if cfg.fast_english && stats.english_sample.plainly_english() {
         (Some("eng".to_owned()), 1.0, Some(whatlang::Script::Latin.name().to_owned()))
     } else {
-        match whatlang::detect(language_sample(text)) {
-            Some(info) => {
-                (Some(info.lang().code().to_owned()), round3(info.confidence()), Some(info.script().name().to_owned()))
+        match detect_sample(language_sample(text)) {
+            Some(found) => {
+                (Some(found.lang.code().to_owned()), round3(found.confidence), Some(found.script.name().to_owned()))
             }
             None => (None, 0.0, None),
         }
@@ -267,7 +314,7 @@ fn features_with(doc: &DedupedDoc, text: &str, cfg: &FeaturesConfig, scratch: &m
     let names = entities::analyse_in(text, words, &mut scratch.entities);
 
     let quotes = quotes::attribute(&names, &quote_spans);
-    let mut entities = entities::entities(&names);
+    let mut entities = entities::entities_in(&names, &mut scratch.entities);
     scratch.words = names.recycle(&mut scratch.entities);
     if matches!(language.as_deref(), Some("deu" | "ltz")) {
         // Every German noun is capitalised: only names with a known kind are names.
@@ -715,6 +762,41 @@ mod tests {
         let a = features(&d, &FeaturesConfig::default());
         let b = features(&d, &FeaturesConfig::default());
         assert_eq!(a, b);
+    }
+
+    /// The remembered answers are whatlang's, also once the memo is full.
+    #[test]
+    fn detect_sample_is_whatlang() {
+        let whatlang = |sample: &str| {
+            whatlang::detect(sample).map(|info| Detected {
+                lang: info.lang(),
+                script: info.script(),
+                confidence: info.confidence(),
+            })
+        };
+        let samples = [
+            "",
+            "123 456",
+            "The cats sat on the mat.",
+            "Die Häuser und das Haus sind in der Stadt, und die Stadt ist alt und schön.",
+            "Le chat est sur le tapis, et le chien est dans la maison avec les enfants.",
+            "中文文本「引用です」と言った。",
+            "Привет, как дела? Всё хорошо.",
+        ];
+        for round in 0..2 {
+            for sample in samples {
+                assert_eq!(detect_sample(sample), whatlang(sample), "{round} {sample:?}");
+            }
+        }
+        for i in 0..=DETECTED_KEEP {
+            detect_sample(&format!("word {i}"));
+        }
+        assert_eq!(DETECTED.with_borrow(|memo| memo.len()), DETECTED_KEEP);
+        let late = "Ein später Satz, den das volle Gedächtnis nicht mehr aufnimmt.";
+        assert_eq!(detect_sample(late), whatlang(late));
+        for sample in samples {
+            assert_eq!(detect_sample(sample), whatlang(sample), "{sample:?}");
+        }
     }
 
     #[test]

@@ -595,16 +595,14 @@ impl Lexicon {
             if SAMPLE && sample.is_full() {
                 return i;
             }
-            while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
-                i += 1;
-            }
-            if i == n {
-                return i;
-            }
-            let start = i;
             // Most words: ASCII letters and digits ended by an ASCII separator, all within
             // the next 16 bytes, told from one load.
-            if let Some(chunk) = bytes[start..].first_chunk::<16>() {
+            if let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+                if BYTE_CLASS[usize::from(chunk[0])] == SEPARATOR {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
                 // The second half only for a word of 8 bytes or more (few are).
                 let half = |at: usize| u64::from_le_bytes(chunk[at..at + 8].try_into().expect("eight bytes"));
                 let (mut len, low) = ascii_alphanumeric_prefix(half(0));
@@ -627,7 +625,16 @@ impl Lexicon {
                     i = start + len + 1;
                     continue;
                 }
+            } else {
+                // The last 15 bytes or fewer.
+                while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                    i += 1;
+                }
+                if i == n {
+                    return i;
+                }
             }
+            let start = i;
             // A run of word characters, with the classes it holds.
             let mut classes = 0;
             while i < n {

@@ -462,16 +462,19 @@ const LETTER_BITS: u128 = u128::MAX / 255 * 0x40;
 
 /// How many of the bytes of `chunk` (in little-endian order) are ASCII letters and digits
 /// before the first that is not (8 if all are), and the chunk with bit 5 set in every
-/// byte but bit 7 clear: an ASCII letter lower-cased, a digit as it is.
+/// byte: in those first bytes, an ASCII letter lower-cased, a digit as it is.
 #[inline(always)]
 fn ascii_alphanumeric_prefix(chunk: u64) -> (usize, u64) {
-    // Byte-wise comparisons by addition into bit 7 of 7-bit values (no carry leaves a byte).
+    // Byte-wise comparisons by addition into bit 7. No carry leaves an ASCII byte; a byte
+    // beyond ASCII (bit 7 set: not alphanumeric) may carry into the bytes after it, which
+    // are past the prefix.
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES * 0x80;
-    let low = chunk & (ONES * 0x7f);
-    let folded = low | (ONES * 0x20);
-    let letter = (folded + ONES * (0x80 - u64::from(b'a'))) & !(folded + ONES * (0x7f - u64::from(b'z')));
-    let digit = (low + ONES * (0x80 - u64::from(b'0'))) & !(low + ONES * (0x7f - u64::from(b'9')));
+    let folded = chunk | (ONES * 0x20);
+    let letter =
+        folded.wrapping_add(ONES * (0x80 - u64::from(b'a'))) & !folded.wrapping_add(ONES * (0x7f - u64::from(b'z')));
+    let digit =
+        chunk.wrapping_add(ONES * (0x80 - u64::from(b'0'))) & !chunk.wrapping_add(ONES * (0x7f - u64::from(b'9')));
     let alphanumeric = (letter | digit) & !chunk & HIGH;
     ((!alphanumeric & HIGH).trailing_zeros() as usize / 8, folded)
 }
@@ -1162,6 +1165,20 @@ mod tests {
                 chunk[at] = b'k';
                 chunks.push(chunk);
             }
+        }
+        // Random chunks of letters, digits, separators and bytes beyond ASCII (whose
+        // additions carry into the next byte).
+        let bytes = *b"aZz09Az-. \x7f\x80\xc3\xa9\xe2\xff";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut chunk = [0; 8];
+            for b in &mut chunk {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = bytes[(state % bytes.len() as u64) as usize];
+            }
+            chunks.push(chunk);
         }
         for chunk in chunks {
             let len = chunk.iter().position(|&b| !b.is_ascii_alphanumeric()).unwrap_or(8);

@@ -206,14 +206,17 @@ fn candidates(
         scored.truncate(m);
     }
     scored.sort_by(order);
+    let terms: Vec<Candidate> = scored
+        .iter()
+        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface() })
+        .collect();
+    // The first `k` candidates' surface forms are the keywords' texts (copied, not made
+    // again from bytes).
     let keywords = scored
         .iter()
+        .zip(&terms)
         .take(k)
-        .map(|(score, term)| Keyword { text: term.surface(), score: crate::round3(*score) })
-        .collect();
-    let terms = scored
-        .into_iter()
-        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface() })
+        .map(|((score, _), candidate)| Keyword { text: candidate.surface.clone(), score: crate::round3(*score) })
         .collect();
     (keywords, Candidates { n_terms, terms, floor, rest_count })
 }

@@ -197,7 +197,7 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// The terms of `text`, a document in language `lang` (ISO 639-3, as in
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
-    with_words(text, lang, None, |lexicon| {
+    with_words([text], lang, None, |lexicon| {
         lexicon.gather_terms(None);
         let (terms, n_terms) = lexicon.term_refs(None);
         let mut terms: Vec<Term> =
@@ -210,7 +210,7 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
 /// `keywords(&doc_terms(text, lang), doc_freq, k)`, without building every term's surface
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
-    with_words(text, lang, None, |lexicon| {
+    with_words([text], lang, None, |lexicon| {
         lexicon.gather_terms(None);
         let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
         top_terms(&terms, n_terms, k)
@@ -237,33 +237,46 @@ impl TermRef<'_> {
 /// The distinct term hashes of `text` (in no particular order): `doc_terms` without
 /// counts and surface forms, which is all that document frequencies need.
 pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
-    with_words(text, lang, None, |lexicon| lexicon.term_hashes())
+    with_words([text], lang, None, |lexicon| lexicon.term_hashes())
 }
 
 /// `detect_language(text, cfg)` and `term_hashes` of the text in that language, in one
 /// pass over a plainly English text (the common case): its words are taken as English
 /// while the pass counts what `plainly_english` needs.
 pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Option<String>, Vec<u64>) {
+    language_and_term_hashes_of_blocks([text], cfg)
+}
+
+/// `language_and_term_hashes` of the text made of `blocks` joined by blank lines (as
+/// `pith_types::join_blocks` joins them), joined only if whatlang is to detect its
+/// language: no word spans a blank line, so the blocks' words are the text's.
+pub fn language_and_term_hashes_of_blocks<'t>(
+    blocks: impl IntoIterator<Item = &'t str, IntoIter: Clone>,
+    cfg: &crate::FeaturesConfig,
+) -> (Option<String>, Vec<u64>) {
+    let blocks = blocks.into_iter();
     let mut english_hashes = None;
     if cfg.language && cfg.fast_english {
         let mut sample = crate::EnglishSample::default();
-        let hashes = with_words(text, Some("eng"), Some(&mut sample), |lexicon| lexicon.term_hashes());
+        let hashes = with_words(blocks.clone(), Some("eng"), Some(&mut sample), |lexicon| lexicon.term_hashes());
         if sample.plainly_english() {
             return (Some("eng".to_owned()), hashes);
         }
         english_hashes = Some(hashes);
     }
-    let lang = crate::detect_language(text, cfg);
+    let text = blocks.clone().collect::<Vec<&str>>().join("\n\n");
+    let lang = crate::detect_language(&text, cfg);
     // Most texts not plainly English are English all the same: the pass above serves.
     let hashes = match english_hashes {
         Some(hashes) if lang.as_deref() == Some("eng") => hashes,
-        _ => term_hashes(text, lang.as_deref()),
+        _ => with_words(blocks, lang.as_deref(), None, |lexicon| lexicon.term_hashes()),
     };
     (lang, hashes)
 }
 
-/// Counts the lower-cased words of `text` into the lexicon, and calls `f` with it (to
-/// gather their terms: `Lexicon::gather_terms`, `Lexicon::term_hashes`).
+/// Counts the lower-cased words of `texts` (a document's text, or its blocks: no word
+/// spans two) into the lexicon, and calls `f` with it (to gather their terms:
+/// `Lexicon::gather_terms`, `Lexicon::term_hashes`).
 ///
 /// Stemming and stop-word lookups are the costly part of terms, and words repeat across
 /// documents: each thread keeps a lexicon per language (each word's term, or stop word,
@@ -272,17 +285,19 @@ pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Opt
 ///
 /// `sample`, if given, counts the first words (runs of letters and digits, as
 /// `detect_language` splits them) for `EnglishSample::plainly_english`.
-fn with_words<R>(
-    text: &str,
+fn with_words<'t, R>(
+    texts: impl IntoIterator<Item = &'t str>,
     lang: Option<&str>,
-    sample: Option<&mut crate::EnglishSample>,
+    mut sample: Option<&mut crate::EnglishSample>,
     f: impl FnOnce(&mut Lexicon) -> R,
 ) -> R {
     let lang = lang.and_then(language);
     LEXICONS.with_borrow_mut(|lexicons| {
         let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
         lexicon.start_document();
-        lexicon.count_words(text, sample);
+        for text in texts {
+            lexicon.count_words(text, sample.as_deref_mut());
+        }
         f(lexicon)
     })
 }
@@ -1293,6 +1308,42 @@ mod tests {
         }
     }
 
+    /// A document's blocks give what their text, joined by blank lines, gives: in one
+    /// block or several (empty ones among them, words of a block at its ends), plainly
+    /// English or not.
+    #[test]
+    fn blocks_give_what_their_joined_text_gives() {
+        let mut texts = mixed_texts();
+        texts.push("Die Häuser und das Haus sind in der Stadt, und die Stadt ist alt und schön. ".repeat(12));
+        texts.push("The cats sat on the mat, and the dog sat on the cats' mat again. ".repeat(40));
+        let documents: Vec<Vec<&str>> = (0..texts.len())
+            .map(|i| {
+                let n = 1 + i % 5;
+                (0..n).map(|j| if (i + j) % 7 == 3 { "" } else { texts[(i * 3 + j) % texts.len()].as_str() }).collect()
+            })
+            .collect();
+        let mut df = DocFreq::default();
+        for text in &texts {
+            df.add_document(&doc_terms(text, Some("eng")));
+        }
+        let df = DocFreqIndex::new(&df);
+        let configs =
+            [crate::FeaturesConfig::default(), crate::FeaturesConfig { fast_english: false, ..Default::default() }];
+        for blocks in &documents {
+            let text = blocks.join("\n\n");
+            for cfg in &configs {
+                let got = language_and_term_hashes_of_blocks(blocks.iter().copied(), cfg);
+                assert_eq!(got, language_and_term_hashes(&text, cfg), "{blocks:?}");
+                let lang = got.0.as_deref();
+                assert_eq!(
+                    incremental::candidates_of_blocks(blocks.iter().copied(), lang, &df, 3, 9),
+                    incremental::candidates_of(&text, lang, &df, 3, 9),
+                    "{blocks:?}"
+                );
+            }
+        }
+    }
+
     /// The one-pass English sample counts the words `detect_language` counts: quotation
     /// marks and dashes before a word are not words of their own.
     #[test]
@@ -1304,7 +1355,7 @@ mod tests {
         let mixed = mixed_texts();
         for text in texts.iter().chain(&mixed).map(String::as_str) {
             let mut sample = crate::EnglishSample::default();
-            with_words(text, Some("eng"), Some(&mut sample), |_| ());
+            with_words([text], Some("eng"), Some(&mut sample), |_| ());
             let mut expected = crate::EnglishSample::default();
             for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
                 expected.add(crate::word_key(word.as_bytes()), word.is_ascii());

@@ -174,7 +174,19 @@ pub fn candidates_of(
     k: usize,
     m: usize,
 ) -> (Vec<Keyword>, Candidates) {
-    with_words(text, lang, None, |lexicon| {
+    candidates_of_blocks([text], lang, doc_freq, k, m)
+}
+
+/// `candidates_of` the text made of `blocks` joined by blank lines, without joining
+/// them (no word spans a blank line).
+pub fn candidates_of_blocks<'t>(
+    blocks: impl IntoIterator<Item = &'t str>,
+    lang: Option<&str>,
+    doc_freq: &DocFreqIndex,
+    k: usize,
+    m: usize,
+) -> (Vec<Keyword>, Candidates) {
+    with_words(blocks, lang, None, |lexicon| {
         lexicon.gather_terms(Some(doc_freq));
         let m = m.max(k);
         let (terms, n_terms, rest_count) = lexicon.best_term_refs(m);

@@ -837,9 +837,15 @@ impl Lexicon {
     /// (`n_terms`); with `doc_freq`, each term's idf there (remembered by the term for the
     /// next document against the same index, as `term_refs` remembers it).
     fn gather_terms(&mut self, doc_freq: Option<&DocFreqIndex>) {
-        self.touched_terms.clear();
-        self.n_terms = 0;
+        // The document's terms and their total count in locals, not in `self`, which
+        // the loop's stores could otherwise change.
+        let mut touched_terms = std::mem::take(&mut self.touched_terms);
+        touched_terms.clear();
+        let mut n_terms = 0;
         let document = self.document;
+        // The index whose idf a term holds when it is remembered (`DocFreqIndex::id`; 0,
+        // none, never matches).
+        let memo = doc_freq.map_or(0, |doc_freq| doc_freq.id);
         for i in 0..self.touched.len() {
             let t = self.touched[i];
             let (term, count) = if t & LONG == 0 {
@@ -849,16 +855,16 @@ impl Lexicon {
                 let entry = &self.long[(t & !LONG) as usize];
                 (entry.term, entry.count)
             };
-            self.n_terms += count;
+            n_terms += count;
             let entry = &mut self.terms[term as usize];
             if entry.document != document {
                 (entry.document, entry.count, entry.surface, entry.surface_count) = (document, count, t, count);
                 if let Some(doc_freq) = doc_freq
-                    && (entry.idf_of != doc_freq.id || doc_freq.id == 0)
+                    && (entry.idf_of != memo || memo == 0)
                 {
-                    (entry.idf_of, entry.idf) = (doc_freq.id, doc_freq.idf(entry.hash));
+                    (entry.idf_of, entry.idf) = (memo, doc_freq.idf(entry.hash));
                 }
-                self.touched_terms.push(term);
+                touched_terms.push(term);
                 continue;
             }
             entry.count += count;
@@ -868,6 +874,8 @@ impl Lexicon {
                 (entry.surface, entry.surface_count) = (t, count);
             }
         }
+        self.touched_terms = touched_terms;
+        self.n_terms = n_terms;
     }
 
     /// The current document's terms (after `gather_terms`), in no particular order, and

@@ -197,7 +197,7 @@ fn stop_set(code: &'static str) -> &'static FxHashSet<&'static str> {
 /// The terms of `text`, a document in language `lang` (ISO 639-3, as in
 /// `Features::language`; `None` or an unsupported language: no stop words, no stemming).
 pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
-    with_words(text, lang, None, |lexicon| {
+    with_words([text], lang, None, |lexicon| {
         lexicon.gather_terms(None);
         let (terms, n_terms) = lexicon.term_refs(None);
         let mut terms: Vec<Term> =
@@ -210,7 +210,7 @@ pub fn doc_terms(text: &str, lang: Option<&str>) -> DocTerms {
 /// `keywords(&doc_terms(text, lang), doc_freq, k)`, without building every term's surface
 /// form: only the top `k` are copied.
 pub fn keywords_of(text: &str, lang: Option<&str>, doc_freq: &DocFreqIndex, k: usize) -> Vec<Keyword> {
-    with_words(text, lang, None, |lexicon| {
+    with_words([text], lang, None, |lexicon| {
         lexicon.gather_terms(None);
         let (terms, n_terms) = lexicon.term_refs(Some(doc_freq));
         top_terms(&terms, n_terms, k)
@@ -237,33 +237,46 @@ impl TermRef<'_> {
 /// The distinct term hashes of `text` (in no particular order): `doc_terms` without
 /// counts and surface forms, which is all that document frequencies need.
 pub fn term_hashes(text: &str, lang: Option<&str>) -> Vec<u64> {
-    with_words(text, lang, None, |lexicon| lexicon.term_hashes())
+    with_words([text], lang, None, |lexicon| lexicon.term_hashes())
 }
 
 /// `detect_language(text, cfg)` and `term_hashes` of the text in that language, in one
 /// pass over a plainly English text (the common case): its words are taken as English
 /// while the pass counts what `plainly_english` needs.
 pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Option<String>, Vec<u64>) {
+    language_and_term_hashes_of_blocks([text], cfg)
+}
+
+/// `language_and_term_hashes` of the text made of `blocks` joined by blank lines (as
+/// `pith_types::join_blocks` joins them), joined only if whatlang is to detect its
+/// language: no word spans a blank line, so the blocks' words are the text's.
+pub fn language_and_term_hashes_of_blocks<'t>(
+    blocks: impl IntoIterator<Item = &'t str, IntoIter: Clone>,
+    cfg: &crate::FeaturesConfig,
+) -> (Option<String>, Vec<u64>) {
+    let blocks = blocks.into_iter();
     let mut english_hashes = None;
     if cfg.language && cfg.fast_english {
         let mut sample = crate::EnglishSample::default();
-        let hashes = with_words(text, Some("eng"), Some(&mut sample), |lexicon| lexicon.term_hashes());
+        let hashes = with_words(blocks.clone(), Some("eng"), Some(&mut sample), |lexicon| lexicon.term_hashes());
         if sample.plainly_english() {
             return (Some("eng".to_owned()), hashes);
         }
         english_hashes = Some(hashes);
     }
-    let lang = crate::detect_language(text, cfg);
+    let text = blocks.clone().collect::<Vec<&str>>().join("\n\n");
+    let lang = crate::detect_language(&text, cfg);
     // Most texts not plainly English are English all the same: the pass above serves.
     let hashes = match english_hashes {
         Some(hashes) if lang.as_deref() == Some("eng") => hashes,
-        _ => term_hashes(text, lang.as_deref()),
+        _ => with_words(blocks, lang.as_deref(), None, |lexicon| lexicon.term_hashes()),
     };
     (lang, hashes)
 }
 
-/// Counts the lower-cased words of `text` into the lexicon, and calls `f` with it (to
-/// gather their terms: `Lexicon::gather_terms`, `Lexicon::term_hashes`).
+/// Counts the lower-cased words of `texts` (a document's text, or its blocks: no word
+/// spans two) into the lexicon, and calls `f` with it (to gather their terms:
+/// `Lexicon::gather_terms`, `Lexicon::term_hashes`).
 ///
 /// Stemming and stop-word lookups are the costly part of terms, and words repeat across
 /// documents: each thread keeps a lexicon per language (each word's term, or stop word,
@@ -272,17 +285,19 @@ pub fn language_and_term_hashes(text: &str, cfg: &crate::FeaturesConfig) -> (Opt
 ///
 /// `sample`, if given, counts the first words (runs of letters and digits, as
 /// `detect_language` splits them) for `EnglishSample::plainly_english`.
-fn with_words<R>(
-    text: &str,
+fn with_words<'t, R>(
+    texts: impl IntoIterator<Item = &'t str>,
     lang: Option<&str>,
-    sample: Option<&mut crate::EnglishSample>,
+    mut sample: Option<&mut crate::EnglishSample>,
     f: impl FnOnce(&mut Lexicon) -> R,
 ) -> R {
     let lang = lang.and_then(language);
     LEXICONS.with_borrow_mut(|lexicons| {
         let lexicon = lexicons.entry(lang.map(|(_, code)| code)).or_insert_with(|| Lexicon::new(lang));
         lexicon.start_document();
-        lexicon.count_words(text, sample);
+        for text in texts {
+            lexicon.count_words(text, sample.as_deref_mut());
+        }
         f(lexicon)
     })
 }
@@ -462,16 +477,19 @@ const LETTER_BITS: u128 = u128::MAX / 255 * 0x40;
 
 /// How many of the bytes of `chunk` (in little-endian order) are ASCII letters and digits
 /// before the first that is not (8 if all are), and the chunk with bit 5 set in every
-/// byte but bit 7 clear: an ASCII letter lower-cased, a digit as it is.
+/// byte: in those first bytes, an ASCII letter lower-cased, a digit as it is.
 #[inline(always)]
 fn ascii_alphanumeric_prefix(chunk: u64) -> (usize, u64) {
-    // Byte-wise comparisons by addition into bit 7 of 7-bit values (no carry leaves a byte).
+    // Byte-wise comparisons by addition into bit 7. No carry leaves an ASCII byte; a byte
+    // beyond ASCII (bit 7 set: not alphanumeric) may carry into the bytes after it, which
+    // are past the prefix.
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES * 0x80;
-    let low = chunk & (ONES * 0x7f);
-    let folded = low | (ONES * 0x20);
-    let letter = (folded + ONES * (0x80 - u64::from(b'a'))) & !(folded + ONES * (0x7f - u64::from(b'z')));
-    let digit = (low + ONES * (0x80 - u64::from(b'0'))) & !(low + ONES * (0x7f - u64::from(b'9')));
+    let folded = chunk | (ONES * 0x20);
+    let letter =
+        folded.wrapping_add(ONES * (0x80 - u64::from(b'a'))) & !folded.wrapping_add(ONES * (0x7f - u64::from(b'z')));
+    let digit =
+        chunk.wrapping_add(ONES * (0x80 - u64::from(b'0'))) & !chunk.wrapping_add(ONES * (0x7f - u64::from(b'9')));
     let alphanumeric = (letter | digit) & !chunk & HIGH;
     ((!alphanumeric & HIGH).trailing_zeros() as usize / 8, folded)
 }
@@ -595,16 +613,14 @@ impl Lexicon {
             if SAMPLE && sample.is_full() {
                 return i;
             }
-            while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
-                i += 1;
-            }
-            if i == n {
-                return i;
-            }
-            let start = i;
             // Most words: ASCII letters and digits ended by an ASCII separator, all within
             // the next 16 bytes, told from one load.
-            if let Some(chunk) = bytes[start..].first_chunk::<16>() {
+            if let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+                if BYTE_CLASS[usize::from(chunk[0])] == SEPARATOR {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
                 // The second half only for a word of 8 bytes or more (few are).
                 let half = |at: usize| u64::from_le_bytes(chunk[at..at + 8].try_into().expect("eight bytes"));
                 let (mut len, low) = ascii_alphanumeric_prefix(half(0));
@@ -627,7 +643,16 @@ impl Lexicon {
                     i = start + len + 1;
                     continue;
                 }
+            } else {
+                // The last 15 bytes or fewer.
+                while i < n && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                    i += 1;
+                }
+                if i == n {
+                    return i;
+                }
             }
+            let start = i;
             // A run of word characters, with the classes it holds.
             let mut classes = 0;
             while i < n {
@@ -812,9 +837,15 @@ impl Lexicon {
     /// (`n_terms`); with `doc_freq`, each term's idf there (remembered by the term for the
     /// next document against the same index, as `term_refs` remembers it).
     fn gather_terms(&mut self, doc_freq: Option<&DocFreqIndex>) {
-        self.touched_terms.clear();
-        self.n_terms = 0;
+        // The document's terms and their total count in locals, not in `self`, which
+        // the loop's stores could otherwise change.
+        let mut touched_terms = std::mem::take(&mut self.touched_terms);
+        touched_terms.clear();
+        let mut n_terms = 0;
         let document = self.document;
+        // The index whose idf a term holds when it is remembered (`DocFreqIndex::id`; 0,
+        // none, never matches).
+        let memo = doc_freq.map_or(0, |doc_freq| doc_freq.id);
         for i in 0..self.touched.len() {
             let t = self.touched[i];
             let (term, count) = if t & LONG == 0 {
@@ -824,16 +855,16 @@ impl Lexicon {
                 let entry = &self.long[(t & !LONG) as usize];
                 (entry.term, entry.count)
             };
-            self.n_terms += count;
+            n_terms += count;
             let entry = &mut self.terms[term as usize];
             if entry.document != document {
                 (entry.document, entry.count, entry.surface, entry.surface_count) = (document, count, t, count);
                 if let Some(doc_freq) = doc_freq
-                    && (entry.idf_of != doc_freq.id || doc_freq.id == 0)
+                    && (entry.idf_of != memo || memo == 0)
                 {
-                    (entry.idf_of, entry.idf) = (doc_freq.id, doc_freq.idf(entry.hash));
+                    (entry.idf_of, entry.idf) = (memo, doc_freq.idf(entry.hash));
                 }
-                self.touched_terms.push(term);
+                touched_terms.push(term);
                 continue;
             }
             entry.count += count;
@@ -843,6 +874,8 @@ impl Lexicon {
                 (entry.surface, entry.surface_count) = (t, count);
             }
         }
+        self.touched_terms = touched_terms;
+        self.n_terms = n_terms;
     }
 
     /// The current document's terms (after `gather_terms`), in no particular order, and
@@ -1156,6 +1189,20 @@ mod tests {
                 chunks.push(chunk);
             }
         }
+        // Random chunks of letters, digits, separators and bytes beyond ASCII (whose
+        // additions carry into the next byte).
+        let bytes = *b"aZz09Az-. \x7f\x80\xc3\xa9\xe2\xff";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut chunk = [0; 8];
+            for b in &mut chunk {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = bytes[(state % bytes.len() as u64) as usize];
+            }
+            chunks.push(chunk);
+        }
         for chunk in chunks {
             let len = chunk.iter().position(|&b| !b.is_ascii_alphanumeric()).unwrap_or(8);
             let (got, folded) = ascii_alphanumeric_prefix(u64::from_le_bytes(chunk));
@@ -1269,6 +1316,42 @@ mod tests {
         }
     }
 
+    /// A document's blocks give what their text, joined by blank lines, gives: in one
+    /// block or several (empty ones among them, words of a block at its ends), plainly
+    /// English or not.
+    #[test]
+    fn blocks_give_what_their_joined_text_gives() {
+        let mut texts = mixed_texts();
+        texts.push("Die Häuser und das Haus sind in der Stadt, und die Stadt ist alt und schön. ".repeat(12));
+        texts.push("The cats sat on the mat, and the dog sat on the cats' mat again. ".repeat(40));
+        let documents: Vec<Vec<&str>> = (0..texts.len())
+            .map(|i| {
+                let n = 1 + i % 5;
+                (0..n).map(|j| if (i + j) % 7 == 3 { "" } else { texts[(i * 3 + j) % texts.len()].as_str() }).collect()
+            })
+            .collect();
+        let mut df = DocFreq::default();
+        for text in &texts {
+            df.add_document(&doc_terms(text, Some("eng")));
+        }
+        let df = DocFreqIndex::new(&df);
+        let configs =
+            [crate::FeaturesConfig::default(), crate::FeaturesConfig { fast_english: false, ..Default::default() }];
+        for blocks in &documents {
+            let text = blocks.join("\n\n");
+            for cfg in &configs {
+                let got = language_and_term_hashes_of_blocks(blocks.iter().copied(), cfg);
+                assert_eq!(got, language_and_term_hashes(&text, cfg), "{blocks:?}");
+                let lang = got.0.as_deref();
+                assert_eq!(
+                    incremental::candidates_of_blocks(blocks.iter().copied(), lang, &df, 3, 9),
+                    incremental::candidates_of(&text, lang, &df, 3, 9),
+                    "{blocks:?}"
+                );
+            }
+        }
+    }
+
     /// The one-pass English sample counts the words `detect_language` counts: quotation
     /// marks and dashes before a word are not words of their own.
     #[test]
@@ -1280,7 +1363,7 @@ mod tests {
         let mixed = mixed_texts();
         for text in texts.iter().chain(&mixed).map(String::as_str) {
             let mut sample = crate::EnglishSample::default();
-            with_words(text, Some("eng"), Some(&mut sample), |_| ());
+            with_words([text], Some("eng"), Some(&mut sample), |_| ());
             let mut expected = crate::EnglishSample::default();
             for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
                 expected.add(crate::word_key(word.as_bytes()), word.is_ascii());

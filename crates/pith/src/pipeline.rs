@@ -1179,12 +1179,10 @@ impl<'a> Runner<'a> {
         }
         let stripped = stripped.get_or_insert_with(|| self.strip_output(texts(), strip_key));
         let value = self.timed(FEATURES, || {
-            DocFreq::of_term_hashes(
-                stripped
-                    .iter()
-                    .filter_map(Slot::ok)
-                    .map(|doc| pith_features::keywords::language_and_term_hashes(&doc.text(), fcfg).1),
-            )
+            DocFreq::of_term_hashes(stripped.iter().filter_map(Slot::ok).map(|doc| {
+                let blocks = doc.blocks.iter().map(|block| block.text.as_str());
+                pith_features::keywords::language_and_term_hashes_of_blocks(blocks, fcfg).1
+            }))
         });
         self.store_for_later(KEYWORDS_MAP, VERSIONS[FEATURES], &key, &value);
         value

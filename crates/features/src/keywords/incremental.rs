@@ -174,7 +174,19 @@ pub fn candidates_of(
     k: usize,
     m: usize,
 ) -> (Vec<Keyword>, Candidates) {
-    with_words(text, lang, None, |lexicon| {
+    candidates_of_blocks([text], lang, doc_freq, k, m)
+}
+
+/// `candidates_of` the text made of `blocks` joined by blank lines, without joining
+/// them (no word spans a blank line).
+pub fn candidates_of_blocks<'t>(
+    blocks: impl IntoIterator<Item = &'t str>,
+    lang: Option<&str>,
+    doc_freq: &DocFreqIndex,
+    k: usize,
+    m: usize,
+) -> (Vec<Keyword>, Candidates) {
+    with_words(blocks, lang, None, |lexicon| {
         lexicon.gather_terms(Some(doc_freq));
         let m = m.max(k);
         let (terms, n_terms, rest_count) = lexicon.best_term_refs(m);
@@ -206,14 +218,17 @@ fn candidates(
         scored.truncate(m);
     }
     scored.sort_by(order);
+    let terms: Vec<Candidate> = scored
+        .iter()
+        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface() })
+        .collect();
+    // The first `k` candidates' surface forms are the keywords' texts (copied, not made
+    // again from bytes).
     let keywords = scored
         .iter()
+        .zip(&terms)
         .take(k)
-        .map(|(score, term)| Keyword { text: term.surface(), score: crate::round3(*score) })
-        .collect();
-    let terms = scored
-        .into_iter()
-        .map(|(_, term)| Candidate { hash: term.hash, count: term.count, surface: term.surface() })
+        .map(|((score, _), candidate)| Keyword { text: candidate.surface.clone(), score: crate::round3(*score) })
         .collect();
     (keywords, Candidates { n_terms, terms, floor, rest_count })
 }

@@ -14,7 +14,7 @@ use anyhow::Context;
 use pith_types::{DedupedDoc, DocDrop, Features, Keyword, Slot, Source};
 use serde::Serialize;
 
-use crate::json::{push_json_str, push_json_str_contents, push_opt_json_str};
+use crate::json::{push_json, push_json_str, push_json_str_contents, push_opt_json_str};
 use crate::pipeline::{STAGE_NAMES, Sink, StageStats, Totals};
 use pith::input::{Entry, RawShard};
 use serde_json::json;
@@ -196,7 +196,8 @@ impl FeaturesJson {
         const CLUSTER: &str = "\"duplicate_cluster\":null";
         features.duplicate_cluster = None;
         features.keywords = Vec::new();
-        let json = json(&features);
+        let mut json = String::with_capacity(features_json_len(&features));
+        push_json(&mut json, &features);
         // A key is found where it stands: inside a string value its quotes are escaped.
         let cluster_at = json.find(CLUSTER).expect("Features has a duplicate_cluster field") + CLUSTER.len() - 4;
         assert!(json.ends_with(NO_KEYWORDS), "keywords is Features' last field");
@@ -206,6 +207,23 @@ impl FeaturesJson {
     pub(crate) fn borrowed(&self) -> FeaturesJsonRef<'_> {
         FeaturesJsonRef { language: self.language.as_deref(), json: &self.json, cluster_at: self.cluster_at }
     }
+}
+
+/// Room for the JSON of `features` (without keywords), so that it is never copied to
+/// grow: 2 KiB for the fixed fields (about 1,500 bytes), then each listed item's text and
+/// a margin for its keys and numbers.
+fn features_json_len(features: &Features) -> usize {
+    let texts = |items: &[String]| items.iter().map(String::len).sum::<usize>();
+    let quotes: usize = features.quotes.iter().map(|q| q.text.len() + q.speaker.as_ref().map_or(0, String::len)).sum();
+    let money: usize = features.money.iter().map(|m| m.text.len() + m.currency.len()).sum();
+    let entities: usize = features.entities.iter().map(|e| e.text.len() + e.kind.len()).sum();
+    let items = features.quotes.len()
+        + features.years.len()
+        + features.dates.len()
+        + features.money.len()
+        + features.percentages.len()
+        + features.entities.len();
+    2048 + texts(&features.dates) + quotes + money + entities + 48 * items
 }
 
 /// A `FeaturesJson` (field for field, so also as the cache stores it), borrowed.

@@ -477,7 +477,9 @@ impl RunOutput {
     fn push(&mut self, index: usize, bytes: &[u8]) -> anyhow::Result<()> {
         let chunk = &mut self.chunks[index];
         if chunk.capacity() == 0 {
-            *chunk = self.spare_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+            // Room for a full chunk and the record that fills it (one longer than a chunk
+            // aside), so that the chunk is not copied to grow.
+            *chunk = self.spare_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(2 * CHUNK));
         }
         chunk.extend_from_slice(bytes);
         if chunk.len() >= CHUNK {

@@ -131,6 +131,48 @@ pub(crate) fn push_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &
     }
 }
 
+/// `v` as serde_json writes an `f64`: by its formatter, a NaN or an infinity as `null`.
+pub(crate) fn push_f64(out: &mut String, v: f64) {
+    // Most of a document's ratios are 0 or 1.
+    if v == 0.0 && v.is_sign_positive() {
+        out.push_str("0.0");
+    } else if v == 1.0 {
+        out.push_str("1.0");
+    } else if !v.is_finite() {
+        out.push_str("null");
+    } else if !push_thousandths(out, v) {
+        push_number(out, |w| CompactFormatter.write_f64(w, v));
+    }
+}
+
+/// Writes `v` if it is a whole number of thousandths below a billion (as the features'
+/// rounded ratios and the keywords' scores are), as serde_json writes it, and says
+/// whether it did. Such a `v` is the double nearest to `k / 1000` for a whole `k`
+/// (division rounds correctly, and `k` is exact), so its shortest round-trip form is
+/// `k / 1000` in decimals, without trailing zeros but one (`0.5`, `12.0`, `0.125`): no
+/// other decimal with as few digits is that close. (Tested against serde_json.)
+fn push_thousandths(out: &mut String, v: f64) -> bool {
+    let thousandths = (v.abs() * 1000.0).round();
+    if thousandths / 1000.0 != v.abs() || v.abs() >= 1e9 || (v == 0.0 && v.is_sign_negative()) {
+        return false;
+    }
+    let thousandths = thousandths as u64;
+    if v < 0.0 {
+        out.push('-');
+    }
+    push_digits(out, thousandths / 1000);
+    out.push('.');
+    let fraction = thousandths % 1000;
+    let digits = [fraction / 100, fraction / 10 % 10, fraction % 10];
+    let kept = match digits {
+        [_, 0, 0] => 1,
+        [_, _, 0] => 2,
+        _ => 3,
+    };
+    out.extend(digits[..kept].iter().map(|&d| char::from(b'0' + d as u8)));
+    true
+}
+
 /// A number as serde_json's compact formatter writes it (`itoa`, its float formatter).
 fn push_number(out: &mut String, write: impl FnOnce(&mut &mut [u8]) -> std::io::Result<()>) {
     // Longer than any integer or float serde_json writes (20 digits and a sign; a float's
@@ -249,16 +291,7 @@ impl<'a> serde::Serializer for JsonWriter<'a> {
         Ok(())
     }
     fn serialize_f64(self, v: f64) -> Result<(), Unsupported> {
-        // Most of a document's ratios are 0 or 1, written as serde_json writes them.
-        if v == 0.0 && v.is_sign_positive() {
-            self.out.push_str("0.0");
-        } else if v == 1.0 {
-            self.out.push_str("1.0");
-        } else if v.is_finite() {
-            push_number(self.out, |w| CompactFormatter.write_f64(w, v));
-        } else {
-            self.out.push_str("null");
-        }
+        push_f64(self.out, v);
         Ok(())
     }
     fn serialize_char(self, v: char) -> Result<(), Unsupported> {
@@ -557,6 +590,18 @@ pub(crate) mod tests {
             }
         }
         Bytes
+    }
+
+    #[test]
+    fn thousandths_are_written_as_serde_json_writes_them() {
+        let mut ks: Vec<i64> = (-3_000..200_000).collect();
+        ks.extend((0..20_000).map(|i| i * 49_999_937 % 1_000_000_000_000));
+        ks.extend([999_999_999_999, 1_000_000_000_000, 1_000_000_000_001, 123_456_789_000]);
+        for k in ks {
+            let v = k as f64 / 1000.0;
+            assert_eq!(written(&v), format!("x{}", serde_json::to_string(&v).unwrap()), "{k}");
+            assert_eq!(written(&-v), format!("x{}", serde_json::to_string(&-v).unwrap()), "-{k}");
+        }
     }
 
     proptest! {

@@ -14,7 +14,7 @@ use anyhow::Context;
 use pith_types::{DedupedDoc, DocDrop, Features, Keyword, Slot, Source};
 use serde::Serialize;
 
-use crate::json::{push_json, push_json_str, push_json_str_contents, push_opt_json_str};
+use crate::json::{push_f64, push_json, push_json_str, push_json_str_contents, push_opt_json_str};
 use crate::pipeline::{STAGE_NAMES, Sink, StageStats, Totals};
 use pith::input::{Entry, RawShard};
 use serde_json::json;
@@ -247,26 +247,19 @@ impl FeaturesJsonRef<'_> {
 }
 
 /// `keywords` as serde_json writes them (`[{"text":…,"score":…}]`): the strings by
-/// `push_json_str`, the scores by serde_json itself, into a buffer kept per thread.
+/// `push_json_str`, the scores by `push_f64`.
 fn push_keywords(out: &mut String, keywords: &[KeywordRef<'_>]) {
-    thread_local! {
-        static SCORE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     out.push('[');
-    SCORE.with_borrow_mut(|score| {
-        for (i, keyword) in keywords.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"text\":");
-            push_json_str(out, keyword.text);
-            out.push_str(",\"score\":");
-            score.clear();
-            serde_json::to_writer(&mut *score, &keyword.score).expect("a float serialises");
-            out.push_str(std::str::from_utf8(score).expect("serde_json writes UTF-8"));
-            out.push('}');
+    for (i, keyword) in keywords.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
-    });
+        out.push_str("{\"text\":");
+        push_json_str(out, keyword.text);
+        out.push_str(",\"score\":");
+        push_f64(out, keyword.score);
+        out.push('}');
+    }
     out.push(']');
 }
 
@@ -334,7 +327,10 @@ fn final_record(
         out.push_str(",\"duplicate_of\":");
         push_opt_json_str(&mut out, drop.duplicate_of.as_deref());
         out.push_str(",\"similarity\":");
-        out.push_str(&json(&drop.similarity));
+        match drop.similarity {
+            Some(similarity) => push_f64(&mut out, similarity),
+            None => out.push_str("null"),
+        }
     }
     out.push('}');
     (out, text_len as u64)

@@ -84,17 +84,29 @@ pub fn fingerprint<T: Serialize + ?Sized>(value: &T) -> Key {
     // hashing those small writes one by one costs twice as much. An encode error
     // (impossible for our plain types) would only leave the hash of a prefix, which is
     // still a deterministic key.
+    with_encoded(value, |encoded| Key(*blake3::hash(encoded.bytes).as_bytes()))
+}
+
+/// A value's bincode encoding, as far as it went, and the error that stopped it.
+struct Encoded<'b> {
+    bytes: &'b [u8],
+    error: Option<String>,
+}
+
+/// Calls `f` with the encoding of `value`, made in a buffer each thread keeps (it grows
+/// to the largest value encoded, not by doubling for each one).
+fn with_encoded<T: Serialize + ?Sized, R>(value: &T, f: impl FnOnce(Encoded<'_>) -> R) -> R {
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     BUF.with_borrow_mut(|buf| {
         buf.clear();
-        let _ = bincode::serde::encode_into_std_write(value, buf, bincode_config());
-        let key = Key(*blake3::hash(buf).as_bytes());
+        let error = bincode::serde::encode_into_std_write(value, buf, bincode_config()).err().map(|e| e.to_string());
+        let res = f(Encoded { bytes: buf, error });
         if buf.capacity() > 64 << 20 {
             *buf = Vec::new();
         }
-        key
+        res
     })
 }
 
@@ -216,12 +228,41 @@ impl Cache {
         output: &Key,
     ) -> Result<(), CacheError> {
         let Some(path) = self.path(stage, version, key) else { return Ok(()) };
-        let bytes = encode(value, key, output).map_err(|message| CacheError::Encode { path: path.clone(), message })?;
+        let payload = with_encoded(value, |encoded| compressed(&encoded));
+        self.write(path, payload, key, output)
+    }
+
+    /// Stores `value` under `key` with its fingerprint as the output key, and returns
+    /// that: `put` with `fingerprint(value)`, the value encoded once for both. Without a
+    /// cache directory, only the fingerprint.
+    pub fn put_own<T: Serialize>(
+        &self,
+        stage: &str,
+        version: u32,
+        key: &Key,
+        value: &T,
+    ) -> (Key, Result<(), CacheError>) {
+        let Some(path) = self.path(stage, version, key) else { return (fingerprint(value), Ok(())) };
+        let (output, payload) =
+            with_encoded(value, |encoded| (Key(*blake3::hash(encoded.bytes).as_bytes()), compressed(&encoded)));
+        (output, self.write(path, payload, key, &output))
+    }
+
+    /// Writes a cache file: the header of `payload`, then the payload.
+    fn write(
+        &self,
+        path: PathBuf,
+        payload: Result<Vec<u8>, String>,
+        key: &Key,
+        output: &Key,
+    ) -> Result<(), CacheError> {
+        let payload = payload.map_err(|message| CacheError::Encode { path: path.clone(), message })?;
         let dir = path.parent().expect("cache paths have a parent");
         let write = || -> io::Result<()> {
             fs::create_dir_all(dir)?;
             let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            tmp.write_all(&bytes)?;
+            tmp.write_all(&header(&payload, key, output))?;
+            tmp.write_all(&payload)?;
             tmp.persist(&path).map_err(|err| err.error)?;
             Ok(())
         };
@@ -330,10 +371,18 @@ fn is_stage_dir(name: &str) -> bool {
     })
 }
 
+/// A whole cache file in memory (`write_file`'s, the tests').
 fn encode<T: Serialize>(value: &T, key: &Key, output: &Key) -> Result<Vec<u8>, String> {
-    let raw = bincode::serde::encode_to_vec(value, bincode_config()).map_err(|e| e.to_string())?;
-    let payload = compress(&raw)?;
+    let payload = with_encoded(value, |encoded| compressed(&encoded))?;
     Ok(framed(&payload, key, output))
+}
+
+/// The payload of an encoded value: its encoding compressed, or the encode error.
+fn compressed(encoded: &Encoded<'_>) -> Result<Vec<u8>, String> {
+    match &encoded.error {
+        Some(error) => Err(error.clone()),
+        None => compress(encoded.bytes),
+    }
 }
 
 /// A cache file: the header, then `payload` as it is. Public for the fuzzer, which puts
@@ -341,15 +390,22 @@ fn encode<T: Serialize>(value: &T, key: &Key, output: &Key) -> Result<Vec<u8>, S
 #[doc(hidden)]
 pub fn framed(payload: &[u8], key: &Key, output: &Key) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&CODEC_VERSION.to_le_bytes());
-    out.extend_from_slice(&key.0);
-    out.extend_from_slice(&output.0);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
-    let checksum = xxhash_rust::xxh3::xxh3_64(&out);
-    out.extend_from_slice(&checksum.to_le_bytes());
+    out.extend_from_slice(&header(payload, key, output));
     out.extend_from_slice(payload);
+    out
+}
+
+/// The header of a cache file whose payload is `payload` (the fields `read_header` reads).
+fn header(payload: &[u8], key: &Key, output: &Key) -> [u8; HEADER_LEN] {
+    let mut out = [0u8; HEADER_LEN];
+    out[..8].copy_from_slice(MAGIC);
+    out[8..12].copy_from_slice(&CODEC_VERSION.to_le_bytes());
+    out[12..44].copy_from_slice(&key.0);
+    out[44..76].copy_from_slice(&output.0);
+    out[76..84].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+    out[84..92].copy_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
+    let checksum = xxhash_rust::xxh3::xxh3_64(&out[..92]);
+    out[92..].copy_from_slice(&checksum.to_le_bytes());
     out
 }
 
@@ -567,6 +623,22 @@ mod tests {
         assert!(cache.clean().unwrap() > 0);
         assert!(cache.usage().unwrap().is_empty());
         assert!(dir.path().join("my-notes").exists(), "clean leaves what it did not make");
+    }
+
+    #[test]
+    fn a_value_stored_under_its_own_fingerprint_is_stored_as_put_stores_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let (output, stored) = cache.put_own("strip", 1, &KEY, &value());
+        stored.unwrap();
+        assert_eq!(output, fingerprint(&value()));
+        let own = fs::read(cache.path("strip", 1, &KEY).unwrap()).unwrap();
+        assert_eq!(own, encode(&value(), &KEY, &output).unwrap());
+        cache.put("strip", 1, &KEY, &value(), &output).unwrap();
+        assert_eq!(fs::read(cache.path("strip", 1, &KEY).unwrap()).unwrap(), own);
+        assert!(matches!(cache.get::<Value>("strip", 1, &KEY), Lookup::Hit((v, o)) if v == value() && o == output));
+        let (output, stored) = Cache::disabled().put_own("strip", 1, &KEY, &value());
+        assert!(stored.is_ok() && output == fingerprint(&value()));
     }
 
     /// `Value` read by borrowing: its strings as `&str` and as bytes.

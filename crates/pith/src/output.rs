@@ -14,7 +14,7 @@ use anyhow::Context;
 use pith_types::{DedupedDoc, DocDrop, Features, Keyword, Slot, Source};
 use serde::Serialize;
 
-use crate::json::{push_json_str, push_json_str_contents, push_opt_json_str};
+use crate::json::{push_f64, push_json, push_json_str, push_json_str_contents, push_opt_json_str};
 use crate::pipeline::{STAGE_NAMES, Sink, StageStats, Totals};
 use pith::input::{Entry, RawShard};
 use serde_json::json;
@@ -196,7 +196,8 @@ impl FeaturesJson {
         const CLUSTER: &str = "\"duplicate_cluster\":null";
         features.duplicate_cluster = None;
         features.keywords = Vec::new();
-        let json = json(&features);
+        let mut json = String::with_capacity(features_json_len(&features));
+        push_json(&mut json, &features);
         // A key is found where it stands: inside a string value its quotes are escaped.
         let cluster_at = json.find(CLUSTER).expect("Features has a duplicate_cluster field") + CLUSTER.len() - 4;
         assert!(json.ends_with(NO_KEYWORDS), "keywords is Features' last field");
@@ -206,6 +207,23 @@ impl FeaturesJson {
     pub(crate) fn borrowed(&self) -> FeaturesJsonRef<'_> {
         FeaturesJsonRef { language: self.language.as_deref(), json: &self.json, cluster_at: self.cluster_at }
     }
+}
+
+/// Room for the JSON of `features` (without keywords), so that it is never copied to
+/// grow: 2 KiB for the fixed fields (about 1,500 bytes), then each listed item's text and
+/// a margin for its keys and numbers.
+fn features_json_len(features: &Features) -> usize {
+    let texts = |items: &[String]| items.iter().map(String::len).sum::<usize>();
+    let quotes: usize = features.quotes.iter().map(|q| q.text.len() + q.speaker.as_ref().map_or(0, String::len)).sum();
+    let money: usize = features.money.iter().map(|m| m.text.len() + m.currency.len()).sum();
+    let entities: usize = features.entities.iter().map(|e| e.text.len() + e.kind.len()).sum();
+    let items = features.quotes.len()
+        + features.years.len()
+        + features.dates.len()
+        + features.money.len()
+        + features.percentages.len()
+        + features.entities.len();
+    2048 + texts(&features.dates) + quotes + money + entities + 48 * items
 }
 
 /// A `FeaturesJson` (field for field, so also as the cache stores it), borrowed.
@@ -229,26 +247,19 @@ impl FeaturesJsonRef<'_> {
 }
 
 /// `keywords` as serde_json writes them (`[{"text":…,"score":…}]`): the strings by
-/// `push_json_str`, the scores by serde_json itself, into a buffer kept per thread.
+/// `push_json_str`, the scores by `push_f64`.
 fn push_keywords(out: &mut String, keywords: &[KeywordRef<'_>]) {
-    thread_local! {
-        static SCORE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     out.push('[');
-    SCORE.with_borrow_mut(|score| {
-        for (i, keyword) in keywords.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"text\":");
-            push_json_str(out, keyword.text);
-            out.push_str(",\"score\":");
-            score.clear();
-            serde_json::to_writer(&mut *score, &keyword.score).expect("a float serialises");
-            out.push_str(std::str::from_utf8(score).expect("serde_json writes UTF-8"));
-            out.push('}');
+    for (i, keyword) in keywords.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
-    });
+        out.push_str("{\"text\":");
+        push_json_str(out, keyword.text);
+        out.push_str(",\"score\":");
+        push_f64(out, keyword.score);
+        out.push('}');
+    }
     out.push(']');
 }
 
@@ -316,7 +327,10 @@ fn final_record(
         out.push_str(",\"duplicate_of\":");
         push_opt_json_str(&mut out, drop.duplicate_of.as_deref());
         out.push_str(",\"similarity\":");
-        out.push_str(&json(&drop.similarity));
+        match drop.similarity {
+            Some(similarity) => push_f64(&mut out, similarity),
+            None => out.push_str("null"),
+        }
     }
     out.push('}');
     (out, text_len as u64)
@@ -459,7 +473,9 @@ impl RunOutput {
     fn push(&mut self, index: usize, bytes: &[u8]) -> anyhow::Result<()> {
         let chunk = &mut self.chunks[index];
         if chunk.capacity() == 0 {
-            *chunk = self.spare_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+            // Room for a full chunk and the record that fills it (one longer than a chunk
+            // aside), so that the chunk is not copied to grow.
+            *chunk = self.spare_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(2 * CHUNK));
         }
         chunk.extend_from_slice(bytes);
         if chunk.len() >= CHUNK {

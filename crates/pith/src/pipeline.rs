@@ -1111,8 +1111,7 @@ impl<'a> Runner<'a> {
                     None => {
                         let parsed = parsed.take().unwrap_or_else(|| parse_shard(texts()));
                         let value = self.compute(STRIP, || strip_shard(&parsed, scfg));
-                        let out = fingerprint(&value);
-                        self.store(STRIP, &strip_key, &value, &out);
+                        let out = self.store_own(STRIP, &strip_key, &value);
                         (value, out)
                     }
                 };
@@ -1653,6 +1652,17 @@ impl<'a> Runner<'a> {
     /// Stores a stage's output; a failed write (a full disk) turns the cache off.
     fn store<T: Serialize>(&self, stage: usize, key: &Key, value: &T, output: &Key) {
         self.store_with(|| self.cache.put(STAGE_NAMES[stage], VERSIONS[stage], key, value, output));
+    }
+
+    /// `store` of a value under its own fingerprint as its output key, which it returns
+    /// (the value encoded once for both).
+    fn store_own<T: Serialize>(&self, stage: usize, key: &Key, value: &T) -> Key {
+        if self.cache_broken.load(Ordering::Relaxed) {
+            return fingerprint(value);
+        }
+        let (out, stored) = self.cache.put_own(STAGE_NAMES[stage], VERSIONS[stage], key, value);
+        self.store_with(|| stored);
+        out
     }
 
     /// Whether the cache outlives the run: a run without one (`--no-cache`, whose scratch

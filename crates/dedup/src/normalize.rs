@@ -141,6 +141,65 @@ fn ascii_bytes_below(x: u64, c: u8) -> u64 {
     !(x + ONES * u64::from(0x80 - c)) & HIGH
 }
 
+/// A fingerprint of `normalize(text)`, mostly without normalising: its count of characters
+/// other than spaces, so that texts whose normalised forms are equal have equal
+/// fingerprints (the converse need not hold).
+///
+/// Normalising keeps each ASCII byte other than white space as one byte (lower-cased,
+/// '`' as '\''), counted here eight at a time, and each character of a word whose
+/// characters are all ASCII or `plain_lower` as one character; only another word is
+/// normalised (`normalize_word_into`) to count its characters.
+pub(crate) fn fingerprint(text: &str) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    thread_local! {
+        static WORD: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let bytes = text.as_bytes();
+    let mut kept = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let x = u64::from_le_bytes(chunk);
+            let white = ascii_bytes_eq(x, b' ') | ascii_bytes_in(x, b'\t', b'\r');
+            // One per white space byte, summed in the top byte.
+            kept += 8 - (((white >> 7) * ONES) >> 56) as usize;
+            i += 8;
+            continue;
+        }
+        let b = bytes[i];
+        if b < 0x80 {
+            kept += usize::from(!is_ascii_space(b));
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        if c.is_whitespace() {
+            i += c.len_utf8();
+            continue;
+        }
+        // A non-ASCII word: its ASCII bytes so far (counted above) are taken back, and
+        // the word counted whole.
+        let start = bytes[..i].iter().rposition(|&b| !b.is_ascii() || is_ascii_space(b)).map_or(0, |p| p + 1);
+        let end = word_end(text, i + c.len_utf8());
+        let word = &text[start..end];
+        kept -= i - start;
+        kept += if word.chars().all(|c| c.is_ascii() || plain_lower(c).is_some()) {
+            word.chars().count()
+        } else {
+            WORD.with_borrow_mut(|normalized| {
+                normalized.clear();
+                normalize_word_into(word, normalized);
+                normalized.chars().filter(|&c| c != ' ').count()
+            })
+        };
+        i = end;
+    }
+    kept
+}
+
 /// Where normalised characters go: a `String`, or UTF-8 bytes.
 pub(crate) trait PushChar {
     fn push_char(&mut self, c: char);
@@ -442,6 +501,8 @@ mod tests {
         }
         for text in &texts {
             assert_eq!(normalize(text), reference(text), "{text:?}");
+            let chars = normalize(text).chars().filter(|&c| c != ' ').count();
+            assert_eq!(fingerprint(text), chars, "{text:?}");
             let mut joined = b"prefix".to_vec();
             normalize_into(text, &mut joined);
             let expected =

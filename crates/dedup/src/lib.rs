@@ -193,7 +193,7 @@ impl DocWords {
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            if b.is_ascii_alphanumeric() {
+            if ASCII_ALPHANUMERIC[usize::from(b)] {
                 // A word of at most seven bytes ends within the eight bytes from its
                 // start: found, lower-cased and copied in one go.
                 if let Some(chunk) = bytes.get(i..i + 8)
@@ -372,6 +372,17 @@ fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
     let above_hi = x.wrapping_add(ONES * u64::from(0x80 - hi - 1));
     at_least_lo & !above_hi & !x & HIGH
 }
+
+/// `u8::is_ascii_alphanumeric` by byte: one load instead of two range checks.
+static ASCII_ALPHANUMERIC: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
 
 /// 0x80 in each ASCII letter or digit of `x` (see `bytes_in` for non-ASCII bytes).
 fn ascii_alphanumeric(x: u64) -> u64 {
@@ -890,6 +901,13 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_alphanumeric_table_is_is_ascii_alphanumeric() {
+        for b in 0..=255u8 {
+            assert_eq!(ASCII_ALPHANUMERIC[usize::from(b)], b.is_ascii_alphanumeric(), "{b}");
         }
     }
 

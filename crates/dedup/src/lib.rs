@@ -196,10 +196,8 @@ impl DocWords {
             if ASCII_ALPHANUMERIC[usize::from(b)] {
                 // A word of at most seven bytes ends within the eight bytes from its
                 // start: found, lower-cased and copied in one go.
-                if let Some(chunk) = bytes.get(i..i + 8)
-                    && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-                {
-                    let x = u64::from_le_bytes(chunk);
+                if let Some(chunk) = bytes[i..].first_chunk::<8>() {
+                    let x = u64::from_le_bytes(*chunk);
                     let ends = !ascii_alphanumeric(x) & HIGH;
                     if ends != 0 {
                         let len = ends.trailing_zeros() as usize / 8;
@@ -393,10 +391,8 @@ fn ascii_alphanumeric(x: u64) -> u64 {
 /// The end of the run of ASCII letters and digits that starts at `i` (or continues there),
 /// found eight bytes at a time.
 fn ascii_word_end(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = bytes.get(i..i + 8)
-        && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-    {
-        let ends = !ascii_alphanumeric(u64::from_le_bytes(chunk)) & HIGH;
+    while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let ends = !ascii_alphanumeric(u64::from_le_bytes(*chunk)) & HIGH;
         if ends != 0 {
             return i + ends.trailing_zeros() as usize / 8;
         }

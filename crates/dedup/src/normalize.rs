@@ -32,11 +32,10 @@ pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
         // Eight plain bytes: only lower-cased. A space among them that follows a word byte
         // (no two spaces are adjacent, and the first byte is no space after white space)
         // is the one space between two words; one last is written ahead of the next word.
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-            && u64::from_le_bytes(chunk) & HIGH == 0
+        if let Some(chunk) = bytes[i..].first_chunk::<8>()
+            && u64::from_le_bytes(*chunk) & HIGH == 0
         {
-            let x = u64::from_le_bytes(chunk);
+            let x = u64::from_le_bytes(*chunk);
             let spaces = ascii_bytes_eq(x, b' ');
             // White space but ' ', '`', and the other control characters (which go byte by
             // byte as well, unchanged).
@@ -158,11 +157,10 @@ pub(crate) fn fingerprint(text: &str) -> usize {
     let mut kept = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-            && u64::from_le_bytes(chunk) & HIGH == 0
+        if let Some(chunk) = bytes[i..].first_chunk::<8>()
+            && u64::from_le_bytes(*chunk) & HIGH == 0
         {
-            let x = u64::from_le_bytes(chunk);
+            let x = u64::from_le_bytes(*chunk);
             let white = ascii_bytes_eq(x, b' ') | ascii_bytes_in(x, b'\t', b'\r');
             // One per white space byte, summed in the top byte.
             kept += 8 - (((white >> 7) * ONES) >> 56) as usize;
@@ -282,11 +280,10 @@ pub(crate) fn ascii_line_hash(text: &[u8]) -> u64 {
         while i < text.len() {
             // Eight bytes with no white space but single spaces between other bytes: at
             // most the space before them, then each mapped, eight at a time.
-            if let Some(chunk) = text.get(i..i + 8)
-                && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-                && u64::from_le_bytes(chunk) & HIGH == 0
+            if let Some(chunk) = text[i..].first_chunk::<8>()
+                && u64::from_le_bytes(*chunk) & HIGH == 0
             {
-                let x = u64::from_le_bytes(chunk);
+                let x = u64::from_le_bytes(*chunk);
                 let spaces = ascii_bytes_eq(x, b' ');
                 // White space but ' ', '`', and the other control characters (which go byte by
                 // byte as well, unchanged).

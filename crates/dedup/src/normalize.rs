@@ -145,7 +145,7 @@ fn ascii_bytes_below(x: u64, c: u8) -> u64 {
 /// fingerprints (the converse need not hold).
 ///
 /// Normalising keeps each ASCII byte other than white space as one byte (lower-cased,
-/// '`' as '\''), counted here eight at a time, and each character of a word whose
+/// '`' as '\''), counted here sixteen or eight at a time, and each character of a word whose
 /// characters are all ASCII or `plain_lower` as one character; only another word is
 /// normalised (`normalize_word_into`) to count its characters.
 pub(crate) fn fingerprint(text: &str) -> usize {
@@ -157,17 +157,25 @@ pub(crate) fn fingerprint(text: &str) -> usize {
     let mut kept = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes[i..].first_chunk::<8>()
+        // ASCII, sixteen and then eight bytes at a time.
+        let white = |x| ascii_bytes_eq(x, b' ') | ascii_bytes_in(x, b'\t', b'\r');
+        while let Some(chunk) = bytes[i..].first_chunk::<16>() {
+            let a = u64::from_le_bytes(chunk[..8].try_into().unwrap());
+            let b = u64::from_le_bytes(chunk[8..].try_into().unwrap());
+            if (a | b) & HIGH != 0 {
+                break;
+            }
+            // One per white space byte, summed in the top byte.
+            kept += 16 - ((((white(a) >> 7) + (white(b) >> 7)) * ONES) >> 56) as usize;
+            i += 16;
+        }
+        while let Some(chunk) = bytes[i..].first_chunk::<8>()
             && u64::from_le_bytes(*chunk) & HIGH == 0
         {
-            let x = u64::from_le_bytes(*chunk);
-            let white = ascii_bytes_eq(x, b' ') | ascii_bytes_in(x, b'\t', b'\r');
-            // One per white space byte, summed in the top byte.
-            kept += 8 - (((white >> 7) * ONES) >> 56) as usize;
+            kept += 8 - (((white(u64::from_le_bytes(*chunk)) >> 7) * ONES) >> 56) as usize;
             i += 8;
-            continue;
         }
-        let b = bytes[i];
+        let Some(&b) = bytes.get(i) else { break };
         if b < 0x80 {
             kept += usize::from(!is_ascii_space(b));
             i += 1;
@@ -441,6 +449,27 @@ mod tests {
             assert_eq!(c.to_lowercase().map(fold).collect::<Vec<_>>(), vec![lower], "{c:?}");
         }
         assert_eq!(plain, 85);
+    }
+
+    #[test]
+    fn fingerprint_counts_the_characters_of_the_normalised_text_but_spaces() {
+        // Long ASCII runs (every white space byte, control characters, '`') at every
+        // alignment, now and then a non-ASCII character (white space, plain, NFKC).
+        let ascii: Vec<char> = "abcXYZ019 `'.,-\t\n\x0b\x0c\r\x1f\x00\x7f".chars().collect();
+        let other: Vec<char> = "é’“\u{a0}\u{85}\u{2003}ﬁＡ¨\u{301}İ東".chars().collect();
+        let mut state = 12345u64;
+        let mut next = |n: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        for _ in 0..5000 {
+            let len = next(120);
+            let text: String = (0..len)
+                .map(|_| if next(40) == 0 { other[next(other.len())] } else { ascii[next(ascii.len())] })
+                .collect();
+            let want = normalize(&text).chars().filter(|&c| c != ' ').count();
+            assert_eq!(fingerprint(&text), want, "{text:?}");
+        }
     }
 
     /// `normalize` as it was written first: word by word, each word's characters.

@@ -193,13 +193,11 @@ impl DocWords {
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            if b.is_ascii_alphanumeric() {
+            if ASCII_ALPHANUMERIC[usize::from(b)] {
                 // A word of at most seven bytes ends within the eight bytes from its
                 // start: found, lower-cased and copied in one go.
-                if let Some(chunk) = bytes.get(i..i + 8)
-                    && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-                {
-                    let x = u64::from_le_bytes(chunk);
+                if let Some(chunk) = bytes[i..].first_chunk::<8>() {
+                    let x = u64::from_le_bytes(*chunk);
                     let ends = !ascii_alphanumeric(x) & HIGH;
                     if ends != 0 {
                         let len = ends.trailing_zeros() as usize / 8;
@@ -373,6 +371,17 @@ fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
     at_least_lo & !above_hi & !x & HIGH
 }
 
+/// `u8::is_ascii_alphanumeric` by byte: one load instead of two range checks.
+static ASCII_ALPHANUMERIC: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
 /// 0x80 in each ASCII letter or digit of `x` (see `bytes_in` for non-ASCII bytes).
 fn ascii_alphanumeric(x: u64) -> u64 {
     // A byte with its 0x20 bit set is a lower-case letter just when it was a letter.
@@ -382,10 +391,8 @@ fn ascii_alphanumeric(x: u64) -> u64 {
 /// The end of the run of ASCII letters and digits that starts at `i` (or continues there),
 /// found eight bytes at a time.
 fn ascii_word_end(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = bytes.get(i..i + 8)
-        && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-    {
-        let ends = !ascii_alphanumeric(u64::from_le_bytes(chunk)) & HIGH;
+    while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let ends = !ascii_alphanumeric(u64::from_le_bytes(*chunk)) & HIGH;
         if ends != 0 {
             return i + ends.trailing_zeros() as usize / 8;
         }
@@ -620,7 +627,126 @@ fn lookup<T>(list: &[(u64, T)], ordinal: u64) -> Option<&T> {
 
 /// The apply step for the document at `ordinal`: its blocks are moved into the result,
 /// kept or removed, not copied.
+///
+/// A block can repeat, or be repeated by, only a block of its kind (the title counts as a
+/// heading) whose normalised text is the same: first each block gets a fingerprint of its
+/// normalised text, mostly without normalising (`normalize::fingerprint`), and only the
+/// blocks whose fingerprint another block of their kind shares are normalised and hashed
+/// to look for repeats.
 pub fn dedup(doc: StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
+    let StrippedDoc { id, title, blocks: doc_blocks, mut removed, raw_bytes } = doc;
+    /// Normalised texts seen, by their 128-bit hashes, normalised into one buffer, and the
+    /// fingerprints. Per thread, so that they keep their capacity from one document to
+    /// the next.
+    #[derive(Default)]
+    struct Seen {
+        headings: FxHashSet<u128>,
+        paragraphs: FxHashSet<u128>,
+        normalized: Vec<u8>,
+        /// (is a heading, fingerprint, position) of the title (position: the block count)
+        /// and the blocks that a repeat of their kind could remove.
+        fingerprints: Vec<(bool, usize, usize)>,
+        /// By position: whether another block of its kind has its fingerprint.
+        shared: Vec<bool>,
+    }
+    thread_local! {
+        static SEEN: std::cell::RefCell<Seen> = std::cell::RefCell::default();
+    }
+    let Seen {
+        headings: mut seen_headings,
+        paragraphs: mut seen_paragraphs,
+        mut normalized,
+        mut fingerprints,
+        mut shared,
+    } = SEEN.take();
+    seen_headings.clear();
+    seen_paragraphs.clear();
+    fn normalize_to<'b>(text: &str, buf: &'b mut Vec<u8>) -> &'b [u8] {
+        buf.clear();
+        normalize::normalize_into(text, buf);
+        buf
+    }
+    let n_blocks = doc_blocks.len();
+    fingerprints.clear();
+    if let Some(title) = title.as_deref().filter(|_| cfg.repeated_headings) {
+        fingerprints.push((true, normalize::fingerprint(title), n_blocks));
+    }
+    for (at, block) in doc_blocks.iter().enumerate() {
+        let heading = block.kind == BlockKind::Heading;
+        if (heading && cfg.repeated_headings) || (!heading && cfg.repeated_paragraphs) {
+            fingerprints.push((heading, normalize::fingerprint(&block.text), at));
+        }
+    }
+    fingerprints.sort_unstable();
+    shared.clear();
+    shared.resize(n_blocks + 1, false);
+    for run in fingerprints.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).filter(|run| run.len() > 1) {
+        for &(_, _, at) in run {
+            shared[at] = true;
+        }
+    }
+    if let Some(title) = title.as_deref().filter(|_| shared[n_blocks]) {
+        seen_headings.insert(xxhash_rust::xxh3::xxh3_128(normalize_to(title, &mut normalized)));
+    }
+    // The kept blocks stay where they are, in the document's own vector; a removed one's
+    // text moves to its removal.
+    let mut blocks = doc_blocks;
+    let mut at = 0;
+    blocks.retain_mut(|block| {
+        let heading = block.kind == BlockKind::Heading;
+        // The block's normalised text, when it is made.
+        let mut made = None;
+        let mut repeat = None;
+        if shared[at] {
+            let normalized = normalize_to(&block.text, &mut normalized);
+            let (key, key_len) = (xxhash_rust::xxh3::xxh3_128(normalized), normalized.len());
+            if heading && !seen_headings.insert(key) {
+                repeat = Some(("repeated_heading", "heading repeats the title or an earlier heading"));
+            } else if !heading && key_len >= 20 && !seen_paragraphs.insert(key) {
+                repeat = Some(("repeated_paragraph", "block repeats an earlier block"));
+            }
+            made = Some(normalized);
+        }
+        at += 1;
+        let (kind, rule) = match repeat {
+            Some(repeat) => repeat,
+            None if cfg.corpus_lines
+                && block.text.len() <= cfg.line_max_chars
+                && !stats.chrome.is_empty()
+                && stats
+                    .chrome
+                    .binary_search(&made.map_or_else(|| line_hash(&block.text), normalized_line_hash))
+                    .is_ok() =>
+            {
+                ("corpus_repeated_line", "block recurs in many documents of the corpus")
+            }
+            None => return true,
+        };
+        removed.push(Removal {
+            stage: STAGE.to_owned(),
+            kind: kind.to_owned(),
+            rule: rule.to_owned(),
+            block: block.index,
+            text: std::mem::take(&mut block.text),
+        });
+        false
+    });
+    removed.sort_by_key(|r| r.block);
+    // Sets grown large by a document of very many blocks would cost every later document
+    // a clear over all their capacity: those are dropped instead.
+    if seen_headings.capacity() + seen_paragraphs.capacity() <= 1 << 12 {
+        SEEN.set(Seen { headings: seen_headings, paragraphs: seen_paragraphs, normalized, fingerprints, shared });
+    }
+
+    let mut res = DedupedDoc { id, title, blocks, removed, raw_bytes, drop: None, cluster: None };
+    set_verdicts(&mut res, ordinal, stats);
+    res
+}
+
+/// `dedup` as it was before fingerprints: every block normalised and hashed. The
+/// reference.
+#[cfg(test)]
+fn dedup_normalizing_every_block(doc: StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupConfig) -> DedupedDoc {
     let StrippedDoc { id, title, blocks: doc_blocks, mut removed, raw_bytes } = doc;
     /// Normalised texts seen, by their 128-bit hashes, normalised into one buffer. Per
     /// thread, so that they keep their capacity from one document to the next.
@@ -775,6 +901,13 @@ mod tests {
     }
 
     #[test]
+    fn the_alphanumeric_table_is_is_ascii_alphanumeric() {
+        for b in 0..=255u8 {
+            assert_eq!(ASCII_ALPHANUMERIC[usize::from(b)], b.is_ascii_alphanumeric(), "{b}");
+        }
+    }
+
+    #[test]
     fn ascii_word_end_is_the_end_of_the_letters_and_digits() {
         let texts = [
             "",
@@ -846,6 +979,81 @@ mod tests {
                     let hashes: Vec<u8> = want.iter().flat_map(|w| xxh3_64(w.as_bytes()).to_le_bytes()).collect();
                     assert_eq!(got.hashes, hashes, "{a:?} {b:?}");
                 });
+            }
+        }
+    }
+
+    #[test]
+    fn dedup_is_dedup_normalizing_every_block() {
+        // Texts that normalise alike (case, white space, quotes, NFKC, combining marks),
+        // alike but for digits (chrome), with the same fingerprint but different, short
+        // and long, ASCII and not.
+        let pool = [
+            "Big News Today",
+            "big  news\ttoday ",
+            "ＢＩＧ news\u{a0}today",
+            "Today news big",
+            "Big Swen Today",
+            "Cox’s “Commitment” is here and there",
+            "cox's \"commitment\" is here and there",
+            "Cox`s \"Commitment\" is HERE and there",
+            "café au lait is served here daily",
+            "CAFÉ AU LAIT is served here daily",
+            "cafe\u{301} au lait is served here daily",
+            "caf\u{e9}  au lait is served here daily",
+            "ﬁne print is fine print, read it",
+            "fine print is fine print, read it",
+            "¨x marks the spot in a long line",
+            " \u{308}x marks the spot in a long line",
+            "a\x1fb paragraph that is long enough",
+            "A\x1fB paragraph that is long enough",
+            "Share",
+            "share",
+            "Menu",
+            "Sign up for our newsletter",
+            "SIGN UP for our\n newsletter",
+            "Updated May 3, 2024",
+            "Updated May 9, 2021",
+            "东京 タワー ２０２４年 の 話",
+            "东京 タワー 2024年 の 話",
+            "",
+            "   ",
+        ];
+        let chrome: Vec<u64> = {
+            let mut chrome: Vec<u64> =
+                ["Sign up for our newsletter", "Updated May 3, 2024", "Share", "Menu"].map(line_hash).to_vec();
+            chrome.sort_unstable();
+            chrome
+        };
+        let kinds = [BlockKind::Heading, BlockKind::Paragraph, BlockKind::ListItem, BlockKind::Caption];
+        let configs = [
+            DedupConfig::default(),
+            DedupConfig { repeated_headings: false, ..DedupConfig::default() },
+            DedupConfig { repeated_paragraphs: false, ..DedupConfig::default() },
+            DedupConfig { corpus_lines: false, ..DedupConfig::default() },
+            DedupConfig { line_max_chars: 20, ..DedupConfig::default() },
+        ];
+        let mut state = 12345u64;
+        let mut next = |n: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        for round in 0..3000 {
+            let title = match next(3) {
+                0 => None,
+                _ => Some(pool[next(pool.len())]),
+            };
+            let blocks: Vec<(BlockKind, &str)> =
+                (0..next(12)).map(|_| (kinds[next(kinds.len())], pool[next(pool.len())])).collect();
+            let d = doc("d", title, &blocks);
+            let cfg = &configs[round % configs.len()];
+            for chrome in [&chrome[..], &[]] {
+                let stats = CorpusStats { chrome: chrome.to_vec(), ..CorpusStats::default() };
+                assert_eq!(
+                    dedup(d.clone(), 0, &stats, cfg),
+                    dedup_normalizing_every_block(d.clone(), 0, &stats, cfg),
+                    "{title:?} {blocks:?}"
+                );
             }
         }
     }

@@ -48,13 +48,13 @@ pub(crate) fn signature(shingles: impl Iterator<Item = u64>, n: usize) -> Vec<u3
         }
     }
     let Some(filled) = sig.iter().position(|&v| v != EMPTY) else { return sig };
-    // Walk right to left from the last filled bin, so each empty bin sees the nearest
-    // filled bin to its right (circularly).
-    let mut next = (filled, sig[filled]);
-    for step in 0..n {
-        let i = (filled + n - step) % n;
+    // Walk right to left, so each empty bin sees the nearest filled bin to its right;
+    // circularly, which for the empty bins after the last filled one is the first filled
+    // one, a round further on.
+    let mut next = (filled + n, sig[filled]);
+    for i in (0..n).rev() {
         if sig[i] == EMPTY {
-            let distance = ((next.0 + n - i) % n) as u32;
+            let distance = (next.0 - i) as u32;
             sig[i] = next.1.wrapping_add(distance.wrapping_mul(0x9e37_79b9)).min(EMPTY - 1);
         } else {
             next = (i, sig[i]);
@@ -99,17 +99,16 @@ const MAX_BUCKET_PAIRS: usize = 8;
 /// when any band hash agrees. (A chance 32-bit collision only adds a candidate, which the
 /// exact check then rejects.)
 pub(crate) fn band_hashes(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
-    let mut bytes = Vec::with_capacity(rows * 4);
-    (0..bands)
-        .filter_map(|band| {
-            let values = sig.get(band * rows..(band + 1) * rows)?;
-            bytes.clear();
-            for v in values {
-                bytes.extend_from_slice(&v.to_le_bytes());
-            }
-            Some(xxh3_64_with_seed(&bytes, band as u64) as u32)
-        })
-        .collect()
+    let mut hashes = Vec::with_capacity(bands);
+    let mut bytes = vec![0; rows * 4];
+    for band in 0..bands {
+        let Some(values) = sig.get(band * rows..(band + 1) * rows) else { break };
+        for (to, v) in bytes.chunks_exact_mut(4).zip(values) {
+            to.copy_from_slice(&v.to_le_bytes());
+        }
+        hashes.push(xxh3_64_with_seed(&bytes, band as u64) as u32);
+    }
+    hashes
 }
 
 /// Candidate pairs `(i, j)`, `i < j`, that share at least one band hash. Deterministic:
@@ -153,6 +152,41 @@ pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, 
     pairs.dedup();
     pairs.shrink_to_fit();
     pairs
+}
+
+/// `signature`'s densification and `band_hashes` as they were first written: the
+/// references.
+#[cfg(test)]
+fn densified_by_modulo(mut sig: Vec<u32>) -> Vec<u32> {
+    const EMPTY: u32 = u32::MAX;
+    let n = sig.len();
+    let Some(filled) = sig.iter().position(|&v| v != EMPTY) else { return sig };
+    let mut next = (filled, sig[filled]);
+    for step in 0..n {
+        let i = (filled + n - step) % n;
+        if sig[i] == EMPTY {
+            let distance = ((next.0 + n - i) % n) as u32;
+            sig[i] = next.1.wrapping_add(distance.wrapping_mul(0x9e37_79b9)).min(EMPTY - 1);
+        } else {
+            next = (i, sig[i]);
+        }
+    }
+    sig
+}
+
+#[cfg(test)]
+fn band_hashes_by_filter_map(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
+    let mut bytes = Vec::with_capacity(rows * 4);
+    (0..bands)
+        .filter_map(|band| {
+            let values = sig.get(band * rows..(band + 1) * rows)?;
+            bytes.clear();
+            for v in values {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            Some(xxh3_64_with_seed(&bytes, band as u64) as u32)
+        })
+        .collect()
 }
 
 /// `candidates` as it was first written, with a hash map of buckets: the reference.
@@ -206,6 +240,31 @@ mod tests {
         assert_eq!(shingle_hashes(&hashes, 9).collect::<Vec<_>>(), windows(7), "fewer words than a shingle");
         assert_eq!(shingle_hashes(&hashes[..8], 0).collect::<Vec<_>>(), windows(1)[..1].to_vec());
         assert_eq!(shingle_hashes(&[], 5).count(), 0);
+    }
+
+    #[test]
+    fn signature_and_bands_are_those_of_the_first_version() {
+        // Shingle counts from none to many against 120 bins, so that some signatures have
+        // empty bins everywhere (first, last, in runs, wrapping round) and some none.
+        for n_shingles in [0, 1, 2, 3, 7, 30, 119, 120, 121, 500, 2000] {
+            let shingles: Vec<u64> = (0..n_shingles).map(|i| xxh3_64(&(i as u64).to_le_bytes())).collect();
+            let mut undensified = vec![u32::MAX; 120];
+            for &shingle in &shingles {
+                let h = xxh3_64_with_seed(&shingle.to_le_bytes(), 0x9e37_79b9);
+                let bin = (((h >> 32) * 120) >> 32) as usize;
+                undensified[bin] = undensified[bin].min((h as u32).min(u32::MAX - 1));
+            }
+            let sig = signature(shingles.iter().copied(), 120);
+            assert_eq!(sig, densified_by_modulo(undensified), "{n_shingles} shingles");
+            for (bands, rows) in [(20, 6), (10, 12), (7, 5), (30, 6), (3, 0), (0, 6), (1, 120)] {
+                assert_eq!(
+                    band_hashes(&sig, bands, rows),
+                    band_hashes_by_filter_map(&sig, bands, rows),
+                    "{n_shingles} shingles, {bands} x {rows}"
+                );
+            }
+        }
+        assert_eq!(signature([1u64, 2, 3].into_iter(), 0), Vec::<u32>::new());
     }
 
     #[test]

@@ -32,11 +32,10 @@ pub(crate) fn normalize_into(text: &str, res: &mut Vec<u8>) {
         // Eight plain bytes: only lower-cased. A space among them that follows a word byte
         // (no two spaces are adjacent, and the first byte is no space after white space)
         // is the one space between two words; one last is written ahead of the next word.
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-            && u64::from_le_bytes(chunk) & HIGH == 0
+        if let Some(chunk) = bytes[i..].first_chunk::<8>()
+            && u64::from_le_bytes(*chunk) & HIGH == 0
         {
-            let x = u64::from_le_bytes(chunk);
+            let x = u64::from_le_bytes(*chunk);
             let spaces = ascii_bytes_eq(x, b' ');
             // White space but ' ', '`', and the other control characters (which go byte by
             // byte as well, unchanged).
@@ -141,6 +140,72 @@ fn ascii_bytes_below(x: u64, c: u8) -> u64 {
     !(x + ONES * u64::from(0x80 - c)) & HIGH
 }
 
+/// A fingerprint of `normalize(text)`, mostly without normalising: its count of characters
+/// other than spaces, so that texts whose normalised forms are equal have equal
+/// fingerprints (the converse need not hold).
+///
+/// Normalising keeps each ASCII byte other than white space as one byte (lower-cased,
+/// '`' as '\''), counted here sixteen or eight at a time, and each character of a word whose
+/// characters are all ASCII or `plain_lower` as one character; only another word is
+/// normalised (`normalize_word_into`) to count its characters.
+pub(crate) fn fingerprint(text: &str) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    thread_local! {
+        static WORD: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let bytes = text.as_bytes();
+    let mut kept = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII, sixteen and then eight bytes at a time.
+        let white = |x| ascii_bytes_eq(x, b' ') | ascii_bytes_in(x, b'\t', b'\r');
+        while let Some(chunk) = bytes[i..].first_chunk::<16>() {
+            let a = u64::from_le_bytes(chunk[..8].try_into().unwrap());
+            let b = u64::from_le_bytes(chunk[8..].try_into().unwrap());
+            if (a | b) & HIGH != 0 {
+                break;
+            }
+            // One per white space byte, summed in the top byte.
+            kept += 16 - ((((white(a) >> 7) + (white(b) >> 7)) * ONES) >> 56) as usize;
+            i += 16;
+        }
+        while let Some(chunk) = bytes[i..].first_chunk::<8>()
+            && u64::from_le_bytes(*chunk) & HIGH == 0
+        {
+            kept += 8 - (((white(u64::from_le_bytes(*chunk)) >> 7) * ONES) >> 56) as usize;
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        if b < 0x80 {
+            kept += usize::from(!is_ascii_space(b));
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        if c.is_whitespace() {
+            i += c.len_utf8();
+            continue;
+        }
+        // A non-ASCII word: its ASCII bytes so far (counted above) are taken back, and
+        // the word counted whole.
+        let start = bytes[..i].iter().rposition(|&b| !b.is_ascii() || is_ascii_space(b)).map_or(0, |p| p + 1);
+        let end = word_end(text, i + c.len_utf8());
+        let word = &text[start..end];
+        kept -= i - start;
+        kept += if word.chars().all(|c| c.is_ascii() || plain_lower(c).is_some()) {
+            word.chars().count()
+        } else {
+            WORD.with_borrow_mut(|normalized| {
+                normalized.clear();
+                normalize_word_into(word, normalized);
+                normalized.chars().filter(|&c| c != ' ').count()
+            })
+        };
+        i = end;
+    }
+    kept
+}
+
 /// Where normalised characters go: a `String`, or UTF-8 bytes.
 pub(crate) trait PushChar {
     fn push_char(&mut self, c: char);
@@ -223,11 +288,10 @@ pub(crate) fn ascii_line_hash(text: &[u8]) -> u64 {
         while i < text.len() {
             // Eight bytes with no white space but single spaces between other bytes: at
             // most the space before them, then each mapped, eight at a time.
-            if let Some(chunk) = text.get(i..i + 8)
-                && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-                && u64::from_le_bytes(chunk) & HIGH == 0
+            if let Some(chunk) = text[i..].first_chunk::<8>()
+                && u64::from_le_bytes(*chunk) & HIGH == 0
             {
-                let x = u64::from_le_bytes(chunk);
+                let x = u64::from_le_bytes(*chunk);
                 let spaces = ascii_bytes_eq(x, b' ');
                 // White space but ' ', '`', and the other control characters (which go byte by
                 // byte as well, unchanged).
@@ -387,6 +451,27 @@ mod tests {
         assert_eq!(plain, 85);
     }
 
+    #[test]
+    fn fingerprint_counts_the_characters_of_the_normalised_text_but_spaces() {
+        // Long ASCII runs (every white space byte, control characters, '`') at every
+        // alignment, now and then a non-ASCII character (white space, plain, NFKC).
+        let ascii: Vec<char> = "abcXYZ019 `'.,-\t\n\x0b\x0c\r\x1f\x00\x7f".chars().collect();
+        let other: Vec<char> = "é’“\u{a0}\u{85}\u{2003}ﬁＡ¨\u{301}İ東".chars().collect();
+        let mut state = 12345u64;
+        let mut next = |n: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        for _ in 0..5000 {
+            let len = next(120);
+            let text: String = (0..len)
+                .map(|_| if next(40) == 0 { other[next(other.len())] } else { ascii[next(ascii.len())] })
+                .collect();
+            let want = normalize(&text).chars().filter(|&c| c != ' ').count();
+            assert_eq!(fingerprint(&text), want, "{text:?}");
+        }
+    }
+
     /// `normalize` as it was written first: word by word, each word's characters.
     fn reference(text: &str) -> String {
         let mut res = String::new();
@@ -442,6 +527,8 @@ mod tests {
         }
         for text in &texts {
             assert_eq!(normalize(text), reference(text), "{text:?}");
+            let chars = normalize(text).chars().filter(|&c| c != ' ').count();
+            assert_eq!(fingerprint(text), chars, "{text:?}");
             let mut joined = b"prefix".to_vec();
             normalize_into(text, &mut joined);
             let expected =

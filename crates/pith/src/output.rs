@@ -117,18 +117,6 @@ pub(crate) trait FinalDoc {
     fn removals(&self) -> impl Iterator<Item = RemovedRef<'_>> + Clone;
     fn drop(&self) -> Option<&DocDrop>;
     fn cluster(&self) -> Option<&str>;
-
-    /// The kept text: the blocks joined by a blank line (`DedupedDoc::text`).
-    fn joined_text(&self) -> String {
-        let mut text = String::with_capacity(self.texts().map(|t| t.len() + 2).sum());
-        for (i, t) in self.texts().enumerate() {
-            if i > 0 {
-                text.push_str("\n\n");
-            }
-            text.push_str(t);
-        }
-        text
-    }
 }
 
 /// A removed block's fields, as a record writes them.

@@ -1528,8 +1528,8 @@ impl<'a> Runner<'a> {
             .map(|(entry, _)| entry)
             .filter(|entry| entry.docs.len() == deduped.len());
         let score = |i: usize| match (&deduped[i], &features[i]) {
-            (Slot::Ok(doc), Slot::Ok(feats)) => pith_features::keywords::incremental::candidates_of(
-                &doc.joined_text(),
+            (Slot::Ok(doc), Slot::Ok(feats)) => pith_features::keywords::incremental::candidates_of_blocks(
+                doc.texts(),
                 feats.language,
                 &doc_freq.index,
                 k,

@@ -100,7 +100,7 @@ pub(crate) struct BlockInfo<'a> {
     pub(crate) text: &'a str,
     /// Already removed by an earlier rule.
     pub(crate) removed: bool,
-    /// `count_words(text)`: strip counts them before the other rules, which read the
+    /// `count_words(text, _)`: strip counts them before the other rules, which read the
     /// white-space-separated word count.
     pub(crate) counts: WordCounts,
 }
@@ -108,7 +108,7 @@ pub(crate) struct BlockInfo<'a> {
 #[cfg(test)]
 impl<'a> BlockInfo<'a> {
     fn new(text: &'a str, removed: bool) -> BlockInfo<'a> {
-        BlockInfo { text, removed, counts: count_words(text) }
+        BlockInfo { text, removed, counts: count_words(text, usize::MAX) }
     }
 }
 
@@ -343,8 +343,8 @@ fn max_sum_run(scores: &[f64]) -> Option<(usize, usize)> {
 /// A block's word count and, per known language, how many of its words are stop words;
 /// also how many of its alphanumeric characters are CJK (most blocks have none, and need
 /// no count of their alphanumeric characters: see `alphanumeric_chars`), and its
-/// white-space-separated words (`split_whitespace().count()`), which the other rules
-/// count.
+/// white-space-separated words (`split_whitespace().count()`, up to a limit: the other
+/// rules, which read it, and the teaser test look at short blocks).
 pub(crate) struct WordCounts {
     words: usize,
     stop: [u32; LANGUAGES.len()],
@@ -363,7 +363,7 @@ static MAX_STOP_WORD_LEN: LazyLock<usize> = LazyLock::new(|| STOP_WORDS.keys().m
 /// The ASCII stop words of at most 8 bytes, packed into a `u64` (see `pack_ascii`): most
 /// words of most pages are that short, and looking them up this way needs neither a
 /// lower-case copy nor string hashing.
-static SHORT_STOP_WORDS: LazyLock<PackedWords> = LazyLock::new(|| {
+static SHORT_STOP_WORDS: LazyLock<PackedWords<{ 1 << 14 }>> = LazyLock::new(|| {
     PackedWords::new(
         STOP_WORDS
             .iter()
@@ -375,7 +375,7 @@ static SHORT_STOP_WORDS: LazyLock<PackedWords> = LazyLock::new(|| {
 /// The first eight bytes of the longer ASCII stop words, packed (see `pack_ascii`; the
 /// mask is 1): an ASCII word of nine bytes or more can only be a stop word if its first
 /// eight, lower-cased, are one of these, which most such words are not.
-static LONG_STOP_WORD_STARTS: LazyLock<PackedWords> = LazyLock::new(|| {
+static LONG_STOP_WORD_STARTS: LazyLock<PackedWords<{ 1 << 11 }>> = LazyLock::new(|| {
     PackedWords::new(
         STOP_WORDS
             .keys()
@@ -387,22 +387,28 @@ static LONG_STOP_WORD_STARTS: LazyLock<PackedWords> = LazyLock::new(|| {
 /// A set of packed words (never 0) with a language mask each: open addressing, linear
 /// probing, at most half full, so that a lookup (half of a page's words are stop words,
 /// the other half are not) is usually one multiplication and one load, and the masks are
-/// only read for the words found.
-struct PackedWords {
-    words: Vec<u64>,
-    masks: Vec<u32>,
-    shift: u32,
+/// only read for the words found. `SLOTS`, a power of two, is fixed so that no index
+/// needs a bounds check.
+struct PackedWords<const SLOTS: usize> {
+    words: Box<[u64; SLOTS]>,
+    masks: Box<[u32; SLOTS]>,
 }
 
-impl PackedWords {
-    fn new(words: impl Iterator<Item = (u64, u32)>) -> PackedWords {
+impl<const SLOTS: usize> PackedWords<SLOTS> {
+    const SHIFT: u32 = 64 - SLOTS.trailing_zeros();
+
+    fn new(words: impl Iterator<Item = (u64, u32)>) -> PackedWords<SLOTS> {
         let words: Vec<(u64, u32)> = words.collect();
-        let bits = (words.len().max(1) * 2).next_power_of_two().trailing_zeros();
-        let mut res = PackedWords { words: vec![0; 1 << bits], masks: vec![0; 1 << bits], shift: 64 - bits };
+        assert!(SLOTS.is_power_of_two() && words.len() * 2 <= SLOTS, "{} words in {SLOTS} slots", words.len());
+        // Made on the heap: the short words' table is 192 KiB.
+        let mut res = PackedWords {
+            words: vec![0; SLOTS].into_boxed_slice().try_into().expect("SLOTS long"),
+            masks: vec![0; SLOTS].into_boxed_slice().try_into().expect("SLOTS long"),
+        };
         for (word, mask) in words {
-            let mut i = res.slot(word);
+            let mut i = Self::slot(word);
             while res.words[i] != 0 && res.words[i] != word {
-                i = (i + 1) & (res.words.len() - 1);
+                i = (i + 1) % SLOTS;
             }
             res.words[i] = word;
             res.masks[i] |= mask;
@@ -410,13 +416,13 @@ impl PackedWords {
         res
     }
 
-    fn slot(&self, word: u64) -> usize {
-        (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    fn slot(word: u64) -> usize {
+        (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> Self::SHIFT) as usize
     }
 
     /// The language mask of `word`, 0 when it is none of the words.
     fn get(&self, word: u64) -> u32 {
-        let mut i = self.slot(word);
+        let mut i = Self::slot(word);
         loop {
             let key = self.words[i];
             if key == word {
@@ -425,7 +431,7 @@ impl PackedWords {
             if key == 0 {
                 return 0;
             }
-            i = (i + 1) & (self.words.len() - 1);
+            i = (i + 1) % SLOTS;
         }
     }
 }
@@ -455,9 +461,9 @@ fn pack_ascii(word: &[u8]) -> u64 {
 /// eight ASCII bytes at a time, where their word bytes (letters, digits, `'`) are a bit
 /// mask and the words' starts and ends the changes along it; byte by byte around
 /// non-ASCII characters. This runs on every byte of every page. The same pass counts the
-/// white-space-separated words, as `crate::count_words_upto` does, which then need no
-/// scan of their own.
-pub(crate) fn count_words(text: &str) -> WordCounts {
+/// white-space-separated words up to `spaced_limit`, as `crate::count_words_upto` does,
+/// which then need no scan of their own (and stops counting them there).
+pub(crate) fn count_words(text: &str, spaced_limit: usize) -> WordCounts {
     let mut words = WordScan {
         text,
         words: 0,
@@ -475,17 +481,18 @@ pub(crate) fn count_words(text: &str) -> WordCounts {
     let mut after_space = true;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+        while let Some(&chunk) = bytes[i..].first_chunk::<8>()
             && u64::from_le_bytes(chunk) & HIGH == 0
         {
             let x = u64::from_le_bytes(chunk);
             // A white-space-separated word starts at a byte that is no white space right
             // after one that is.
-            let space = white_space_bytes(x);
-            let space_before = (space << 8) | if after_space { 0x80 } else { 0 };
-            spaced += crate::count_high_bits(!space & HIGH & space_before);
-            after_space = space >> 63 != 0;
+            if spaced < spaced_limit {
+                let space = white_space_bytes(x);
+                let space_before = (space << 8) | if after_space { 0x80 } else { 0 };
+                spaced += crate::count_high_bits(!space & HIGH & space_before);
+                after_space = space >> 63 != 0;
+            }
             // Setting bit 0x20 lower-cases a letter and maps no other byte onto one.
             let word = crate::ascii_bytes_in(x | LOWER, b'a', b'z')
                 | crate::ascii_bytes_in(x, b'0', b'9')
@@ -503,9 +510,8 @@ pub(crate) fn count_words(text: &str) -> WordCounts {
                 changes &= changes - 1;
             }
             i += 8;
-            continue;
         }
-        let b = bytes[i];
+        let Some(&b) = bytes.get(i) else { break };
         if b < 0x80 {
             let class = ASCII_WORD_CLASS[usize::from(b)];
             let space = class & SPACE != 0;
@@ -536,7 +542,7 @@ pub(crate) fn count_words(text: &str) -> WordCounts {
         words.count(start, bytes.len());
     }
     words.short_stop.flush(&mut words.long.stop);
-    WordCounts { words: words.words, stop: words.long.stop, cjk, spaced }
+    WordCounts { words: words.words, stop: words.long.stop, cjk, spaced: spaced.min(spaced_limit) }
 }
 
 /// `crate::ascii_space_bytes(x)`, sooner for the usual eight bytes with no control
@@ -563,7 +569,7 @@ struct WordScan<'a> {
     start: Option<usize>,
     /// Whether the current word is all ASCII so far.
     ascii: bool,
-    short_stop_words: &'a PackedWords,
+    short_stop_words: &'a PackedWords<{ 1 << 14 }>,
     /// The stop words among the short ASCII words, not yet in `long.stop`.
     short_stop: StopTally,
     long: LongWords,
@@ -588,9 +594,9 @@ impl WordScan<'_> {
             return self.long.count(self.text, start, end, ascii);
         }
         // The eight bytes from the word's start in one load, when the text has them.
-        let key = match bytes.get(start..start + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok()) {
+        let key = match bytes[start..].first_chunk::<8>() {
             // Lower-cased as `pack_ascii` does: a word's ASCII bytes are letters, digits and `'`.
-            Some(chunk) => (u64::from_le_bytes(chunk) | LOWER) & (u64::MAX >> (64 - 8 * len)),
+            Some(&chunk) => (u64::from_le_bytes(chunk) | LOWER) & (u64::MAX >> (64 - 8 * len)),
             None => pack_ascii(&bytes[start..end]),
         };
         let mask = self.short_stop_words.get(key);
@@ -1547,12 +1553,20 @@ mod tests {
         ];
         texts.extend(crate::pieced_texts(&pieces, 5000, 24));
         for text in &texts {
-            let (got, want) = (count_words(text), count_words_reference(text));
-            assert_eq!(
-                (got.words, got.stop, alphanumeric_chars(text), got.cjk, got.spaced),
-                (want.words, want.stop, want.alphanumeric, want.cjk, text.split_whitespace().count()),
-                "{text:?}"
-            );
+            for spaced_limit in [usize::MAX, 0, 7, 20] {
+                let (got, want) = (count_words(text, spaced_limit), count_words_reference(text));
+                assert_eq!(
+                    (got.words, got.stop, alphanumeric_chars(text), got.cjk, got.spaced),
+                    (
+                        want.words,
+                        want.stop,
+                        want.alphanumeric,
+                        want.cjk,
+                        text.split_whitespace().count().min(spaced_limit)
+                    ),
+                    "{text:?}"
+                );
+            }
         }
     }
 
@@ -1589,7 +1603,7 @@ mod tests {
                     }
                 }
             }
-            let counts = count_words(text);
+            let counts = count_words(text, usize::MAX);
             assert_eq!((counts.words, counts.stop), (words.len(), stop), "{text:?}");
             assert_eq!(alphanumeric_chars(text), text.chars().filter(|c| c.is_alphanumeric()).count());
         }

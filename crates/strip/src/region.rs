@@ -197,10 +197,10 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
             // prose does: only blocks that do are asked (they are most of the blocks that
             // are quick to tell from a headline).
             let prose = prose_score(block.text, counts, cjk, lang);
-            if prose != -SHORT_PENALTY && is_headline(block.text) { -SHORT_PENALTY } else { prose }
+            if prose != -SHORT_PENALTY && is_headline(block.text, counts.words) { -SHORT_PENALTY } else { prose }
         })
         .collect();
-    discount_lone_ledes(&mut scores, |i| is_headline(blocks[i].text));
+    discount_lone_ledes(&mut scores, |i| is_headline(blocks[i].text, counts[i].words));
     discount_after_end(&mut scores, title_at);
     let runs = match max_sum_run(&scores) {
         Some(best) => {
@@ -846,19 +846,47 @@ fn teaser_at(text: &str, i: usize) -> bool {
 /// texts, not prose (German nouns included).
 ///
 /// One pass over the text, which stops as soon as too many words start in lower case:
-/// every longer word still to come needs five bytes (four letters and a space), so the
-/// share can no longer reach the bar. Prose stops after a few words. ASCII characters
-/// are classified without decoding.
-fn is_headline(text: &str) -> bool {
+/// every longer word still to come needs five bytes (four letters and a space), and
+/// holds one of the block's `max_words` (`count_words`' words: each white-space-separated
+/// word with a letter holds one of its own), so the share can no longer reach the bar.
+/// Prose stops after a few words. Eight ASCII bytes are read at a time, as bit masks of
+/// their classes, a word's part in them at once; other characters one by one.
+fn is_headline(text: &str, max_words: usize) -> bool {
     let bytes = text.as_bytes();
-    let mut n = 0usize;
-    let mut caps = 0usize;
-    // The current word (white space separated): whether its first alphanumeric character
-    // is upper case, and how many alphabetic characters it has.
-    let mut first_upper: Option<bool> = None;
-    let mut n_alphabetic = 0usize;
+    let mut scan = HeadlineScan { len: text.len(), max_words, n: 0, caps: 0, first_upper: None, n_alphabetic: 0 };
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
+    while i < bytes.len() {
+        while let Some(&chunk) = bytes[i..].first_chunk::<8>()
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let x = u64::from_le_bytes(chunk);
+            let space = white_space_bytes(x);
+            let alphabetic = crate::ascii_bytes_in(x | LOWER, b'a', b'z');
+            let alphanumeric = alphabetic | crate::ascii_bytes_in(x, b'0', b'9');
+            // The bytes still to read, as their 0x80 bits: a part of a word up to the next
+            // white space, then that white space.
+            let mut todo = HIGH;
+            loop {
+                let spaces = space & todo;
+                let next_space = spaces & spaces.wrapping_neg();
+                let part = if spaces == 0 { todo } else { todo & (next_space - 1) };
+                let first_alphanumeric = alphanumeric & part & (alphanumeric & part).wrapping_neg();
+                scan.word_part(first_alphanumeric != 0, || {
+                    // Its 0x80 bit is bit 7 of its byte.
+                    ((x >> (first_alphanumeric.trailing_zeros() - 7)) as u8).is_ascii_uppercase()
+                });
+                scan.n_alphabetic += crate::count_high_bits(alphabetic & part);
+                if spaces == 0 {
+                    break;
+                }
+                if !scan.space(i + next_space.trailing_zeros() as usize / 8) {
+                    return false;
+                }
+                todo &= !(next_space | (next_space - 1));
+            }
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else { break };
         let (len, space, alphanumeric, alphabetic) = if b < 0x80 {
             let class = ASCII_WORD_CLASS[usize::from(b)];
             (1, class & SPACE != 0, class & (ALPHA | DIGIT) != 0, class & ALPHA != 0)
@@ -867,33 +895,72 @@ fn is_headline(text: &str) -> bool {
             (c.len_utf8(), c.is_whitespace(), crate::is_alphanumeric(c), crate::is_alphabetic(c))
         };
         if space {
-            if n_alphabetic >= 4 {
-                n += 1;
-                caps += usize::from(first_upper == Some(true));
-                let max_n = n + (text.len() - i) / 5 + 1;
-                if (n - caps) as f64 > (1.0 - MAX_TITLE_CASE_SHARE) * max_n as f64 + 1.0 {
-                    return false;
-                }
+            if !scan.space(i) {
+                return false;
             }
-            first_upper = None;
-            n_alphabetic = 0;
         } else {
-            if first_upper.is_none() && alphanumeric {
-                first_upper = Some(if b < 0x80 {
+            scan.word_part(alphanumeric, || {
+                if b < 0x80 {
                     ASCII_WORD_CLASS[usize::from(b)] & UPPER != 0
                 } else {
                     text[i..].starts_with(char::is_uppercase)
-                });
-            }
-            n_alphabetic += usize::from(alphabetic);
+                }
+            });
+            scan.n_alphabetic += usize::from(alphabetic);
         }
         i += len;
     }
-    if n_alphabetic >= 4 {
-        n += 1;
-        caps += usize::from(first_upper == Some(true));
+    scan.word_end();
+    scan.n >= 4 && scan.caps as f64 / scan.n as f64 >= MAX_TITLE_CASE_SHARE
+}
+
+/// `is_headline`'s counts.
+struct HeadlineScan {
+    len: usize,
+    max_words: usize,
+    /// The longer words so far, and those of them that start with a capital letter.
+    n: usize,
+    caps: usize,
+    /// The current word (white space separated): whether its first alphanumeric character
+    /// is upper case, and how many alphabetic characters it has.
+    first_upper: Option<bool>,
+    n_alphabetic: usize,
+}
+
+impl HeadlineScan {
+    /// A part of the current word: `alphanumeric` when it holds an alphanumeric character,
+    /// and `upper()` whether the first is upper case.
+    #[inline(always)]
+    fn word_part(&mut self, alphanumeric: bool, upper: impl FnOnce() -> bool) {
+        if self.first_upper.is_none() && alphanumeric {
+            self.first_upper = Some(upper());
+        }
     }
-    n >= 4 && caps as f64 / n as f64 >= MAX_TITLE_CASE_SHARE
+
+    /// Counts the current word if it is a longer one.
+    #[inline(always)]
+    fn word_end(&mut self) {
+        if self.n_alphabetic >= 4 {
+            self.n += 1;
+            self.caps += usize::from(self.first_upper == Some(true));
+        }
+    }
+
+    /// White space at byte `i`: ends the current word. False when the share of capitalised
+    /// words can no longer reach the bar.
+    #[inline(always)]
+    fn space(&mut self, i: usize) -> bool {
+        if self.n_alphabetic >= 4 {
+            self.word_end();
+            let max_n = (self.n + (self.len - i) / 5 + 1).min(self.max_words);
+            if (self.n - self.caps) as f64 > (1.0 - MAX_TITLE_CASE_SHARE) * max_n as f64 + 1.0 {
+                return false;
+            }
+        }
+        self.first_upper = None;
+        self.n_alphabetic = 0;
+        true
+    }
 }
 
 fn ends_like_sentence(text: &str) -> bool {
@@ -1087,14 +1154,14 @@ mod tests {
     #[test]
     fn title_case_blocks_are_headlines() {
         let headline = "This Midwestern City Was Just Ranked One of the Best Places to Retire in the U.S.—and It's Also the Happiest City in America";
-        assert!(is_headline(headline));
+        assert!(headline_of(headline));
         assert_eq!(run(&[P1, headline, headline, headline, headline]), Some((0, 1)));
         // Prose with many names, and German prose with its capitalised nouns, are not.
         let names =
             "Senator Smith met President Jones and Governor Brown in Boston on Tuesday to talk about the budget.";
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
-        assert!(!is_headline(names));
-        assert!(!is_headline(de));
+        assert!(!headline_of(names));
+        assert!(!headline_of(de));
     }
 
     #[test]
@@ -1150,9 +1217,14 @@ mod tests {
             long,
             &long.repeat(5),
         ] {
-            assert_eq!(is_headline(text), title_case_share(text) >= MAX_TITLE_CASE_SHARE, "{text:?}");
+            assert_eq!(headline_of(text), title_case_share(text) >= MAX_TITLE_CASE_SHARE, "{text:?}");
             assert!(!glued_teaser(text) || junction(text), "{text:?}");
         }
+    }
+
+    /// `is_headline` as `main_region` asks it, with the block's word count.
+    fn headline_of(text: &str) -> bool {
+        is_headline(text, count_words(text, 0).words)
     }
 
     /// `is_headline` as it was first written, character by character.
@@ -1240,8 +1312,10 @@ mod tests {
         ];
         let mut n_headlines = 0;
         for text in crate::pieced_texts(&pieces, 20000, 40) {
-            assert_eq!(is_headline(&text), is_headline_reference(&text), "{text:?}");
-            n_headlines += usize::from(is_headline(&text));
+            let want = is_headline_reference(&text);
+            assert_eq!(headline_of(&text), want, "{text:?}");
+            assert_eq!(is_headline(&text, usize::MAX), want, "{text:?}");
+            n_headlines += usize::from(want);
         }
         assert!(n_headlines > 100, "{n_headlines}");
     }

@@ -470,6 +470,7 @@ pub(crate) fn count_words(text: &str, spaced_limit: usize) -> WordCounts {
         start: None,
         ascii: true,
         short_stop_words: &SHORT_STOP_WORDS,
+        long_stop_word_starts: &LONG_STOP_WORD_STARTS,
         short_stop: StopTally::default(),
         long: LongWords { stop: [0; LANGUAGES.len()], lower: String::new() },
     };
@@ -570,6 +571,7 @@ struct WordScan<'a> {
     /// Whether the current word is all ASCII so far.
     ascii: bool,
     short_stop_words: &'a PackedWords<{ 1 << 14 }>,
+    long_stop_word_starts: &'a PackedWords<{ 1 << 11 }>,
     /// The stop words among the short ASCII words, not yet in `long.stop`.
     short_stop: StopTally,
     long: LongWords,
@@ -591,6 +593,14 @@ impl WordScan<'_> {
         self.words += 1;
         let len = end - start;
         if !(ascii && len <= 8) {
+            // A longer ASCII word can only be a stop word if its first eight bytes (lower-cased
+            // as below) start one, which most do not.
+            if ascii
+                && let Some(&chunk) = bytes[start..].first_chunk::<8>()
+                && self.long_stop_word_starts.get(u64::from_le_bytes(chunk) | LOWER) == 0
+            {
+                return;
+            }
             return self.long.count(self.text, start, end, ascii);
         }
         // The eight bytes from the word's start in one load, when the text has them.
@@ -611,11 +621,8 @@ impl LongWords {
     #[inline(never)]
     fn count(&mut self, text: &str, start: usize, end: usize, ascii: bool) {
         // Lower-casing keeps an ASCII word's length (not every word's: `K`, the Kelvin
-        // sign, is three bytes, `k` one).
-        if ascii
-            && (end - start > *MAX_ASCII_STOP_WORD_LEN
-                || LONG_STOP_WORD_STARTS.get(pack_ascii(&text.as_bytes()[start..start + 8])) == 0)
-        {
+        // sign, is three bytes, `k` one). (`WordScan::count` has looked up the start.)
+        if ascii && end - start > *MAX_ASCII_STOP_WORD_LEN {
             return;
         }
         // Stop lists are lower case; most words already are, and need no copy.

@@ -781,8 +781,9 @@ fn glued_teaser(text: &str) -> bool {
     crate::count_words_upto(text, TEASER_MIN_WORDS) >= TEASER_MIN_WORDS && glued_teaser_head(text)
 }
 
-/// `glued_teaser` of a text known to have enough words. ASCII characters are classified
-/// by a table, without decoding.
+/// `glued_teaser` of a text known to have enough words. Eight ASCII bytes with no
+/// junction among them are read at a time, as bit masks of their classes; other
+/// characters one by one, ASCII ones classified by a table.
 fn glued_teaser_head(text: &str) -> bool {
     let bytes = text.as_bytes();
     // Whether the character before is a closing `)`, `?`, `!`, `’` or `”`.
@@ -793,7 +794,58 @@ fn glued_teaser_head(text: &str) -> bool {
     let mut first_upper: Option<bool> = None;
     let mut n_alphabetic = 0usize;
     let mut i = 0;
-    for _ in 0..200 {
+    let mut chars = 0;
+    while chars < 200 {
+        if chars + 8 <= 200
+            && let Some(&chunk) = bytes[i..].first_chunk::<8>()
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let x = u64::from_le_bytes(chunk);
+            let lower = crate::ascii_bytes_in(x, b'a', b'z');
+            let alphabetic = crate::ascii_bytes_in(x | LOWER, b'a', b'z');
+            let close = crate::ascii_bytes_in(x, b')', b')')
+                | crate::ascii_bytes_in(x, b'?', b'?')
+                | crate::ascii_bytes_in(x, b'!', b'!');
+            // The lower-case letters of the eight bytes before, as far as the run goes.
+            let lower_before = if lower_run >= 8 { HIGH } else { HIGH & !(u64::MAX >> (8 * lower_run)) };
+            // The bytes that end a run of four lower-case letters or more.
+            let run_end = lower
+                & ((lower << 8) | (lower_before >> 56))
+                & ((lower << 16) | (lower_before >> 48))
+                & ((lower << 24) | (lower_before >> 40));
+            let junction_before = (run_end | close) << 8 | if lower_run >= 4 || after_close { 0x80 } else { 0 };
+            if junction_before & alphabetic & !lower == 0 {
+                let space = white_space_bytes(x);
+                let alphanumeric = alphabetic | crate::ascii_bytes_in(x, b'0', b'9');
+                // The bytes still to read, as their 0x80 bits: a part of a word up to the
+                // next white space, then that white space.
+                let mut todo = HIGH;
+                loop {
+                    let spaces = space & todo;
+                    let next_space = spaces & spaces.wrapping_neg();
+                    let part = if spaces == 0 { todo } else { todo & (next_space - 1) };
+                    let first_alphanumeric = alphanumeric & part & (alphanumeric & part).wrapping_neg();
+                    if first_upper.is_none() && first_alphanumeric != 0 {
+                        first_upper = Some(first_alphanumeric & lower == 0 && first_alphanumeric & alphabetic != 0);
+                    }
+                    n_alphabetic += crate::count_high_bits(alphabetic & part);
+                    if spaces == 0 {
+                        break;
+                    }
+                    if n_alphabetic >= 4 && first_upper != Some(true) {
+                        return false;
+                    }
+                    first_upper = None;
+                    n_alphabetic = 0;
+                    todo &= !(next_space | (next_space - 1));
+                }
+                lower_run = if lower == HIGH { lower_run + 8 } else { (!lower & HIGH).leading_zeros() as usize / 8 };
+                after_close = close >> 63 != 0;
+                i += 8;
+                chars += 8;
+                continue;
+            }
+        }
         let Some(&b) = bytes.get(i) else { break };
         let (len, class, close) = if b < 0x80 {
             (1, ASCII_WORD_CLASS[usize::from(b)], matches!(b, b')' | b'?' | b'!'))
@@ -820,6 +872,7 @@ fn glued_teaser_head(text: &str) -> bool {
         lower_run = if class & LOWER_CASE != 0 { lower_run + 1 } else { 0 };
         after_close = close;
         i += len;
+        chars += 1;
     }
     false
 }

@@ -51,10 +51,13 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     let max_words =
         address::MAX_LINE_WORDS.max(caption::MAX_WORDS).max(furniture::MAX_RULE_WORDS).max(region::TEASER_MIN_WORDS);
     // The region scorer's scan of every byte counts them as well.
-    let counts: Vec<region::WordCounts> =
-        if cfg.main_region { doc.blocks.iter().map(|b| region::count_words(&b.text)).collect() } else { Vec::new() };
+    let counts: Vec<region::WordCounts> = if cfg.main_region {
+        doc.blocks.iter().map(|b| region::count_words(&b.text, max_words + 1)).collect()
+    } else {
+        Vec::new()
+    };
     let n_words: Vec<usize> = if cfg.main_region {
-        counts.iter().map(|c| c.spaced.min(max_words + 1)).collect()
+        counts.iter().map(|c| c.spaced).collect()
     } else {
         doc.blocks.iter().map(|b| count_words_upto(&b.text, max_words + 1)).collect()
     };

@@ -100,7 +100,7 @@ pub(crate) struct BlockInfo<'a> {
     pub(crate) text: &'a str,
     /// Already removed by an earlier rule.
     pub(crate) removed: bool,
-    /// `count_words(text)`: strip counts them before the other rules, which read the
+    /// `count_words(text, _)`: strip counts them before the other rules, which read the
     /// white-space-separated word count.
     pub(crate) counts: WordCounts,
 }
@@ -108,7 +108,7 @@ pub(crate) struct BlockInfo<'a> {
 #[cfg(test)]
 impl<'a> BlockInfo<'a> {
     fn new(text: &'a str, removed: bool) -> BlockInfo<'a> {
-        BlockInfo { text, removed, counts: count_words(text) }
+        BlockInfo { text, removed, counts: count_words(text, usize::MAX) }
     }
 }
 
@@ -197,10 +197,10 @@ pub(crate) fn main_region(blocks: &[BlockInfo<'_>], title_at: usize) -> (Vec<f64
             // prose does: only blocks that do are asked (they are most of the blocks that
             // are quick to tell from a headline).
             let prose = prose_score(block.text, counts, cjk, lang);
-            if prose != -SHORT_PENALTY && is_headline(block.text) { -SHORT_PENALTY } else { prose }
+            if prose != -SHORT_PENALTY && is_headline(block.text, counts.words) { -SHORT_PENALTY } else { prose }
         })
         .collect();
-    discount_lone_ledes(&mut scores, |i| is_headline(blocks[i].text));
+    discount_lone_ledes(&mut scores, |i| is_headline(blocks[i].text, counts[i].words));
     discount_after_end(&mut scores, title_at);
     let runs = match max_sum_run(&scores) {
         Some(best) => {
@@ -343,8 +343,8 @@ fn max_sum_run(scores: &[f64]) -> Option<(usize, usize)> {
 /// A block's word count and, per known language, how many of its words are stop words;
 /// also how many of its alphanumeric characters are CJK (most blocks have none, and need
 /// no count of their alphanumeric characters: see `alphanumeric_chars`), and its
-/// white-space-separated words (`split_whitespace().count()`), which the other rules
-/// count.
+/// white-space-separated words (`split_whitespace().count()`, up to a limit: the other
+/// rules, which read it, and the teaser test look at short blocks).
 pub(crate) struct WordCounts {
     words: usize,
     stop: [u32; LANGUAGES.len()],
@@ -363,7 +363,7 @@ static MAX_STOP_WORD_LEN: LazyLock<usize> = LazyLock::new(|| STOP_WORDS.keys().m
 /// The ASCII stop words of at most 8 bytes, packed into a `u64` (see `pack_ascii`): most
 /// words of most pages are that short, and looking them up this way needs neither a
 /// lower-case copy nor string hashing.
-static SHORT_STOP_WORDS: LazyLock<PackedWords> = LazyLock::new(|| {
+static SHORT_STOP_WORDS: LazyLock<PackedWords<{ 1 << 14 }>> = LazyLock::new(|| {
     PackedWords::new(
         STOP_WORDS
             .iter()
@@ -375,7 +375,7 @@ static SHORT_STOP_WORDS: LazyLock<PackedWords> = LazyLock::new(|| {
 /// The first eight bytes of the longer ASCII stop words, packed (see `pack_ascii`; the
 /// mask is 1): an ASCII word of nine bytes or more can only be a stop word if its first
 /// eight, lower-cased, are one of these, which most such words are not.
-static LONG_STOP_WORD_STARTS: LazyLock<PackedWords> = LazyLock::new(|| {
+static LONG_STOP_WORD_STARTS: LazyLock<PackedWords<{ 1 << 11 }>> = LazyLock::new(|| {
     PackedWords::new(
         STOP_WORDS
             .keys()
@@ -387,22 +387,28 @@ static LONG_STOP_WORD_STARTS: LazyLock<PackedWords> = LazyLock::new(|| {
 /// A set of packed words (never 0) with a language mask each: open addressing, linear
 /// probing, at most half full, so that a lookup (half of a page's words are stop words,
 /// the other half are not) is usually one multiplication and one load, and the masks are
-/// only read for the words found.
-struct PackedWords {
-    words: Vec<u64>,
-    masks: Vec<u32>,
-    shift: u32,
+/// only read for the words found. `SLOTS`, a power of two, is fixed so that no index
+/// needs a bounds check.
+struct PackedWords<const SLOTS: usize> {
+    words: Box<[u64; SLOTS]>,
+    masks: Box<[u32; SLOTS]>,
 }
 
-impl PackedWords {
-    fn new(words: impl Iterator<Item = (u64, u32)>) -> PackedWords {
+impl<const SLOTS: usize> PackedWords<SLOTS> {
+    const SHIFT: u32 = 64 - SLOTS.trailing_zeros();
+
+    fn new(words: impl Iterator<Item = (u64, u32)>) -> PackedWords<SLOTS> {
         let words: Vec<(u64, u32)> = words.collect();
-        let bits = (words.len().max(1) * 2).next_power_of_two().trailing_zeros();
-        let mut res = PackedWords { words: vec![0; 1 << bits], masks: vec![0; 1 << bits], shift: 64 - bits };
+        assert!(SLOTS.is_power_of_two() && words.len() * 2 <= SLOTS, "{} words in {SLOTS} slots", words.len());
+        // Made on the heap: the short words' table is 192 KiB.
+        let mut res = PackedWords {
+            words: vec![0; SLOTS].into_boxed_slice().try_into().expect("SLOTS long"),
+            masks: vec![0; SLOTS].into_boxed_slice().try_into().expect("SLOTS long"),
+        };
         for (word, mask) in words {
-            let mut i = res.slot(word);
+            let mut i = Self::slot(word);
             while res.words[i] != 0 && res.words[i] != word {
-                i = (i + 1) & (res.words.len() - 1);
+                i = (i + 1) % SLOTS;
             }
             res.words[i] = word;
             res.masks[i] |= mask;
@@ -410,13 +416,13 @@ impl PackedWords {
         res
     }
 
-    fn slot(&self, word: u64) -> usize {
-        (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    fn slot(word: u64) -> usize {
+        (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> Self::SHIFT) as usize
     }
 
     /// The language mask of `word`, 0 when it is none of the words.
     fn get(&self, word: u64) -> u32 {
-        let mut i = self.slot(word);
+        let mut i = Self::slot(word);
         loop {
             let key = self.words[i];
             if key == word {
@@ -425,7 +431,7 @@ impl PackedWords {
             if key == 0 {
                 return 0;
             }
-            i = (i + 1) & (self.words.len() - 1);
+            i = (i + 1) % SLOTS;
         }
     }
 }
@@ -455,15 +461,16 @@ fn pack_ascii(word: &[u8]) -> u64 {
 /// eight ASCII bytes at a time, where their word bytes (letters, digits, `'`) are a bit
 /// mask and the words' starts and ends the changes along it; byte by byte around
 /// non-ASCII characters. This runs on every byte of every page. The same pass counts the
-/// white-space-separated words, as `crate::count_words_upto` does, which then need no
-/// scan of their own.
-pub(crate) fn count_words(text: &str) -> WordCounts {
+/// white-space-separated words up to `spaced_limit`, as `crate::count_words_upto` does,
+/// which then need no scan of their own (and stops counting them there).
+pub(crate) fn count_words(text: &str, spaced_limit: usize) -> WordCounts {
     let mut words = WordScan {
         text,
         words: 0,
         start: None,
         ascii: true,
         short_stop_words: &SHORT_STOP_WORDS,
+        long_stop_word_starts: &LONG_STOP_WORD_STARTS,
         short_stop: StopTally::default(),
         long: LongWords { stop: [0; LANGUAGES.len()], lower: String::new() },
     };
@@ -475,17 +482,18 @@ pub(crate) fn count_words(text: &str) -> WordCounts {
     let mut after_space = true;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+        while let Some(&chunk) = bytes[i..].first_chunk::<8>()
             && u64::from_le_bytes(chunk) & HIGH == 0
         {
             let x = u64::from_le_bytes(chunk);
             // A white-space-separated word starts at a byte that is no white space right
             // after one that is.
-            let space = white_space_bytes(x);
-            let space_before = (space << 8) | if after_space { 0x80 } else { 0 };
-            spaced += crate::count_high_bits(!space & HIGH & space_before);
-            after_space = space >> 63 != 0;
+            if spaced < spaced_limit {
+                let space = white_space_bytes(x);
+                let space_before = (space << 8) | if after_space { 0x80 } else { 0 };
+                spaced += crate::count_high_bits(!space & HIGH & space_before);
+                after_space = space >> 63 != 0;
+            }
             // Setting bit 0x20 lower-cases a letter and maps no other byte onto one.
             let word = crate::ascii_bytes_in(x | LOWER, b'a', b'z')
                 | crate::ascii_bytes_in(x, b'0', b'9')
@@ -503,9 +511,8 @@ pub(crate) fn count_words(text: &str) -> WordCounts {
                 changes &= changes - 1;
             }
             i += 8;
-            continue;
         }
-        let b = bytes[i];
+        let Some(&b) = bytes.get(i) else { break };
         if b < 0x80 {
             let class = ASCII_WORD_CLASS[usize::from(b)];
             let space = class & SPACE != 0;
@@ -536,7 +543,7 @@ pub(crate) fn count_words(text: &str) -> WordCounts {
         words.count(start, bytes.len());
     }
     words.short_stop.flush(&mut words.long.stop);
-    WordCounts { words: words.words, stop: words.long.stop, cjk, spaced }
+    WordCounts { words: words.words, stop: words.long.stop, cjk, spaced: spaced.min(spaced_limit) }
 }
 
 /// `crate::ascii_space_bytes(x)`, sooner for the usual eight bytes with no control
@@ -563,7 +570,8 @@ struct WordScan<'a> {
     start: Option<usize>,
     /// Whether the current word is all ASCII so far.
     ascii: bool,
-    short_stop_words: &'a PackedWords,
+    short_stop_words: &'a PackedWords<{ 1 << 14 }>,
+    long_stop_word_starts: &'a PackedWords<{ 1 << 11 }>,
     /// The stop words among the short ASCII words, not yet in `long.stop`.
     short_stop: StopTally,
     long: LongWords,
@@ -585,12 +593,20 @@ impl WordScan<'_> {
         self.words += 1;
         let len = end - start;
         if !(ascii && len <= 8) {
+            // A longer ASCII word can only be a stop word if its first eight bytes (lower-cased
+            // as below) start one, which most do not.
+            if ascii
+                && let Some(&chunk) = bytes[start..].first_chunk::<8>()
+                && self.long_stop_word_starts.get(u64::from_le_bytes(chunk) | LOWER) == 0
+            {
+                return;
+            }
             return self.long.count(self.text, start, end, ascii);
         }
         // The eight bytes from the word's start in one load, when the text has them.
-        let key = match bytes.get(start..start + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok()) {
+        let key = match bytes[start..].first_chunk::<8>() {
             // Lower-cased as `pack_ascii` does: a word's ASCII bytes are letters, digits and `'`.
-            Some(chunk) => (u64::from_le_bytes(chunk) | LOWER) & (u64::MAX >> (64 - 8 * len)),
+            Some(&chunk) => (u64::from_le_bytes(chunk) | LOWER) & (u64::MAX >> (64 - 8 * len)),
             None => pack_ascii(&bytes[start..end]),
         };
         let mask = self.short_stop_words.get(key);
@@ -605,11 +621,8 @@ impl LongWords {
     #[inline(never)]
     fn count(&mut self, text: &str, start: usize, end: usize, ascii: bool) {
         // Lower-casing keeps an ASCII word's length (not every word's: `K`, the Kelvin
-        // sign, is three bytes, `k` one).
-        if ascii
-            && (end - start > *MAX_ASCII_STOP_WORD_LEN
-                || LONG_STOP_WORD_STARTS.get(pack_ascii(&text.as_bytes()[start..start + 8])) == 0)
-        {
+        // sign, is three bytes, `k` one). (`WordScan::count` has looked up the start.)
+        if ascii && end - start > *MAX_ASCII_STOP_WORD_LEN {
             return;
         }
         // Stop lists are lower case; most words already are, and need no copy.
@@ -768,8 +781,9 @@ fn glued_teaser(text: &str) -> bool {
     crate::count_words_upto(text, TEASER_MIN_WORDS) >= TEASER_MIN_WORDS && glued_teaser_head(text)
 }
 
-/// `glued_teaser` of a text known to have enough words. ASCII characters are classified
-/// by a table, without decoding.
+/// `glued_teaser` of a text known to have enough words. Eight ASCII bytes with no
+/// junction among them are read at a time, as bit masks of their classes; other
+/// characters one by one, ASCII ones classified by a table.
 fn glued_teaser_head(text: &str) -> bool {
     let bytes = text.as_bytes();
     // Whether the character before is a closing `)`, `?`, `!`, `’` or `”`.
@@ -780,7 +794,58 @@ fn glued_teaser_head(text: &str) -> bool {
     let mut first_upper: Option<bool> = None;
     let mut n_alphabetic = 0usize;
     let mut i = 0;
-    for _ in 0..200 {
+    let mut chars = 0;
+    while chars < 200 {
+        if chars + 8 <= 200
+            && let Some(&chunk) = bytes[i..].first_chunk::<8>()
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let x = u64::from_le_bytes(chunk);
+            let lower = crate::ascii_bytes_in(x, b'a', b'z');
+            let alphabetic = crate::ascii_bytes_in(x | LOWER, b'a', b'z');
+            let close = crate::ascii_bytes_in(x, b')', b')')
+                | crate::ascii_bytes_in(x, b'?', b'?')
+                | crate::ascii_bytes_in(x, b'!', b'!');
+            // The lower-case letters of the eight bytes before, as far as the run goes.
+            let lower_before = if lower_run >= 8 { HIGH } else { HIGH & !(u64::MAX >> (8 * lower_run)) };
+            // The bytes that end a run of four lower-case letters or more.
+            let run_end = lower
+                & ((lower << 8) | (lower_before >> 56))
+                & ((lower << 16) | (lower_before >> 48))
+                & ((lower << 24) | (lower_before >> 40));
+            let junction_before = (run_end | close) << 8 | if lower_run >= 4 || after_close { 0x80 } else { 0 };
+            if junction_before & alphabetic & !lower == 0 {
+                let space = white_space_bytes(x);
+                let alphanumeric = alphabetic | crate::ascii_bytes_in(x, b'0', b'9');
+                // The bytes still to read, as their 0x80 bits: a part of a word up to the
+                // next white space, then that white space.
+                let mut todo = HIGH;
+                loop {
+                    let spaces = space & todo;
+                    let next_space = spaces & spaces.wrapping_neg();
+                    let part = if spaces == 0 { todo } else { todo & (next_space - 1) };
+                    let first_alphanumeric = alphanumeric & part & (alphanumeric & part).wrapping_neg();
+                    if first_upper.is_none() && first_alphanumeric != 0 {
+                        first_upper = Some(first_alphanumeric & lower == 0 && first_alphanumeric & alphabetic != 0);
+                    }
+                    n_alphabetic += crate::count_high_bits(alphabetic & part);
+                    if spaces == 0 {
+                        break;
+                    }
+                    if n_alphabetic >= 4 && first_upper != Some(true) {
+                        return false;
+                    }
+                    first_upper = None;
+                    n_alphabetic = 0;
+                    todo &= !(next_space | (next_space - 1));
+                }
+                lower_run = if lower == HIGH { lower_run + 8 } else { (!lower & HIGH).leading_zeros() as usize / 8 };
+                after_close = close >> 63 != 0;
+                i += 8;
+                chars += 8;
+                continue;
+            }
+        }
         let Some(&b) = bytes.get(i) else { break };
         let (len, class, close) = if b < 0x80 {
             (1, ASCII_WORD_CLASS[usize::from(b)], matches!(b, b')' | b'?' | b'!'))
@@ -807,6 +872,7 @@ fn glued_teaser_head(text: &str) -> bool {
         lower_run = if class & LOWER_CASE != 0 { lower_run + 1 } else { 0 };
         after_close = close;
         i += len;
+        chars += 1;
     }
     false
 }
@@ -840,19 +906,47 @@ fn teaser_at(text: &str, i: usize) -> bool {
 /// texts, not prose (German nouns included).
 ///
 /// One pass over the text, which stops as soon as too many words start in lower case:
-/// every longer word still to come needs five bytes (four letters and a space), so the
-/// share can no longer reach the bar. Prose stops after a few words. ASCII characters
-/// are classified without decoding.
-fn is_headline(text: &str) -> bool {
+/// every longer word still to come needs five bytes (four letters and a space), and
+/// holds one of the block's `max_words` (`count_words`' words: each white-space-separated
+/// word with a letter holds one of its own), so the share can no longer reach the bar.
+/// Prose stops after a few words. Eight ASCII bytes are read at a time, as bit masks of
+/// their classes, a word's part in them at once; other characters one by one.
+fn is_headline(text: &str, max_words: usize) -> bool {
     let bytes = text.as_bytes();
-    let mut n = 0usize;
-    let mut caps = 0usize;
-    // The current word (white space separated): whether its first alphanumeric character
-    // is upper case, and how many alphabetic characters it has.
-    let mut first_upper: Option<bool> = None;
-    let mut n_alphabetic = 0usize;
+    let mut scan = HeadlineScan { len: text.len(), max_words, n: 0, caps: 0, first_upper: None, n_alphabetic: 0 };
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
+    while i < bytes.len() {
+        while let Some(&chunk) = bytes[i..].first_chunk::<8>()
+            && u64::from_le_bytes(chunk) & HIGH == 0
+        {
+            let x = u64::from_le_bytes(chunk);
+            let space = white_space_bytes(x);
+            let alphabetic = crate::ascii_bytes_in(x | LOWER, b'a', b'z');
+            let alphanumeric = alphabetic | crate::ascii_bytes_in(x, b'0', b'9');
+            // The bytes still to read, as their 0x80 bits: a part of a word up to the next
+            // white space, then that white space.
+            let mut todo = HIGH;
+            loop {
+                let spaces = space & todo;
+                let next_space = spaces & spaces.wrapping_neg();
+                let part = if spaces == 0 { todo } else { todo & (next_space - 1) };
+                let first_alphanumeric = alphanumeric & part & (alphanumeric & part).wrapping_neg();
+                scan.word_part(first_alphanumeric != 0, || {
+                    // Its 0x80 bit is bit 7 of its byte.
+                    ((x >> (first_alphanumeric.trailing_zeros() - 7)) as u8).is_ascii_uppercase()
+                });
+                scan.n_alphabetic += crate::count_high_bits(alphabetic & part);
+                if spaces == 0 {
+                    break;
+                }
+                if !scan.space(i + next_space.trailing_zeros() as usize / 8) {
+                    return false;
+                }
+                todo &= !(next_space | (next_space - 1));
+            }
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else { break };
         let (len, space, alphanumeric, alphabetic) = if b < 0x80 {
             let class = ASCII_WORD_CLASS[usize::from(b)];
             (1, class & SPACE != 0, class & (ALPHA | DIGIT) != 0, class & ALPHA != 0)
@@ -861,33 +955,72 @@ fn is_headline(text: &str) -> bool {
             (c.len_utf8(), c.is_whitespace(), crate::is_alphanumeric(c), crate::is_alphabetic(c))
         };
         if space {
-            if n_alphabetic >= 4 {
-                n += 1;
-                caps += usize::from(first_upper == Some(true));
-                let max_n = n + (text.len() - i) / 5 + 1;
-                if (n - caps) as f64 > (1.0 - MAX_TITLE_CASE_SHARE) * max_n as f64 + 1.0 {
-                    return false;
-                }
+            if !scan.space(i) {
+                return false;
             }
-            first_upper = None;
-            n_alphabetic = 0;
         } else {
-            if first_upper.is_none() && alphanumeric {
-                first_upper = Some(if b < 0x80 {
+            scan.word_part(alphanumeric, || {
+                if b < 0x80 {
                     ASCII_WORD_CLASS[usize::from(b)] & UPPER != 0
                 } else {
                     text[i..].starts_with(char::is_uppercase)
-                });
-            }
-            n_alphabetic += usize::from(alphabetic);
+                }
+            });
+            scan.n_alphabetic += usize::from(alphabetic);
         }
         i += len;
     }
-    if n_alphabetic >= 4 {
-        n += 1;
-        caps += usize::from(first_upper == Some(true));
+    scan.word_end();
+    scan.n >= 4 && scan.caps as f64 / scan.n as f64 >= MAX_TITLE_CASE_SHARE
+}
+
+/// `is_headline`'s counts.
+struct HeadlineScan {
+    len: usize,
+    max_words: usize,
+    /// The longer words so far, and those of them that start with a capital letter.
+    n: usize,
+    caps: usize,
+    /// The current word (white space separated): whether its first alphanumeric character
+    /// is upper case, and how many alphabetic characters it has.
+    first_upper: Option<bool>,
+    n_alphabetic: usize,
+}
+
+impl HeadlineScan {
+    /// A part of the current word: `alphanumeric` when it holds an alphanumeric character,
+    /// and `upper()` whether the first is upper case.
+    #[inline(always)]
+    fn word_part(&mut self, alphanumeric: bool, upper: impl FnOnce() -> bool) {
+        if self.first_upper.is_none() && alphanumeric {
+            self.first_upper = Some(upper());
+        }
     }
-    n >= 4 && caps as f64 / n as f64 >= MAX_TITLE_CASE_SHARE
+
+    /// Counts the current word if it is a longer one.
+    #[inline(always)]
+    fn word_end(&mut self) {
+        if self.n_alphabetic >= 4 {
+            self.n += 1;
+            self.caps += usize::from(self.first_upper == Some(true));
+        }
+    }
+
+    /// White space at byte `i`: ends the current word. False when the share of capitalised
+    /// words can no longer reach the bar.
+    #[inline(always)]
+    fn space(&mut self, i: usize) -> bool {
+        if self.n_alphabetic >= 4 {
+            self.word_end();
+            let max_n = (self.n + (self.len - i) / 5 + 1).min(self.max_words);
+            if (self.n - self.caps) as f64 > (1.0 - MAX_TITLE_CASE_SHARE) * max_n as f64 + 1.0 {
+                return false;
+            }
+        }
+        self.first_upper = None;
+        self.n_alphabetic = 0;
+        true
+    }
 }
 
 fn ends_like_sentence(text: &str) -> bool {
@@ -1081,14 +1214,14 @@ mod tests {
     #[test]
     fn title_case_blocks_are_headlines() {
         let headline = "This Midwestern City Was Just Ranked One of the Best Places to Retire in the U.S.—and It's Also the Happiest City in America";
-        assert!(is_headline(headline));
+        assert!(headline_of(headline));
         assert_eq!(run(&[P1, headline, headline, headline, headline]), Some((0, 1)));
         // Prose with many names, and German prose with its capitalised nouns, are not.
         let names =
             "Senator Smith met President Jones and Governor Brown in Boston on Tuesday to talk about the budget.";
         let de = "Der Stadtrat hat am Dienstag mit großer Mehrheit beschlossen, einen neuen Radweg entlang des Flusses zu bauen.";
-        assert!(!is_headline(names));
-        assert!(!is_headline(de));
+        assert!(!headline_of(names));
+        assert!(!headline_of(de));
     }
 
     #[test]
@@ -1144,9 +1277,14 @@ mod tests {
             long,
             &long.repeat(5),
         ] {
-            assert_eq!(is_headline(text), title_case_share(text) >= MAX_TITLE_CASE_SHARE, "{text:?}");
+            assert_eq!(headline_of(text), title_case_share(text) >= MAX_TITLE_CASE_SHARE, "{text:?}");
             assert!(!glued_teaser(text) || junction(text), "{text:?}");
         }
+    }
+
+    /// `is_headline` as `main_region` asks it, with the block's word count.
+    fn headline_of(text: &str) -> bool {
+        is_headline(text, count_words(text, 0).words)
     }
 
     /// `is_headline` as it was first written, character by character.
@@ -1234,8 +1372,10 @@ mod tests {
         ];
         let mut n_headlines = 0;
         for text in crate::pieced_texts(&pieces, 20000, 40) {
-            assert_eq!(is_headline(&text), is_headline_reference(&text), "{text:?}");
-            n_headlines += usize::from(is_headline(&text));
+            let want = is_headline_reference(&text);
+            assert_eq!(headline_of(&text), want, "{text:?}");
+            assert_eq!(is_headline(&text, usize::MAX), want, "{text:?}");
+            n_headlines += usize::from(want);
         }
         assert!(n_headlines > 100, "{n_headlines}");
     }
@@ -1547,12 +1687,20 @@ mod tests {
         ];
         texts.extend(crate::pieced_texts(&pieces, 5000, 24));
         for text in &texts {
-            let (got, want) = (count_words(text), count_words_reference(text));
-            assert_eq!(
-                (got.words, got.stop, alphanumeric_chars(text), got.cjk, got.spaced),
-                (want.words, want.stop, want.alphanumeric, want.cjk, text.split_whitespace().count()),
-                "{text:?}"
-            );
+            for spaced_limit in [usize::MAX, 0, 7, 20] {
+                let (got, want) = (count_words(text, spaced_limit), count_words_reference(text));
+                assert_eq!(
+                    (got.words, got.stop, alphanumeric_chars(text), got.cjk, got.spaced),
+                    (
+                        want.words,
+                        want.stop,
+                        want.alphanumeric,
+                        want.cjk,
+                        text.split_whitespace().count().min(spaced_limit)
+                    ),
+                    "{text:?}"
+                );
+            }
         }
     }
 
@@ -1589,7 +1737,7 @@ mod tests {
                     }
                 }
             }
-            let counts = count_words(text);
+            let counts = count_words(text, usize::MAX);
             assert_eq!((counts.words, counts.stop), (words.len(), stop), "{text:?}");
             assert_eq!(alphanumeric_chars(text), text.chars().filter(|c| c.is_alphanumeric()).count());
         }

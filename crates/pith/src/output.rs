@@ -20,7 +20,7 @@ use pith::input::{Entry, RawShard};
 use serde_json::json;
 
 /// One rendered JSON line and where it goes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Line {
     Kept {
         json: String,
@@ -398,26 +398,32 @@ fn stage_record<T: Serialize>(raw: &pith_types::RawDoc, record: &T) -> String {
 /// renamed into place by `finish`, so a killed run never leaves a half-written file
 /// under a final name.
 ///
-/// The record files are written by a thread of their own (`writer`), in chunks, so that
-/// rendering goes on while the kernel copies the last chunk; and a second thread asks
-/// the disk to catch up every `SYNC_EVERY` bytes (`syncer`), so that `finish`'s
+/// The record files are written by a thread of their own (`writer`): a shard's lines are
+/// handed over as they are and written in chunks while the workers go on with the next
+/// batch (which waited for them to be copied before); and a second thread
+/// asks the disk to catch up every `SYNC_EVERY` bytes (`syncer`), so that `finish`'s
 /// `sync_all` waits for the last few megabytes instead of the whole output.
 pub(crate) struct RunOutput {
     dir: PathBuf,
-    /// Each file's chunk being filled.
-    chunks: [Vec<u8>; 3],
-    /// To the writer thread: a file's index and a chunk of it.
-    chunks_tx: Option<SyncSender<(usize, Vec<u8>)>>,
-    /// From the writer thread: written chunks, emptied, to fill again.
-    spare_rx: Receiver<Vec<u8>>,
+    /// To the writer thread: lines, or bytes of a file.
+    to_writer: Option<SyncSender<ToWriter>>,
     writer: Option<JoinHandle<anyhow::Result<[File; 3]>>>,
 }
 
+/// What the writer thread writes, in the order sent.
+enum ToWriter {
+    /// A shard's lines, each to its file.
+    Lines(Vec<Line>),
+    /// Bytes of file `.0` (another run's records, `append`).
+    Bytes(usize, Vec<u8>),
+}
+
 const FILES: [&str; 3] = ["documents.jsonl", "dropped.jsonl", "failures.jsonl"];
-/// Bytes handed to the writer thread at a time.
+/// Bytes the writer thread writes at a time (and `append` reads).
 const CHUNK: usize = 1 << 20;
-/// Chunks on their way to the writer thread, at most.
-const CHUNKS_IN_FLIGHT: usize = 4;
+/// Messages on their way to the writer thread, at most: a batch of shards (a worker's
+/// two) may wait for the writer while the next is made.
+const IN_FLIGHT: usize = 4;
 /// A file's bytes written between two requests to the disk to catch up.
 const SYNC_EVERY: u64 = 32 << 20;
 
@@ -442,49 +448,23 @@ impl RunOutput {
             files.push(File::create(path).with_context(|| format!("{}: cannot write", path.display()))?);
         }
         let files: [File; 3] = files.try_into().expect("three files");
-        let (chunks_tx, chunks_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(CHUNKS_IN_FLIGHT);
-        let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 1);
+        let (to_writer, from_run) = std::sync::mpsc::sync_channel::<ToWriter>(IN_FLIGHT);
         let writer = std::thread::Builder::new()
             .name("pith-writer".into())
-            .spawn(move || writer(files, &paths, &chunks_rx, &spare_tx))
+            .spawn(move || writer(files, &paths, &from_run))
             .context("cannot start the output writer thread")?;
-        Ok(RunOutput {
-            dir: dir.to_owned(),
-            chunks: Default::default(),
-            chunks_tx: Some(chunks_tx),
-            spare_rx,
-            writer: Some(writer),
-        })
+        Ok(RunOutput { dir: dir.to_owned(), to_writer: Some(to_writer), writer: Some(writer) })
     }
 
-    /// Appends `bytes` to file `index`, handing full chunks to the writer thread.
-    fn push(&mut self, index: usize, bytes: &[u8]) -> anyhow::Result<()> {
-        let chunk = &mut self.chunks[index];
-        if chunk.capacity() == 0 {
-            // Room for a full chunk and the record that fills it (one longer than a chunk
-            // aside), so that the chunk is not copied to grow.
-            *chunk = self.spare_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(2 * CHUNK));
-        }
-        chunk.extend_from_slice(bytes);
-        if chunk.len() >= CHUNK {
-            self.send(index)?;
-        }
-        Ok(())
-    }
-
-    fn send(&mut self, index: usize) -> anyhow::Result<()> {
-        let chunk = std::mem::take(&mut self.chunks[index]);
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        let sent = self.chunks_tx.as_ref().is_some_and(|tx| tx.send((index, chunk)).is_ok());
+    fn send(&mut self, message: ToWriter) -> anyhow::Result<()> {
+        let sent = self.to_writer.as_ref().is_some_and(|tx| tx.send(message).is_ok());
         if sent { Ok(()) } else { self.join().map(|_| ()) }
     }
 
-    /// Stops the writer thread (after the chunks sent) and gives its files back, or the
+    /// Stops the writer thread (after the messages sent) and gives its files back, or the
     /// error that stopped it.
     fn join(&mut self) -> anyhow::Result<[File; 3]> {
-        self.chunks_tx = None;
+        self.to_writer = None;
         match self.writer.take() {
             Some(writer) => writer.join().unwrap_or_else(|_| anyhow::bail!("the output writer thread panicked")),
             None => anyhow::bail!("the output writer thread stopped"),
@@ -494,9 +474,6 @@ impl RunOutput {
     /// Writes what is left, flushes and renames the files into place, then writes
     /// `summary.json` last.
     pub(crate) fn finish(mut self, summary: &serde_json::Value) -> anyhow::Result<()> {
-        for index in 0..FILES.len() {
-            self.send(index)?;
-        }
         let files = self.join()?;
         let dir = &self.dir;
         for (file, name) in files.into_iter().zip(FILES) {
@@ -519,30 +496,37 @@ impl RunOutput {
         for (index, name) in FILES.iter().enumerate() {
             let path = dir.join(name);
             let mut file = File::open(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-            let mut buf = vec![0; CHUNK];
             loop {
-                let n = match file.read(&mut buf) {
-                    Ok(0) => break,
+                let mut buf = Vec::with_capacity(CHUNK);
+                let n = match (&mut file).take(CHUNK as u64).read_to_end(&mut buf) {
                     Ok(n) => n,
                     Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(err) => return Err(err).with_context(|| format!("{}: cannot read", path.display())),
                 };
-                self.push(index, &buf[..n])?;
+                if n == 0 {
+                    break;
+                }
+                self.send(ToWriter::Bytes(index, buf))?;
             }
         }
         Ok(())
     }
 }
 
-/// The writer thread's work: each chunk written to its file, in the order sent; every
+/// The file a line goes to, and its record.
+fn file_of(line: &Line) -> (usize, &str) {
+    match line {
+        Line::Kept { json, .. } | Line::Record(json) => (0, json),
+        Line::Dropped(json) => (1, json),
+        Line::Failed(json) => (2, json),
+    }
+}
+
+/// The writer thread's work: each message written, in the order sent, through a buffer
+/// per file (a few large writes cost the kernel less than one per line); every
 /// `SYNC_EVERY` bytes of a file, the syncer thread is asked to start it on its way to the
 /// disk (a request is dropped when one is pending: the next covers it).
-fn writer(
-    mut files: [File; 3],
-    paths: &[PathBuf; 3],
-    chunks: &Receiver<(usize, Vec<u8>)>,
-    spare: &SyncSender<Vec<u8>>,
-) -> anyhow::Result<[File; 3]> {
+fn writer(mut files: [File; 3], paths: &[PathBuf; 3], messages: &Receiver<ToWriter>) -> anyhow::Result<[File; 3]> {
     let mut clones = Vec::with_capacity(3);
     for (file, path) in files.iter().zip(paths) {
         clones.push(file.try_clone().with_context(|| format!("{}: cannot write", path.display()))?);
@@ -557,15 +541,41 @@ fn writer(
             }
         })
         .context("cannot start the output syncer thread")?;
+    let mut buffers: [Vec<u8>; 3] = Default::default();
     let mut unsynced = [0u64; 3];
-    for (index, mut chunk) in chunks {
-        files[index].write_all(&chunk).with_context(|| format!("{}: cannot write", paths[index].display()))?;
-        unsynced[index] += chunk.len() as u64;
-        if unsynced[index] >= SYNC_EVERY && sync_tx.try_send(index).is_ok() {
-            unsynced[index] = 0;
+    let mut write = |index: usize, bytes: &[u8], buffers: &mut [Vec<u8>; 3]| -> anyhow::Result<()> {
+        let buffer = &mut buffers[index];
+        if buffer.len() + bytes.len() > CHUNK && !buffer.is_empty() {
+            files[index].write_all(buffer).with_context(|| format!("{}: cannot write", paths[index].display()))?;
+            unsynced[index] += buffer.len() as u64;
+            buffer.clear();
+            if unsynced[index] >= SYNC_EVERY && sync_tx.try_send(index).is_ok() {
+                unsynced[index] = 0;
+            }
         }
-        chunk.clear();
-        let _ = spare.try_send(chunk);
+        if bytes.len() >= CHUNK {
+            files[index].write_all(bytes).with_context(|| format!("{}: cannot write", paths[index].display()))?;
+            unsynced[index] += bytes.len() as u64;
+        } else {
+            buffer.reserve_exact(CHUNK.saturating_sub(buffer.capacity()));
+            buffer.extend_from_slice(bytes);
+        }
+        Ok(())
+    };
+    for message in messages {
+        match message {
+            ToWriter::Bytes(index, data) => write(index, &data, &mut buffers)?,
+            ToWriter::Lines(lines) => {
+                for line in &lines {
+                    let (index, json) = file_of(line);
+                    write(index, json.as_bytes(), &mut buffers)?;
+                    write(index, b"\n", &mut buffers)?;
+                }
+            }
+        }
+    }
+    for (index, buffer) in buffers.iter().enumerate() {
+        files[index].write_all(buffer).with_context(|| format!("{}: cannot write", paths[index].display()))?;
     }
     drop(sync_tx);
     syncer.join().map_err(|_| anyhow::anyhow!("the output syncer thread panicked"))?;
@@ -573,14 +583,11 @@ fn writer(
 }
 
 impl Sink for RunOutput {
-    fn write(&mut self, line: &Line) -> anyhow::Result<()> {
-        let (index, json) = match line {
-            Line::Kept { json, .. } | Line::Record(json) => (0, json),
-            Line::Dropped(json) => (1, json),
-            Line::Failed(json) => (2, json),
-        };
-        self.push(index, json.as_bytes())?;
-        self.push(index, b"\n")
+    fn write(&mut self, lines: Vec<Line>) -> anyhow::Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        self.send(ToWriter::Lines(lines))
     }
 }
 
@@ -645,13 +652,15 @@ pub(crate) struct StageOutput<W: Write> {
 }
 
 impl<W: Write> Sink for StageOutput<W> {
-    fn write(&mut self, line: &Line) -> anyhow::Result<()> {
-        match line {
-            Line::Kept { json, .. } | Line::Record(json) | Line::Dropped(json) => {
-                self.out.write_all(json.as_bytes())?;
-                self.out.write_all(b"\n")?;
+    fn write(&mut self, lines: Vec<Line>) -> anyhow::Result<()> {
+        for line in lines {
+            match line {
+                Line::Kept { json, .. } | Line::Record(json) | Line::Dropped(json) => {
+                    self.out.write_all(json.as_bytes())?;
+                    self.out.write_all(b"\n")?;
+                }
+                Line::Failed(json) => self.failures.push(json),
             }
-            Line::Failed(json) => self.failures.push(json.clone()),
         }
         Ok(())
     }
@@ -691,8 +700,12 @@ mod tests {
         };
         let first = tmp.path().join("first");
         let mut out = RunOutput::create(&first).unwrap();
-        for line in &lines {
-            out.write(line).unwrap();
+        // In shards of varied sizes, one of them empty.
+        for (k, shard) in lines.chunks(700).enumerate() {
+            let (a, b) = shard.split_at(shard.len().min(k * 37));
+            for part in [a, &[], b] {
+                out.write(part.to_vec()).unwrap();
+            }
         }
         out.finish(&json!({})).unwrap();
         for (index, name) in FILES.iter().enumerate() {
@@ -700,7 +713,7 @@ mod tests {
         }
         let second = tmp.path().join("second");
         let mut out = RunOutput::create(&second).unwrap();
-        out.write(&lines[0]).unwrap();
+        out.write(vec![lines[0].clone()]).unwrap();
         out.append(&first).unwrap();
         out.finish(&json!({})).unwrap();
         let documents = fs::read_to_string(second.join(FILES[0])).unwrap();

@@ -65,7 +65,8 @@ struct StageCounter {
 
 /// Where rendered lines go, in input order.
 pub(crate) trait Sink {
-    fn write(&mut self, line: &Line) -> anyhow::Result<()>;
+    /// A shard's lines, in order.
+    fn write(&mut self, lines: Vec<Line>) -> anyhow::Result<()>;
 }
 
 /// Totals of a run, for `summary.json` and the closing message.
@@ -604,7 +605,7 @@ impl<'a> Runner<'a> {
                 totals.bytes_in += shard.bytes;
                 count_repairs(shard, &mut totals.repairs);
                 if until <= Stage::Strip {
-                    write_lines(sink, &lines, totals)?;
+                    write_lines(sink, lines, totals)?;
                 }
                 out.shards.push(p1);
             }
@@ -771,7 +772,7 @@ impl<'a> Runner<'a> {
                 })
                 .collect();
             for lines in results {
-                write_lines(sink, &lines, totals)?;
+                write_lines(sink, lines, totals)?;
             }
         }
         let [reused, certified, scored] = &self.keyword_docs;
@@ -1849,8 +1850,8 @@ fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], stage: &str) 
     output::render_stage(shard, slots, stage)
 }
 
-fn write_lines(sink: &mut dyn Sink, lines: &[Line], totals: &mut Totals) -> anyhow::Result<()> {
-    for line in lines {
+fn write_lines(sink: &mut dyn Sink, lines: Vec<Line>, totals: &mut Totals) -> anyhow::Result<()> {
+    for line in &lines {
         match line {
             Line::Kept { bytes_out, .. } => {
                 totals.kept += 1;
@@ -1860,10 +1861,9 @@ fn write_lines(sink: &mut dyn Sink, lines: &[Line], totals: &mut Totals) -> anyh
             Line::Failed(_) => totals.failed += 1,
             Line::Record(_) => totals.kept += 1,
         }
-        sink.write(line)?;
     }
     totals.documents_in = totals.kept + totals.dropped + totals.failed;
-    Ok(())
+    sink.write(lines)
 }
 
 /// Stage outputs of one document, for `pith explain`.

@@ -166,13 +166,13 @@ pub(crate) fn fingerprint(text: &str) -> usize {
                 break;
             }
             // One per white space byte, summed in the top byte.
-            kept += 16 - ((((white(a) >> 7) + (white(b) >> 7)) * ONES) >> 56) as usize;
+            kept += 16 - ((((white(a) >> 7) + (white(b) >> 7)).wrapping_mul(ONES)) >> 56) as usize;
             i += 16;
         }
         while let Some(chunk) = bytes[i..].first_chunk::<8>()
             && u64::from_le_bytes(*chunk) & HIGH == 0
         {
-            kept += 8 - (((white(u64::from_le_bytes(*chunk)) >> 7) * ONES) >> 56) as usize;
+            kept += 8 - (((white(u64::from_le_bytes(*chunk)) >> 7).wrapping_mul(ONES)) >> 56) as usize;
             i += 8;
         }
         let Some(&b) = bytes.get(i) else { break };

@@ -817,19 +817,13 @@ fn glued_teaser_head(text: &str) -> bool {
             if junction_before & alphabetic & !lower == 0 {
                 let space = white_space_bytes(x);
                 let alphanumeric = alphabetic | crate::ascii_bytes_in(x, b'0', b'9');
-                // The bytes still to read, as their 0x80 bits: a part of a word up to the
-                // next white space, then that white space.
-                let mut todo = HIGH;
-                loop {
-                    let spaces = space & todo;
-                    let next_space = spaces & spaces.wrapping_neg();
-                    let part = if spaces == 0 { todo } else { todo & (next_space - 1) };
+                for (part, next_space) in word_parts(space) {
                     let first_alphanumeric = alphanumeric & part & (alphanumeric & part).wrapping_neg();
                     if first_upper.is_none() && first_alphanumeric != 0 {
                         first_upper = Some(first_alphanumeric & lower == 0 && first_alphanumeric & alphabetic != 0);
                     }
                     n_alphabetic += crate::count_high_bits(alphabetic & part);
-                    if spaces == 0 {
+                    if next_space == 0 {
                         break;
                     }
                     if n_alphabetic >= 4 && first_upper != Some(true) {
@@ -837,7 +831,6 @@ fn glued_teaser_head(text: &str) -> bool {
                     }
                     first_upper = None;
                     n_alphabetic = 0;
-                    todo &= !(next_space | (next_space - 1));
                 }
                 lower_run = if lower == HIGH { lower_run + 8 } else { (!lower & HIGH).leading_zeros() as usize / 8 };
                 after_close = close >> 63 != 0;
@@ -901,6 +894,25 @@ fn teaser_at(text: &str, i: usize) -> bool {
     n_head_words >= 4 && title_case && lower_after >= 3
 }
 
+/// The parts of an eight-byte ASCII chunk whose white space bytes `space` marks (by their
+/// 0x80 bits), in order, as masks of their bytes' 0x80 bits: each part of a word up to
+/// the next white space, with that white space byte (0 for the last part, which runs to
+/// the chunk's end).
+#[inline(always)]
+fn word_parts(space: u64) -> impl Iterator<Item = (u64, u64)> {
+    let mut todo = HIGH;
+    std::iter::from_fn(move || {
+        if todo == 0 {
+            return None;
+        }
+        let spaces = space & todo;
+        let next_space = spaces & spaces.wrapping_neg();
+        let part = if spaces == 0 { todo } else { todo & (next_space - 1) };
+        todo = if spaces == 0 { 0 } else { todo & !(next_space | (next_space - 1)) };
+        Some((part, next_space))
+    })
+}
+
 /// Whether at least `MAX_TITLE_CASE_SHARE` of a block's longer words (four letters or
 /// more, at least four of them) start with a capital letter: so do headlines and link
 /// texts, not prose (German nouns included).
@@ -923,26 +935,19 @@ fn is_headline(text: &str, max_words: usize) -> bool {
             let space = white_space_bytes(x);
             let alphabetic = crate::ascii_bytes_in(x | LOWER, b'a', b'z');
             let alphanumeric = alphabetic | crate::ascii_bytes_in(x, b'0', b'9');
-            // The bytes still to read, as their 0x80 bits: a part of a word up to the next
-            // white space, then that white space.
-            let mut todo = HIGH;
-            loop {
-                let spaces = space & todo;
-                let next_space = spaces & spaces.wrapping_neg();
-                let part = if spaces == 0 { todo } else { todo & (next_space - 1) };
+            for (part, next_space) in word_parts(space) {
                 let first_alphanumeric = alphanumeric & part & (alphanumeric & part).wrapping_neg();
                 scan.word_part(first_alphanumeric != 0, || {
                     // Its 0x80 bit is bit 7 of its byte.
                     ((x >> (first_alphanumeric.trailing_zeros() - 7)) as u8).is_ascii_uppercase()
                 });
                 scan.n_alphabetic += crate::count_high_bits(alphabetic & part);
-                if spaces == 0 {
+                if next_space == 0 {
                     break;
                 }
                 if !scan.space(i + next_space.trailing_zeros() as usize / 8) {
                     return false;
                 }
-                todo &= !(next_space | (next_space - 1));
             }
             i += 8;
         }

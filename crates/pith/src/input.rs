@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -107,9 +107,9 @@ impl Drop for Lines {
     }
 }
 
-/// Keeps a line buffer for the reader to fill again.
-fn give_back(spare: &std::sync::Mutex<Vec<Vec<u8>>>, mut bytes: Vec<u8>) {
-    bytes.clear();
+/// Keeps a line buffer for the reader to fill again; its bytes as they are, room to read
+/// into that needs no zeroing.
+fn give_back(spare: &std::sync::Mutex<Vec<Vec<u8>>>, bytes: Vec<u8>) {
     if let Ok(mut spare) = spare.lock()
         && spare.len() < MAX_SPARE_BUFFERS
     {
@@ -326,8 +326,8 @@ pub struct ShardBytes<'a> {
     files: &'a [InputFile],
     max_doc_bytes: u64,
     next_file: usize,
-    /// The open JSONL file and the next line number to read.
-    jsonl: Option<(Box<dyn BufRead + Send + 'a>, u64, usize)>,
+    /// The open JSONL file, the next line number to read, and the file's index.
+    jsonl: Option<(JsonlFile<'a>, u64, usize)>,
     /// Line buffers to fill again: the last shard's, and those of known shards dropped.
     spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
 }
@@ -368,6 +368,18 @@ struct JsonlRead {
     digest: Option<[u8; 32]>,
 }
 
+/// An open JSONL file. Its bytes are read straight into each shard's buffer, a chunk at
+/// a time (no copy through a `BufReader`: in a warm run the reading thread is the one
+/// sequential part of phase 1, and that copy was most of its time).
+struct JsonlFile<'a> {
+    reader: Box<dyn Read + Send + 'a>,
+    /// Bytes read past the last shard's last line: the start of the next shard's.
+    carry: Vec<u8>,
+}
+
+/// Bytes read from a JSONL file at a time.
+const READ_CHUNK: usize = 128 << 10;
+
 impl<'a> ShardReader<'a> {
     pub fn new(files: &'a [InputFile], max_doc_bytes: u64) -> Self {
         let spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>> = Arc::default();
@@ -403,7 +415,7 @@ impl Iterator for ShardReader<'_> {
 impl<'a> ShardBytes<'a> {
     fn read_jsonl_chunk(&mut self, file_index: usize) -> JsonlRead {
         let file = &self.files[file_index];
-        let (mut reader, mut line_no, _) = self.jsonl.take().expect("an open JSONL file");
+        let (mut input, mut line_no, _) = self.jsonl.take().expect("an open JSONL file");
         // The shard's lines are read first (and hashed), then made entries (`ShardNamer`):
         // parsed, or taken from the heads `known` kept of the same bytes.
         let mut hasher = blake3::Hasher::new();
@@ -412,50 +424,96 @@ impl<'a> ShardBytes<'a> {
         hasher.update(file.rel.as_bytes());
         hasher.update(&line_no.to_le_bytes());
         hasher.update(&self.max_doc_bytes.to_le_bytes());
+        // A line keeps at most this many bytes (an over-long one makes an error entry), so
+        // one enormous line can't exhaust memory.
+        let keep = usize::try_from(self.max_doc_bytes).unwrap_or(usize::MAX).saturating_add(1);
+        // `buf[..filled]` holds what was read; the rest is room to read into (a spare
+        // buffer's old bytes: filling it again needs no zeroing).
         let mut buf = self.spare.lock().ok().and_then(|mut spare| spare.pop()).unwrap_or_default();
-        // Each line's full length, its top bit set for a blank one (whose bytes are not
-        // kept: it makes no entry). Hashed with `buf` at the end, in two calls: hashing
-        // line by line costs five times as much.
+        let mut filled = input.carry.len();
+        if buf.len() < filled {
+            buf.resize(filled, 0);
+        }
+        buf[..filled].copy_from_slice(&input.carry);
+        input.carry.clear();
+        // Each line's full length, its top bit set for a blank one. A blank line's bytes,
+        // and those of an over-long line past `keep`, stay in `buf` but are not the
+        // shard's: the digest hashes the sizes, then the kept ranges (`kept`), as if the
+        // kept bytes were one run (hashing line by line costs five times as much).
         let mut sizes: Vec<u8> = Vec::new();
+        let mut kept: Vec<std::ops::Range<usize>> = Vec::new();
         let mut lines: Vec<(std::ops::Range<usize>, u64, usize)> = Vec::new();
         let mut bytes = 0;
         let mut error = None;
         let mut finished = false;
+        // The current line: where it starts, how much of it was searched for its end, and
+        // how many of its bytes past `keep` were dropped.
+        let (mut start, mut searched, mut cut) = (0, 0, 0);
         while lines.len() < SHARD_RECORDS && bytes < SHARD_BYTES {
-            let start = buf.len();
-            match read_line_bounded(&mut reader, &mut buf, self.max_doc_bytes) {
-                Ok(0) => {
-                    finished = true;
-                    break;
-                }
-                Ok(n) => {
-                    line_no += 1;
-                    bytes += n as u64;
-                    if n as u64 <= self.max_doc_bytes && buf[start..].iter().all(u8::is_ascii_whitespace) {
-                        buf.truncate(start);
-                        sizes.extend_from_slice(&(n as u64 | 1 << 63).to_le_bytes());
-                        continue;
+            let end = match memchr::memchr(b'\n', &buf[start + searched..filled]) {
+                Some(i) => start + searched + i + 1,
+                None => {
+                    if filled - start > keep {
+                        cut += filled - start - keep;
+                        filled = start + keep;
                     }
-                    sizes.extend_from_slice(&(n as u64).to_le_bytes());
-                    lines.push((start..buf.len(), line_no, n));
+                    searched = filled - start;
+                    if buf.len() < filled + READ_CHUNK {
+                        buf.resize(filled + READ_CHUNK, 0);
+                    }
+                    match read_some(&mut input.reader, &mut buf[filled..filled + READ_CHUNK]) {
+                        Ok(0) if filled == start => {
+                            finished = true;
+                            break;
+                        }
+                        // The last line, without a line break.
+                        Ok(0) => filled,
+                        Ok(n) => {
+                            filled += n;
+                            continue;
+                        }
+                        Err(err) => {
+                            // A truncated or corrupt compressed stream: keep what was read,
+                            // report the rest once, and move on to the next file.
+                            error = Some(Entry::Unreadable {
+                                source: Source { path: file.rel.clone(), line: Some(line_no + 1) },
+                                error: format!("{}: read error after line {line_no}: {err}", file.rel),
+                            });
+                            finished = true;
+                            break;
+                        }
+                    }
                 }
-                Err(err) => {
-                    // A truncated or corrupt compressed stream: keep what was read, report
-                    // the rest once, and move on to the next file.
-                    error = Some(Entry::Unreadable {
-                        source: Source { path: file.rel.clone(), line: Some(line_no + 1) },
-                        error: format!("{}: read error after line {line_no}: {err}", file.rel),
-                    });
-                    finished = true;
-                    break;
+            };
+            let n = end - start + cut;
+            line_no += 1;
+            bytes += n as u64;
+            if n as u64 <= self.max_doc_bytes && buf[start..end].iter().all(u8::is_ascii_whitespace) {
+                sizes.extend_from_slice(&(n as u64 | 1 << 63).to_le_bytes());
+            } else {
+                sizes.extend_from_slice(&(n as u64).to_le_bytes());
+                let range = start..start + (end - start).min(keep);
+                match kept.last_mut() {
+                    Some(last) if last.end == range.start => last.end = range.end,
+                    _ => kept.push(range.clone()),
                 }
+                lines.push((range, line_no, n));
             }
+            (start, searched, cut) = (end, 0, 0);
         }
         if !finished {
-            self.jsonl = Some((reader, line_no, file_index));
+            input.carry.extend_from_slice(&buf[start..filled]);
+            self.jsonl = Some((input, line_no, file_index));
         }
+        buf.truncate(start);
         // A shard cut short by a read error has no digest: it is always parsed.
-        let digest: Option<[u8; 32]> = error.is_none().then(|| hasher.update(&sizes).update(&buf).finalize().into());
+        let digest: Option<[u8; 32]> = error.is_none().then(|| {
+            hasher.update(&sizes);
+            for range in &kept {
+                hasher.update(&buf[range.clone()]);
+            }
+            hasher.finalize().into()
+        });
         JsonlRead { file_index, buf, lines, bytes, error, digest }
     }
 }
@@ -616,33 +674,12 @@ impl ShardNamer<'_> {
     }
 }
 
-/// Like `read_until(b'\n')`, but appends at most `max + 1` bytes of the line to `buf` and
-/// skips the rest, so one enormous line can't exhaust memory. Returns the line's full
-/// length in bytes (0 at the end of the input).
-fn read_line_bounded(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: u64) -> io::Result<usize> {
-    let keep = usize::try_from(max).unwrap_or(usize::MAX).saturating_add(1);
-    let base = buf.len();
-    let mut total = 0usize;
+/// `reader.read(buf)`, again when interrupted.
+fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     loop {
-        let available = match reader.fill_buf() {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        };
-        if available.is_empty() {
-            return Ok(total);
-        }
-        let (chunk, done) = match memchr::memchr(b'\n', available) {
-            Some(i) => (&available[..=i], true),
-            None => (available, false),
-        };
-        let room = keep.saturating_sub(buf.len() - base);
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        let used = chunk.len();
-        total += used;
-        reader.consume(used);
-        if done {
-            return Ok(total);
+        match reader.read(buf) {
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            res => return res,
         }
     }
 }
@@ -654,14 +691,14 @@ fn open_bytes(file: &InputFile) -> io::Result<Box<dyn Read + Send + '_>> {
     })
 }
 
-fn open_jsonl(file: &InputFile, compression: Compression) -> io::Result<Box<dyn BufRead + Send + '_>> {
-    const BUF: usize = 1 << 20;
+fn open_jsonl(file: &InputFile, compression: Compression) -> io::Result<JsonlFile<'_>> {
     let raw = open_bytes(file)?;
-    Ok(match compression {
-        Compression::None => Box::new(BufReader::with_capacity(BUF, raw)),
-        Compression::Gzip => Box::new(BufReader::with_capacity(BUF, flate2::read::MultiGzDecoder::new(raw))),
-        Compression::Zstd => Box::new(BufReader::with_capacity(BUF, zstd::stream::read::Decoder::new(raw)?)),
-    })
+    let reader: Box<dyn Read + Send + '_> = match compression {
+        Compression::None => raw,
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
+    };
+    Ok(JsonlFile { reader, carry: Vec::new() })
 }
 
 fn read_text_file(file: &InputFile, max_doc_bytes: u64) -> Result<(String, Vec<Diag>), String> {
@@ -919,17 +956,91 @@ mod tests {
         assert_eq!(doc.id, "a#2");
     }
 
+    /// A shard's lines (number, full length, kept bytes), byte count and digest.
+    type ReadLines = (Vec<(u64, usize, Vec<u8>)>, u64, [u8; 32]);
+
+    /// Each JSONL shard's lines as line-by-line reading gives them: per line its number,
+    /// full length and the bytes kept (at most `max + 1`; none for a blank line), then
+    /// the shard's byte count and digest (`RawLines::digest`).
+    fn lines_one_by_one(input: &[u8], rel: &str, max: u64) -> Vec<ReadLines> {
+        let keep = max as usize + 1;
+        let mut all = input.split_inclusive(|&b| b == b'\n').enumerate().peekable();
+        let mut shards = Vec::new();
+        while all.peek().is_some() {
+            let first = all.peek().map_or(0, |(i, _)| *i as u64);
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(&READ_VERSION.to_le_bytes());
+            hasher.update(&(rel.len() as u64).to_le_bytes());
+            hasher.update(rel.as_bytes());
+            hasher.update(&first.to_le_bytes());
+            hasher.update(&max.to_le_bytes());
+            let (mut lines, mut bytes, mut sizes, mut kept) = (Vec::new(), 0, Vec::new(), Vec::new());
+            while lines.len() < SHARD_RECORDS && bytes < SHARD_BYTES {
+                let Some((i, line)) = all.next() else { break };
+                bytes += line.len() as u64;
+                if line.len() as u64 <= max && line.iter().all(u8::is_ascii_whitespace) {
+                    sizes.extend_from_slice(&(line.len() as u64 | 1 << 63).to_le_bytes());
+                    continue;
+                }
+                sizes.extend_from_slice(&(line.len() as u64).to_le_bytes());
+                let line_kept = &line[..line.len().min(keep)];
+                kept.extend_from_slice(line_kept);
+                lines.push((i as u64 + 1, line.len(), line_kept.to_vec()));
+            }
+            shards.push((lines, bytes, *hasher.update(&sizes).update(&kept).finalize().as_bytes()));
+        }
+        shards
+    }
+
     #[test]
-    fn long_lines_are_bounded() {
-        let mut reader = io::Cursor::new(b"abcdefghij\nxy\n".to_vec());
-        let mut buf = Vec::new();
-        assert_eq!(read_line_bounded(&mut reader, &mut buf, 3).unwrap(), 11);
-        assert_eq!(buf, b"abcd");
-        buf.clear();
-        assert_eq!(read_line_bounded(&mut reader, &mut buf, 3).unwrap(), 3);
-        assert_eq!(buf, b"xy\n");
-        buf.clear();
-        assert_eq!(read_line_bounded(&mut reader, &mut buf, 3).unwrap(), 0);
+    fn reading_in_chunks_gives_the_lines_of_reading_line_by_line() {
+        // Lines of many lengths (over `max`, over the read chunk, blank ones, a last one
+        // without a line break), over more than one shard.
+        let max = 5000;
+        let mut state = 7u64;
+        let mut next = |below: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        };
+        for ending in [&b"\n"[..], b"{\"text\": \"no line break\"}", b""] {
+            let mut input = Vec::new();
+            for i in 0..2600 {
+                let len = match next(20) {
+                    0 => 0,
+                    1 => max as usize + next(3) as usize,
+                    2 if i % 7 == 0 => READ_CHUNK * (1 + next(3) as usize) + next(1000) as usize,
+                    _ => next(3000) as usize,
+                };
+                match next(10) {
+                    0 => input.extend_from_slice(b"  \r"),
+                    _ => input.extend((0..len).map(|k| b"{ab\"c d}"[(k + i) % 8])),
+                }
+                input.push(b'\n');
+            }
+            input.extend_from_slice(ending);
+            let files = [stdin_like(&input, Format::Jsonl(Compression::None))];
+            let read: Vec<_> = ShardReader::new(&files, max)
+                .split()
+                .0
+                .map(|read| match read.0 {
+                    ReadKind::Jsonl(read) => {
+                        let lines = read
+                            .lines
+                            .iter()
+                            .map(|(range, no, n)| (*no, *n, read.buf[range.clone()].to_vec()))
+                            .collect();
+                        (lines, read.bytes, read.digest.expect("no read error"))
+                    }
+                    _ => panic!("a JSONL shard"),
+                })
+                .collect();
+            let want = lines_one_by_one(&input, "-", max);
+            assert!(want.len() > 1);
+            assert_eq!(read.len(), want.len());
+            for (got, want) in read.iter().zip(&want) {
+                assert!(got == want, "shard of {} lines differs", want.0.len());
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! `untagged`) may be used here. Changing a type means bumping the `VERSION` of every
 //! stage that stores it.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// Where a document came from.
@@ -322,6 +324,8 @@ pub struct Money {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
     pub text: String,
-    pub kind: String,
+    /// One of four names: borrowed when made, not one allocation per entity (serialised
+    /// as a string either way).
+    pub kind: Cow<'static, str>,
     pub count: u64,
 }

@@ -542,7 +542,7 @@ mod tests {
         d.removed.push(Removal {
             stage: "strip".into(),
             kind: "share".into(),
-            rule: String::new(),
+            rule: "".into(),
             block: 2,
             text: "Share this".into(),
         });

@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = pith_fuzz::text_of(rest);
     let parsed = pith_parse::parse(&pith_fuzz::raw_doc(text));
-    let stripped = pith_strip::strip(&parsed, &pith_strip::StripConfig::default());
+    let stripped = pith_strip::strip(parsed, &pith_strip::StripConfig::default());
     let sketch = pith_dedup::sketch(&stripped, &cfg);
     assert!(sketch.lines.windows(2).all(|w| w[0] < w[1]), "block hashes sorted and distinct");
 

@@ -27,7 +27,7 @@ fn sketch(bencher: Bencher, name: &str) {
     let docs = fixture(name);
     let strip_cfg = StripConfig::default();
     let stripped: Vec<StrippedDoc> =
-        docs.iter().map(|doc| pith_strip::strip(&pith_parse::parse(doc), &strip_cfg)).collect();
+        docs.iter().map(|doc| pith_strip::strip(pith_parse::parse(doc), &strip_cfg)).collect();
     let cfg = DedupConfig::default();
     bencher.counter(BytesCount::new(raw_bytes(docs))).bench(|| {
         for doc in &stripped {

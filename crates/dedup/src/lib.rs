@@ -723,9 +723,9 @@ pub fn dedup(doc: StrippedDoc, ordinal: u64, stats: &CorpusStats, cfg: &DedupCon
             None => return true,
         };
         removed.push(Removal {
-            stage: STAGE.to_owned(),
-            kind: kind.to_owned(),
-            rule: rule.to_owned(),
+            stage: STAGE.into(),
+            kind: kind.into(),
+            rule: rule.into(),
             block: block.index,
             text: std::mem::take(&mut block.text),
         });
@@ -793,9 +793,9 @@ fn dedup_normalizing_every_block(doc: StrippedDoc, ordinal: u64, stats: &CorpusS
             return true;
         };
         removed.push(Removal {
-            stage: STAGE.to_owned(),
-            kind: kind.to_owned(),
-            rule: rule.to_owned(),
+            stage: STAGE.into(),
+            kind: kind.into(),
+            rule: rule.into(),
             block: block.index,
             text: std::mem::take(&mut block.text),
         });
@@ -848,7 +848,7 @@ impl DedupDelta {
                 .removed
                 .iter()
                 .filter(|r| r.stage == STAGE)
-                .map(|r| (r.block, r.kind.clone(), r.rule.clone()))
+                .map(|r| (r.block, r.kind.to_string(), r.rule.to_string()))
                 .collect(),
         }
     }
@@ -863,9 +863,9 @@ impl DedupDelta {
         for block in all {
             match gone.next_if(|(index, ..)| *index == block.index) {
                 Some((_, kind, rule)) => removed.push(Removal {
-                    stage: STAGE.to_owned(),
-                    kind: kind.clone(),
-                    rule: rule.clone(),
+                    stage: STAGE.into(),
+                    kind: kind.clone().into(),
+                    rule: rule.clone().into(),
                     block: block.index,
                     text: block.text,
                 }),
@@ -1132,7 +1132,7 @@ mod tests {
     }
 
     fn kinds(d: &DedupedDoc) -> Vec<(&str, &str)> {
-        d.removed.iter().map(|r| (r.kind.as_str(), r.text.as_str())).collect()
+        d.removed.iter().map(|r| (&*r.kind, r.text.as_str())).collect()
     }
 
     #[test]

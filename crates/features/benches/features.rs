@@ -31,7 +31,7 @@ fn features(bencher: Bencher, name: &str) {
         .iter()
         .enumerate()
         .map(|(i, doc)| {
-            let stripped = pith_strip::strip(&pith_parse::parse(doc), &strip_cfg);
+            let stripped = pith_strip::strip(pith_parse::parse(doc), &strip_cfg);
             pith_dedup::dedup(stripped, i as u64, &stats, &dedup_cfg)
         })
         .collect();

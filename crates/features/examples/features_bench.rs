@@ -78,7 +78,7 @@ fn main() {
                         metadata_json: None,
                         diags: Vec::new(),
                     };
-                    let stripped = pith_strip::strip(&pith_parse::parse(&raw), &pith_strip::StripConfig::default());
+                    let stripped = pith_strip::strip(pith_parse::parse(&raw), &pith_strip::StripConfig::default());
                     let stats = pith_dedup::CorpusStats::default();
                     let index = docs.len() as u64;
                     docs.push(pith_dedup::dedup(stripped, index, &stats, &pith_dedup::DedupConfig::default()));
@@ -112,7 +112,7 @@ fn main() {
         let strip_cfg = pith_strip::StripConfig::default();
         let dedup_cfg = pith_dedup::DedupConfig::default();
         let stripped: Vec<_> =
-            records.iter().map(|raw| pith_strip::strip(&pith_parse::parse(raw), &strip_cfg)).collect();
+            records.iter().map(|raw| pith_strip::strip(pith_parse::parse(raw), &strip_cfg)).collect();
         let stats = pith_dedup::reduce_in_memory(&stripped.iter().collect::<Vec<_>>(), &dedup_cfg);
         for (i, doc) in stripped.into_iter().enumerate() {
             docs.push(pith_dedup::dedup(doc, i as u64, &stats, &dedup_cfg));

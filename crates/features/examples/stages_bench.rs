@@ -43,7 +43,7 @@ fn main() {
     let bytes: usize = records.iter().map(|r| r.text.len()).sum();
     let (scfg, dcfg, fcfg) = (StripConfig::default(), DedupConfig::default(), FeaturesConfig::default());
     let parsed: Vec<ParsedDoc> = records.iter().map(pith_parse::parse).collect();
-    let stripped: Vec<StrippedDoc> = parsed.iter().map(|d| pith_strip::strip(d, &scfg)).collect();
+    let stripped: Vec<StrippedDoc> = parsed.iter().map(|d| pith_strip::strip(d.clone(), &scfg)).collect();
     let stats = pith_dedup::reduce_in_memory(&stripped.iter().collect::<Vec<_>>(), &dcfg);
     let deduped: Vec<DedupedDoc> =
         stripped.iter().enumerate().map(|(i, d)| pith_dedup::dedup(d.clone(), i as u64, &stats, &dcfg)).collect();
@@ -52,7 +52,7 @@ fn main() {
 
     let stages: [(&str, &dyn Fn()); 7] = [
         ("parse", &|| bench_parse(&records)),
-        ("strip", &|| bench_strip(&parsed, &scfg)),
+        ("strip", &|| bench_strip(parsed.clone(), &scfg)),
         ("sketch", &|| bench_sketch(&stripped, &dcfg)),
         ("shingles", &|| bench_shingles(&stripped, &dcfg)),
         ("candidates", &|| bench_candidates(&sketches, &dcfg)),
@@ -81,7 +81,7 @@ fn bench_parse(records: &[RawDoc]) {
 }
 
 #[inline(never)]
-fn bench_strip(parsed: &[ParsedDoc], cfg: &StripConfig) {
+fn bench_strip(parsed: Vec<ParsedDoc>, cfg: &StripConfig) {
     for doc in parsed {
         black_box(pith_strip::strip(doc, cfg));
     }

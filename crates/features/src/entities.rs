@@ -765,11 +765,7 @@ pub(crate) fn entities_in(names: &Names<'_>, scratch: &mut EntityScratch) -> Vec
     });
     ranked
         .iter()
-        .map(|r| Entity {
-            text: text_of(r).to_owned(),
-            kind: KINDS[most_frequent(&r.by_kind)].to_owned(),
-            count: r.count,
-        })
+        .map(|r| Entity { text: text_of(r).to_owned(), kind: KINDS[most_frequent(&r.by_kind)].into(), count: r.count })
         .collect()
 }
 
@@ -785,7 +781,7 @@ mod tests {
         let starts = text::block_starts(&blocks);
         let names = analyse(&text, words::scan(&text, &blocks, &starts, &[]).0);
         let got = entities(&names);
-        let got: Vec<(&str, &str, u64)> = got.iter().map(|e| (e.text.as_str(), e.kind.as_str(), e.count)).collect();
+        let got: Vec<(&str, &str, u64)> = got.iter().map(|e| (e.text.as_str(), &*e.kind, e.count)).collect();
         assert_eq!(got, expect);
     }
 

@@ -542,7 +542,7 @@ mod tests {
         d.removed.push(Removal {
             stage: "strip".into(),
             kind: "share".into(),
-            rule: String::new(),
+            rule: "".into(),
             block: 2,
             text: "Share this".into(),
         });
@@ -601,7 +601,7 @@ mod tests {
         assert!(f.quotes.iter().all(|q| !q.text.starts_with("On the Record") && !q.text.starts_with("Trust Act")));
 
         let kind_of = |text: &str| {
-            f.entities.iter().find(|e| e.text == text).map(|e| e.kind.as_str()).unwrap_or_else(|| panic!("{text}"))
+            f.entities.iter().find(|e| e.text == text).map(|e| &*e.kind).unwrap_or_else(|| panic!("{text}"))
         };
         assert_eq!(kind_of("Michael Cox"), entities::PERSON);
         assert_eq!(kind_of("Michelle Wu"), entities::PERSON);

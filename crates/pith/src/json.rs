@@ -525,7 +525,9 @@ pub(crate) mod tests {
                     .map(|i| Money { text: text(5), currency: text(6 + i), amount: float(3 + i) })
                     .collect(),
                 percentages: (0..n % 5).map(float).collect(),
-                entities: (0..n % 6).map(|i| Entity { text: text(7 + i), kind: text(8), count: i as u64 }).collect(),
+                entities: (0..n % 6)
+                    .map(|i| Entity { text: text(7 + i), kind: text(8).into(), count: i as u64 })
+                    .collect(),
                 keywords: (0..n % 4).map(|i| Keyword { text: text(10 + i), score: float(4 + i) }).collect(),
                 ..Features::default()
             };

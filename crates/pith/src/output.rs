@@ -860,7 +860,7 @@ mod tests {
                         removed: (0..blocks % 3)
                             .map(|i| Removal {
                                 stage: "strip".into(),
-                                kind: pick(20 + i).to_owned(),
+                                kind: pick(20 + i).to_owned().into(),
                                 rule: "rule \"x\"".into(),
                                 block: i as u32,
                                 text: pick(30 + i).to_owned(),

@@ -750,11 +750,11 @@ impl<'a> Runner<'a> {
                     // (or with a damaged one, warned about once), strip the shard again.
                     let stripped = match stripped {
                         Some(raw) => Stripped::Cached(raw),
-                        None => Stripped::Made(strip_shard(&parse_shard(&shard), &self.cfg.stages.strip)),
+                        None => Stripped::Made(strip_shard(parse_shard(&shard), &self.cfg.stages.strip)),
                     };
                     // Only if the cached strip output cannot be decoded after all.
                     let restrip = || match self.read(groups).nth(index + i) {
-                        Some(shard) => strip_shard(&parse_shard(&shard), &self.cfg.stages.strip),
+                        Some(shard) => strip_shard(parse_shard(&shard), &self.cfg.stages.strip),
                         None => Vec::new(),
                     };
                     self.phase2(
@@ -1055,7 +1055,7 @@ impl<'a> Runner<'a> {
         if let Some(&last) = missing.keys().max() {
             for (index, shard) in self.read(groups).enumerate().take(last + 1) {
                 if let Some(&k) = missing.get(&index) {
-                    let stripped = strip_shard(&parse_shard(&shard), &self.cfg.stages.strip);
+                    let stripped = strip_shard(parse_shard(&shard), &self.cfg.stages.strip);
                     found[k] = picked(&stripped, offsets[index], keep, |doc| Some(pith_dedup::shingle_set(doc, cfg)));
                 }
             }
@@ -1111,7 +1111,7 @@ impl<'a> Runner<'a> {
                     }
                     None => {
                         let parsed = parsed.take().unwrap_or_else(|| parse_shard(texts()));
-                        let value = self.compute(STRIP, || strip_shard(&parsed, scfg));
+                        let value = self.compute(STRIP, || strip_shard(parsed, scfg));
                         let out = self.store_own(STRIP, &strip_key, &value);
                         (value, out)
                     }
@@ -1124,7 +1124,7 @@ impl<'a> Runner<'a> {
         self.progress.advance(STRIP, shard.bytes);
         if until == Stage::Strip {
             let stripped = stripped.expect("the strip output is at hand up to strip");
-            self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| r.kind.as_str()));
+            self.count_removed(STRIP, &stripped, |d| d.removed.iter().map(|r| &*r.kind));
             return (
                 Pass1 { strip_key, sketch_key: strip_key, heads_key: strip_key, sketches: Vec::new() },
                 render_stage(texts(), &stripped, "strip"),
@@ -1598,7 +1598,7 @@ impl<'a> Runner<'a> {
     fn strip_output(&self, shard: &RawShard, strip_key: &Key) -> Vec<Slot<StrippedDoc>> {
         match self.lookup(STRIP, strip_key) {
             Some((value, _)) => value,
-            None => strip_shard(&parse_shard(shard), &self.cfg.stages.strip),
+            None => strip_shard(parse_shard(shard), &self.cfg.stages.strip),
         }
     }
 
@@ -1816,12 +1816,12 @@ fn rename_docs(shard: &RawShard, renames: &[(u64, String)]) -> RawShard {
     shard
 }
 
-fn strip_shard(parsed: &[Slot<ParsedDoc>], cfg: &pith_strip::StripConfig) -> Vec<Slot<StrippedDoc>> {
+fn strip_shard(parsed: Vec<Slot<ParsedDoc>>, cfg: &pith_strip::StripConfig) -> Vec<Slot<StrippedDoc>> {
     parsed
-        .par_iter()
+        .into_par_iter()
         .map(|slot| match slot {
             Slot::Ok(doc) => guarded("strip", || pith_strip::strip(doc, cfg)),
-            Slot::Failed(f) => Slot::Failed(f.clone()),
+            Slot::Failed(f) => Slot::Failed(f),
         })
         .collect()
 }
@@ -1882,7 +1882,7 @@ impl Runner<'_> {
         let mut per_shard = Vec::new();
         for shard in &shards {
             let parsed = parse_shard(shard);
-            let stripped = strip_shard(&parsed, &self.cfg.stages.strip);
+            let stripped = strip_shard(parsed.clone(), &self.cfg.stages.strip);
             per_shard.push((parsed, stripped));
         }
         let docs: Vec<&StrippedDoc> = per_shard.iter().flat_map(|(_, s)| s.iter().filter_map(Slot::ok)).collect();
@@ -1956,7 +1956,7 @@ mod tests {
         let removal = |i: u32| Removal {
             stage: "strip".into(),
             kind: "address".into(),
-            rule: format!("rule {i}"),
+            rule: format!("rule {i}").into(),
             block: i,
             text: format!("removed {i}"),
         };
@@ -2046,7 +2046,7 @@ mod tests {
         let removal = |i: usize| Removal {
             stage: "strip".into(),
             kind: "address".into(),
-            rule: format!("rule {i}"),
+            rule: format!("rule {i}").into(),
             block: i as u32,
             text: texts[(i + 2) % texts.len()].into(),
         };

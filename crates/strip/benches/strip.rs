@@ -25,8 +25,8 @@ fn strip(bencher: Bencher, name: &str) {
     let docs = fixture(name);
     let parsed: Vec<ParsedDoc> = docs.iter().map(pith_parse::parse).collect();
     let cfg = StripConfig::default();
-    bencher.counter(BytesCount::new(raw_bytes(docs))).bench(|| {
-        for doc in &parsed {
+    bencher.counter(BytesCount::new(raw_bytes(docs))).with_inputs(|| parsed.clone()).bench_values(|parsed| {
+        for doc in parsed {
             divan::black_box_drop(pith_strip::strip(divan::black_box(doc), &cfg));
         }
     });

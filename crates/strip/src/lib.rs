@@ -12,6 +12,8 @@ mod furniture;
 mod region;
 
 pub(crate) use pith_text::{ascii_bytes_in, ascii_space_bytes, count_high_bits, count_words_upto};
+use std::borrow::Cow;
+
 use pith_types::{Block, BlockKind, ParsedDoc, Removal, StrippedDoc};
 use serde::{Deserialize, Serialize};
 
@@ -40,10 +42,10 @@ impl Default for StripConfig {
 /// A verdict on one block: why it goes.
 struct Verdict {
     kind: &'static str,
-    rule: String,
+    rule: Cow<'static, str>,
 }
 
-pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
+pub fn strip(doc: ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
     let mut verdicts: Vec<Option<Verdict>> = doc.blocks.iter().map(|_| None).collect();
     // Address, caption and furniture rules look at short blocks (or lines) only, and the
     // region scorer's teaser test at longer ones: count words once, up to the longest
@@ -78,12 +80,12 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
             if cfg.captions
                 && let Some(rule) = caption::classify(&block.text, n_words, lower)
             {
-                return Some(Verdict { kind: "image_caption", rule: rule.to_owned() });
+                return Some(Verdict { kind: "image_caption", rule: rule.into() });
             }
             if cfg.furniture
                 && let Some(kind) = furniture::classify(&block.text, n_words, lower)
             {
-                return Some(Verdict { kind, rule: [kind, " phrase in a short block"].concat() });
+                return Some(Verdict { kind, rule: [kind, " phrase in a short block"].concat().into() });
             }
             None
         });
@@ -95,21 +97,23 @@ pub fn strip(doc: &ParsedDoc, cfg: &StripConfig) -> StrippedDoc {
         mark_outside_main_region(&doc.blocks, counts, doc.title.as_deref(), title_at, &mut verdicts);
     }
 
-    let mut blocks = Vec::with_capacity(doc.blocks.len());
+    // The blocks are moved, not copied.
+    let ParsedDoc { id, title, blocks: all, raw_bytes, .. } = doc;
+    let mut blocks = Vec::with_capacity(all.len());
     let mut removed = Vec::new();
-    for (block, verdict) in doc.blocks.iter().zip(verdicts) {
+    for (block, verdict) in all.into_iter().zip(verdicts) {
         match verdict {
-            None => blocks.push(block.clone()),
+            None => blocks.push(block),
             Some(Verdict { kind, rule }) => removed.push(Removal {
-                stage: STAGE.to_owned(),
-                kind: kind.to_owned(),
+                stage: STAGE.into(),
+                kind: kind.into(),
                 rule,
                 block: block.index,
-                text: block.text.clone(),
+                text: block.text,
             }),
         }
     }
-    StrippedDoc { id: doc.id.clone(), title: doc.title.clone(), blocks, removed, raw_bytes: doc.raw_bytes }
+    StrippedDoc { id, title, blocks, removed, raw_bytes }
 }
 
 /// Blocks outside the main text regions. A heading right before a second region stays:
@@ -158,7 +162,7 @@ fn mark_outside_main_region(
                 rule.push_str("an end-of-article marker");
             }
             rule.push_str(&region_end);
-            *verdict = Some(Verdict { kind: "outside_main_text", rule });
+            *verdict = Some(Verdict { kind: "outside_main_text", rule: rule.into() });
         }
     }
 }
@@ -261,7 +265,7 @@ fn mark_addresses(blocks: &[Block], n_words: &[usize], verdicts: &mut [Option<Ve
             }
             AddressBlock::No => continue,
         };
-        verdicts[i] = Some(Verdict { kind: "address", rule: rule.to_owned() });
+        verdicts[i] = Some(Verdict { kind: "address", rule: rule.into() });
     }
 }
 
@@ -306,8 +310,8 @@ mod tests {
 
     #[track_caller]
     fn check(texts: &[&str], expect: &[(&str, &str)]) {
-        let res = strip(&doc(texts), &StripConfig::default());
-        let got: Vec<(&str, &str)> = res.removed.iter().map(|r| (r.kind.as_str(), r.text.as_str())).collect();
+        let res = strip(doc(texts), &StripConfig::default());
+        let got: Vec<(&str, &str)> = res.removed.iter().map(|r| (&*r.kind, r.text.as_str())).collect();
         assert_eq!(got, expect);
         let kept: Vec<u32> = res.blocks.iter().map(|b| b.index).collect();
         let mut all: Vec<u32> = kept.iter().copied().chain(res.removed.iter().map(|r| r.block)).collect();
@@ -343,12 +347,12 @@ mod tests {
                 block.kind = BlockKind::Heading;
             }
         }
-        let res = strip(&parsed, &StripConfig::default());
+        let res = strip(parsed.clone(), &StripConfig::default());
         let kept: Vec<u32> = res.blocks.iter().map(|b| b.index).collect();
         assert_eq!(kept, vec![1, 2, 11, 12, 13]);
         // A repeat of the title stays for dedup, which removes it as a repeated heading.
         parsed.title = Some("November 19, 2019".to_owned());
-        let res = strip(&parsed, &StripConfig::default());
+        let res = strip(parsed, &StripConfig::default());
         assert_eq!(res.blocks.first().map(|b| b.index), Some(0));
     }
 

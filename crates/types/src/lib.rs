@@ -9,6 +9,8 @@
 //! `untagged`) may be used here. Changing a type means bumping the `VERSION` of every
 //! stage that stores it.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// Where a document came from.
@@ -92,12 +94,13 @@ pub struct ParsedDoc {
 }
 
 /// Why a block went: the stage that removed it, a kind users filter on, and the rule
-/// that decided, for `pith explain`.
+/// that decided, for `pith explain`. Stages borrow their names, kinds and most rules from
+/// constants, not one allocation each per removed block (serialised as strings either way).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removal {
-    pub stage: String,
-    pub kind: String,
-    pub rule: String,
+    pub stage: Cow<'static, str>,
+    pub kind: Cow<'static, str>,
+    pub rule: Cow<'static, str>,
     pub block: u32,
     pub text: String,
 }
@@ -322,6 +325,8 @@ pub struct Money {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
     pub text: String,
-    pub kind: String,
+    /// One of four names: borrowed when made, not one allocation per entity (serialised
+    /// as a string either way).
+    pub kind: Cow<'static, str>,
     pub count: u64,
 }

@@ -85,7 +85,7 @@ fn evaluate() -> ([Tally; 3], Tally) {
                 if found.iter().any(|e| e.kind == *kind && g.names.contains(&e.text)) {
                     t.gold_found += 1;
                 } else if verbose {
-                    let other = found.iter().find(|e| g.names.contains(&e.text)).map(|e| e.kind.as_str());
+                    let other = found.iter().find(|e| g.names.contains(&e.text)).map(|e| &*e.kind);
                     eprintln!("{id}: missed {kind} {:?} (found as {other:?})", g.names[0]);
                 }
             }

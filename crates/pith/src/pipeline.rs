@@ -1187,11 +1187,18 @@ impl<'a> Runner<'a> {
             return value;
         }
         let stripped = stripped.get_or_insert_with(|| self.strip_output(texts(), strip_key));
+        // The documents' terms in parallel, as the stages before counted theirs: a shard
+        // computed among cached ones would otherwise leave the other workers idle here.
         let value = self.timed(FEATURES, || {
-            DocFreq::of_term_hashes(stripped.iter().filter_map(Slot::ok).map(|doc| {
-                let blocks = doc.blocks.iter().map(|block| block.text.as_str());
-                pith_features::keywords::language_and_term_hashes_of_blocks(blocks, fcfg).1
-            }))
+            let hashes: Vec<Vec<u64>> = stripped
+                .par_iter()
+                .filter_map(Slot::ok)
+                .map(|doc| {
+                    let blocks = doc.blocks.iter().map(|block| block.text.as_str());
+                    pith_features::keywords::language_and_term_hashes_of_blocks(blocks, fcfg).1
+                })
+                .collect();
+            DocFreq::of_term_hashes(hashes)
         });
         self.store_for_later(KEYWORDS_MAP, VERSIONS[FEATURES], &key, &value);
         value

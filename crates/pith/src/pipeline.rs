@@ -1492,10 +1492,7 @@ impl<'a> Runner<'a> {
             self.keyword_docs[REUSED].fetch_add(keywords.len() as u64, Ordering::Relaxed);
             return output::render_final(shard, deduped, features, &keywords);
         }
-        let made = self.keywords(deduped, features, dedup_out, doc_freq, &key);
-        let keywords: Vec<Vec<KeywordRef<'_>>> =
-            made.iter().map(|doc| doc.iter().map(KeywordRef::from).collect()).collect();
-        output::render_final(shard, deduped, features, &keywords)
+        self.keywords(shard, deduped, features, dedup_out, doc_freq, &key)
     }
 
     /// The key of the chrome lines that this shard's documents hold, when its sketches
@@ -1520,9 +1517,10 @@ impl<'a> Runner<'a> {
         Some(fingerprint(&("chrome held by the shard", held)))
     }
 
-    /// The documents' TF-IDF keywords against the corpus's document frequencies, to be
-    /// cached per shard under `key` (of the dedup output, the frequencies and the features
-    /// settings), where `render_with_keywords` found none.
+    /// The shard's final records with the documents' TF-IDF keywords against the
+    /// corpus's document frequencies, which are cached per shard under `key` (of the dedup
+    /// output, the frequencies and the features settings), where `render_with_keywords`
+    /// found none.
     ///
     /// Since the corpus changed, the shard's candidates, cached under the dedup
     /// output and the settings alone (`KeywordsEntry`), certify each document's keywords
@@ -1530,12 +1528,13 @@ impl<'a> Runner<'a> {
     /// scored from the text; then both entries are stored against the new frequencies.
     fn keywords<D: FinalDoc + Sync>(
         &self,
+        shard: &RawShard,
         deduped: &[Slot<D>],
         features: &[Slot<FeaturesJsonRef<'_>>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
         key: &Key,
-    ) -> Vec<Vec<Keyword>> {
+    ) -> Vec<Line> {
         let fcfg = &self.cfg.stages.features;
         let version = VERSIONS[FEATURES];
         let (k, m) = (fcfg.keywords, n_candidates(fcfg.keywords));
@@ -1556,44 +1555,55 @@ impl<'a> Runner<'a> {
             _ => (Vec::new(), Candidates::default()),
         };
         let shift = found.as_ref().and_then(|entry| self.shift(doc_freq, &entry.doc_freq));
-        // The keywords, and the candidates to store unless every document was certified:
-        // then the cached candidates still serve (against their own frequencies, whose
-        // snapshot stays in the cache), and are not written again, which a small change
-        // to the corpus would otherwise do for every shard.
-        let (value, docs): (Vec<Vec<Keyword>>, Option<Vec<Candidates>>) = match (found, shift) {
-            (Some(entry), Some(shift)) => self.timed(FEATURES, || {
-                let rescored: Vec<_> = entry.docs.iter().map(|c| c.rescore(&doc_freq.index, &shift, k)).collect();
+        let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = match (found, shift) {
+            (Some(entry), Some(shift)) => {
+                fn borrowed<'c>(text: &&'c str, score: f64) -> KeywordRef<'c> {
+                    KeywordRef { text, score }
+                }
+                let rescored: Vec<_> = self.timed(FEATURES, || {
+                    entry.docs.iter().map(|c| c.rescore_with(&doc_freq.index, &shift, k, borrowed)).collect()
+                });
                 let certified = rescored.iter().flatten().count() as u64;
                 self.keyword_docs[CERTIFIED].fetch_add(certified, Ordering::Relaxed);
                 self.keyword_docs[SCORED].fetch_add(rescored.len() as u64 - certified, Ordering::Relaxed);
                 if certified == rescored.len() as u64 {
-                    return (rescored.into_iter().flatten().map(|(keywords, _)| keywords).collect(), None);
+                    // Every document certified: the cached candidates still serve (against
+                    // their own frequencies, whose snapshot stays in the cache), and are not
+                    // written again, which a small change to the corpus would otherwise do
+                    // for every shard. The keywords stay borrowed from them.
+                    let keywords: Vec<Vec<KeywordRef<'_>>> =
+                        rescored.into_iter().flatten().map(|(keywords, _)| keywords).collect();
+                    self.store_for_later(KEYWORDS, version, key, &keywords);
+                    return output::render_final(shard, deduped, features, &keywords);
                 }
-                let (value, docs) = rescored
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, found)| match found {
-                        Some((keywords, record)) => (keywords, record.into_owned()),
-                        None => score(i),
-                    })
-                    .unzip();
-                (value, Some(docs))
-            }),
+                self.timed(FEATURES, || {
+                    let owned = |k: KeywordRef<'_>| Keyword { text: k.text.to_owned(), score: k.score };
+                    rescored
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, found)| match found {
+                            Some((keywords, record)) => {
+                                (keywords.into_iter().map(owned).collect(), record.into_owned())
+                            }
+                            None => score(i),
+                        })
+                        .unzip()
+                })
+            }
             _ => {
                 self.keyword_docs[SCORED].fetch_add(deduped.len() as u64, Ordering::Relaxed);
                 let scored: Vec<_> = self.timed(FEATURES, || (0..deduped.len()).into_par_iter().map(score).collect());
-                let (value, docs) = scored.into_iter().unzip();
-                (value, Some(docs))
+                scored.into_iter().unzip()
             }
         };
         self.store_for_later(KEYWORDS, version, key, &value);
-        if self.kept_for_later()
-            && let Some(docs) = docs
-        {
+        if self.kept_for_later() {
             let entry = KeywordsEntry { doc_freq: doc_freq.key, docs };
             self.store_as(KEYWORDS_CANDIDATES, version, &candidates_key, &entry);
         }
-        value
+        let keywords: Vec<Vec<KeywordRef<'_>>> =
+            value.iter().map(|doc| doc.iter().map(KeywordRef::from).collect()).collect();
+        output::render_final(shard, deduped, features, &keywords)
     }
 
     /// The shift from the document frequencies whose fingerprint is `old` (an earlier
@@ -2028,7 +2038,7 @@ mod tests {
 
     /// A cached `KeywordsEntry` read back with its surface forms borrowed
     /// (`KeywordsEntryRef`) holds the same candidates, encodes to the same bytes, and
-    /// rescores as the owned one does.
+    /// rescores as the owned one does, to keywords that encode as the owned ones do.
     #[test]
     fn keyword_candidates_read_borrowed_rescore_as_the_owned_ones() {
         use pith_features::keywords::{incremental, term_hashes};
@@ -2080,6 +2090,14 @@ mod tests {
             let (got, want) = (borrowed.rescore(&new_index, &shift, 2), owned.rescore(&new_index, &shift, 2));
             certified += usize::from(want.is_some());
             assert_eq!(got.map(|(keywords, record)| (keywords, record.into_owned())), want);
+            // Kept borrowed, the keywords are the same and encode to the same bytes.
+            let borrowed = borrowed.rescore_with(&new_index, &shift, 2, |text, score| (text.to_string(), score));
+            let texts = |keywords: &[Keyword]| keywords.iter().map(|k| (k.text.clone(), k.score)).collect::<Vec<_>>();
+            assert_eq!(borrowed.map(|(keywords, _)| keywords), want.as_ref().map(|(keywords, _)| texts(keywords)));
+            if let Some((keywords, _)) = &want {
+                let refs: Vec<KeywordRef<'_>> = keywords.iter().map(KeywordRef::from).collect();
+                assert_eq!(fingerprint(&refs), fingerprint(keywords));
+            }
         }
         assert!(certified > 0 && certified < entry.docs.len(), "{certified} of {} certified", entry.docs.len());
     }

@@ -261,6 +261,19 @@ impl<S: AsRef<str> + Clone + Default> Candidates<S> {
     /// candidates are certainly the keywords there: exactly what `keywords_of` gives.
     /// `None` when that cannot be proven: the caller computes them again from the text.
     pub fn rescore(&self, doc_freq: &DocFreqIndex, shift: &Shift, k: usize) -> Option<(Vec<Keyword>, Candidates<S>)> {
+        self.rescore_with(doc_freq, shift, k, |surface, score| Keyword { text: surface.as_ref().to_owned(), score })
+    }
+
+    /// `rescore` with each keyword made by `keyword` from its surface form and its score
+    /// (rounded as `Keyword::score` is): a caller whose surface forms are borrowed keeps
+    /// the keywords borrowed too.
+    pub fn rescore_with<T>(
+        &self,
+        doc_freq: &DocFreqIndex,
+        shift: &Shift,
+        k: usize,
+        keyword: impl Fn(&S, f64) -> T,
+    ) -> Option<(Vec<T>, Candidates<S>)> {
         let mut scored: Vec<Scored<'_, S>> = self
             .terms
             .iter()
@@ -268,11 +281,8 @@ impl<S: AsRef<str> + Clone + Default> Candidates<S> {
             .collect();
         scored.sort_by(|a, b| rank(a.key(), b.key()));
         let record = |floor: Option<Floor<S>>| {
-            let keywords = scored
-                .iter()
-                .take(k)
-                .map(|s| Keyword { text: s.candidate.surface.as_ref().to_owned(), score: crate::round3(s.score) })
-                .collect();
+            let keywords =
+                scored.iter().take(k).map(|s| keyword(&s.candidate.surface, crate::round3(s.score))).collect();
             let terms = scored.iter().map(|s| s.candidate.clone()).collect();
             (keywords, Candidates { n_terms: self.n_terms, terms, floor, rest_count: self.rest_count })
         };

@@ -111,8 +111,8 @@ pub(crate) fn band_hashes(sig: &[u32], bands: usize, rows: usize) -> Vec<u32> {
     hashes
 }
 
-/// Candidate pairs `(i, j)`, `i < j`, that share at least one band hash. Deterministic:
-/// pairs come out sorted.
+/// Candidate pairs `(i, j)`, `i < j`, that share at least one band hash, of `docs` in
+/// ascending order. Deterministic: pairs come out sorted.
 pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     // `pairs[..distinct]` is sorted and without repeats. Near duplicates share most of
@@ -124,10 +124,11 @@ pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, 
     // run of equal hashes with its documents in corpus order (they come in that order),
     // without a hash map of vectors (an allocation per bucket and band).
     let mut entries: Vec<(u32, usize)> = Vec::with_capacity(docs.len());
+    let mut scratch = Vec::with_capacity(docs.len());
     for band in 0..bands {
         entries.clear();
         entries.extend(docs.iter().filter_map(|&(doc, band_hashes)| Some((*band_hashes.get(band)?, doc))));
-        entries.sort_unstable();
+        sort_by_hash(&mut entries, &mut scratch);
         for bucket in entries.chunk_by(|a, b| a.0 == b.0) {
             // All pairs within a bucket, so that a document meets every cluster root it
             // is near; past `MAX_BUCKET_PAIRS` members (a degenerate bucket, such as
@@ -152,6 +153,37 @@ pub(crate) fn candidates(docs: &[(usize, &[u32])], bands: usize) -> Vec<(usize, 
     pairs.dedup();
     pairs.shrink_to_fit();
     pairs
+}
+
+/// Sorts `entries` by hash and keeps the order of equal hashes (so entries that come in
+/// document order come out as `sort_unstable` orders them), with `scratch` as the second
+/// buffer: a radix sort, a byte of the hash per pass, linear where a comparison sort of
+/// each band's entries took most of `candidates`' time.
+fn sort_by_hash(entries: &mut Vec<(u32, usize)>, scratch: &mut Vec<(u32, usize)>) {
+    scratch.clear();
+    scratch.resize(entries.len(), (0, 0));
+    for shift in [0, 8, 16, 24] {
+        let digit = |hash: u32| (hash >> shift) as usize & 0xff;
+        let mut counts = [0usize; 256];
+        for &(hash, _) in entries.iter() {
+            counts[digit(hash)] += 1;
+        }
+        // A byte all hashes share leaves the order as it is (small hashes, in tests).
+        if counts.contains(&entries.len()) {
+            continue;
+        }
+        // Each digit's first place in the output.
+        let mut at = 0;
+        for count in &mut counts {
+            (*count, at) = (at, at + *count);
+        }
+        for &entry in entries.iter() {
+            let place = &mut counts[digit(entry.0)];
+            scratch[*place] = entry;
+            *place += 1;
+        }
+        std::mem::swap(entries, scratch);
+    }
 }
 
 /// `signature`'s densification and `band_hashes` as they were first written: the
@@ -282,6 +314,25 @@ mod tests {
             let mut docs: Vec<(usize, &[u32])> = docs.iter().map(|(i, h)| (*i, h.as_slice())).collect();
             docs[5].1 = &docs[5].1[..2];
             assert_eq!(candidates(&docs, 4), candidates_by_map(&docs, 4), "spread {spread}");
+        }
+    }
+
+    #[test]
+    fn sort_by_hash_orders_as_a_comparison_sort() {
+        let mut state = 99u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 32) as u32
+        };
+        let mut scratch = Vec::new();
+        // Hashes over the whole range, over a few values (long runs of equal ones), and
+        // sharing some bytes but not others.
+        for (n, mask, fixed) in [(0, !0, 0), (1, !0, 0), (5000, !0, 0), (3000, 7, 0), (3000, 0xff00, 0x00ab_0000)] {
+            let mut entries: Vec<(u32, usize)> = (0..n).map(|doc| ((next() & mask) | fixed, doc * 3 + 1)).collect();
+            let mut want = entries.clone();
+            want.sort_unstable();
+            sort_by_hash(&mut entries, &mut scratch);
+            assert_eq!(entries, want, "{n} entries, mask {mask:x}");
         }
     }
 

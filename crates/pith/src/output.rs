@@ -164,7 +164,7 @@ pub(crate) struct FeaturesJson {
 }
 
 /// A `Keyword` (field for field, so also as the cache stores it), its text borrowed.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct KeywordRef<'a> {
     pub(crate) text: &'a str,
     pub(crate) score: f64,

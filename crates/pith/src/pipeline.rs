@@ -391,6 +391,15 @@ struct KeywordsEntry {
     docs: Vec<Candidates>,
 }
 
+/// A `KeywordsEntry` as the cache holds it, its surface forms borrowed from the payload:
+/// certifying a shard's keywords copies only the keywords' texts.
+#[derive(Deserialize)]
+struct KeywordsEntryRef<'a> {
+    doc_freq: Key,
+    #[serde(borrow)]
+    docs: Vec<Candidates<&'a str>>,
+}
+
 /// What phase 2 scores keywords against: the corpus's document frequencies, their
 /// fingerprint, and the `Shift` from each earlier run's frequencies that cached entries
 /// were scored against (made once, when a shard first needs it; `None` when the cache
@@ -1178,11 +1187,18 @@ impl<'a> Runner<'a> {
             return value;
         }
         let stripped = stripped.get_or_insert_with(|| self.strip_output(texts(), strip_key));
+        // The documents' terms in parallel, as the stages before counted theirs: a shard
+        // computed among cached ones would otherwise leave the other workers idle here.
         let value = self.timed(FEATURES, || {
-            DocFreq::of_term_hashes(stripped.iter().filter_map(Slot::ok).map(|doc| {
-                let blocks = doc.blocks.iter().map(|block| block.text.as_str());
-                pith_features::keywords::language_and_term_hashes_of_blocks(blocks, fcfg).1
-            }))
+            let hashes: Vec<Vec<u64>> = stripped
+                .par_iter()
+                .filter_map(Slot::ok)
+                .map(|doc| {
+                    let blocks = doc.blocks.iter().map(|block| block.text.as_str());
+                    pith_features::keywords::language_and_term_hashes_of_blocks(blocks, fcfg).1
+                })
+                .collect();
+            DocFreq::of_term_hashes(hashes)
         });
         self.store_for_later(KEYWORDS_MAP, VERSIONS[FEATURES], &key, &value);
         value
@@ -1476,10 +1492,7 @@ impl<'a> Runner<'a> {
             self.keyword_docs[REUSED].fetch_add(keywords.len() as u64, Ordering::Relaxed);
             return output::render_final(shard, deduped, features, &keywords);
         }
-        let made = self.keywords(deduped, features, dedup_out, doc_freq, &key);
-        let keywords: Vec<Vec<KeywordRef<'_>>> =
-            made.iter().map(|doc| doc.iter().map(KeywordRef::from).collect()).collect();
-        output::render_final(shard, deduped, features, &keywords)
+        self.keywords(shard, deduped, features, dedup_out, doc_freq, &key)
     }
 
     /// The key of the chrome lines that this shard's documents hold, when its sketches
@@ -1504,9 +1517,10 @@ impl<'a> Runner<'a> {
         Some(fingerprint(&("chrome held by the shard", held)))
     }
 
-    /// The documents' TF-IDF keywords against the corpus's document frequencies, to be
-    /// cached per shard under `key` (of the dedup output, the frequencies and the features
-    /// settings), where `render_with_keywords` found none.
+    /// The shard's final records with the documents' TF-IDF keywords against the
+    /// corpus's document frequencies, which are cached per shard under `key` (of the dedup
+    /// output, the frequencies and the features settings), where `render_with_keywords`
+    /// found none.
     ///
     /// Since the corpus changed, the shard's candidates, cached under the dedup
     /// output and the settings alone (`KeywordsEntry`), certify each document's keywords
@@ -1514,19 +1528,21 @@ impl<'a> Runner<'a> {
     /// scored from the text; then both entries are stored against the new frequencies.
     fn keywords<D: FinalDoc + Sync>(
         &self,
+        shard: &RawShard,
         deduped: &[Slot<D>],
         features: &[Slot<FeaturesJsonRef<'_>>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
         key: &Key,
-    ) -> Vec<Vec<Keyword>> {
+    ) -> Vec<Line> {
         let fcfg = &self.cfg.stages.features;
         let version = VERSIONS[FEATURES];
         let (k, m) = (fcfg.keywords, n_candidates(fcfg.keywords));
         let candidates_key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, dedup_out);
-        let found = self
-            .lookup_as::<KeywordsEntry>(KEYWORDS_CANDIDATES, version, &candidates_key)
-            .map(|(entry, _)| entry)
+        let raw = self.checked(self.cache.get_raw(KEYWORDS_CANDIDATES, version, &candidates_key));
+        let found = raw
+            .as_ref()
+            .and_then(|raw| self.checked(raw.decode::<KeywordsEntryRef<'_>>()))
             .filter(|entry| entry.docs.len() == deduped.len());
         let score = |i: usize| match (&deduped[i], &features[i]) {
             (Slot::Ok(doc), Slot::Ok(feats)) => pith_features::keywords::incremental::candidates_of_blocks(
@@ -1539,43 +1555,55 @@ impl<'a> Runner<'a> {
             _ => (Vec::new(), Candidates::default()),
         };
         let shift = found.as_ref().and_then(|entry| self.shift(doc_freq, &entry.doc_freq));
-        // Whether every document was certified: then the cached candidates still serve
-        // (against their own frequencies, whose snapshot stays in the cache), and are not
-        // written again, which a small change to the corpus would otherwise do for every
-        // shard.
-        let mut all_certified = false;
-        let scored: Vec<(Vec<Keyword>, Candidates)> = match (found, shift) {
-            (Some(entry), Some(shift)) => self.timed(FEATURES, || {
-                let mut certified = 0;
-                let scored: Vec<(Vec<Keyword>, Candidates)> = entry
-                    .docs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| match c.rescore(&doc_freq.index, &shift, k) {
-                        Some(res) => {
-                            certified += 1;
-                            res
-                        }
-                        None => score(i),
-                    })
-                    .collect();
+        let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = match (found, shift) {
+            (Some(entry), Some(shift)) => {
+                fn borrowed<'c>(text: &&'c str, score: f64) -> KeywordRef<'c> {
+                    KeywordRef { text, score }
+                }
+                let rescored: Vec<_> = self.timed(FEATURES, || {
+                    entry.docs.iter().map(|c| c.rescore_with(&doc_freq.index, &shift, k, borrowed)).collect()
+                });
+                let certified = rescored.iter().flatten().count() as u64;
                 self.keyword_docs[CERTIFIED].fetch_add(certified, Ordering::Relaxed);
-                self.keyword_docs[SCORED].fetch_add(scored.len() as u64 - certified, Ordering::Relaxed);
-                all_certified = certified == scored.len() as u64;
-                scored
-            }),
+                self.keyword_docs[SCORED].fetch_add(rescored.len() as u64 - certified, Ordering::Relaxed);
+                if certified == rescored.len() as u64 {
+                    // Every document certified: the cached candidates still serve (against
+                    // their own frequencies, whose snapshot stays in the cache), and are not
+                    // written again, which a small change to the corpus would otherwise do
+                    // for every shard. The keywords stay borrowed from them.
+                    let keywords: Vec<Vec<KeywordRef<'_>>> =
+                        rescored.into_iter().flatten().map(|(keywords, _)| keywords).collect();
+                    self.store_for_later(KEYWORDS, version, key, &keywords);
+                    return output::render_final(shard, deduped, features, &keywords);
+                }
+                self.timed(FEATURES, || {
+                    let owned = |k: KeywordRef<'_>| Keyword { text: k.text.to_owned(), score: k.score };
+                    rescored
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, found)| match found {
+                            Some((keywords, record)) => {
+                                (keywords.into_iter().map(owned).collect(), record.into_owned())
+                            }
+                            None => score(i),
+                        })
+                        .unzip()
+                })
+            }
             _ => {
                 self.keyword_docs[SCORED].fetch_add(deduped.len() as u64, Ordering::Relaxed);
-                self.timed(FEATURES, || (0..deduped.len()).into_par_iter().map(score).collect())
+                let scored: Vec<_> = self.timed(FEATURES, || (0..deduped.len()).into_par_iter().map(score).collect());
+                scored.into_iter().unzip()
             }
         };
-        let (value, docs): (Vec<Vec<Keyword>>, Vec<Candidates>) = scored.into_iter().unzip();
         self.store_for_later(KEYWORDS, version, key, &value);
-        if self.kept_for_later() && !all_certified {
+        if self.kept_for_later() {
             let entry = KeywordsEntry { doc_freq: doc_freq.key, docs };
             self.store_as(KEYWORDS_CANDIDATES, version, &candidates_key, &entry);
         }
-        value
+        let keywords: Vec<Vec<KeywordRef<'_>>> =
+            value.iter().map(|doc| doc.iter().map(KeywordRef::from).collect()).collect();
+        output::render_final(shard, deduped, features, &keywords)
     }
 
     /// The shift from the document frequencies whose fingerprint is `old` (an earlier
@@ -2006,6 +2034,72 @@ mod tests {
             assert_eq!(got.drop(), want.drop());
             assert_eq!(got.cluster(), want.cluster());
         }
+    }
+
+    /// A cached `KeywordsEntry` read back with its surface forms borrowed
+    /// (`KeywordsEntryRef`) holds the same candidates, encodes to the same bytes, and
+    /// rescores as the owned one does, to keywords that encode as the owned ones do.
+    #[test]
+    fn keyword_candidates_read_borrowed_rescore_as_the_owned_ones() {
+        use pith_features::keywords::{incremental, term_hashes};
+        let stems = ["über", "straße", "café", "東京", "tower", "city", "river", "news", "x\"y", "zebra"];
+        let words: Vec<String> =
+            (0..120).map(|i| format!("{}{}", stems[i % stems.len()], "q".repeat(i / 10))).collect();
+        // xorshift: a seeded sequence of words, a few of them much more frequent.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut text = |len: usize| -> String {
+            let mut next = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as usize
+            };
+            (0..len)
+                .map(|_| {
+                    let w = next();
+                    words[if w % 3 == 0 { w / 3 % 8 } else { w / 3 % words.len() }].as_str()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let texts: Vec<String> = (0..80).map(|d| text(2 + d % 50)).collect();
+        let old = DocFreq::of_term_hashes(texts.iter().map(|t| term_hashes(t, None)));
+        // Some documents gone, others changed.
+        let changed: Vec<String> =
+            texts.iter().skip(10).enumerate().map(|(d, t)| if d % 4 == 0 { text(30) } else { t.clone() }).collect();
+        let new = DocFreq::of_term_hashes(changed.iter().map(|t| term_hashes(t, None)));
+        let (old_index, new_index) = (DocFreqIndex::new(&old), DocFreqIndex::new(&new));
+        let docs: Vec<Candidates> = texts
+            .iter()
+            .map(|t| incremental::candidates_of(t, None, &old_index, 2, n_candidates(2)).1)
+            .chain([Candidates::default()])
+            .collect();
+        let entry = KeywordsEntry { doc_freq: fingerprint(&old), docs };
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = fingerprint("candidates");
+        cache.put(KEYWORDS_CANDIDATES, 1, &key, &entry, &key).unwrap();
+        let Lookup::Hit(raw) = cache.get_raw(KEYWORDS_CANDIDATES, 1, &key) else { panic!("a hit") };
+        let Lookup::Hit(read) = raw.decode::<KeywordsEntryRef<'_>>() else { panic!("decodes") };
+        assert_eq!(read.doc_freq, entry.doc_freq);
+        assert_eq!(fingerprint(&read.docs), fingerprint(&entry.docs));
+        let shift = Shift::new(&old, &new);
+        let mut certified = 0;
+        for (borrowed, owned) in read.docs.iter().zip(&entry.docs) {
+            assert_eq!(&borrowed.clone().into_owned(), owned);
+            let (got, want) = (borrowed.rescore(&new_index, &shift, 2), owned.rescore(&new_index, &shift, 2));
+            certified += usize::from(want.is_some());
+            assert_eq!(got.map(|(keywords, record)| (keywords, record.into_owned())), want);
+            // Kept borrowed, the keywords are the same and encode to the same bytes.
+            let borrowed = borrowed.rescore_with(&new_index, &shift, 2, |text, score| (text.to_string(), score));
+            let texts = |keywords: &[Keyword]| keywords.iter().map(|k| (k.text.clone(), k.score)).collect::<Vec<_>>();
+            assert_eq!(borrowed.map(|(keywords, _)| keywords), want.as_ref().map(|(keywords, _)| texts(keywords)));
+            if let Some((keywords, _)) = &want {
+                let refs: Vec<KeywordRef<'_>> = keywords.iter().map(KeywordRef::from).collect();
+                assert_eq!(fingerprint(&refs), fingerprint(keywords));
+            }
+        }
+        assert!(certified > 0 && certified < entry.docs.len(), "{certified} of {} certified", entry.docs.len());
     }
 
     /// Sketches read back for their lines (`SketchLines`) give every sketch's lines.

@@ -30,53 +30,75 @@ pub fn n_candidates(k: usize) -> usize {
 /// A document's best terms against one `DocFreq`, and bounds on its other terms (see the
 /// module's comment). The first `k` terms are its keywords there.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Candidates {
+///
+/// The surface forms are `S`: owned `String`s as a document's terms make them, or `&str`
+/// borrowed from a cached record (`Candidates<&str>` decodes from the bytes of a
+/// `Candidates`, and encodes to the same bytes), so that certifying a cached shard copies
+/// no text.
+pub struct Candidates<S = String> {
     /// Occurrences of all terms of the document.
     pub n_terms: u64,
     /// The best terms, in the order of `keywords`.
-    pub terms: Vec<Candidate>,
+    pub terms: Vec<Candidate<S>>,
     /// Every other term of the document ranks at or after this one; `None` when there is
     /// no other term.
-    pub floor: Option<Floor>,
+    pub floor: Option<Floor<S>>,
     /// The highest count among the other terms (0 when there is none).
     pub rest_count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
+pub struct Candidate<S = String> {
     pub hash: u64,
     pub count: u64,
-    pub surface: String,
+    pub surface: S,
 }
 
 /// A place in the keywords' order: a term's (score, surface, hash), or a bound on scores
 /// (with the empty surface and hash 0, before any term of that score).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Floor {
+pub struct Floor<S = String> {
     pub score: f64,
-    pub surface: String,
+    pub surface: S,
     pub hash: u64,
 }
 
-impl Floor {
-    fn bound(score: f64) -> Floor {
-        Floor { score, surface: String::new(), hash: 0 }
+impl<S: AsRef<str> + Default> Floor<S> {
+    fn bound(score: f64) -> Floor<S> {
+        Floor { score, surface: S::default(), hash: 0 }
     }
 
     fn key(&self) -> (f64, &[u8], u64) {
-        (self.score, self.surface.as_bytes(), self.hash)
+        (self.score, self.surface.as_ref().as_bytes(), self.hash)
+    }
+}
+
+impl Candidates<&str> {
+    /// The record with its surface forms copied out of what they borrow from.
+    pub fn into_owned(self) -> Candidates {
+        let owned = |surface: &str| surface.to_owned();
+        Candidates {
+            n_terms: self.n_terms,
+            terms: self
+                .terms
+                .into_iter()
+                .map(|c| Candidate { hash: c.hash, count: c.count, surface: owned(c.surface) })
+                .collect(),
+            floor: self.floor.map(|f| Floor { score: f.score, surface: owned(f.surface), hash: f.hash }),
+            rest_count: self.rest_count,
+        }
     }
 }
 
 /// A candidate with its score against one `DocFreq`.
-struct Scored<'c> {
+struct Scored<'c, S> {
     score: f64,
-    candidate: &'c Candidate,
+    candidate: &'c Candidate<S>,
 }
 
-impl Scored<'_> {
+impl<S: AsRef<str>> Scored<'_, S> {
     fn key(&self) -> (f64, &[u8], u64) {
-        (self.score, self.candidate.surface.as_bytes(), self.candidate.hash)
+        (self.score, self.candidate.surface.as_ref().as_bytes(), self.candidate.hash)
     }
 }
 
@@ -160,7 +182,7 @@ fn margin(x: f64) -> f64 {
 }
 
 /// Of two places in the order, the one that ranks first.
-fn first_of(a: Floor, b: Floor) -> Floor {
+fn first_of<S: AsRef<str> + Default>(a: Floor<S>, b: Floor<S>) -> Floor<S> {
     if rank(a.key(), b.key()).is_le() { a } else { b }
 }
 
@@ -233,24 +255,34 @@ fn candidates(
     (keywords, Candidates { n_terms, terms, floor, rest_count })
 }
 
-impl Candidates {
+impl<S: AsRef<str> + Clone + Default> Candidates<S> {
     /// The document's `k` keywords against `doc_freq`, the new `DocFreq` (`shift` says
     /// how it differs from the record's), and the record against it, when its first `k`
     /// candidates are certainly the keywords there: exactly what `keywords_of` gives.
     /// `None` when that cannot be proven: the caller computes them again from the text.
-    pub fn rescore(&self, doc_freq: &DocFreqIndex, shift: &Shift, k: usize) -> Option<(Vec<Keyword>, Candidates)> {
-        let mut scored: Vec<Scored<'_>> = self
+    pub fn rescore(&self, doc_freq: &DocFreqIndex, shift: &Shift, k: usize) -> Option<(Vec<Keyword>, Candidates<S>)> {
+        self.rescore_with(doc_freq, shift, k, |surface, score| Keyword { text: surface.as_ref().to_owned(), score })
+    }
+
+    /// `rescore` with each keyword made by `keyword` from its surface form and its score
+    /// (rounded as `Keyword::score` is): a caller whose surface forms are borrowed keeps
+    /// the keywords borrowed too.
+    pub fn rescore_with<T>(
+        &self,
+        doc_freq: &DocFreqIndex,
+        shift: &Shift,
+        k: usize,
+        keyword: impl Fn(&S, f64) -> T,
+    ) -> Option<(Vec<T>, Candidates<S>)> {
+        let mut scored: Vec<Scored<'_, S>> = self
             .terms
             .iter()
             .map(|c| Scored { score: score(c.count, self.n_terms, doc_freq.idf(c.hash)), candidate: c })
             .collect();
         scored.sort_by(|a, b| rank(a.key(), b.key()));
-        let record = |floor: Option<Floor>| {
-            let keywords = scored
-                .iter()
-                .take(k)
-                .map(|s| Keyword { text: s.candidate.surface.clone(), score: crate::round3(s.score) })
-                .collect();
+        let record = |floor: Option<Floor<S>>| {
+            let keywords =
+                scored.iter().take(k).map(|s| keyword(&s.candidate.surface, crate::round3(s.score))).collect();
             let terms = scored.iter().map(|s| s.candidate.clone()).collect();
             (keywords, Candidates { n_terms: self.n_terms, terms, floor, rest_count: self.rest_count })
         };

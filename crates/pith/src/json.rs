@@ -481,7 +481,9 @@ pub(crate) mod tests {
         out
     }
 
-    const FLOATS: [f64; 16] = [
+    /// Floats whose JSON forms differ in every way serde_json's can: signs, zeros,
+    /// exponents, the extremes, and what JSON has no number for.
+    pub(crate) const FLOATS: [f64; 16] = [
         0.0,
         -0.0,
         1.0,

@@ -669,7 +669,7 @@ impl<W: Write> Sink for StageOutput<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::tests::tricky_strings;
+    use crate::json::tests::{FLOATS, tricky_strings};
     use pith_types::{Block, BlockKind, DocDrop, Entity, Keyword, RawDoc, Removal, Span};
 
     /// The writer thread keeps each file's lines in order, across chunks and with lines
@@ -896,27 +896,11 @@ mod tests {
     #[test]
     fn keywords_are_written_as_serde_json_writes_them() {
         let texts = tricky_strings();
-        let scores = [
-            0.0,
-            -0.0,
-            0.25,
-            1.0,
-            0.1 + 0.2,
-            1e-7,
-            123456789.125,
-            1e300,
-            5e-324,
-            f64::MAX,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            2.0f64.sqrt(),
-        ];
         for n in 0..40 {
             let keywords: Vec<Keyword> = (0..n % 12)
                 .map(|i| Keyword {
                     text: texts[(n * 7 + i * 13) % texts.len()].clone(),
-                    score: scores[(n + i * 5) % scores.len()] * (n as f64 + 0.5),
+                    score: FLOATS[(n + i * 5) % FLOATS.len()] * (n as f64 + 0.5),
                 })
                 .collect();
             let mut out = String::from("x");

@@ -93,18 +93,124 @@ pub struct RawLines {
     lines: Option<Lines>,
 }
 
+/// A known shard's lines: per entry, its line's range in the bytes, which are held or
+/// read again when needed.
 struct Lines {
-    bytes: Vec<u8>,
+    bytes: LineBytes,
     ranges: Vec<std::ops::Range<usize>>,
-    /// Where `bytes` goes back when the shard is dropped, for the reader to fill again
-    /// (fresh pages cost more than the copy into them).
-    spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
 }
 
-impl Drop for Lines {
+enum LineBytes {
+    Held {
+        bytes: Vec<u8>,
+        /// Where `bytes` goes back when the shard is dropped, for the reader to fill
+        /// again (fresh pages cost more than the copy into them).
+        spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    },
+    /// Read hash-first: the ranges are in the file, from `Reread::at`.
+    Reread(Reread),
+}
+
+impl Drop for LineBytes {
     fn drop(&mut self) {
-        give_back(&self.spare, std::mem::take(&mut self.bytes));
+        if let LineBytes::Held { bytes, spare } = self {
+            give_back(spare, std::mem::take(bytes));
+        }
     }
+}
+
+/// Where a shard's lines can be read again: a plain JSONL file on disk, or bytes held
+/// in memory (standard input).
+#[derive(Debug, Clone, PartialEq)]
+enum Origin {
+    File(PathBuf),
+    Memory(Arc<Vec<u8>>),
+}
+
+/// A JSONL shard read hash-first: its lines were hashed on the way through a small
+/// buffer and kept nowhere (a known shard's usually are not needed again). These read
+/// them again, and check that they are the bytes hashed.
+#[derive(Debug, PartialEq)]
+struct Reread {
+    origin: Origin,
+    rel: String,
+    /// The shard's first byte in the file, and its first line's number.
+    at: u64,
+    first_line: u64,
+    max_doc_bytes: u64,
+    /// Each line's size, as the digest hashes them (`ShardBytes::read_jsonl_chunk`).
+    sizes: Vec<u8>,
+    /// The digest of the bytes read (also of a shard cut short by a read error, which
+    /// has no `RawLines::digest`).
+    check: [u8; 32],
+}
+
+impl Reread {
+    /// The kept bytes of the lines at `ranges` (in the file, from `at`, in order), read
+    /// again, and each line's range in them. Fails if the file cannot be read or no
+    /// longer holds the bytes the reader hashed.
+    fn read(&self, ranges: &[std::ops::Range<usize>]) -> Result<(Vec<u8>, Vec<std::ops::Range<usize>>), String> {
+        use std::io::{Seek, SeekFrom};
+        let mut runs: Vec<std::ops::Range<u64>> = Vec::new();
+        for range in ranges {
+            let range = self.at + range.start as u64..self.at + range.end as u64;
+            match runs.last_mut() {
+                Some(last) if last.end == range.start => last.end = range.end,
+                _ => runs.push(range),
+            }
+        }
+        let len = runs.iter().map(|r| r.end - r.start).sum::<u64>();
+        let mut bytes = vec![0; usize::try_from(len).map_err(|e| e.to_string())?];
+        let mut filled = 0;
+        let failed = |err: &dyn std::fmt::Display| {
+            format!("{}: reading lines from {} again: {err}", self.rel, self.first_line + 1)
+        };
+        match &self.origin {
+            Origin::File(path) => {
+                let mut file = File::open(path).map_err(|e| failed(&e))?;
+                for run in &runs {
+                    let n = (run.end - run.start) as usize;
+                    file.seek(SeekFrom::Start(run.start)).map_err(|e| failed(&e))?;
+                    file.read_exact(&mut bytes[filled..filled + n]).map_err(|e| failed(&e))?;
+                    filled += n;
+                }
+            }
+            Origin::Memory(all) => {
+                for run in &runs {
+                    let n = (run.end - run.start) as usize;
+                    let from = usize::try_from(run.start).ok().and_then(|s| all.get(s..s + n));
+                    bytes[filled..filled + n].copy_from_slice(from.ok_or_else(|| failed(&"out of range"))?);
+                    filled += n;
+                }
+            }
+        }
+        let check =
+            digest_start(&self.rel, self.first_line, self.max_doc_bytes).update(&bytes).update(&self.sizes).finalize();
+        if *check.as_bytes() != self.check {
+            return Err(failed(&"the file changed while pith was reading it"));
+        }
+        let mut at = 0;
+        let ranges = ranges
+            .iter()
+            .map(|r| {
+                at += r.len();
+                at - r.len()..at
+            })
+            .collect();
+        Ok((bytes, ranges))
+    }
+}
+
+/// What every JSONL shard's digest starts with (`RawLines::digest`); then come the kept
+/// bytes of its lines, in order, and their sizes.
+fn digest_start(rel: &str, first_line: u64, max_doc_bytes: u64) -> blake3::Hasher {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&READ_VERSION.to_le_bytes());
+    hasher.update(&(rel.len() as u64).to_le_bytes());
+    hasher.update(rel.as_bytes());
+    hasher.update(&first_line.to_le_bytes());
+    hasher.update(&max_doc_bytes.to_le_bytes());
+    hasher
 }
 
 /// Keeps a line buffer for the reader to fill again; its bytes as they are, room to read
@@ -119,13 +225,22 @@ fn give_back(spare: &std::sync::Mutex<Vec<Vec<u8>>>, bytes: Vec<u8>) {
 
 impl PartialEq for Lines {
     fn eq(&self, other: &Lines) -> bool {
-        (&self.bytes, &self.ranges) == (&other.bytes, &other.ranges)
+        let same = match (&self.bytes, &other.bytes) {
+            (LineBytes::Held { bytes: a, .. }, LineBytes::Held { bytes: b, .. }) => a == b,
+            (LineBytes::Reread(a), LineBytes::Reread(b)) => a == b,
+            _ => false,
+        };
+        same && self.ranges == other.ranges
     }
 }
 
 impl std::fmt::Debug for Lines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lines").field("bytes", &self.bytes.len()).field("ranges", &self.ranges.len()).finish()
+        let bytes = match &self.bytes {
+            LineBytes::Held { bytes, .. } => format!("{} bytes held", bytes.len()),
+            LineBytes::Reread(reread) => format!("{} from byte {}", reread.rel, reread.at),
+        };
+        f.debug_struct("Lines").field("bytes", &bytes).field("ranges", &self.ranges.len()).finish()
     }
 }
 
@@ -135,7 +250,7 @@ const MAX_SPARE_BUFFERS: usize = 8;
 /// Bump when the reader makes other entries of the same bytes (`jsonl_record`,
 /// `clean_text`, `decode_text`, `unique_id`, what an over-long line becomes): a shard the
 /// cache knew by its digest (`Known`) is then read again.
-pub const READ_VERSION: u32 = 1;
+pub const READ_VERSION: u32 = 2;
 
 /// What a reader is told of JSONL shards it may have read in a past run: given a shard's
 /// digest, its entries without texts (`RawShard::entries` with empty `text`s, as
@@ -146,6 +261,12 @@ pub type Known<'a> = &'a (dyn KnownHeads + Sync);
 /// See `Known`.
 pub trait KnownHeads {
     fn heads(&self, digest: &[u8; 32]) -> Option<RawShard>;
+
+    /// Whether `heads` would likely give heads for `digest`: the reader asks this of
+    /// each shard to choose how to read the next one (`ShardBytes::hash_first`).
+    fn knows(&self, digest: &[u8; 32]) -> bool {
+        self.heads(digest).is_some()
+    }
 }
 
 impl RawShard {
@@ -167,9 +288,20 @@ impl RawShard {
     /// The shard with its documents' texts: itself, or for a shard that lacks them, its
     /// lines parsed again (each document's other fields as they are: the heads were made
     /// of the same bytes).
+    ///
+    /// Panics if the lines of a shard read hash-first cannot be read again as they were
+    /// (the input file changed during the run).
     pub fn with_texts(&self) -> std::borrow::Cow<'_, RawShard> {
-        let Some(Lines { bytes, ranges, .. }) = self.raw.as_ref().and_then(|raw| raw.lines.as_ref()) else {
+        let Some(Lines { bytes, ranges }) = self.raw.as_ref().and_then(|raw| raw.lines.as_ref()) else {
             return std::borrow::Cow::Borrowed(self);
+        };
+        let reread;
+        let (bytes, ranges) = match bytes {
+            LineBytes::Held { bytes, .. } => (bytes, ranges),
+            LineBytes::Reread(again) => {
+                reread = again.read(ranges).unwrap_or_else(|err| panic!("{err}; run pith again"));
+                (&reread.0, &reread.1)
+            }
         };
         let mut shard = self.clone();
         for (entry, range) in shard.entries.iter_mut().zip(ranges) {
@@ -330,6 +462,12 @@ pub struct ShardBytes<'a> {
     jsonl: Option<(JsonlFile<'a>, u64, usize)>,
     /// Line buffers to fill again: the last shard's, and those of known shards dropped.
     spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    known: Option<Known<'a>>,
+    /// Whether to read the next JSONL shard hash-first (see `Reread`): the last one was
+    /// known. A shard read so that turns out unknown is read again at once.
+    hash_first: bool,
+    /// The small buffer a shard read hash-first passes through.
+    hot: Vec<u8>,
 }
 
 /// The naming half of a `ShardReader`: makes each shard's bytes its entries, in order.
@@ -366,6 +504,9 @@ struct JsonlRead {
     error: Option<Entry>,
     /// `RawLines::digest`, for a shard read without error.
     digest: Option<[u8; 32]>,
+    /// For a shard read hash-first, how to read it again: `buf` is empty, and the lines'
+    /// ranges are in the file, from `Reread::at`.
+    reread: Option<Box<Reread>>,
 }
 
 /// An open JSONL file. Its bytes are read straight into each shard's buffer, a chunk at
@@ -375,6 +516,10 @@ struct JsonlFile<'a> {
     reader: Box<dyn Read + Send + 'a>,
     /// Bytes read past the last shard's last line: the start of the next shard's.
     carry: Vec<u8>,
+    /// How many bytes `reader` gave so far.
+    read: u64,
+    /// Where the bytes can be read again, for a plain (uncompressed) file.
+    origin: Option<Origin>,
 }
 
 /// Bytes read from a JSONL file at a time.
@@ -384,7 +529,16 @@ impl<'a> ShardReader<'a> {
     pub fn new(files: &'a [InputFile], max_doc_bytes: u64) -> Self {
         let spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>> = Arc::default();
         ShardReader {
-            bytes: ShardBytes { files, max_doc_bytes, next_file: 0, jsonl: None, spare: Arc::clone(&spare) },
+            bytes: ShardBytes {
+                files,
+                max_doc_bytes,
+                next_file: 0,
+                jsonl: None,
+                spare: Arc::clone(&spare),
+                known: None,
+                hash_first: false,
+                hot: Vec::new(),
+            },
             namer: ShardNamer { files, max_doc_bytes, seen_ids: HashSet::new(), known: None, spare },
         }
     }
@@ -393,6 +547,7 @@ impl<'a> ShardReader<'a> {
     pub fn with_known(files: &'a [InputFile], max_doc_bytes: u64, known: Known<'a>) -> Self {
         let mut reader = ShardReader::new(files, max_doc_bytes);
         reader.namer.known = Some(known);
+        reader.bytes.known = Some(known);
         reader
     }
 
@@ -417,19 +572,21 @@ impl<'a> ShardBytes<'a> {
         let file = &self.files[file_index];
         let (mut input, mut line_no, _) = self.jsonl.take().expect("an open JSONL file");
         // The shard's lines are read first (and hashed), then made entries (`ShardNamer`):
-        // parsed, or taken from the heads `known` kept of the same bytes.
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(&READ_VERSION.to_le_bytes());
-        hasher.update(&(file.rel.len() as u64).to_le_bytes());
-        hasher.update(file.rel.as_bytes());
-        hasher.update(&line_no.to_le_bytes());
-        hasher.update(&self.max_doc_bytes.to_le_bytes());
+        // parsed, or taken from the heads `known` kept of the same bytes. Read hash-first,
+        // they pass through a small buffer that stays in cache, and are kept nowhere.
+        let hash_first = self.hash_first && input.origin.is_some();
+        let first_line = line_no;
+        let at = input.read - input.carry.len() as u64;
+        let mut hasher = digest_start(&file.rel, line_no, self.max_doc_bytes);
         // A line keeps at most this many bytes (an over-long one makes an error entry), so
         // one enormous line can't exhaust memory.
         let keep = usize::try_from(self.max_doc_bytes).unwrap_or(usize::MAX).saturating_add(1);
         // `buf[..filled]` holds what was read; the rest is room to read into (a spare
         // buffer's old bytes: filling it again needs no zeroing).
-        let mut buf = self.spare.lock().ok().and_then(|mut spare| spare.pop()).unwrap_or_default();
+        let mut buf = match hash_first {
+            true => std::mem::take(&mut self.hot),
+            false => self.spare.lock().ok().and_then(|mut spare| spare.pop()).unwrap_or_default(),
+        };
         let mut filled = input.carry.len();
         if buf.len() < filled {
             buf.resize(filled, 0);
@@ -438,10 +595,12 @@ impl<'a> ShardBytes<'a> {
         input.carry.clear();
         // Each line's full length, its top bit set for a blank one. A blank line's bytes,
         // and those of an over-long line past `keep`, stay in `buf` but are not the
-        // shard's: the digest hashes the sizes, then the kept ranges (`kept`), as if the
-        // kept bytes were one run (hashing line by line costs five times as much).
+        // shard's: the digest hashes the kept ranges (`kept`) as if the kept bytes were
+        // one run (hashing line by line costs five times as much), then the sizes.
         let mut sizes: Vec<u8> = Vec::new();
         let mut kept: Vec<std::ops::Range<usize>> = Vec::new();
+        // Per line: its kept bytes' range (in `buf`, or read hash-first in the file from
+        // `at`), number and full length.
         let mut lines: Vec<(std::ops::Range<usize>, u64, usize)> = Vec::new();
         let mut bytes = 0;
         let mut error = None;
@@ -458,6 +617,15 @@ impl<'a> ShardBytes<'a> {
                         filled = start + keep;
                     }
                     searched = filled - start;
+                    // The lines before this one are hashed while they are in cache; read
+                    // hash-first, they then make room.
+                    for range in kept.drain(..) {
+                        hasher.update(&buf[range]);
+                    }
+                    if hash_first && start > 0 {
+                        buf.copy_within(start..filled, 0);
+                        (filled, start) = (filled - start, 0);
+                    }
                     if buf.len() < filled + READ_CHUNK {
                         buf.resize(filled + READ_CHUNK, 0);
                     }
@@ -470,6 +638,7 @@ impl<'a> ShardBytes<'a> {
                         Ok(0) => filled,
                         Ok(n) => {
                             filled += n;
+                            input.read += n as u64;
                             continue;
                         }
                         Err(err) => {
@@ -487,38 +656,91 @@ impl<'a> ShardBytes<'a> {
             };
             let n = end - start + cut;
             line_no += 1;
-            bytes += n as u64;
             if n as u64 <= self.max_doc_bytes && buf[start..end].iter().all(u8::is_ascii_whitespace) {
                 sizes.extend_from_slice(&(n as u64 | 1 << 63).to_le_bytes());
             } else {
                 sizes.extend_from_slice(&(n as u64).to_le_bytes());
                 let range = start..start + (end - start).min(keep);
+                let line = match hash_first {
+                    true => bytes as usize..bytes as usize + range.len(),
+                    false => range.clone(),
+                };
                 match kept.last_mut() {
                     Some(last) if last.end == range.start => last.end = range.end,
-                    _ => kept.push(range.clone()),
+                    _ => kept.push(range),
                 }
-                lines.push((range, line_no, n));
+                lines.push((line, line_no, n));
             }
+            bytes += n as u64;
             (start, searched, cut) = (end, 0, 0);
         }
         if !finished {
             input.carry.extend_from_slice(&buf[start..filled]);
+        }
+        for range in kept {
+            hasher.update(&buf[range]);
+        }
+        let check: [u8; 32] = hasher.update(&sizes).finalize().into();
+        // A shard cut short by a read error has no digest: it is always parsed.
+        let digest = error.is_none().then_some(check);
+        let known = |digest: Option<[u8; 32]>| digest.is_some_and(|d| self.known.is_some_and(|k| k.knows(&d)));
+        let mut read = JsonlRead { file_index, buf: Vec::new(), lines, bytes, error, digest, reread: None };
+        if hash_first {
+            self.hot = buf;
+            let origin = input.origin.clone().expect("only a file that can be read again is read hash-first");
+            let reread = Reread {
+                origin,
+                rel: file.rel.clone(),
+                at,
+                first_line,
+                max_doc_bytes: self.max_doc_bytes,
+                sizes,
+                check,
+            };
+            if known(digest) {
+                read.reread = Some(Box::new(reread));
+            } else {
+                // Not known after all: its lines are needed, read again at once (from the
+                // page cache). If they cannot be, the file is left.
+                self.hash_first = false;
+                finished |= !read.read_again(&reread);
+            }
+        } else {
+            buf.truncate(start);
+            read.buf = buf;
+            self.hash_first = known(digest);
+        }
+        if !finished {
             self.jsonl = Some((input, line_no, file_index));
         }
-        buf.truncate(start);
-        // A shard cut short by a read error has no digest: it is always parsed.
-        let digest: Option<[u8; 32]> = error.is_none().then(|| {
-            hasher.update(&sizes);
-            for range in &kept {
-                hasher.update(&buf[range.clone()]);
-            }
-            hasher.finalize().into()
-        });
-        JsonlRead { file_index, buf, lines, bytes, error, digest }
+        read
     }
 }
 
 impl JsonlRead {
+    /// Reads the lines of a shard read hash-first into `buf` again (their ranges then in
+    /// it). If they cannot be read as they were, the shard becomes one error entry for
+    /// its lines (which the digest no longer stands for), and this returns false.
+    fn read_again(&mut self, reread: &Reread) -> bool {
+        let ranges: Vec<std::ops::Range<usize>> = self.lines.iter().map(|(range, _, _)| range.clone()).collect();
+        match reread.read(&ranges) {
+            Ok((buf, ranges)) => {
+                self.buf = buf;
+                for (line, range) in self.lines.iter_mut().zip(ranges) {
+                    line.0 = range;
+                }
+                true
+            }
+            Err(error) => {
+                self.lines.clear();
+                self.digest = None;
+                let source = Source { path: reread.rel.clone(), line: Some(reread.first_line + 1) };
+                self.error = Some(Entry::Unreadable { source, error });
+                false
+            }
+        }
+    }
+
     /// Whether the shard has no entry.
     fn is_empty(&self) -> bool {
         self.lines.is_empty() && self.error.is_none()
@@ -635,19 +857,29 @@ impl ShardNamer<'_> {
         }
     }
 
-    fn jsonl_entries(&mut self, read: JsonlRead) -> RawShard {
-        let JsonlRead { file_index, buf, lines, bytes, error, digest } = read;
-        let file = &self.files[file_index];
-        if let (Some(digest), Some(known)) = (digest, self.known)
+    fn jsonl_entries(&mut self, mut read: JsonlRead) -> RawShard {
+        if let (Some(digest), Some(known)) = (read.digest, self.known)
             && let Some(heads) = known.heads(&digest)
-            && heads.entries.len() == lines.len()
-            && heads.bytes == bytes
+            && heads.entries.len() == read.lines.len()
+            && heads.bytes == read.bytes
             && self.replay_ids(&heads)
         {
-            let ranges = lines.into_iter().map(|(range, _, _)| range).collect();
-            let lines = Lines { bytes: buf, ranges, spare: Arc::clone(&self.spare) };
-            return RawShard { raw: Some(Arc::new(RawLines { digest, lines: Some(lines) })), ..heads };
+            let ranges = read.lines.into_iter().map(|(range, _, _)| range).collect();
+            let bytes = match read.reread {
+                Some(reread) => LineBytes::Reread(*reread),
+                None => LineBytes::Held { bytes: read.buf, spare: Arc::clone(&self.spare) },
+            };
+            return RawShard {
+                raw: Some(Arc::new(RawLines { digest, lines: Some(Lines { bytes, ranges }) })),
+                ..heads
+            };
         }
+        if let Some(reread) = read.reread.take() {
+            // Read hash-first, but its heads do not serve: parsed after all.
+            read.read_again(&reread);
+        }
+        let JsonlRead { file_index, buf, lines, bytes, error, digest, .. } = read;
+        let file = &self.files[file_index];
         let mut shard = RawShard { bytes, ..RawShard::new() };
         for (range, line_no, n) in lines {
             let source = Source { path: file.rel.clone(), line: Some(line_no) };
@@ -698,7 +930,12 @@ fn open_jsonl(file: &InputFile, compression: Compression) -> io::Result<JsonlFil
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
     };
-    Ok(JsonlFile { reader, carry: Vec::new() })
+    let origin = match (&file.location, compression) {
+        (Location::File(path), Compression::None) => Some(Origin::File(path.clone())),
+        (Location::Stdin(bytes), Compression::None) => Some(Origin::Memory(Arc::clone(bytes))),
+        _ => None,
+    };
+    Ok(JsonlFile { reader, carry: Vec::new(), read: 0, origin })
 }
 
 fn read_text_file(file: &InputFile, max_doc_bytes: u64) -> Result<(String, Vec<Diag>), String> {
@@ -987,7 +1224,7 @@ mod tests {
                 kept.extend_from_slice(line_kept);
                 lines.push((i as u64 + 1, line.len(), line_kept.to_vec()));
             }
-            shards.push((lines, bytes, *hasher.update(&sizes).update(&kept).finalize().as_bytes()));
+            shards.push((lines, bytes, *hasher.update(&kept).update(&sizes).finalize().as_bytes()));
         }
         shards
     }
@@ -1041,6 +1278,117 @@ mod tests {
                 assert!(got == want, "shard of {} lines differs", want.0.len());
             }
         }
+    }
+
+    /// JSONL records over several shards: of many lengths (a few over the read chunk, a
+    /// few over `max`), with blank lines between, the last without a line break.
+    fn varied_jsonl(max: u64) -> Vec<u8> {
+        let mut state = 11u64;
+        let mut next = |below: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        };
+        let mut input = Vec::new();
+        for i in 0..(3 * SHARD_RECORDS + 100) {
+            let len = match next(1000) {
+                0..=3 => {
+                    input.extend_from_slice(b" \t\r\n");
+                    continue;
+                }
+                4 => max + next(3),
+                5..=9 => READ_CHUNK as u64 + next(1000),
+                _ => next(300),
+            };
+            input.extend_from_slice(format!("{{\"id\": \"d{i}\", \"text\": \"").as_bytes());
+            input.extend((0..len).map(|k| b'a' + ((k + i as u64) % 26) as u8));
+            input.extend_from_slice(b"\"}\n");
+        }
+        input.extend_from_slice(b"{\"text\": \"no line break\"}");
+        input
+    }
+
+    /// Knows every digest, keeps no heads: a reader asking it reads shards hash-first,
+    /// then reads each again to parse it.
+    struct KnowsAll;
+
+    impl KnownHeads for KnowsAll {
+        fn heads(&self, _: &[u8; 32]) -> Option<RawShard> {
+            None
+        }
+
+        fn knows(&self, _: &[u8; 32]) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn shards_read_hash_first_read_as_shards_read_whole() {
+        let max = 2 * READ_CHUNK as u64;
+        let input = varied_jsonl(max);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, &input).unwrap();
+        let files = [InputFile {
+            location: Location::File(path.clone()),
+            rel: "in.jsonl".into(),
+            format: Format::Jsonl(Compression::None),
+            size: input.len() as u64,
+        }];
+        let read: Vec<RawShard> = ShardReader::new(&files, max).collect();
+        assert!(read.len() > 3 && read.iter().all(|s| s.digest().is_some()));
+        assert!(read.iter().flat_map(|s| &s.entries).any(|e| matches!(e, Entry::Unreadable { .. })));
+        let hash_first = |shard: &RawShard| {
+            let lines = shard.raw.as_ref().and_then(|raw| raw.lines.as_ref());
+            matches!(lines, Some(Lines { bytes: LineBytes::Reread(_), .. }))
+        };
+        // Known shards: the first is read whole, the others hash-first, their texts read
+        // again from the file when asked for.
+        let known: std::collections::HashMap<[u8; 32], RawShard> =
+            read.iter().map(|s| (*s.digest().unwrap(), heads(s))).collect();
+        let again: Vec<RawShard> = ShardReader::with_known(&files, max, &known).collect();
+        assert!(again.iter().all(RawShard::lacks_texts));
+        assert!(!hash_first(&again[0]) && again[1..].iter().all(hash_first));
+        assert_eq!(again.iter().map(|s| s.with_texts().into_owned()).collect::<Vec<_>>(), read);
+        // Known but without heads: read hash-first, then again to be parsed.
+        assert_eq!(ShardReader::with_known(&files, max, &KnowsAll).collect::<Vec<_>>(), read);
+
+        // A record's letter changed in a shard read hash-first, after the reader hashed it.
+        let at = input.len() / 2 + input[input.len() / 2..].windows(9).position(|w| w == b"\"text\": \"").unwrap() + 9;
+        let mut changed = input.clone();
+        changed[at] = if changed[at] == b'z' { b'y' } else { b'z' };
+        let mut end = 0;
+        let k = read.iter().position(|s| {
+            end += s.bytes as usize;
+            end > at
+        });
+        let k = k.unwrap();
+        assert!(k > 0);
+        let (bytes, mut namer) = ShardReader::with_known(&files, max, &KnowsAll).split();
+        let reads: Vec<ReadShard> = bytes.collect();
+        std::fs::write(&path, &changed).unwrap();
+        let named: Vec<RawShard> = reads.into_iter().map(|r| namer.name(r)).collect();
+        // That shard's lines become one error entry, naming the file and the first line.
+        assert_eq!(named.len(), read.len());
+        for (i, (now, before)) in named.iter().zip(&read).enumerate() {
+            if i != k {
+                assert_eq!(now, before);
+                continue;
+            }
+            let first = before.entries.iter().find_map(|e| match e {
+                Entry::Doc(doc) => doc.source.line,
+                Entry::Unreadable { source, .. } => source.line,
+            });
+            assert!(
+                matches!(&now.entries[..], [Entry::Unreadable { source, error }]
+                    if source.line == first && error.starts_with("in.jsonl: ") && error.contains("changed")),
+                "{:?}",
+                now.entries
+            );
+        }
+        // A known shard's texts asked for after the change: a panic that says so.
+        let panic = std::panic::catch_unwind(|| again[k].with_texts().into_owned()).unwrap_err();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(message.starts_with("in.jsonl: ") && message.contains("changed"), "{message}");
     }
 
     #[test]

@@ -1801,10 +1801,20 @@ fn shard_key(shard: &RawShard) -> Key {
 /// renamed ids is parsed every run). The reader checks the ids against its own.
 impl pith::input::KnownHeads for Runner<'_> {
     fn heads(&self, digest: &[u8; 32]) -> Option<RawShard> {
-        let no_renames: Vec<(u32, &str, &str)> = Vec::new();
-        let key = Key::for_stage(HEADS, HEADS_VERSION, &(), &fingerprint(&(digest, no_renames)));
-        self.lookup_as::<RawShard>(HEADS, HEADS_VERSION, &key).map(|(heads, _)| heads)
+        self.lookup_as::<RawShard>(HEADS, HEADS_VERSION, &heads_key_of(digest)).map(|(heads, _)| heads)
     }
+
+    /// By the heads' cache file header alone.
+    fn knows(&self, digest: &[u8; 32]) -> bool {
+        self.checked(self.cache.output_key(HEADS, HEADS_VERSION, &heads_key_of(digest))).is_some()
+    }
+}
+
+/// The key of the heads of a JSONL shard with `digest` whose ids the reader renamed none
+/// of (see `shard_key`).
+fn heads_key_of(digest: &[u8; 32]) -> Key {
+    let no_renames: Vec<(u32, &str, &str)> = Vec::new();
+    Key::for_stage(HEADS, HEADS_VERSION, &(), &fingerprint(&(digest, no_renames)))
 }
 
 /// What phase 2 needs of a shard when the strip output is at hand: the shard without

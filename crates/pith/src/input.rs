@@ -463,8 +463,9 @@ pub struct ShardBytes<'a> {
     /// Line buffers to fill again: the last shard's, and those of known shards dropped.
     spare: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
     known: Option<Known<'a>>,
-    /// Whether to read the next JSONL shard hash-first (see `Reread`): the last one was
-    /// known. A shard read so that turns out unknown is read again at once.
+    /// Whether to read the next JSONL shard hash-first (see `Reread`): the first one is,
+    /// then each after a known one. A shard read so that turns out unknown is read again
+    /// at once (from the page cache: it costs a cold run one shard's copy).
     hash_first: bool,
     /// The small buffer a shard read hash-first passes through.
     hot: Vec<u8>,
@@ -548,6 +549,7 @@ impl<'a> ShardReader<'a> {
         let mut reader = ShardReader::new(files, max_doc_bytes);
         reader.namer.known = Some(known);
         reader.bytes.known = Some(known);
+        reader.bytes.hash_first = true;
         reader
     }
 
@@ -1341,13 +1343,13 @@ mod tests {
             let lines = shard.raw.as_ref().and_then(|raw| raw.lines.as_ref());
             matches!(lines, Some(Lines { bytes: LineBytes::Reread(_), .. }))
         };
-        // Known shards: the first is read whole, the others hash-first, their texts read
-        // again from the file when asked for.
+        // Known shards: read hash-first, their texts read again from the file when asked
+        // for.
         let known: std::collections::HashMap<[u8; 32], RawShard> =
             read.iter().map(|s| (*s.digest().unwrap(), heads(s))).collect();
         let again: Vec<RawShard> = ShardReader::with_known(&files, max, &known).collect();
         assert!(again.iter().all(RawShard::lacks_texts));
-        assert!(!hash_first(&again[0]) && again[1..].iter().all(hash_first));
+        assert!(again.iter().all(hash_first));
         assert_eq!(again.iter().map(|s| s.with_texts().into_owned()).collect::<Vec<_>>(), read);
         // Known but without heads: read hash-first, then again to be parsed.
         assert_eq!(ShardReader::with_known(&files, max, &KnowsAll).collect::<Vec<_>>(), read);

@@ -1804,9 +1804,9 @@ impl pith::input::KnownHeads for Runner<'_> {
         self.lookup_as::<RawShard>(HEADS, HEADS_VERSION, &heads_key_of(digest)).map(|(heads, _)| heads)
     }
 
-    /// By the heads' cache file header alone.
+    /// By the heads' cache file header alone (a damaged file is warned about by `heads`).
     fn knows(&self, digest: &[u8; 32]) -> bool {
-        self.checked(self.cache.output_key(HEADS, HEADS_VERSION, &heads_key_of(digest))).is_some()
+        matches!(self.cache.output_key(HEADS, HEADS_VERSION, &heads_key_of(digest)), Lookup::Hit(_))
     }
 }
 

@@ -47,7 +47,29 @@ pub struct Term {
 pub struct DocFreq {
     pub n_docs: u64,
     /// Sorted by hash, so that the serialised form is the same for equal values.
+    #[serde(deserialize_with = "map_at_once")]
     pub doc_counts: BTreeMap<u64, u64>,
+}
+
+/// A map read as its entries, then built at once (`BTreeMap::from_iter`: entries that
+/// come sorted, as a `BTreeMap` writes them, are built in one pass; a later duplicate key
+/// wins, as with `insert`), not inserted one by one, a search down the tree each.
+fn map_at_once<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<u64, u64>, D::Error> {
+    struct Entries;
+    impl<'de> serde::de::Visitor<'de> for Entries {
+        type Value = BTreeMap<u64, u64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some(entry) = map.next_entry::<u64, u64>()? {
+                entries.push(entry);
+            }
+            Ok(entries.into_iter().collect())
+        }
+    }
+    deserializer.deserialize_map(Entries)
 }
 
 impl DocFreq {
@@ -1448,6 +1470,22 @@ mod tests {
         assert_eq!((all.n_docs, all.doc_count(term_hash("cat")), all.doc_count(term_hash("bird"))), (3, 2, 0));
         // Equal values serialise alike, whatever the merge order.
         assert_eq!(serde_json::to_string(&ab).expect("json"), serde_json::to_string(&ba).expect("json"));
+    }
+
+    #[test]
+    fn doc_freq_reads_back_as_inserted() {
+        let docs = ["cat sat on the mat", "dog", "the cat's hat"].map(|t| doc_terms(t, Some("eng")));
+        let doc_freq = DocFreq::of_documents(&docs);
+        let json = serde_json::to_string(&doc_freq).expect("json");
+        assert_eq!(serde_json::from_str::<DocFreq>(&json).expect("reads"), doc_freq);
+        // Entries out of order, and a key twice: the map `insert` would make, the later count kept.
+        let read: DocFreq =
+            serde_json::from_str(r#"{"n_docs":3,"doc_counts":{"9":1,"2":4,"9":2,"5":3}}"#).expect("reads");
+        assert_eq!(read.doc_counts, BTreeMap::from([(2, 4), (5, 3), (9, 2)]));
+        assert_eq!(
+            serde_json::from_str::<DocFreq>(r#"{"n_docs":0,"doc_counts":{}}"#).expect("reads"),
+            DocFreq::default()
+        );
     }
 
     #[test]

@@ -650,6 +650,72 @@ fn a_small_dedup_memory_checks_candidates_in_windows_with_the_same_output() {
     assert_eq!(output_files(&roomy), output_files(&small));
 }
 
+/// After a change, the unchanged partners of the changed documents' candidate pairs get
+/// their shingle sets from the candidates' texts the earlier run kept (`dedup_pair_texts`,
+/// with the first of each set of exact copies): a run over a touched corpus writes what a
+/// run without a cache writes, with those texts, without them (lost: every pair is
+/// measured again) and with none kept (`--dedup-memory 0`).
+#[test]
+fn a_touched_corpus_measures_its_pairs_from_the_kept_texts_with_the_same_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let vocab = hostile::vocabulary();
+    let mut rng = hostile::Rng(11);
+    // Four JSONL files of 20 records: a shard each.
+    let mut files: Vec<Vec<String>> =
+        (0..4).map(|f| (0..20).map(|i| hostile::article(&mut rng, &vocab, f * 20 + i, 3)).collect()).collect();
+    // A word more after the first paragraph's first word.
+    let near = |text: &String| {
+        let at = text.find("\n\n").unwrap() + 2;
+        let at = at + text[at..].find(' ').unwrap();
+        format!("{} indeed{}", &text[..at], &text[at..])
+    };
+    // Near copies of f0-0..f0-9 in later shards, and exact copies of f0-15 in two.
+    for i in 0..10 {
+        files[1 + i % 3][10 + i] = near(&files[0][i]);
+    }
+    files[3][3] = files[0][15].clone();
+    files[2][5] = files[0][15].clone();
+    // The touch: the original of a near copy and the first exact copy change (few of
+    // the candidates: the kept texts still serve).
+    let mut touched = files.clone();
+    for i in [0, 15] {
+        let text = &touched[0][i];
+        let end = text.trim_end().len();
+        touched[0][i] = format!("{} again{}", &text[..end], &text[end..]);
+    }
+    let run = |cache: &Path, out: &str, extra: &[&str]| {
+        let out = tmp.path().join(out);
+        let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "-j1"];
+        args.extend_from_slice(extra);
+        ok(pith(cache, &args));
+        out
+    };
+    for (name, extra) in [("kept", &[][..]), ("lost", &[][..]), ("small", &["--dedup-memory", "0"][..])] {
+        let cache = tmp.path().join(format!("cache-{name}"));
+        write_jsonl_files(&input, &files);
+        run(&cache, &format!("{name}-cold"), extra);
+        let texts: Vec<PathBuf> = fs::read_dir(&cache)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.file_name().unwrap().to_str().unwrap().starts_with("dedup_pair_texts-"))
+            .collect();
+        assert_eq!(texts.len(), 1, "{name}: {texts:?}");
+        if name == "lost" {
+            fs::remove_dir_all(&texts[0]).unwrap();
+        }
+        write_jsonl_files(&input, &touched);
+        let again = run(&cache, &format!("{name}-touched"), extra);
+        assert!(texts[0].exists(), "{name}: a run that measured every pair keeps the texts");
+        let fresh = run(&cache, &format!("{name}-fresh"), &[extra, &["--no-cache"][..]].concat());
+        assert_eq!(output_files(&again), output_files(&fresh), "{name}");
+        let dropped = jsonl(&again.join("dropped.jsonl"));
+        assert!(dropped.iter().any(|d| d["reason"] == "near_duplicate"), "{name}: {dropped:?}");
+        assert!(dropped.iter().any(|d| d["reason"] == "exact_duplicate"), "{name}: {dropped:?}");
+    }
+}
+
 /// Keywords are scored against the whole corpus's document frequencies, so an edit
 /// anywhere changes them; a re-run certifies the unchanged documents' keywords from their
 /// cached candidates instead of scoring their text again, and writes what a fresh run

@@ -66,7 +66,8 @@ struct GlobalArgs {
     #[arg(long, global = true)]
     no_near_dup: bool,
     /// Memory in MB for the exact check of near-duplicate candidates. Candidates that need
-    /// more are checked in windows of shards, reading the cache again (slower, same output).
+    /// more are checked in windows of shards, reading the cache again (slower, same output);
+    /// their texts, which a re-run reads instead of their shards, are cached if they fit.
     #[arg(long, global = true, default_value_t = 128, value_name = "MB")]
     dedup_memory: u64,
     /// Jaccard similarity at or above which documents are near duplicates.

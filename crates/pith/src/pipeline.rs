@@ -375,6 +375,13 @@ const FEATURES_JSON: &str = "features_json";
 /// The cache's name for the similarities the last reduce over the same input paths
 /// measured, by the pairs' exact hashes (see `Runner::similarities`).
 const PAIRS: &str = "dedup_pairs";
+/// The cache's name for the texts of the candidate documents of the last reduce over
+/// the same input paths that measured every pair, by exact hash (`PairTexts`; see
+/// `Runner::similarities`).
+const PAIR_TEXTS: &str = "dedup_pair_texts";
+/// Candidate documents' blocks' texts by exact hash, in corpus order, as
+/// `Runner::similarities` keeps them: `None` when they exceeded `--dedup-memory`.
+type PairTexts<S> = Option<Vec<(u64, Vec<S>)>>;
 /// The cache's name for a shard's heads: the shard without its texts (`heads_of`).
 const HEADS: &str = "heads";
 /// Bump when `RawShard`, `Entry` or `RawDoc` change shape.
@@ -873,6 +880,15 @@ impl<'a> Runner<'a> {
     /// its exact hash stands for (as it does for exact duplicates), so a pair of exact
     /// hashes has one similarity. When 1% of the documents change, only their pairs are
     /// measured again.
+    ///
+    /// Their unchanged partners' shingle sets come from the texts of the candidate
+    /// documents, by exact hash, that the last reduce which measured every pair kept
+    /// (`PAIR_TEXTS`: a few MB, near-duplicates compress to little), instead of from
+    /// their shards' strip output, of which a changed document's partners need most. The
+    /// first of each set of exact copies is kept too: a change to one of its copies makes
+    /// it a candidate (of that copy). Without those texts, or when they lack more than an
+    /// eighth of the candidates (documents changed since), every pair is measured and the
+    /// texts kept again.
     fn similarities(
         &self,
         groups: &[&[InputFile]],
@@ -884,23 +900,84 @@ impl<'a> Runner<'a> {
         let cfg = &self.cfg.stages.dedup;
         let paths: Vec<&str> = groups.iter().flat_map(|g| g.iter().map(|f| f.rel.as_str())).collect();
         let key = Key::for_stage(PAIRS, VERSIONS[DEDUP], cfg, &fingerprint(&paths));
+        let texts_key = Key::for_stage(PAIR_TEXTS, VERSIONS[DEDUP], cfg, &fingerprint(&paths));
+        let exact = |ordinal: u64| sketches.get(ordinal as usize)?.exact;
         let exact_pair = |&(i, j): &(u64, u64)| {
-            let (a, b) = (sketches.get(i as usize)?.exact?, sketches.get(j as usize)?.exact?);
+            let (a, b) = (exact(i)?, exact(j)?);
             Some((a.min(b), a.max(b)))
         };
-        let known: HashMap<(u64, u64), f64> = self
+        let mut known: HashMap<(u64, u64), f64> = self
             .lookup_as::<Vec<(u64, u64, f64)>>(PAIRS, VERSIONS[DEDUP], &key)
             .map(|(memo, _)| memo.into_iter().map(|(a, b, sim)| ((a, b), sim)).collect())
             .unwrap_or_default();
+        let texts_raw = if known.is_empty() {
+            None
+        } else {
+            self.checked(self.cache.get_raw(PAIR_TEXTS, VERSIONS[DEDUP], &texts_key))
+        };
+        let texts: Option<PairTexts<&str>> = texts_raw.as_ref().and_then(|raw| self.checked(raw.decode()));
+        let memo: Option<HashMap<u64, &[&str]>> = match &texts {
+            Some(Some(list)) => Some(list.iter().map(|(hash, texts)| (*hash, texts.as_slice())).collect()),
+            _ => None,
+        };
+        let candidates: HashSet<u64> = pairs.iter().flat_map(|&(i, j)| [i, j]).filter_map(exact).collect();
+        let covered = memo.as_ref().map_or(0, |memo| candidates.iter().filter(|h| memo.contains_key(h)).count());
+        // (`Some(None)`: the last full check's texts exceeded `--dedup-memory`.)
+        let stale = !matches!(texts, Some(None)) && covered * 8 < candidates.len() * 7;
+        if stale {
+            known.clear();
+        }
+        // Kept with the candidates' texts: the first of each set of exact copies, which a
+        // change to another copy makes a candidate (its copies are no longer exact ones).
+        let copied: Option<HashSet<u64>> = (stale && self.kept_for_later()).then(|| {
+            let mut copies: HashMap<u64, (u64, bool)> = HashMap::new();
+            for (o, hash) in sketches.iter().enumerate().filter_map(|(o, s)| Some((o as u64, s.exact?))) {
+                copies.entry(hash).and_modify(|(_, copied)| *copied = true).or_insert((o, false));
+            }
+            copies.into_values().filter(|&(_, copied)| copied).map(|(first, _)| first).collect()
+        });
         let remembered = |pair: &(u64, u64)| exact_pair(pair).and_then(|e| known.get(&e)).copied();
         // Millions of pairs on a large corpus: the measured ones come back in the order of
         // `pairs` and are merged in by walking both, not through a map.
-        let measured = if known.is_empty() {
-            self.verify(groups, pass1, offsets, pairs)
+        let unknown: Vec<(u64, u64)>;
+        let to_measure = if known.is_empty() {
+            pairs
         } else {
-            let unknown: Vec<(u64, u64)> = pairs.iter().filter(|pair| remembered(pair).is_none()).copied().collect();
-            self.verify(groups, pass1, offsets, &unknown)
+            unknown = pairs.iter().filter(|pair| remembered(pair).is_none()).copied().collect();
+            &unknown
         };
+        // The sets of the documents to measure whose texts were kept, by ordinal.
+        let mut from_texts: Vec<u64> = to_measure.iter().flat_map(|&(i, j)| [i, j]).collect();
+        from_texts.sort_unstable();
+        from_texts.dedup();
+        let kept_sets: HashMap<u64, Vec<u32>> = match (&memo, stale) {
+            (Some(memo), false) => from_texts
+                .par_iter()
+                .filter_map(|&o| {
+                    let texts = memo.get(&exact(o)?)?;
+                    Some((o, pith_dedup::shingle_set_of_texts(texts.iter().copied(), cfg)))
+                })
+                .collect(),
+            _ => HashMap::new(),
+        };
+        drop(memo);
+        drop(texts);
+        drop(texts_raw);
+        let (measured, collected) = self.verify(groups, pass1, offsets, to_measure, &kept_sets, copied.as_ref());
+        drop(kept_sets);
+        if copied.is_some() {
+            // Each exact hash once, in corpus order (where near-duplicates' repeats lie
+            // close enough for the compressor to find).
+            let mut seen = HashSet::new();
+            let kept: PairTexts<String> = collected.map(|texts| {
+                texts
+                    .into_iter()
+                    .filter_map(|(o, texts)| Some((exact(o)?, texts)))
+                    .filter(|(h, _)| seen.insert(*h))
+                    .collect()
+            });
+            self.store_for_later(PAIR_TEXTS, VERSIONS[DEDUP], &texts_key, &kept);
+        }
         let mut measured = measured.into_iter().peekable();
         let similar: Vec<(u64, u64, f64)> = pairs
             .iter()
@@ -922,25 +999,31 @@ impl<'a> Runner<'a> {
         similar
     }
 
-    /// The exact similarity of each candidate pair, from the candidates' shingle sets,
-    /// computed from the strip output (read back from the cache, or recomputed from the
-    /// input where the cache has none).
+    /// The exact similarity of each candidate pair, from the candidates' shingle sets:
+    /// those of `kept_sets` (by ordinal), the others computed from the strip output (read
+    /// back from the cache, or recomputed from the input where the cache has none). With
+    /// `collect`, also the texts of the documents read and of those it holds, by ordinal
+    /// in corpus order, unless they exceed `--dedup-memory` (`None`).
     ///
     /// Only candidates' shingle sets are held, and about `--dedup-memory` of them at most:
     /// a corpus whose candidates need more (millions of near-duplicate documents) is
     /// checked in windows of shards. A window holds the sets of its shards; the pairs
     /// whose first document lies in it and whose second lies beyond it read those later
     /// shards a batch at a time, holding only that batch's sets. Pairs come out in order.
+    #[allow(clippy::type_complexity)]
     fn verify(
         &self,
         groups: &[&[InputFile]],
         pass1: &[&Pass1],
         offsets: &[u64],
         pairs: &[(u64, u64)],
-    ) -> Vec<(u64, u64, f64)> {
-        let needed: HashSet<u64> = pairs.iter().flat_map(|&(i, j)| [i, j]).collect();
+        kept_sets: &HashMap<u64, Vec<u32>>,
+        collect: Option<&HashSet<u64>>,
+    ) -> (Vec<(u64, u64, f64)>, Option<Vec<(u64, Vec<String>)>>) {
+        let needed: HashSet<u64> =
+            pairs.iter().flat_map(|&(i, j)| [i, j]).filter(|o| !kept_sets.contains_key(o)).collect();
         let shard_of = |ordinal: u64| offsets.partition_point(|&o| o <= ordinal) - 1;
-        let mut wanted: Vec<usize> = needed.iter().map(|&o| shard_of(o)).collect();
+        let mut wanted: Vec<usize> = needed.iter().chain(collect.into_iter().flatten()).map(|&o| shard_of(o)).collect();
         wanted.sort_unstable();
         wanted.dedup();
         let batch = rayon::current_num_threads() * 2;
@@ -950,8 +1033,18 @@ impl<'a> Runner<'a> {
             (Some(a), Some(b)) => pith_dedup::similarity(a, b),
             _ => f64::NAN,
         };
+        fn set_of<'s>(
+            kept: &'s HashMap<u64, Vec<u32>>,
+            sets: &'s HashMap<u64, Vec<u32>>,
+            o: u64,
+        ) -> Option<&'s Vec<u32>> {
+            kept.get(&o).or_else(|| sets.get(&o))
+        }
         // In shingle hashes, of 4 bytes.
         let budget = usize::try_from(self.cfg.dedup_memory / 4).unwrap_or(usize::MAX);
+        let mut texts = collect.map(|_| Vec::new());
+        let texts_of = |o: u64| needed.contains(&o) || collect.is_some_and(|extra| extra.contains(&o));
+        let mut text_bytes = 0u64;
         let mut res = Vec::with_capacity(pairs.len());
         let (mut rest, mut next, mut windows, mut cut) = (pairs, 0, 0, false);
         while !rest.is_empty() {
@@ -962,9 +1055,19 @@ impl<'a> Runner<'a> {
             windows += 1;
             loop {
                 let shards = &wanted[next..(next + batch).min(wanted.len())];
-                for found in self.shingle_sets(groups, pass1, offsets, shards, &|o| needed.contains(&o)) {
+                let with_texts: Option<&(dyn Fn(u64) -> bool + Sync)> = texts.is_some().then_some(&texts_of);
+                for (found, found_texts) in
+                    self.shingle_sets(groups, pass1, offsets, shards, &|o| needed.contains(&o), with_texts)
+                {
                     held += found.iter().map(|(_, set)| set.len()).sum::<usize>();
                     sets.extend(found);
+                    text_bytes += found_texts.iter().flat_map(|(_, t)| t).map(|t| t.len() as u64).sum::<u64>();
+                    if let Some(texts) = &mut texts {
+                        texts.extend(found_texts);
+                    }
+                }
+                if text_bytes > self.cfg.dedup_memory {
+                    texts = None;
                 }
                 next += shards.len();
                 if next == wanted.len() {
@@ -975,17 +1078,25 @@ impl<'a> Runner<'a> {
                     break;
                 }
             }
-            // Ordinals from `end` on lie beyond the window.
+            // Ordinals from `end` on lie beyond the window (documents of `kept_sets` lie
+            // in every window).
             let end = wanted.get(next).map_or(u64::MAX, |&shard| offsets[shard]);
             let (window, later) = rest.split_at(rest.partition_point(|&(i, _)| i < end));
             rest = later;
+            let within = |j: u64| j < end || kept_sets.contains_key(&j);
             let mut sims: Vec<f64> = window
                 .par_iter()
-                .map(|&(i, j)| if j < end { similarity(sets.get(&i), sets.get(&j)) } else { f64::NAN })
+                .map(|&(i, j)| {
+                    if within(j) {
+                        similarity(set_of(kept_sets, &sets, i), set_of(kept_sets, &sets, j))
+                    } else {
+                        f64::NAN
+                    }
+                })
                 .collect();
             // The pairs reaching beyond the window (by position in it), by second document.
             let mut beyond: Vec<(u64, usize)> =
-                window.iter().enumerate().filter(|(_, (_, j))| *j >= end).map(|(k, &(_, j))| (j, k)).collect();
+                window.iter().enumerate().filter(|(_, (_, j))| !within(*j)).map(|(k, &(_, j))| (j, k)).collect();
             beyond.sort_unstable();
             let far: HashSet<u64> = beyond.iter().map(|&(j, _)| j).collect();
             let mut far_shards: Vec<usize> = far.iter().map(|&j| shard_of(j)).collect();
@@ -995,15 +1106,15 @@ impl<'a> Runner<'a> {
                 let last = *shards.last().expect("chunks are not empty");
                 let (lo, hi) = (offsets[shards[0]], offsets.get(last + 1).copied().unwrap_or(u64::MAX));
                 let far_sets: HashMap<u64, Vec<u32>> = self
-                    .shingle_sets(groups, pass1, offsets, shards, &|o| far.contains(&o))
+                    .shingle_sets(groups, pass1, offsets, shards, &|o| far.contains(&o), None)
                     .into_iter()
-                    .flatten()
+                    .flat_map(|(found, _)| found)
                     .collect();
                 let from = beyond.partition_point(|&(j, _)| j < lo);
                 let to = beyond.partition_point(|&(j, _)| j < hi);
                 let measured: Vec<(usize, f64)> = beyond[from..to]
                     .par_iter()
-                    .map(|&(j, k)| (k, similarity(sets.get(&window[k].0), far_sets.get(&j))))
+                    .map(|&(j, k)| (k, similarity(set_of(kept_sets, &sets, window[k].0), far_sets.get(&j))))
                     .collect();
                 for (k, sim) in measured {
                     sims[k] = sim;
@@ -1019,11 +1130,13 @@ impl<'a> Runner<'a> {
                 self.cfg.dedup_memory >> 20
             ));
         }
-        res
+        (res, texts)
     }
 
     /// The shingle sets of the documents `keep` picks in shards `shards` (ascending), from
-    /// the cached strip output, or from the input where the cache has none.
+    /// the cached strip output, or from the input where the cache has none; and the texts
+    /// of those `with_texts` picks (by ordinal, in order).
+    #[allow(clippy::type_complexity)]
     fn shingle_sets(
         &self,
         groups: &[&[InputFile]],
@@ -1031,41 +1144,55 @@ impl<'a> Runner<'a> {
         offsets: &[u64],
         shards: &[usize],
         keep: &(dyn Fn(u64) -> bool + Sync),
-    ) -> Vec<ShingleSets> {
+        with_texts: Option<&(dyn Fn(u64) -> bool + Sync)>,
+    ) -> Vec<(ShingleSets, Vec<(u64, Vec<String>)>)> {
         let cfg = &self.cfg.stages.dedup;
         // The sets of the documents `keep` picks in one shard's strip output (numbered from
-        // `first` among the documents strip kept), each made by `set` (`None` if one cannot
-        // be).
+        // `first` among the documents strip kept), each made from the blocks' texts that
+        // `texts` gives (`None` if it cannot), and the texts of those `with_texts` picks.
         fn picked<D>(
             stripped: &[Slot<D>],
             first: u64,
             keep: &dyn Fn(u64) -> bool,
-            set: impl Fn(&D) -> Option<Vec<u32>>,
-        ) -> Option<ShingleSets> {
-            stripped
-                .iter()
-                .filter_map(Slot::ok)
-                .enumerate()
-                .map(|(k, doc)| (first + k as u64, doc))
-                .filter(|&(o, _)| keep(o))
-                .map(|(o, doc)| Some((o, set(doc)?)))
-                .collect()
+            texts: impl Fn(&D) -> Option<Vec<&str>>,
+            with_texts: Option<&(dyn Fn(u64) -> bool + Sync)>,
+            cfg: &pith_dedup::DedupConfig,
+        ) -> Option<(ShingleSets, Vec<(u64, Vec<String>)>)> {
+            let mut sets = Vec::new();
+            let mut kept = Vec::new();
+            for (o, doc) in stripped.iter().filter_map(Slot::ok).enumerate().map(|(k, doc)| (first + k as u64, doc)) {
+                let (set, text) = (keep(o), with_texts.is_some_and(|pick| pick(o)));
+                if !set && !text {
+                    continue;
+                }
+                let texts = texts(doc)?;
+                if set {
+                    sets.push((o, pith_dedup::shingle_set_of_texts(texts.iter().copied(), cfg)));
+                }
+                if text {
+                    kept.push((o, texts.into_iter().map(str::to_owned).collect()));
+                }
+            }
+            Some((sets, kept))
+        }
+        fn block_texts(doc: &StrippedDoc) -> Option<Vec<&str>> {
+            Some(doc.blocks.iter().map(|b| b.text.as_str()).collect())
         }
         // From the cache, the strip output is read for the picked documents' texts alone
         // (`StrippedTexts`), borrowed from the payload: a shard holds a few candidates.
-        let cached_sets_of = |index: usize| -> Option<ShingleSets> {
+        let cached_sets_of = |index: usize| {
             let raw = self.checked(self.cache.get_raw(STAGE_NAMES[STRIP], VERSIONS[STRIP], &pass1[index].strip_key))?;
             let stripped = self.checked(raw.decode::<Vec<Slot<StrippedTexts<'_>>>>())?;
-            picked(&stripped, offsets[index], keep, |doc| Some(pith_dedup::shingle_set_of_texts(doc.texts()?, cfg)))
+            picked(&stripped, offsets[index], keep, StrippedTexts::texts, with_texts, cfg)
         };
-        let mut found: Vec<Option<ShingleSets>> = shards.par_iter().map(|&i| cached_sets_of(i)).collect();
+        let mut found: Vec<Option<_>> = shards.par_iter().map(|&i| cached_sets_of(i)).collect();
         let missing: HashMap<usize, usize> =
             shards.iter().enumerate().filter(|&(k, _)| found[k].is_none()).map(|(k, &i)| (i, k)).collect();
         if let Some(&last) = missing.keys().max() {
             for (index, shard) in self.read(groups).enumerate().take(last + 1) {
                 if let Some(&k) = missing.get(&index) {
                     let stripped = strip_shard(parse_shard(&shard), &self.cfg.stages.strip);
-                    found[k] = picked(&stripped, offsets[index], keep, |doc| Some(pith_dedup::shingle_set(doc, cfg)));
+                    found[k] = picked(&stripped, offsets[index], keep, block_texts, with_texts, cfg);
                 }
             }
         }

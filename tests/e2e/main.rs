@@ -590,6 +590,20 @@ fn write_jsonl_files(dir: &Path, files: &[Vec<String>]) {
     }
 }
 
+/// `n` files of 20 generated articles each (a shard each), from `seed`.
+fn shards_of_articles(seed: u64, n: usize) -> Vec<Vec<String>> {
+    let vocab = hostile::vocabulary();
+    let mut rng = hostile::Rng(seed);
+    (0..n).map(|f| (0..20).map(|i| hostile::article(&mut rng, &vocab, f * 20 + i, 3)).collect()).collect()
+}
+
+/// A near copy of an article: a word more after its first paragraph's first word.
+fn near(text: &str) -> String {
+    let at = text.find("\n\n").unwrap() + 2;
+    let at = at + text[at..].find(' ').unwrap();
+    format!("{} indeed{}", &text[..at], &text[at..])
+}
+
 /// Under a `--dedup-memory` too small for any shard, the exact check of near-duplicate
 /// candidates goes window by window over the shards, with pairs inside a window and pairs
 /// reaching past it, and writes what a run with room for every candidate writes.
@@ -598,17 +612,8 @@ fn a_small_dedup_memory_checks_candidates_in_windows_with_the_same_output() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     fs::create_dir(&input).unwrap();
-    let vocab = hostile::vocabulary();
-    let mut rng = hostile::Rng(9);
     // Five JSONL files of 20 records: a shard each.
-    let mut files: Vec<Vec<String>> =
-        (0..5).map(|f| (0..20).map(|i| hostile::article(&mut rng, &vocab, f * 20 + i, 3)).collect()).collect();
-    // A near copy: a word more in the first paragraph.
-    let near = |text: &String| {
-        let at = text.find("\n\n").unwrap() + 2;
-        let at = at + text[at..].find(' ').unwrap();
-        format!("{} indeed{}", &text[..at], &text[at..])
-    };
+    let mut files = shards_of_articles(9, 5);
     // With no room at all, a window is one batch of shards (two at one thread): shards
     // 0-1 and 2-3. Near copies of documents of each window, in it and past it, as
     // (file, record) of the copy and of the original.
@@ -660,17 +665,8 @@ fn a_touched_corpus_measures_its_pairs_from_the_kept_texts_with_the_same_output(
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     fs::create_dir(&input).unwrap();
-    let vocab = hostile::vocabulary();
-    let mut rng = hostile::Rng(11);
     // Four JSONL files of 20 records: a shard each.
-    let mut files: Vec<Vec<String>> =
-        (0..4).map(|f| (0..20).map(|i| hostile::article(&mut rng, &vocab, f * 20 + i, 3)).collect()).collect();
-    // A word more after the first paragraph's first word.
-    let near = |text: &String| {
-        let at = text.find("\n\n").unwrap() + 2;
-        let at = at + text[at..].find(' ').unwrap();
-        format!("{} indeed{}", &text[..at], &text[at..])
-    };
+    let mut files = shards_of_articles(11, 4);
     // Near copies of f0-0..f0-9 in later shards, and exact copies of f0-15 in two.
     for i in 0..10 {
         files[1 + i % 3][10 + i] = near(&files[0][i]);

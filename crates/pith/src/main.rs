@@ -67,7 +67,8 @@ struct GlobalArgs {
     no_near_dup: bool,
     /// Memory in MB for the exact check of near-duplicate candidates. Candidates that need
     /// more are checked in windows of shards, reading the cache again (slower, same output);
-    /// their texts, which a re-run reads instead of their shards, are cached if they fit.
+    /// their texts, which a re-run reads instead of their shards, are cached if they fit
+    /// (held beside the sets meanwhile: up to twice this memory).
     #[arg(long, global = true, default_value_t = 128, value_name = "MB")]
     dedup_memory: u64,
     /// Jaccard similarity at or above which documents are near duplicates.

@@ -47,9 +47,10 @@ const LDM_BUCKET_SIZE_LOG: u32 = 2;
 /// (the strip output, which the pipeline rebuilds later stages' documents from, and the
 /// texts of the near-duplicate candidates, mostly each other's repeats). Other
 /// payloads (features JSON, keywords, sketches) repeat mostly within the window, where
-/// level 1 alone finds the repeats, at twice the speed: on the 200 MB bench corpus the
-/// features JSON compresses 8.6x instead of 11.8x but at 776 instead of 356 MB/s, and a
-/// cold run of the 5 MB slice takes 4.4% fewer instructions for an 8% larger cache.
+/// level 1 finds the repeats without it, at about twice the speed: on the 200 MB bench
+/// corpus the features JSON compressed 8.6x instead of 11.8x but at 776 instead of
+/// 356 MB/s (level 1's own window against long-distance matching; the wide window since
+/// gives 11.0x on the 5 MB slice, see `ZSTD_LEVEL`).
 const FAR_REPEATS: &[&str] = &["strip", "dedup_pair_texts"];
 /// A payload whose frame says it decompresses to at most this many times its size gets a
 /// buffer of that size at once (a corrupt size can't make it allocate much more).

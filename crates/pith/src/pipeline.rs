@@ -947,17 +947,19 @@ impl<'a> Runner<'a> {
             &unknown
         };
         // The sets of the documents to measure whose texts were kept, by ordinal.
-        let mut from_texts: Vec<u64> = to_measure.iter().flat_map(|&(i, j)| [i, j]).collect();
-        from_texts.sort_unstable();
-        from_texts.dedup();
         let kept_sets: HashMap<u64, Vec<u32>> = match (&memo, stale) {
-            (Some(memo), false) => from_texts
-                .par_iter()
-                .filter_map(|&o| {
-                    let texts = memo.get(&exact(o)?)?;
-                    Some((o, pith_dedup::shingle_set_of_texts(texts.iter().copied(), cfg)))
-                })
-                .collect(),
+            (Some(memo), false) => {
+                let mut from_texts: Vec<u64> = to_measure.iter().flat_map(|&(i, j)| [i, j]).collect();
+                from_texts.sort_unstable();
+                from_texts.dedup();
+                from_texts
+                    .par_iter()
+                    .filter_map(|&o| {
+                        let texts = memo.get(&exact(o)?)?;
+                        Some((o, pith_dedup::shingle_set_of_texts(texts.iter().copied(), cfg)))
+                    })
+                    .collect()
+            }
             _ => HashMap::new(),
         };
         drop(memo);

@@ -418,6 +418,32 @@ struct KeywordsDf<'d> {
     shifts: Mutex<HashMap<Key, Option<Arc<Shift>>>>,
 }
 
+/// The cache keys of the reduce's `PAIRS` and `PAIR_TEXTS`: the dedup settings and the
+/// input paths.
+struct PairKeys {
+    pairs: Key,
+    texts: Key,
+}
+
+impl PairKeys {
+    fn of(groups: &[&[InputFile]], cfg: &pith_dedup::DedupConfig) -> PairKeys {
+        let paths: Vec<&str> = groups.iter().flat_map(|g| g.iter().map(|f| f.rel.as_str())).collect();
+        let paths = fingerprint(&paths);
+        PairKeys {
+            pairs: Key::for_stage(PAIRS, VERSIONS[DEDUP], cfg, &paths),
+            texts: Key::for_stage(PAIR_TEXTS, VERSIONS[DEDUP], cfg, &paths),
+        }
+    }
+}
+
+/// What `Runner::remembered` found of the last reduce over the same input paths.
+struct Remembered {
+    /// Its measured similarities, by the pairs' exact hashes.
+    known: HashMap<(u64, u64), f64>,
+    /// Its `PairTexts`, not yet decoded (only looked up when `known` has some).
+    texts_raw: Option<pith_cache::Raw>,
+}
+
 /// What the reduce computes, as cached.
 #[derive(Debug, Serialize, Deserialize)]
 struct Reduced {
@@ -661,8 +687,12 @@ impl<'a> Runner<'a> {
                 let pass1: Vec<&Pass1> = maps.iter().flat_map(|m| &m.shards).collect();
                 let offsets = offsets(pass1.iter().copied(), 0);
                 let all: Vec<&Sketch> = pass1.iter().flat_map(|p| p.sketches.iter().flatten()).collect();
-                let pairs = pith_dedup::candidate_pairs(&all, cfg);
-                let similar = self.similarities(groups, &pass1, &offsets, &all, &pairs);
+                // The last reduce's similarities and texts are read (the texts are one
+                // zstd frame of a few MB) while the candidates are found: each takes tens
+                // of milliseconds on one thread, in a touched run's otherwise serial reduce.
+                let (pairs, remembered) =
+                    rayon::join(|| pith_dedup::candidate_pairs(&all, cfg), || self.remembered(groups));
+                let similar = self.similarities(groups, &pass1, &offsets, &all, &pairs, remembered);
                 let n_pairs = pairs.len() as u64;
                 drop(pairs);
                 let corpus = pith_dedup::reduce(&all, lines, &similar, cfg);
@@ -889,6 +919,22 @@ impl<'a> Runner<'a> {
     /// it a candidate (of that copy). Without those texts, or when they lack more than an
     /// eighth of the candidates (documents changed since), every pair is measured and the
     /// texts kept again.
+    /// What the last reduce over the same input paths left for this one: the similarities
+    /// it measured, by exact hashes, and (when there are some) the candidates' texts it kept.
+    fn remembered(&self, groups: &[&[InputFile]]) -> Remembered {
+        let keys = PairKeys::of(groups, &self.cfg.stages.dedup);
+        let known: HashMap<(u64, u64), f64> = self
+            .lookup_as::<Vec<(u64, u64, f64)>>(PAIRS, VERSIONS[DEDUP], &keys.pairs)
+            .map(|(memo, _)| memo.into_iter().map(|(a, b, sim)| ((a, b), sim)).collect())
+            .unwrap_or_default();
+        let texts_raw = if known.is_empty() {
+            None
+        } else {
+            self.checked(self.cache.get_raw(PAIR_TEXTS, VERSIONS[DEDUP], &keys.texts))
+        };
+        Remembered { known, texts_raw }
+    }
+
     fn similarities(
         &self,
         groups: &[&[InputFile]],
@@ -896,25 +942,16 @@ impl<'a> Runner<'a> {
         offsets: &[u64],
         sketches: &[&Sketch],
         pairs: &[(u64, u64)],
+        remembered: Remembered,
     ) -> Vec<(u64, u64, f64)> {
         let cfg = &self.cfg.stages.dedup;
-        let paths: Vec<&str> = groups.iter().flat_map(|g| g.iter().map(|f| f.rel.as_str())).collect();
-        let key = Key::for_stage(PAIRS, VERSIONS[DEDUP], cfg, &fingerprint(&paths));
-        let texts_key = Key::for_stage(PAIR_TEXTS, VERSIONS[DEDUP], cfg, &fingerprint(&paths));
+        let PairKeys { pairs: key, texts: texts_key } = PairKeys::of(groups, cfg);
         let exact = |ordinal: u64| sketches.get(ordinal as usize)?.exact;
         let exact_pair = |&(i, j): &(u64, u64)| {
             let (a, b) = (exact(i)?, exact(j)?);
             Some((a.min(b), a.max(b)))
         };
-        let mut known: HashMap<(u64, u64), f64> = self
-            .lookup_as::<Vec<(u64, u64, f64)>>(PAIRS, VERSIONS[DEDUP], &key)
-            .map(|(memo, _)| memo.into_iter().map(|(a, b, sim)| ((a, b), sim)).collect())
-            .unwrap_or_default();
-        let texts_raw = if known.is_empty() {
-            None
-        } else {
-            self.checked(self.cache.get_raw(PAIR_TEXTS, VERSIONS[DEDUP], &texts_key))
-        };
+        let Remembered { mut known, texts_raw } = remembered;
         let texts: Option<PairTexts<&str>> = texts_raw.as_ref().and_then(|raw| self.checked(raw.decode()));
         let memo: Option<HashMap<u64, &[&str]>> = match &texts {
             Some(Some(list)) => Some(list.iter().map(|(hash, texts)| (*hash, texts.as_slice())).collect()),

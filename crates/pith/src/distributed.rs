@@ -33,7 +33,7 @@ use pith_features::keywords::{DocFreq, DocFreqSum};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{RunConfig, StagesConfig};
-use crate::output::{Line, RunOutput};
+use crate::output::{RunOutput, ShardLines};
 use crate::pipeline::{MapOutput, Runner, STAGE_NAMES, Sink, Stage, StageStats, Totals};
 use pith::input::{self, InputFile};
 
@@ -342,7 +342,7 @@ pub(crate) enum Outcome {
 struct NoRecords;
 
 impl Sink for NoRecords {
-    fn write(&mut self, _lines: Vec<Line>) -> anyhow::Result<()> {
+    fn write(&mut self, _lines: ShardLines) -> anyhow::Result<()> {
         Ok(())
     }
 }

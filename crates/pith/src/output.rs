@@ -19,17 +19,102 @@ use crate::pipeline::{STAGE_NAMES, Sink, StageStats, Totals};
 use pith::input::{Entry, RawShard};
 use serde_json::json;
 
-/// One rendered JSON line and where it goes.
-#[derive(Debug, Clone)]
-pub(crate) enum Line {
-    Kept {
-        json: String,
-        bytes_out: u64,
-    },
-    Dropped(String),
-    Failed(String),
-    /// A stage record of `pith parse|strip|dedup|features`.
-    Record(String),
+/// A shard's records, rendered: the text each output file gets of them (a record a line,
+/// each ended by a newline), and their counts.
+///
+/// Records are rendered straight into these, a shard's few megabytes sized up front, which
+/// the writer thread hands to the kernel as they are: no record of its own, no copy into a
+/// buffer of the writer's (a warm run's writer spent half its time on that copy).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct ShardLines {
+    /// By `DOCUMENTS`, `DROPPED`, `FAILURES`: what `FILES` get.
+    pub(crate) files: [String; 3],
+    /// Records in `DOCUMENTS`: kept documents, or a stage's records.
+    pub(crate) kept: u64,
+    pub(crate) dropped: u64,
+    pub(crate) failed: u64,
+    /// The kept documents' text bytes.
+    pub(crate) bytes_out: u64,
+    /// For each record of `DROPPED`, how many of `DOCUMENTS` came before it: a stream of
+    /// its own (`StageOutput`) writes them in the shard's order.
+    pub(crate) dropped_at: Vec<u64>,
+}
+
+/// `documents.jsonl`, `dropped.jsonl`, `failures.jsonl`: indices into `FILES` and
+/// `ShardLines::files`.
+pub(crate) const DOCUMENTS: usize = 0;
+pub(crate) const DROPPED: usize = 1;
+pub(crate) const FAILURES: usize = 2;
+
+impl ShardLines {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.files.iter().all(String::is_empty)
+    }
+
+    /// The records of file `index` (see `DOCUMENTS`), each without its newline.
+    pub(crate) fn records(&self, index: usize) -> impl Iterator<Item = &str> {
+        self.files[index].split_terminator('\n')
+    }
+
+    /// A record, a line added to file `file` (see `DOCUMENTS`); `bytes_out`: a kept
+    /// document's text bytes.
+    pub(crate) fn push(&mut self, file: usize, json: &str, bytes_out: u64) {
+        push_line(&mut self.files[file], json);
+        self.counted(file, bytes_out);
+    }
+
+    /// Counts the record just added to file `file`.
+    fn counted(&mut self, file: usize, bytes_out: u64) {
+        match file {
+            DOCUMENTS => {
+                self.kept += 1;
+                self.bytes_out += bytes_out;
+            }
+            DROPPED => {
+                self.dropped_at.push(self.kept);
+                self.dropped += 1;
+            }
+            _ => self.failed += 1,
+        }
+    }
+
+    /// A failure record: the document at `source` failed in `stage`.
+    fn failure(&mut self, source: &Source, stage: &str, error: &str, id: Option<&str>) {
+        self.push(FAILURES, &json(&FailureOut { path: &source.path, line: source.line, stage, error, id }), 0);
+    }
+}
+
+/// Buffers of rendered shards, given back by the writer thread once written, for the
+/// next shards to render into: a shard's megabytes in fresh pages cost the kernel more
+/// than rendering them. At most `SPARE_KEEP`, about what is in flight at once.
+static SPARE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+const SPARE_KEEP: usize = 8;
+
+/// An empty buffer with room for `room` bytes: the smallest spare one that has it, else
+/// the largest grown.
+fn buffer_with_room(room: usize) -> String {
+    let mut spare = SPARE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fits = spare.iter().enumerate().filter(|(_, b)| b.capacity() >= room).min_by_key(|(_, b)| b.capacity());
+    let pick = fits.or_else(|| spare.iter().enumerate().max_by_key(|(_, b)| b.capacity())).map(|(i, _)| i);
+    let mut res = pick.map(|i| spare.swap_remove(i)).unwrap_or_default();
+    drop(spare);
+    res.clear();
+    res.reserve_exact(room);
+    res
+}
+
+fn give_back(buffer: String) {
+    if buffer.capacity() > 0 {
+        let mut spare = SPARE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if spare.len() < SPARE_KEEP {
+            spare.push(buffer);
+        }
+    }
+}
+
+fn push_line(file: &mut String, json: &str) {
+    file.push_str(json);
+    file.push('\n');
 }
 
 #[derive(Serialize)]
@@ -45,29 +130,24 @@ fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("output records serialise")
 }
 
-fn failure(source: &Source, stage: &str, error: &str, id: Option<&str>) -> Line {
-    Line::Failed(json(&FailureOut { path: &source.path, line: source.line, stage, error, id }))
-}
-
 /// Walks a shard's entries with one stage's per-document slots (aligned with the
-/// readable entries), yielding a line per entry.
+/// readable entries), rendering a record per entry.
 fn per_entry<'s, T>(
     shard: &'s RawShard,
     slots: &'s [T],
-    mut on_doc: impl FnMut(&'s pith_types::RawDoc, &'s T) -> Line,
-) -> Vec<Line> {
+    out: &mut ShardLines,
+    mut on_doc: impl FnMut(&mut ShardLines, &'s pith_types::RawDoc, &'s T),
+) {
     let mut slots = slots.iter();
-    shard
-        .entries
-        .iter()
-        .map(|entry| match entry {
-            Entry::Unreadable { source, error } => failure(source, "read", error, None),
+    for entry in &shard.entries {
+        match entry {
+            Entry::Unreadable { source, error } => out.failure(source, "read", error, None),
             Entry::Doc(raw) => match slots.next() {
-                Some(slot) => on_doc(raw, slot),
-                None => failure(&raw.source, "driver", "no stage output for this document", Some(&raw.id)),
+                Some(slot) => on_doc(out, raw, slot),
+                None => out.failure(&raw.source, "driver", "no stage output for this document", Some(&raw.id)),
             },
-        })
-        .collect()
+        }
+    }
 }
 
 /// The record of a document that went through every stage: `documents.jsonl` when kept,
@@ -83,7 +163,7 @@ pub(crate) fn render_final<D: FinalDoc>(
     deduped: &[Slot<D>],
     features: &[Slot<FeaturesJsonRef<'_>>],
     keywords: &[Vec<KeywordRef<'_>>],
-) -> Vec<Line> {
+) -> ShardLines {
     let none = Vec::new();
     let triples: Vec<(&Slot<D>, &Slot<FeaturesJsonRef<'_>>, &Vec<KeywordRef<'_>>)> = deduped
         .iter()
@@ -91,19 +171,27 @@ pub(crate) fn render_final<D: FinalDoc>(
         .enumerate()
         .map(|(i, (doc, feats))| (doc, feats, keywords.get(i).unwrap_or(&none)))
         .collect();
-    per_entry(shard, &triples, |raw, (doc, feats, keywords)| {
+    // Room for every record, so that a file's text is never copied to grow.
+    let mut room = [0; 3];
+    for (raw, (doc, feats, keywords)) in shard.docs().zip(&triples) {
+        if let (Slot::Ok(doc), Slot::Ok(feats)) = (doc, feats) {
+            room[if doc.drop().is_none() { DOCUMENTS } else { DROPPED }] +=
+                final_record_room(raw, doc, feats, keywords);
+        }
+    }
+    let mut out = ShardLines { files: room.map(buffer_with_room), ..ShardLines::default() };
+    per_entry(shard, &triples, &mut out, |out, raw, (doc, feats, keywords)| {
         let (doc, feats) = match (doc, feats) {
             (Slot::Ok(doc), Slot::Ok(feats)) => (doc, feats),
             (Slot::Failed(f), _) | (_, Slot::Failed(f)) => {
-                return failure(&raw.source, &f.stage, &f.error, Some(&raw.id));
+                return out.failure(&raw.source, &f.stage, &f.error, Some(&raw.id));
             }
         };
-        let (json, bytes_out) = final_record(raw, doc, feats, keywords);
-        match doc.drop() {
-            None => Line::Kept { json, bytes_out },
-            Some(_) => Line::Dropped(json),
-        }
-    })
+        let file = if doc.drop().is_none() { DOCUMENTS } else { DROPPED };
+        let bytes_out = final_record(&mut out.files[file], raw, doc, feats, keywords);
+        out.counted(file, bytes_out);
+    });
+    out
 }
 
 /// What a final record is made of: a `DedupedDoc`'s fields, from the document itself or
@@ -251,16 +339,15 @@ fn push_keywords(out: &mut String, keywords: &[KeywordRef<'_>]) {
     out.push(']');
 }
 
-/// One document's final record (see `render_final`) and the bytes of its text.
-fn final_record(
+/// Bytes enough for a document's final record, but for heavy escaping: each part's
+/// bytes, and a margin for keys and escapes (a sixteenth of the texts).
+fn final_record_room(
     raw: &pith_types::RawDoc,
     doc: &impl FinalDoc,
     feats: &FeaturesJsonRef<'_>,
     keywords: &[KeywordRef<'_>],
-) -> (String, u64) {
-    let text_len = doc.texts().map(|text| text.len() + 2).sum::<usize>().saturating_sub(2);
-    // Room for the whole record, so that it is never copied to grow: each part's bytes, a
-    // margin for keys and escapes (a sixteenth of the texts).
+) -> usize {
+    let text_len = doc.texts().map(|text| text.len() + 2).sum::<usize>();
     let removed_len: usize = doc.removals().map(|r| r.text.len() + r.rule.len() + 64).sum();
     let keywords_len: usize = keywords.iter().map(|k| k.text.len() + 32).sum();
     let heads_len = doc.id().len() + raw.source.path.len() + doc.title().map_or(4, str::len);
@@ -268,11 +355,23 @@ fn final_record(
     let parts = text_len + removed_len + heads_len + keywords_len + drop_len;
     let metadata_len = raw.metadata_json.as_ref().map_or(4, String::len);
     let cluster_len = doc.cluster().map_or(4, str::len);
-    let mut out = String::with_capacity(parts + parts / 16 + feats.json.len() + cluster_len + metadata_len + 256);
+    parts + parts / 16 + feats.json.len() + cluster_len + metadata_len + 256
+}
+
+/// One document's final record (see `render_final`), a line added to `out`; returns the
+/// bytes of its text.
+fn final_record(
+    out: &mut String,
+    raw: &pith_types::RawDoc,
+    doc: &impl FinalDoc,
+    feats: &FeaturesJsonRef<'_>,
+    keywords: &[KeywordRef<'_>],
+) -> u64 {
+    let mut text_len = 0;
     out.push_str("{\"id\":");
-    push_json_str(&mut out, doc.id());
+    push_json_str(out, doc.id());
     out.push_str(",\"path\":");
-    push_json_str(&mut out, &raw.source.path);
+    push_json_str(out, &raw.source.path);
     out.push_str(",\"line\":");
     match raw.source.line {
         Some(line) => {
@@ -281,14 +380,16 @@ fn final_record(
         None => out.push_str("null"),
     }
     out.push_str(",\"title\":");
-    push_opt_json_str(&mut out, doc.title());
+    push_opt_json_str(out, doc.title());
     // The text is the blocks joined by a blank line (`DedupedDoc::text`).
     out.push_str(",\"text\":\"");
     for (i, text) in doc.texts().enumerate() {
         if i > 0 {
             out.push_str("\\n\\n");
+            text_len += 2;
         }
-        push_json_str_contents(&mut out, text);
+        push_json_str_contents(out, text);
+        text_len += text.len();
     }
     out.push_str("\",\"removed\":[");
     for (i, r) in doc.removals().enumerate() {
@@ -296,32 +397,32 @@ fn final_record(
             out.push(',');
         }
         out.push_str("{\"stage\":");
-        push_json_str(&mut out, r.stage);
+        push_json_str(out, r.stage);
         out.push_str(",\"kind\":");
-        push_json_str(&mut out, r.kind);
+        push_json_str(out, r.kind);
         out.push_str(",\"text\":");
-        push_json_str(&mut out, r.text);
+        push_json_str(out, r.text);
         out.push_str(",\"rule\":");
-        push_json_str(&mut out, r.rule);
+        push_json_str(out, r.rule);
         out.push('}');
     }
     out.push_str("],\"features\":");
-    feats.write(&mut out, doc.cluster(), keywords);
+    feats.write(out, doc.cluster(), keywords);
     out.push_str(",\"metadata\":");
-    push_metadata(&mut out, raw.metadata_json.as_deref());
+    push_metadata(out, raw.metadata_json.as_deref());
     if let Some(drop) = doc.drop() {
         out.push_str(",\"reason\":");
-        push_json_str(&mut out, &drop.reason);
+        push_json_str(out, &drop.reason);
         out.push_str(",\"duplicate_of\":");
-        push_opt_json_str(&mut out, drop.duplicate_of.as_deref());
+        push_opt_json_str(out, drop.duplicate_of.as_deref());
         out.push_str(",\"similarity\":");
         match drop.similarity {
-            Some(similarity) => push_f64(&mut out, similarity),
+            Some(similarity) => push_f64(out, similarity),
             None => out.push_str("null"),
         }
     }
-    out.push('}');
-    (out, text_len as u64)
+    out.push_str("}\n");
+    text_len as u64
 }
 
 /// A JSONL record's other fields as the reader stored them (`RawDoc::metadata_json`, which
@@ -372,11 +473,13 @@ fn has_float(text: &str) -> bool {
     false
 }
 
-pub(crate) fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], _stage: &str) -> Vec<Line> {
-    per_entry(shard, slots, |raw, slot| match slot {
-        Slot::Ok(record) => Line::Record(stage_record(raw, record)),
-        Slot::Failed(f) => failure(&raw.source, &f.stage, &f.error, Some(&raw.id)),
-    })
+pub(crate) fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], _stage: &str) -> ShardLines {
+    let mut out = ShardLines::default();
+    per_entry(shard, slots, &mut out, |out, raw, slot| match slot {
+        Slot::Ok(record) => out.push(DOCUMENTS, &stage_record(raw, record), 0),
+        Slot::Failed(f) => out.failure(&raw.source, &f.stage, &f.error, Some(&raw.id)),
+    });
+    out
 }
 
 /// A stage record led by the document's `id` (the record's own, when it has one), `path`
@@ -412,8 +515,8 @@ pub(crate) struct RunOutput {
 
 /// What the writer thread writes, in the order sent.
 enum ToWriter {
-    /// A shard's lines, each to its file.
-    Lines(Vec<Line>),
+    /// A shard's records, each to its file.
+    Lines(ShardLines),
     /// Bytes of file `.0` (another run's records, `append`).
     Bytes(usize, Vec<u8>),
 }
@@ -513,17 +616,9 @@ impl RunOutput {
     }
 }
 
-/// The file a line goes to, and its record.
-fn file_of(line: &Line) -> (usize, &str) {
-    match line {
-        Line::Kept { json, .. } | Line::Record(json) => (0, json),
-        Line::Dropped(json) => (1, json),
-        Line::Failed(json) => (2, json),
-    }
-}
-
-/// The writer thread's work: each message written, in the order sent, through a buffer
-/// per file (a few large writes cost the kernel less than one per line); every
+/// The writer thread's work: each message written, in the order sent, a shard's text as
+/// it is and smaller ones through a buffer per file (a few large writes cost the kernel
+/// less than many small ones); every
 /// `SYNC_EVERY` bytes of a file, the syncer thread is asked to start it on its way to the
 /// disk (a request is dropped when one is pending: the next covers it).
 fn writer(mut files: [File; 3], paths: &[PathBuf; 3], messages: &Receiver<ToWriter>) -> anyhow::Result<[File; 3]> {
@@ -566,10 +661,9 @@ fn writer(mut files: [File; 3], paths: &[PathBuf; 3], messages: &Receiver<ToWrit
         match message {
             ToWriter::Bytes(index, data) => write(index, &data, &mut buffers)?,
             ToWriter::Lines(lines) => {
-                for line in &lines {
-                    let (index, json) = file_of(line);
-                    write(index, json.as_bytes(), &mut buffers)?;
-                    write(index, b"\n", &mut buffers)?;
+                for (index, text) in lines.files.into_iter().enumerate() {
+                    write(index, text.as_bytes(), &mut buffers)?;
+                    give_back(text);
                 }
             }
         }
@@ -583,7 +677,7 @@ fn writer(mut files: [File; 3], paths: &[PathBuf; 3], messages: &Receiver<ToWrit
 }
 
 impl Sink for RunOutput {
-    fn write(&mut self, lines: Vec<Line>) -> anyhow::Result<()> {
+    fn write(&mut self, lines: ShardLines) -> anyhow::Result<()> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -652,18 +746,28 @@ pub(crate) struct StageOutput<W: Write> {
 }
 
 impl<W: Write> Sink for StageOutput<W> {
-    fn write(&mut self, lines: Vec<Line>) -> anyhow::Result<()> {
-        for line in lines {
-            match line {
-                Line::Kept { json, .. } | Line::Record(json) | Line::Dropped(json) => {
-                    self.out.write_all(json.as_bytes())?;
-                    self.out.write_all(b"\n")?;
-                }
-                Line::Failed(json) => self.failures.push(json),
+    fn write(&mut self, lines: ShardLines) -> anyhow::Result<()> {
+        // Kept and dropped documents in the shard's order.
+        let mut kept = lines.records(DOCUMENTS);
+        let mut written = 0;
+        for (dropped, &at) in lines.records(DROPPED).zip(&lines.dropped_at) {
+            for record in kept.by_ref().take((at - written) as usize) {
+                push_record(&mut self.out, record)?;
             }
+            written = at;
+            push_record(&mut self.out, dropped)?;
         }
+        for record in kept {
+            push_record(&mut self.out, record)?;
+        }
+        self.failures.extend(lines.records(FAILURES).map(str::to_owned));
         Ok(())
     }
+}
+
+fn push_record(out: &mut impl Write, record: &str) -> std::io::Result<()> {
+    out.write_all(record.as_bytes())?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]
@@ -672,39 +776,40 @@ mod tests {
     use crate::json::tests::{FLOATS, tricky_strings};
     use pith_types::{Block, BlockKind, DocDrop, Entity, Keyword, RawDoc, Removal, Span};
 
+    /// Records as (file, line): every third to each file, some longer than a chunk.
+    fn numbered_records(n: usize) -> Vec<(usize, String)> {
+        (0..n)
+            .map(|i| {
+                let pad = "x".repeat(if i % 500 == 7 { CHUNK + 3 } else { i % 997 });
+                (i % 3, format!("{{\"n\":{i},\"pad\":\"{pad}\"}}"))
+            })
+            .collect()
+    }
+
+    fn shard_lines(records: &[(usize, String)]) -> ShardLines {
+        let mut res = ShardLines::default();
+        for (file, json) in records {
+            res.push(*file, json, 0);
+        }
+        res
+    }
+
     /// The writer thread keeps each file's lines in order, across chunks and with lines
     /// longer than a chunk, and `append` adds another folder's files after them.
     #[test]
     fn run_output_writes_every_line_in_order() {
         let tmp = tempfile::tempdir().unwrap();
-        let lines: Vec<Line> = (0..3000)
-            .map(|i| {
-                let json =
-                    format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(if i % 500 == 7 { CHUNK + 3 } else { i % 997 }));
-                match i % 3 {
-                    0 => Line::Kept { json, bytes_out: 0 },
-                    1 => Line::Dropped(json),
-                    _ => Line::Failed(json),
-                }
-            })
-            .collect();
+        let records = numbered_records(3000);
         let expected = |index: usize| -> String {
-            lines
-                .iter()
-                .filter_map(|line| match (line, index) {
-                    (Line::Kept { json, .. }, 0) | (Line::Dropped(json), 1) | (Line::Failed(json), 2) => Some(json),
-                    _ => None,
-                })
-                .map(|json| format!("{json}\n"))
-                .collect()
+            records.iter().filter(|(file, _)| *file == index).map(|(_, json)| format!("{json}\n")).collect()
         };
         let first = tmp.path().join("first");
         let mut out = RunOutput::create(&first).unwrap();
         // In shards of varied sizes, one of them empty.
-        for (k, shard) in lines.chunks(700).enumerate() {
+        for (k, shard) in records.chunks(700).enumerate() {
             let (a, b) = shard.split_at(shard.len().min(k * 37));
             for part in [a, &[], b] {
-                out.write(part.to_vec()).unwrap();
+                out.write(shard_lines(part)).unwrap();
             }
         }
         out.finish(&json!({})).unwrap();
@@ -713,13 +818,31 @@ mod tests {
         }
         let second = tmp.path().join("second");
         let mut out = RunOutput::create(&second).unwrap();
-        out.write(vec![lines[0].clone()]).unwrap();
+        out.write(shard_lines(&records[..1])).unwrap();
         out.append(&first).unwrap();
         out.finish(&json!({})).unwrap();
         let documents = fs::read_to_string(second.join(FILES[0])).unwrap();
-        let Line::Kept { json, .. } = &lines[0] else { unreachable!() };
-        assert!(documents == format!("{json}\n{}", expected(0)));
+        assert!(documents == format!("{}\n{}", records[0].1, expected(0)));
         assert!(fs::read_to_string(second.join(FILES[2])).unwrap() == expected(2));
+    }
+
+    /// A stream of its own gets a shard's kept and dropped records in the shard's order,
+    /// failures apart; the counts are the records'.
+    #[test]
+    fn stage_output_writes_kept_and_dropped_records_in_order() {
+        let records = numbered_records(100);
+        for shard in [&records[..], &records[..1], &records[1..2], &records[1..3], &[]] {
+            let lines = shard_lines(shard);
+            let count = |index: usize| shard.iter().filter(|(file, _)| *file == index).count() as u64;
+            assert_eq!([lines.kept, lines.dropped, lines.failed], [count(DOCUMENTS), count(DROPPED), count(FAILURES)]);
+            let mut out = StageOutput { out: Vec::new(), failures: Vec::new() };
+            out.write(lines).unwrap();
+            let in_order: String =
+                shard.iter().filter(|(file, _)| *file != FAILURES).map(|(_, json)| format!("{json}\n")).collect();
+            assert!(String::from_utf8(out.out).unwrap() == in_order);
+            let failures: Vec<&String> = shard.iter().filter(|(file, _)| *file == FAILURES).map(|(_, j)| j).collect();
+            assert_eq!(out.failures.iter().collect::<Vec<_>>(), failures);
+        }
     }
 
     /// The final record as it was written through serde before `final_record`: the
@@ -879,15 +1002,12 @@ mod tests {
                     };
                     let doc = DedupedDoc { cluster: features.duplicate_cluster.clone(), ..doc };
                     let cached = FeaturesJson::new(features.clone());
-                    assert_eq!(
-                        final_record(
-                            &raw,
-                            &doc,
-                            &cached.borrowed(),
-                            &features.keywords.iter().map(KeywordRef::from).collect::<Vec<_>>()
-                        ),
-                        reference::record(&raw, &doc, &features)
-                    );
+                    let keywords: Vec<KeywordRef<'_>> = features.keywords.iter().map(KeywordRef::from).collect();
+                    // A line added after those before it.
+                    let mut out = String::from("before\n");
+                    let bytes_out = final_record(&mut out, &raw, &doc, &cached.borrowed(), &keywords);
+                    let (expected, expected_bytes) = reference::record(&raw, &doc, &features);
+                    assert_eq!((out.as_str(), bytes_out), (format!("before\n{expected}\n").as_str(), expected_bytes));
                 }
             }
         }

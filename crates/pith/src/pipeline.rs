@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::RunConfig;
-use crate::output::{self, FeaturesJson, FeaturesJsonRef, FinalDoc, KeywordRef, Line, RemovedRef};
+use crate::output::{self, FeaturesJson, FeaturesJsonRef, FinalDoc, KeywordRef, RemovedRef, ShardLines};
 use crate::progress::Progress;
 use pith::input::{Entry, InputFile, RawShard, ReadShard, ShardNamer, ShardReader};
 
@@ -66,7 +66,7 @@ struct StageCounter {
 /// Where rendered lines go, in input order.
 pub(crate) trait Sink {
     /// A shard's lines, in order.
-    fn write(&mut self, lines: Vec<Line>) -> anyhow::Result<()>;
+    fn write(&mut self, lines: ShardLines) -> anyhow::Result<()>;
 }
 
 /// Totals of a run, for `summary.json` and the closing message.
@@ -629,7 +629,7 @@ impl<'a> Runner<'a> {
         let mut out = MapOutput::default();
         let mut doc_freq_sum = DocFreqSum::default();
         self.in_batches(groups, |shards| {
-            let results: Vec<(Pass1, Vec<Line>, DocFreq)> =
+            let results: Vec<(Pass1, ShardLines, DocFreq)> =
                 shards.par_iter().map(|shard| self.phase1(shard, until)).collect();
             for (shard, (mut p1, lines, doc_freq)) in shards.iter().zip(results) {
                 doc_freq_sum.add(&doc_freq);
@@ -786,7 +786,7 @@ impl<'a> Runner<'a> {
                         .collect()
                 })
                 .collect();
-            let results: Vec<Vec<Line>> = shards
+            let results: Vec<ShardLines> = shards
                 .into_par_iter()
                 .zip(&shard_renames)
                 .enumerate()
@@ -1240,7 +1240,7 @@ impl<'a> Runner<'a> {
 
     /// Phase 1 for one shard. Keys chain on the stages' outputs (DESIGN.md, cache), read
     /// from the cache files' headers: a warm run decodes only the sketches here.
-    fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, Vec<Line>, DocFreq) {
+    fn phase1(&self, shard: &RawShard, until: Stage) -> (Pass1, ShardLines, DocFreq) {
         let n_docs = shard.docs().count() as u64;
         // The shard as the stages need it: a shard the reader knew has no texts until one
         // misses.
@@ -1332,7 +1332,7 @@ impl<'a> Runner<'a> {
             self.store_as(HEADS, HEADS_VERSION, &heads_key, &heads_of(shard));
         }
         self.progress.advance(DEDUP_MAP, shard.bytes);
-        (Pass1 { strip_key, sketch_key, heads_key, sketches }, Vec::new(), doc_freq)
+        (Pass1 { strip_key, sketch_key, heads_key, sketches }, ShardLines::default(), doc_freq)
     }
 
     /// The shard's term document frequencies, for TF-IDF keywords (none when they are
@@ -1383,7 +1383,7 @@ impl<'a> Runner<'a> {
         renames: &[(u64, String)],
         doc_freq: &KeywordsDf<'_>,
         until: Stage,
-    ) -> Vec<Line> {
+    ) -> ShardLines {
         let cfg = &self.cfg.stages.dedup;
         let renamed;
         let shard = if renames.is_empty() {
@@ -1473,7 +1473,7 @@ impl<'a> Runner<'a> {
         corpus: &CorpusStats,
         renames: &[(u64, String)],
         doc_freq: &KeywordsDf<'_>,
-    ) -> Vec<Line> {
+    ) -> ShardLines {
         self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
         // A document's ordinal counts the documents strip kept before it.
         let mut ordinal = offset;
@@ -1521,7 +1521,7 @@ impl<'a> Runner<'a> {
         doc_freq: &KeywordsDf<'_>,
         until: Stage,
         dedup_key: &Key,
-    ) -> Vec<Line> {
+    ) -> ShardLines {
         let cfg = &self.cfg.stages.dedup;
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
         // Each document's ordinal in the corpus pass, which counts the documents strip kept
@@ -1642,7 +1642,7 @@ impl<'a> Runner<'a> {
         features: &[Slot<FeaturesJsonRef<'_>>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
-    ) -> Vec<Line> {
+    ) -> ShardLines {
         let fcfg = &self.cfg.stages.features;
         if fcfg.keywords == 0 {
             return output::render_final(shard, deduped, features, &[]);
@@ -1700,7 +1700,7 @@ impl<'a> Runner<'a> {
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
         key: &Key,
-    ) -> Vec<Line> {
+    ) -> ShardLines {
         let fcfg = &self.cfg.stages.features;
         let version = VERSIONS[FEATURES];
         let (k, m) = (fcfg.keywords, n_candidates(fcfg.keywords));
@@ -2050,22 +2050,15 @@ pub(crate) fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Slot<T> {
     }
 }
 
-fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], stage: &str) -> Vec<Line> {
+fn render_stage<T: Serialize>(shard: &RawShard, slots: &[Slot<T>], stage: &str) -> ShardLines {
     output::render_stage(shard, slots, stage)
 }
 
-fn write_lines(sink: &mut dyn Sink, lines: Vec<Line>, totals: &mut Totals) -> anyhow::Result<()> {
-    for line in &lines {
-        match line {
-            Line::Kept { bytes_out, .. } => {
-                totals.kept += 1;
-                totals.bytes_out += bytes_out;
-            }
-            Line::Dropped(_) => totals.dropped += 1,
-            Line::Failed(_) => totals.failed += 1,
-            Line::Record(_) => totals.kept += 1,
-        }
-    }
+fn write_lines(sink: &mut dyn Sink, lines: ShardLines, totals: &mut Totals) -> anyhow::Result<()> {
+    totals.kept += lines.kept;
+    totals.bytes_out += lines.bytes_out;
+    totals.dropped += lines.dropped;
+    totals.failed += lines.failed;
     totals.documents_in = totals.kept + totals.dropped + totals.failed;
     sink.write(lines)
 }

@@ -535,7 +535,7 @@ fn compress(raw: &[u8], far: bool) -> Result<Vec<u8>, String> {
 /// them, none over `BUFFER_MAX` bytes.
 static BUFFERS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
 const BUFFERS_KEEP: usize = 8;
-const BUFFER_MAX: usize = 64 << 20;
+const BUFFER_MAX: usize = 16 << 20;
 
 /// An empty buffer with room for `size` bytes: the smallest kept one that has it, else
 /// the largest, grown.

@@ -86,9 +86,11 @@ impl ShardLines {
 
 /// Buffers of rendered shards, given back by the writer thread once written, for the
 /// next shards to render into: a shard's megabytes in fresh pages cost the kernel more
-/// than rendering them. At most `SPARE_KEEP`, about what is in flight at once.
+/// than rendering them. At most `SPARE_KEEP`, about what is in flight at once, none over
+/// `SPARE_MAX` bytes.
 static SPARE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 const SPARE_KEEP: usize = 8;
+const SPARE_MAX: usize = 32 << 20;
 
 /// An empty buffer with room for `room` bytes: the smallest spare one that has it, else
 /// the largest grown.
@@ -104,7 +106,7 @@ fn buffer_with_room(room: usize) -> String {
 }
 
 fn give_back(buffer: String) {
-    if buffer.capacity() > 0 {
+    if buffer.capacity() > 0 && buffer.capacity() <= SPARE_MAX {
         let mut spare = SPARE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if spare.len() < SPARE_KEEP {
             spare.push(buffer);
@@ -644,9 +646,6 @@ fn writer(mut files: [File; 3], paths: &[PathBuf; 3], messages: &Receiver<ToWrit
             files[index].write_all(buffer).with_context(|| format!("{}: cannot write", paths[index].display()))?;
             unsynced[index] += buffer.len() as u64;
             buffer.clear();
-            if unsynced[index] >= SYNC_EVERY && sync_tx.try_send(index).is_ok() {
-                unsynced[index] = 0;
-            }
         }
         if bytes.len() >= CHUNK {
             files[index].write_all(bytes).with_context(|| format!("{}: cannot write", paths[index].display()))?;
@@ -654,6 +653,9 @@ fn writer(mut files: [File; 3], paths: &[PathBuf; 3], messages: &Receiver<ToWrit
         } else {
             buffer.reserve_exact(CHUNK.saturating_sub(buffer.capacity()));
             buffer.extend_from_slice(bytes);
+        }
+        if unsynced[index] >= SYNC_EVERY && sync_tx.try_send(index).is_ok() {
+            unsynced[index] = 0;
         }
         Ok(())
     };

@@ -10,6 +10,13 @@ mod pipeline;
 mod progress;
 mod slurm;
 
+/// mimalloc rather than glibc's allocator: a run allocates and frees documents' blocks,
+/// records and payloads by the million across threads. On the 10 GB corpus at 2 threads:
+/// user time 773 -> 645 s, wall 7:09 -> 6:04, peak RSS 1.72 -> 1.64 GiB; on the 200 MB
+/// bench, cold at 2 threads 6.70 -> 6.18 s, warm 0.72 -> 0.58 s (session 11).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -170,14 +170,12 @@ impl Cache {
     /// The value stored under `key`, with its output key.
     pub fn get<T: DeserializeOwned>(&self, stage: &str, version: u32, key: &Key) -> Lookup<(T, Key)> {
         let Some(path) = self.path(stage, version, key) else { return Lookup::Miss };
-        let bytes = match read_pooled(&path) {
+        let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
             Err(err) => return Lookup::Corrupt(CacheError::Corrupt { path, message: err.to_string() }),
         };
-        let res = decode(&bytes, key);
-        give_back(bytes);
-        Self::checked(path, res)
+        Self::checked(path, decode(&bytes, key))
     }
 
     /// The payload stored under `key`, checked and decompressed but not decoded: a
@@ -185,14 +183,12 @@ impl Cache {
     /// a type that borrows its strings from the payload, without copying them.
     pub fn get_raw(&self, stage: &str, version: u32, key: &Key) -> Lookup<Raw> {
         let Some(path) = self.path(stage, version, key) else { return Lookup::Miss };
-        let bytes = match read_pooled(&path) {
+        let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
             Err(err) => return Lookup::Corrupt(CacheError::Corrupt { path, message: err.to_string() }),
         };
-        let res = checked_payload(&bytes, key).and_then(|(payload, output)| Ok((decompress(payload)?, output)));
-        give_back(bytes);
-        match res {
+        match checked_payload(&bytes, key).and_then(|(payload, output)| Ok((decompress(payload)?, output))) {
             Ok((raw, output)) => Lookup::Hit(Raw { path, raw, output }),
             Err(message) => Self::checked(path, Err(message)),
         }
@@ -338,12 +334,6 @@ pub struct Raw {
     output: Key,
 }
 
-impl Drop for Raw {
-    fn drop(&mut self) {
-        give_back(std::mem::take(&mut self.raw));
-    }
-}
-
 impl Raw {
     /// The output key stored with the value.
     pub fn output(&self) -> Key {
@@ -465,12 +455,9 @@ fn read_header(header: &[u8; HEADER_LEN], key: &Key) -> Result<(Key, u64), Strin
 fn decode<T: DeserializeOwned>(bytes: &[u8], key: &Key) -> Result<(T, Key), String> {
     let (payload, output) = checked_payload(bytes, key)?;
     let raw = decompress(payload)?;
-    let res = bincode::serde::decode_from_slice(&raw, bincode_config()).map_err(|e| e.to_string());
-    let len = raw.len();
-    give_back(raw);
-    let (value, used) = res?;
-    if used != len {
-        return Err(format!("{} trailing bytes after the value", len - used));
+    let (value, used) = bincode::serde::decode_from_slice(&raw, bincode_config()).map_err(|e| e.to_string())?;
+    if used != raw.len() {
+        return Err(format!("{} trailing bytes after the value", raw.len() - used));
     }
     Ok((value, output))
 }
@@ -529,55 +516,6 @@ fn compress(raw: &[u8], far: bool) -> Result<Vec<u8>, String> {
     })
 }
 
-/// Buffers for reading and decompressing payloads, given back when done with (a `Raw`
-/// when dropped): a warm run reads hundreds of megabytes of payloads, and fresh pages for
-/// each cost the kernel more than decompressing into them. At most `BUFFERS_KEEP` of
-/// them, none over `BUFFER_MAX` bytes.
-static BUFFERS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
-const BUFFERS_KEEP: usize = 8;
-const BUFFER_MAX: usize = 16 << 20;
-
-/// An empty buffer with room for `size` bytes: the smallest kept one that has it, else
-/// the largest, grown.
-fn buffer_for(size: usize) -> Vec<u8> {
-    let mut kept = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let fits = kept.iter().enumerate().filter(|(_, b)| b.capacity() >= size).min_by_key(|(_, b)| b.capacity());
-    let pick = fits.or_else(|| kept.iter().enumerate().max_by_key(|(_, b)| b.capacity())).map(|(i, _)| i);
-    let mut res = pick.map(|i| kept.swap_remove(i)).unwrap_or_default();
-    drop(kept);
-    res.clear();
-    res.reserve_exact(size);
-    res
-}
-
-fn give_back(buffer: Vec<u8>) {
-    if buffer.capacity() > 0 && buffer.capacity() <= BUFFER_MAX {
-        let mut kept = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if kept.len() < BUFFERS_KEEP {
-            kept.push(buffer);
-        } else if let Some(smallest) = kept.iter_mut().min_by_key(|b| b.capacity())
-            && smallest.capacity() < buffer.capacity()
-        {
-            *smallest = buffer;
-        }
-    }
-}
-
-/// `fs::read`, into a kept buffer.
-fn read_pooled(path: &Path) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = fs::File::open(path)?;
-    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-    let mut bytes = buffer_for(size);
-    match file.read_to_end(&mut bytes) {
-        Ok(_) => Ok(bytes),
-        Err(err) => {
-            give_back(bytes);
-            Err(err)
-        }
-    }
-}
-
 fn decompress(payload: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::Read;
     // `encode` writes one frame with its content size: decoded in one call, straight into
@@ -595,16 +533,9 @@ fn decompress(payload: &[u8]) -> Result<Vec<u8>, String> {
                 Some(decompressor) => decompressor,
                 None => slot.insert(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?),
             };
-            let mut raw = buffer_for(size as usize);
-            let res = decompressor.decompress_to_buffer(payload, &mut raw).map_err(|e| e.to_string());
-            if let Err(message) = res {
-                give_back(raw);
-                return Err(message);
-            }
+            let raw = decompressor.decompress(payload, size as usize).map_err(|e| e.to_string())?;
             if raw.len() as u64 != size {
-                let message = format!("payload decompresses to {} bytes, its frame says {size}", raw.len());
-                give_back(raw);
-                return Err(message);
+                return Err(format!("payload decompresses to {} bytes, its frame says {size}", raw.len()));
             }
             Ok(raw)
         });
@@ -688,53 +619,6 @@ mod tests {
         let raw = (1u64 << 40).to_le_bytes().to_vec();
         let payload = zstd::bulk::compress(&raw, 3).unwrap();
         assert!(decode::<Vec<u64>>(&framed(&payload, &KEY, &OUTPUT), &KEY).is_err());
-    }
-
-    /// Values of many sizes, read in turn, some held while others are read, and one
-    /// corrupt among them: every read gives its own value, whichever kept buffers the
-    /// reads before left.
-    #[test]
-    fn reads_give_their_own_values_whatever_buffers_earlier_reads_left() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let values: Vec<Vec<u8>> = [3, 700_000, 40, 2 << 20, 0, 90_000, 1 << 20].iter().map(|&n| noise(n)).collect();
-        let keys: Vec<Key> = (0..values.len()).map(|i| Key::for_stage("strip", 1, &i, &fingerprint("in"))).collect();
-        for (key, value) in keys.iter().zip(&values) {
-            cache.put("strip", 1, key, value, &OUTPUT).unwrap();
-        }
-        let bad = Key::for_stage("strip", 1, &"bad", &fingerprint("in"));
-        cache.put("strip", 1, &bad, &values[3], &OUTPUT).unwrap();
-        let path = cache.path("strip", 1, &bad).unwrap();
-        let mut bytes = fs::read(&path).unwrap();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        fs::write(&path, bytes).unwrap();
-        for round in 0..3 {
-            let mut held = Vec::new();
-            for (i, key) in keys.iter().enumerate().rev().skip(round) {
-                let raw = match cache.get_raw("strip", 1, key) {
-                    Lookup::Hit(raw) => raw,
-                    other => panic!("{i}: {other:?}"),
-                };
-                match raw.decode::<&[u8]>() {
-                    Lookup::Hit(value) => assert_eq!(value, &values[i][..], "{i}"),
-                    other => panic!("{i}: {other:?}"),
-                }
-                if i % 2 == 0 {
-                    held.push(raw);
-                }
-                match cache.get::<Vec<u8>>("strip", 1, &keys[(i + 3) % keys.len()]) {
-                    Lookup::Hit((value, _)) => assert_eq!(value, values[(i + 3) % keys.len()]),
-                    other => panic!("{i}: {other:?}"),
-                }
-            }
-            if round == 0 {
-                assert!(matches!(cache.get_raw("strip", 1, &bad), Lookup::Corrupt(_)));
-            }
-            for raw in held {
-                assert!(matches!(raw.decode::<&[u8]>(), Lookup::Hit(_)));
-            }
-        }
     }
 
     #[test]

@@ -23,8 +23,8 @@ use serde_json::json;
 /// each ended by a newline), and their counts.
 ///
 /// Records are rendered straight into these, a shard's few megabytes sized up front, which
-/// the writer thread hands to the kernel as they are: no record of its own, no copy into a
-/// buffer of the writer's (a warm run's writer spent half its time on that copy).
+/// the writer thread hands to the kernel as they are: no allocation per record, no copy
+/// into a buffer of the writer's (a warm run's writer spent half its time on that copy).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct ShardLines {
     /// By `DOCUMENTS`, `DROPPED`, `FAILURES`: what `FILES` get.
@@ -81,36 +81,6 @@ impl ShardLines {
     /// A failure record: the document at `source` failed in `stage`.
     fn failure(&mut self, source: &Source, stage: &str, error: &str, id: Option<&str>) {
         self.push(FAILURES, &json(&FailureOut { path: &source.path, line: source.line, stage, error, id }), 0);
-    }
-}
-
-/// Buffers of rendered shards, given back by the writer thread once written, for the
-/// next shards to render into: a shard's megabytes in fresh pages cost the kernel more
-/// than rendering them. At most `SPARE_KEEP`, about what is in flight at once, none over
-/// `SPARE_MAX` bytes.
-static SPARE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-const SPARE_KEEP: usize = 8;
-const SPARE_MAX: usize = 32 << 20;
-
-/// An empty buffer with room for `room` bytes: the smallest spare one that has it, else
-/// the largest grown.
-fn buffer_with_room(room: usize) -> String {
-    let mut spare = SPARE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let fits = spare.iter().enumerate().filter(|(_, b)| b.capacity() >= room).min_by_key(|(_, b)| b.capacity());
-    let pick = fits.or_else(|| spare.iter().enumerate().max_by_key(|(_, b)| b.capacity())).map(|(i, _)| i);
-    let mut res = pick.map(|i| spare.swap_remove(i)).unwrap_or_default();
-    drop(spare);
-    res.clear();
-    res.reserve_exact(room);
-    res
-}
-
-fn give_back(buffer: String) {
-    if buffer.capacity() > 0 && buffer.capacity() <= SPARE_MAX {
-        let mut spare = SPARE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if spare.len() < SPARE_KEEP {
-            spare.push(buffer);
-        }
     }
 }
 
@@ -181,7 +151,7 @@ pub(crate) fn render_final<D: FinalDoc>(
                 final_record_room(raw, doc, feats, keywords);
         }
     }
-    let mut out = ShardLines { files: room.map(buffer_with_room), ..ShardLines::default() };
+    let mut out = ShardLines { files: room.map(String::with_capacity), ..ShardLines::default() };
     per_entry(shard, &triples, &mut out, |out, raw, (doc, feats, keywords)| {
         let (doc, feats) = match (doc, feats) {
             (Slot::Ok(doc), Slot::Ok(feats)) => (doc, feats),
@@ -663,9 +633,8 @@ fn writer(mut files: [File; 3], paths: &[PathBuf; 3], messages: &Receiver<ToWrit
         match message {
             ToWriter::Bytes(index, data) => write(index, &data, &mut buffers)?,
             ToWriter::Lines(lines) => {
-                for (index, text) in lines.files.into_iter().enumerate() {
+                for (index, text) in lines.files.iter().enumerate() {
                     write(index, text.as_bytes(), &mut buffers)?;
-                    give_back(text);
                 }
             }
         }

@@ -904,21 +904,6 @@ impl<'a> Runner<'a> {
         })
     }
 
-    /// The exact similarity of each candidate pair: remembered from the last reduce over
-    /// the same input paths when both documents are unchanged, otherwise measured
-    /// (`verify`). A document's shingle set is a function of its normalised words, which
-    /// its exact hash stands for (as it does for exact duplicates), so a pair of exact
-    /// hashes has one similarity. When 1% of the documents change, only their pairs are
-    /// measured again.
-    ///
-    /// Their unchanged partners' shingle sets come from the texts of the candidate
-    /// documents, by exact hash, that the last reduce which measured every pair kept
-    /// (`PAIR_TEXTS`: a few MB, near-duplicates compress to little), instead of from
-    /// their shards' strip output, of which a changed document's partners need most. The
-    /// first of each set of exact copies is kept too: a change to one of its copies makes
-    /// it a candidate (of that copy). Without those texts, or when they lack more than an
-    /// eighth of the candidates (documents changed since), every pair is measured and the
-    /// texts kept again.
     /// What the last reduce over the same input paths left for this one: the similarities
     /// it measured, by exact hashes, and (when there are some) the candidates' texts it kept.
     fn remembered(&self, groups: &[&[InputFile]]) -> Remembered {
@@ -935,6 +920,21 @@ impl<'a> Runner<'a> {
         Remembered { known, texts_raw }
     }
 
+    /// The exact similarity of each candidate pair: remembered from the last reduce over
+    /// the same input paths when both documents are unchanged, otherwise measured
+    /// (`verify`). A document's shingle set is a function of its normalised words, which
+    /// its exact hash stands for (as it does for exact duplicates), so a pair of exact
+    /// hashes has one similarity. When 1% of the documents change, only their pairs are
+    /// measured again.
+    ///
+    /// Their unchanged partners' shingle sets come from the texts of the candidate
+    /// documents, by exact hash, that the last reduce which measured every pair kept
+    /// (`PAIR_TEXTS`: a few MB, near-duplicates compress to little), instead of from
+    /// their shards' strip output, of which a changed document's partners need most. The
+    /// first of each set of exact copies is kept too: a change to one of its copies makes
+    /// it a candidate (of that copy). Without those texts, or when they lack more than an
+    /// eighth of the candidates (documents changed since), every pair is measured and the
+    /// texts kept again.
     fn similarities(
         &self,
         groups: &[&[InputFile]],

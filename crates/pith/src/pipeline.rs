@@ -436,8 +436,10 @@ impl PairKeys {
     }
 }
 
-/// What `Runner::remembered` found of the last reduce over the same input paths.
+/// What `Runner::remembered` found of the last reduce over the same input paths, and
+/// the keys this one stores its own under.
 struct Remembered {
+    keys: PairKeys,
     /// Its measured similarities, by the pairs' exact hashes.
     known: HashMap<(u64, u64), f64>,
     /// Its `PairTexts`, not yet decoded (only looked up when `known` has some).
@@ -690,8 +692,9 @@ impl<'a> Runner<'a> {
                 // The last reduce's similarities and texts are read (the texts are one
                 // zstd frame of a few MB) while the candidates are found: each takes tens
                 // of milliseconds on one thread, in a touched run's otherwise serial reduce.
+                let keys = PairKeys::of(groups, cfg);
                 let (pairs, remembered) =
-                    rayon::join(|| pith_dedup::candidate_pairs(&all, cfg), || self.remembered(groups));
+                    rayon::join(|| pith_dedup::candidate_pairs(&all, cfg), || self.remembered(keys));
                 let similar = self.similarities(groups, &pass1, &offsets, &all, &pairs, remembered);
                 let n_pairs = pairs.len() as u64;
                 drop(pairs);
@@ -906,8 +909,7 @@ impl<'a> Runner<'a> {
 
     /// What the last reduce over the same input paths left for this one: the similarities
     /// it measured, by exact hashes, and (when there are some) the candidates' texts it kept.
-    fn remembered(&self, groups: &[&[InputFile]]) -> Remembered {
-        let keys = PairKeys::of(groups, &self.cfg.stages.dedup);
+    fn remembered(&self, keys: PairKeys) -> Remembered {
         let known: HashMap<(u64, u64), f64> = self
             .lookup_as::<Vec<(u64, u64, f64)>>(PAIRS, VERSIONS[DEDUP], &keys.pairs)
             .map(|(memo, _)| memo.into_iter().map(|(a, b, sim)| ((a, b), sim)).collect())
@@ -917,7 +919,7 @@ impl<'a> Runner<'a> {
         } else {
             self.checked(self.cache.get_raw(PAIR_TEXTS, VERSIONS[DEDUP], &keys.texts))
         };
-        Remembered { known, texts_raw }
+        Remembered { keys, known, texts_raw }
     }
 
     /// The exact similarity of each candidate pair: remembered from the last reduce over
@@ -945,13 +947,12 @@ impl<'a> Runner<'a> {
         remembered: Remembered,
     ) -> Vec<(u64, u64, f64)> {
         let cfg = &self.cfg.stages.dedup;
-        let PairKeys { pairs: key, texts: texts_key } = PairKeys::of(groups, cfg);
         let exact = |ordinal: u64| sketches.get(ordinal as usize)?.exact;
         let exact_pair = |&(i, j): &(u64, u64)| {
             let (a, b) = (exact(i)?, exact(j)?);
             Some((a.min(b), a.max(b)))
         };
-        let Remembered { mut known, texts_raw } = remembered;
+        let Remembered { keys: PairKeys { pairs: key, texts: texts_key }, mut known, texts_raw } = remembered;
         let texts: Option<PairTexts<&str>> = texts_raw.as_ref().and_then(|raw| self.checked(raw.decode()));
         let memo: Option<HashMap<u64, &[&str]>> = match &texts {
             Some(Some(list)) => Some(list.iter().map(|(hash, texts)| (*hash, texts.as_slice())).collect()),

@@ -41,7 +41,13 @@ pub(crate) fn round(value: f64, decimals: i32) -> f64 {
 
 /// Runs `program args` with stdout and stderr going to `log` and measures it; fails when it
 /// exits non-zero, quoting the log's end.
+///
+/// What earlier runs wrote is flushed to disk first (`sync`), so that the kernel's
+/// writeback of the last run's output and cache does not run during this one (it showed as
+/// up to 0.14 `other cores` in a warm run right after a cold one).
 pub(crate) fn run(program: &Path, args: &[String], log: &Path) -> anyhow::Result<Cost> {
+    // Only a courtesy to the measurement: a machine without `sync` measures as before.
+    let _ = Command::new("sync").status();
     let shown = format!("{} {}", program.display(), args.join(" "));
     let log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let load_before = load_average();

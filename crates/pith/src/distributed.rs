@@ -441,7 +441,10 @@ fn reduce_task(work: &Work, runner: &Runner<'_>) -> anyhow::Result<Totals> {
     pith_cache::write_file(&work.doc_freq_path(), &work.key, &doc_freq)?;
     let mut totals = Totals { keyword_terms: doc_freq.doc_counts.len() as u64, ..Totals::default() };
     drop(doc_freq);
-    let (corpus, renames) = runner.reduce(&groups, &mut maps, &lines, &mut totals);
+    let (corpus, renames, kept) = runner.reduce(&groups, &mut maps, &lines, &mut totals);
+    if let Some(kept) = kept {
+        runner.keep_texts(kept);
+    }
     let mut first = 0;
     for (index, (map, renames)) in maps.iter().zip(renames).enumerate() {
         let n_docs = map.docs();

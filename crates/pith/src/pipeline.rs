@@ -382,6 +382,13 @@ const PAIR_TEXTS: &str = "dedup_pair_texts";
 /// Candidate documents' blocks' texts by exact hash, in corpus order, as
 /// `Runner::similarities` keeps them: `None` when they exceeded `--dedup-memory`.
 type PairTexts<S> = Option<Vec<(u64, Vec<S>)>>;
+/// The candidates' texts a reduce keeps for the next one, to be stored under `key`
+/// (`Runner::keep_texts`): the caller stores them beside phase 2, as compressing tens of
+/// MB is otherwise the reduce's longest step on one thread.
+pub(crate) struct KeptTexts {
+    key: Key,
+    texts: PairTexts<String>,
+}
 /// The cache's name for a shard's heads: the shard without its texts (`heads_of`).
 const HEADS: &str = "heads";
 /// Bump when `RawShard`, `Entry` or `RawDoc` change shape.
@@ -445,6 +452,10 @@ struct Remembered {
     /// Its `PairTexts`, not yet decoded (only looked up when `known` has some).
     texts_raw: Option<pith_cache::Raw>,
 }
+
+/// A group's documents (by position in it) that the reduce gave new ids, to make them
+/// unique across groups.
+type Renames = Vec<(u64, String)>;
 
 /// What the reduce computes, as cached.
 #[derive(Debug, Serialize, Deserialize)]
@@ -592,12 +603,17 @@ impl<'a> Runner<'a> {
         if until >= Stage::Dedup {
             let lines = std::mem::take(&mut map.lines);
             let mut maps = [map];
-            let (corpus, renames) = self.reduce(&groups, &mut maps, &lines, &mut totals);
+            let (corpus, renames, kept) = self.reduce(&groups, &mut maps, &lines, &mut totals);
             drop(lines);
             self.progress.restart(&[DEDUP, FEATURES]);
             let map = &maps[0];
             totals.keyword_terms = map.doc_freq.doc_counts.len() as u64;
-            self.apply(&groups, &map.shards, 0, &corpus, &renames[0], &map.doc_freq, until, sink, &mut totals)?;
+            std::thread::scope(|scope| {
+                if let Some(kept) = kept {
+                    scope.spawn(|| self.keep_texts(kept));
+                }
+                self.apply(&groups, &map.shards, 0, &corpus, &renames[0], &map.doc_freq, until, sink, &mut totals)
+            })?;
         }
         self.progress.finish();
         totals.cache_warnings = self.cache_warnings.load(Ordering::Relaxed);
@@ -661,14 +677,15 @@ impl<'a> Runner<'a> {
 
     /// The corpus pass's reduce over the map output of each of `groups` (in order): ids
     /// made unique across groups, LSH candidates verified on exact shingle sets, then
-    /// clusters and chrome. Returns the corpus verdicts and each group's id renames.
+    /// clusters and chrome. Returns the corpus verdicts, each group's id renames and the
+    /// candidates' texts to keep for the next reduce (`keep_texts`).
     pub(crate) fn reduce(
         &self,
         groups: &[&[InputFile]],
         maps: &mut [MapOutput],
         lines: &LineCounts,
         totals: &mut Totals,
-    ) -> (CorpusStats, Vec<Vec<(u64, String)>>) {
+    ) -> (CorpusStats, Vec<Renames>, Option<KeptTexts>) {
         let started = Instant::now();
         let cfg = &self.cfg.stages.dedup;
         // The reduce is cached as a whole, under what it is made of: every shard's
@@ -679,6 +696,7 @@ impl<'a> Runner<'a> {
         ));
         let key = Key::for_stage(REDUCE, VERSIONS[DEDUP], cfg, &input);
         let cached: Option<Reduced> = self.lookup_as(REDUCE, VERSIONS[DEDUP], &key).map(|(r, _)| r);
+        let mut kept = None;
         let reduced = match cached {
             Some(reduced) => reduced,
             None => {
@@ -695,7 +713,8 @@ impl<'a> Runner<'a> {
                 let keys = PairKeys::of(groups, cfg);
                 let (pairs, remembered) =
                     rayon::join(|| pith_dedup::candidate_pairs(&all, cfg), || self.remembered(keys));
-                let similar = self.similarities(groups, &pass1, &offsets, &all, &pairs, remembered);
+                let similar;
+                (similar, kept) = self.similarities(groups, &pass1, &offsets, &all, &pairs, remembered);
                 let n_pairs = pairs.len() as u64;
                 drop(pairs);
                 let corpus = pith_dedup::reduce(&all, lines, &similar, cfg);
@@ -716,7 +735,12 @@ impl<'a> Runner<'a> {
         totals.candidate_pairs = candidates;
         totals.similar_pairs = similar;
         self.counters[DEDUP].nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        (corpus, renames)
+        (corpus, renames, kept)
+    }
+
+    /// Stores the candidates' texts a reduce kept (`PAIR_TEXTS`).
+    pub(crate) fn keep_texts(&self, kept: KeptTexts) {
+        self.store_for_later(PAIR_TEXTS, VERSIONS[DEDUP], &kept.key, &kept.texts);
     }
 
     /// Phase 2 over `groups`, whose documents are numbered from `first` in the corpus:
@@ -936,7 +960,7 @@ impl<'a> Runner<'a> {
     /// first of each set of exact copies is kept too: a change to one of its copies makes
     /// it a candidate (of that copy). Without those texts, or when they lack more than an
     /// eighth of the candidates (documents changed since), every pair is measured and the
-    /// texts kept again.
+    /// texts kept again: returned, for the caller to store (`keep_texts`).
     fn similarities(
         &self,
         groups: &[&[InputFile]],
@@ -945,7 +969,7 @@ impl<'a> Runner<'a> {
         sketches: &[&Sketch],
         pairs: &[(u64, u64)],
         remembered: Remembered,
-    ) -> Vec<(u64, u64, f64)> {
+    ) -> (Vec<(u64, u64, f64)>, Option<KeptTexts>) {
         let cfg = &self.cfg.stages.dedup;
         let exact = |ordinal: u64| sketches.get(ordinal as usize)?.exact;
         let exact_pair = |&(i, j): &(u64, u64)| {
@@ -1005,19 +1029,19 @@ impl<'a> Runner<'a> {
         drop(texts_raw);
         let (measured, collected) = self.verify(groups, pass1, offsets, to_measure, &kept_sets, copied.as_ref());
         drop(kept_sets);
-        if copied.is_some() {
+        let kept = copied.is_some().then(|| {
             // Each exact hash once, in corpus order (where near-duplicates' repeats lie
             // close enough for the compressor to find).
             let mut seen = HashSet::new();
-            let kept: PairTexts<String> = collected.map(|texts| {
+            let texts = collected.map(|texts| {
                 texts
                     .into_iter()
                     .filter_map(|(o, texts)| Some((exact(o)?, texts)))
                     .filter(|(h, _)| seen.insert(*h))
                     .collect()
             });
-            self.store_for_later(PAIR_TEXTS, VERSIONS[DEDUP], &texts_key, &kept);
-        }
+            KeptTexts { key: texts_key, texts }
+        });
         let mut measured = measured.into_iter().peekable();
         let similar: Vec<(u64, u64, f64)> = pairs
             .iter()
@@ -1036,7 +1060,7 @@ impl<'a> Runner<'a> {
         memo.sort_unstable_by_key(|&(a, b, _)| (a, b));
         memo.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
         self.store_for_later(PAIRS, VERSIONS[DEDUP], &key, &memo);
-        similar
+        (similar, kept)
     }
 
     /// The exact similarity of each candidate pair, from the candidates' shingle sets:

@@ -454,6 +454,90 @@ fn a_chrome_change_elsewhere_leaves_a_shard_cached() {
     assert_eq!(output_files(&second), output_files(&fresh));
 }
 
+/// A chrome line that stops being one, and edits scattered over every shard, change a few
+/// documents of each shard: the others take their features and keyword candidates from
+/// the last run's entries for their shard's place, and the output is a fresh run's.
+#[test]
+fn scattered_changes_recompute_only_the_documents_they_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let vocab = hostile::vocabulary();
+    let mut rng = hostile::Rng(13);
+    // Six JSONL files of 30 records (a shard each); three documents of each hold a line
+    // that is chrome while at least `--min-line-docs` documents (10) hold it.
+    let (n_files, per_file) = (6, 30);
+    let line = "The lighthouse keeper signs every page of this almanac by hand.";
+    let mut files: Vec<Vec<String>> = (0..n_files)
+        .map(|f| {
+            (0..per_file)
+                .map(|i| {
+                    let mut text = hostile::article(&mut rng, &vocab, f * per_file + i, 3);
+                    if i % 10 == 4 {
+                        // Inside the article, where strip keeps it, so that only dedup
+                        // can take it out.
+                        let at = text.match_indices("\n\n").nth(1).unwrap().0;
+                        text.insert_str(at, &format!("\n\n{line}"));
+                    }
+                    text
+                })
+                .collect()
+        })
+        .collect();
+    write_jsonl_files(&input, &files);
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ok(pith(&cache, &args));
+        out
+    };
+    let n = (n_files * per_file) as u64;
+    // (features reused; keywords reused, certified, scored; features cache misses)
+    let reuse = |out: &Path| {
+        let s = summary(out);
+        let keywords = |field: &str| s["keywords"][field].as_u64().unwrap();
+        let misses = s["stages"]["features"]["cache_misses"].as_u64().unwrap();
+        (s["features_reused"].as_u64().unwrap(), keywords("reused"), keywords("certified"), keywords("scored"), misses)
+    };
+    let first = run("first", &[]);
+    assert_eq!(reuse(&first), (0, 0, 0, n, n_files as u64));
+    let removed = |out: &Path| {
+        jsonl(&out.join("documents.jsonl"))
+            .iter()
+            .flat_map(|d| d["removed"].as_array().unwrap().clone())
+            .filter(|r| r["kind"] == "corpus_repeated_line" && r["text"] == line)
+            .count()
+    };
+    assert_eq!(removed(&first), 18, "the line is chrome");
+
+    // The line is no longer chrome: the 18 documents that hold it change, in every shard.
+    // The corpus's document frequencies (of the strip output) stay, so the other
+    // documents' keyword candidates certify.
+    let second = run("second", &["--min-line-docs", "20"]);
+    assert_eq!(output_files(&second), output_files(&run("fresh", &["--no-cache", "--min-line-docs", "20"])));
+    assert_eq!(removed(&second), 0);
+    assert_eq!(reuse(&second), (n - 18, 0, n - 18, 18, n_files as u64));
+
+    // One document of each file edited, with words no other document has.
+    for texts in &mut files {
+        texts[7] = texts[7].replacen(".\n", " beside the quokka with a xylophone.\n", 1);
+    }
+    write_jsonl_files(&input, &files);
+    let third = run("third", &["--min-line-docs", "20"]);
+    assert_eq!(output_files(&third), output_files(&run("fresh-2", &["--no-cache", "--min-line-docs", "20"])));
+    assert_eq!(reuse(&third), (n - 6, 0, n - 6, 6, n_files as u64));
+
+    // A document put first in the first file moves the others of its shard along: they
+    // are found by their features input, not by their position.
+    files[0].insert(0, hostile::article(&mut rng, &vocab, n as usize, 3));
+    write_jsonl_files(&input, &files);
+    let fourth = run("fourth", &["--min-line-docs", "20"]);
+    assert_eq!(output_files(&fourth), output_files(&run("fresh-3", &["--no-cache", "--min-line-docs", "20"])));
+    assert_eq!(reuse(&fourth).0, per_file as u64);
+}
+
 /// The dedup verdicts of a run, by the name each file's content was written under
 /// (`name_of` maps a record's `path` to it): the duplicate clusters as sorted sets, and
 /// the chrome blocks removed from each document.
@@ -717,7 +801,7 @@ fn a_touched_corpus_measures_its_pairs_from_the_kept_texts_with_the_same_output(
 /// cached candidates instead of scoring their text again, and writes what a fresh run
 /// writes.
 #[test]
-fn an_edit_rescores_only_its_shard_s_keywords() {
+fn an_edit_rescores_only_its_document_s_keywords() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     let input = tmp.path().join("in");
@@ -757,8 +841,10 @@ fn an_edit_rescores_only_its_shard_s_keywords() {
     let fresh = run("fresh", &["--no-cache"]);
     assert_eq!(output_files(&second), output_files(&fresh));
     assert_ne!(fs::read(first.join("documents.jsonl")).unwrap(), fs::read(second.join("documents.jsonl")).unwrap());
-    // Only the edited document's shard, whose features input changed, is scored again.
-    assert_eq!(keywords(&second), (0, n - per_file as u64, per_file as u64));
+    // Only the edited document is scored again: the other documents of its shard, whose
+    // features input changed, are certified from the last run's entry for its place.
+    assert_eq!(keywords(&second), (0, n - 1, 1));
+    assert_eq!(summary(&second)["features_reused"].as_u64(), Some(per_file as u64 - 1));
 
     // A document added: every idf changes; the keywords are still a fresh run's.
     files[9].push(hostile::article(&mut rng, &vocab, n as usize, 3));

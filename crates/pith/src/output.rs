@@ -701,6 +701,7 @@ pub(crate) fn summary(
             "certified": totals.keywords_certified,
             "scored": totals.keywords_scored,
         },
+        "features_reused": totals.features_reused,
         "pith_version": env!("CARGO_PKG_VERSION"),
         "stages": stages,
     })

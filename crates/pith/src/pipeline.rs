@@ -94,6 +94,9 @@ pub(crate) struct Totals {
     pub(crate) keywords_reused: u64,
     pub(crate) keywords_certified: u64,
     pub(crate) keywords_scored: u64,
+    /// Documents whose features were taken from an earlier run's entry for their shard's
+    /// place, where the shard's own missed (`FeaturesLast`).
+    pub(crate) features_reused: u64,
     /// Documents the reader repaired, by kind of repair (`input_repairs` in the summary).
     pub(crate) repairs: BTreeMap<String, u64>,
 }
@@ -117,6 +120,7 @@ impl Totals {
         self.keywords_reused += o.keywords_reused;
         self.keywords_certified += o.keywords_certified;
         self.keywords_scored += o.keywords_scored;
+        self.features_reused += o.features_reused;
         for (kind, n) in &o.repairs {
             *self.repairs.entry(kind.clone()).or_default() += n;
         }
@@ -153,6 +157,8 @@ pub(crate) struct Runner<'a> {
     counters: [StageCounter; 5],
     /// Documents whose keywords were reused, certified and scored (see `Totals`).
     keyword_docs: [AtomicU64; 3],
+    /// Documents whose features were reused (see `Totals`).
+    features_reused: AtomicU64,
     cache_warnings: AtomicU64,
     progress: &'a Progress,
 }
@@ -389,6 +395,9 @@ pub(crate) struct KeptTexts {
     key: Key,
     texts: PairTexts<String>,
 }
+/// The cache's name for what the last features made for a shard's place in the corpus
+/// (its input paths and its position among their shards) were made of (`FeaturesLast`).
+const FEATURES_LAST: &str = "features_last";
 /// The cache's name for a shard's heads: the shard without its texts (`heads_of`).
 const HEADS: &str = "heads";
 /// Bump when `RawShard`, `Entry` or `RawDoc` change shape.
@@ -403,6 +412,26 @@ const HEADS_VERSION: u32 = 1;
 struct KeywordsEntry {
     doc_freq: Key,
     docs: Vec<Candidates>,
+}
+
+/// What the last features made for a shard's place were made of: the dedup output
+/// their entries are stored under (`FEATURES_JSON`, `KEYWORDS_CANDIDATES`) and each
+/// document's features input (`doc_inputs`). When the shard's own entries miss, the
+/// documents found there again take their features and candidates from those entries
+/// (`Earlier`): a change to a few documents of many shards, or to chrome lines many
+/// shards hold, computes only the documents it changed.
+#[derive(Debug, Serialize, Deserialize)]
+struct FeaturesLast {
+    dedup_out: Key,
+    docs: Vec<Option<u128>>,
+}
+
+/// The documents of a shard that an earlier run's entries for its place hold
+/// (`FeaturesLast`): the dedup output those are stored under, and for each document the
+/// position of the same one (the same features input) there.
+struct Earlier {
+    dedup_out: Key,
+    same: Vec<Option<usize>>,
 }
 
 /// A `KeywordsEntry` as the cache holds it, its surface forms borrowed from the payload:
@@ -574,6 +603,7 @@ impl<'a> Runner<'a> {
             cache_broken: AtomicBool::new(false),
             counters: Default::default(),
             keyword_docs: Default::default(),
+            features_reused: AtomicU64::new(0),
             cache_warnings: AtomicU64::new(0),
             progress,
         }
@@ -777,6 +807,11 @@ impl<'a> Runner<'a> {
         }
         let mut position = 0u64;
         let chrome_key = fingerprint(&corpus.chrome);
+        // Each shard's place, for `FeaturesLast`: the input paths and its position among
+        // their shards.
+        let paths = fingerprint(&groups.iter().flat_map(|g| g.iter().map(|f| f.rel.as_str())).collect::<Vec<_>>());
+        let fcfg = &self.cfg.stages.features;
+        let place = |at: usize| Key::for_stage(FEATURES_LAST, VERSIONS[FEATURES], fcfg, &fingerprint(&(&paths, at)));
         // The input is read only for shards whose heads or strip output the cache lacks,
         // in order and at most a shard ahead of the one needed.
         let mut reader = self.read(groups);
@@ -841,6 +876,7 @@ impl<'a> Runner<'a> {
                         renames,
                         &doc_freq,
                         until,
+                        &place(index + i),
                     )
                 })
                 .collect();
@@ -852,6 +888,7 @@ impl<'a> Runner<'a> {
         totals.keywords_reused += reused.swap(0, Ordering::Relaxed);
         totals.keywords_certified += certified.swap(0, Ordering::Relaxed);
         totals.keywords_scored += scored.swap(0, Ordering::Relaxed);
+        totals.features_reused += self.features_reused.swap(0, Ordering::Relaxed);
         Ok(())
     }
 
@@ -1408,6 +1445,7 @@ impl<'a> Runner<'a> {
         renames: &[(u64, String)],
         doc_freq: &KeywordsDf<'_>,
         until: Stage,
+        place: &Key,
     ) -> ShardLines {
         let cfg = &self.cfg.stages.dedup;
         let renamed;
@@ -1462,6 +1500,7 @@ impl<'a> Runner<'a> {
                                     doc_freq,
                                     until,
                                     &dedup_key,
+                                    place,
                                 );
                             }
                         }
@@ -1483,6 +1522,7 @@ impl<'a> Runner<'a> {
             doc_freq,
             until,
             &dedup_key,
+            place,
         )
     }
 
@@ -1528,7 +1568,7 @@ impl<'a> Runner<'a> {
         let features = cached.features;
         self.counters[FEATURES].docs.fetch_add(features.len() as u64, Ordering::Relaxed);
         self.progress.advance(FEATURES, shard.bytes);
-        self.render_with_keywords(shard, &deduped, features, cached.dedup_out, doc_freq)
+        self.render_with_keywords(shard, &deduped, features, cached.dedup_out, doc_freq, None)
     }
 
     /// Phase 2 for one shard whose strip output is at hand as documents; `found_deltas`
@@ -1546,6 +1586,7 @@ impl<'a> Runner<'a> {
         doc_freq: &KeywordsDf<'_>,
         until: Stage,
         dedup_key: &Key,
+        place: &Key,
     ) -> ShardLines {
         let cfg = &self.cfg.stages.dedup;
         // Stored as deltas over the strip output (no text twice), rebuilt on a hit.
@@ -1559,6 +1600,8 @@ impl<'a> Runner<'a> {
                 Some(at)
             })
             .collect();
+        // Each document's features input, when made here (`doc_inputs`).
+        let mut inputs = None;
         let (mut deduped, dedup_out) = match found_deltas {
             Some((deltas, out)) if deltas.len() == stripped.len() => {
                 self.counters[DEDUP].hits.fetch_add(1, Ordering::Relaxed);
@@ -1584,7 +1627,7 @@ impl<'a> Runner<'a> {
                         })
                         .collect()
                 });
-                let out = features_input(&deduped);
+                let out = features_input(&deduped, inputs.insert(doc_inputs(&deduped)));
                 let deltas: Vec<Slot<DedupDelta>> = deduped
                     .iter()
                     .map(|slot| match slot {
@@ -1624,24 +1667,46 @@ impl<'a> Runner<'a> {
                 .lookup_as::<Vec<Slot<FeaturesJson>>>(FEATURES_JSON, VERSIONS[FEATURES], &features_key)
                 .map(|(value, _)| value),
         };
+        let mut earlier = None;
         let features: Vec<Slot<FeaturesJson>> = match found {
             Some(value) => {
                 self.counters[FEATURES].hits.fetch_add(1, Ordering::Relaxed);
                 value
             }
             None => {
+                let inputs = inputs.unwrap_or_else(|| doc_inputs(&deduped));
+                earlier = self.earlier(place, &dedup_out, &inputs);
+                // The documents an earlier entry for this place holds are taken from it.
+                let found: Option<Vec<Slot<FeaturesJson>>> = earlier.as_ref().and_then(|earlier| {
+                    let key = Key::for_stage(STAGE_NAMES[FEATURES], VERSIONS[FEATURES], fcfg, &earlier.dedup_out);
+                    self.lookup_as(FEATURES_JSON, VERSIONS[FEATURES], &key).map(|(value, _)| value)
+                });
+                let earlier_features = |i: usize| -> Option<&FeaturesJson> {
+                    let j = earlier.as_ref()?.same[i]?;
+                    found.as_ref()?.get(j)?.ok()
+                };
                 let value: Vec<Slot<FeaturesJson>> = self.compute(FEATURES, || {
                     deduped
                         .par_iter()
-                        .map(|slot| match slot {
-                            Slot::Ok(doc) => {
+                        .enumerate()
+                        .map(|(i, slot)| match (slot, earlier_features(i)) {
+                            (Slot::Ok(_), Some(feats)) => Slot::Ok(feats.clone()),
+                            (Slot::Ok(doc), None) => {
                                 guarded("features", || FeaturesJson::new(pith_features::features(doc, fcfg)))
                             }
-                            Slot::Failed(f) => Slot::Failed(f.clone()),
+                            (Slot::Failed(f), _) => Slot::Failed(f.clone()),
                         })
                         .collect()
                 });
+                let reused = (0..deduped.len()).filter(|&i| deduped[i].ok().is_some() && earlier_features(i).is_some());
+                self.features_reused.fetch_add(reused.count() as u64, Ordering::Relaxed);
                 self.store_for_later(FEATURES_JSON, VERSIONS[FEATURES], &features_key, &value);
+                self.store_for_later(
+                    FEATURES_LAST,
+                    VERSIONS[FEATURES],
+                    place,
+                    &FeaturesLast { dedup_out, docs: inputs },
+                );
                 value
             }
         };
@@ -1654,7 +1719,7 @@ impl<'a> Runner<'a> {
                 Slot::Failed(f) => Slot::Failed(f.clone()),
             })
             .collect();
-        self.render_with_keywords(shard, &deduped, &features, &dedup_out, doc_freq)
+        self.render_with_keywords(shard, &deduped, &features, &dedup_out, doc_freq, earlier.as_ref())
     }
 
     /// The shard's final records, with each document's keywords (none when they are
@@ -1667,6 +1732,7 @@ impl<'a> Runner<'a> {
         features: &[Slot<FeaturesJsonRef<'_>>],
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
+        earlier: Option<&Earlier>,
     ) -> ShardLines {
         let fcfg = &self.cfg.stages.features;
         if fcfg.keywords == 0 {
@@ -1683,7 +1749,21 @@ impl<'a> Runner<'a> {
             self.keyword_docs[REUSED].fetch_add(keywords.len() as u64, Ordering::Relaxed);
             return output::render_final(shard, deduped, features, &keywords);
         }
-        self.keywords(shard, deduped, features, dedup_out, doc_freq, &key)
+        self.keywords(shard, deduped, features, dedup_out, doc_freq, &key, earlier)
+    }
+
+    /// What an earlier run's entries for the shard's place (`FeaturesLast`) hold of its
+    /// documents, whose features inputs are `inputs`: `None` without such entries, when
+    /// they are this dedup output's own, or when they hold none of the documents.
+    fn earlier(&self, place: &Key, dedup_out: &Key, inputs: &[Option<u128>]) -> Option<Earlier> {
+        let (last, _) = self.lookup_as::<FeaturesLast>(FEATURES_LAST, VERSIONS[FEATURES], place)?;
+        if last.dedup_out == *dedup_out {
+            return None;
+        }
+        let at: HashMap<u128, usize> =
+            last.docs.iter().enumerate().filter_map(|(j, input)| Some(((*input)?, j))).collect();
+        let same: Vec<Option<usize>> = inputs.iter().map(|input| at.get(&(*input)?).copied()).collect();
+        same.iter().any(Option::is_some).then_some(Earlier { dedup_out: last.dedup_out, same })
     }
 
     /// The key of the chrome lines that this shard's documents hold, when its sketches
@@ -1717,6 +1797,9 @@ impl<'a> Runner<'a> {
     /// output and the settings alone (`KeywordsEntry`), certify each document's keywords
     /// against the new frequencies where they provably have not changed; the others are
     /// scored from the text; then both entries are stored against the new frequencies.
+    /// Without the shard's own candidates, those of an earlier entry for its place serve
+    /// the documents it holds (`earlier`).
+    #[allow(clippy::too_many_arguments)]
     fn keywords<D: FinalDoc + Sync>(
         &self,
         shard: &RawShard,
@@ -1725,16 +1808,30 @@ impl<'a> Runner<'a> {
         dedup_out: &Key,
         doc_freq: &KeywordsDf<'_>,
         key: &Key,
+        earlier: Option<&Earlier>,
     ) -> ShardLines {
         let fcfg = &self.cfg.stages.features;
         let version = VERSIONS[FEATURES];
         let (k, m) = (fcfg.keywords, n_candidates(fcfg.keywords));
         let candidates_key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, dedup_out);
-        let raw = self.checked(self.cache.get_raw(KEYWORDS_CANDIDATES, version, &candidates_key));
-        let found = raw
+        let entry = |dedup_out: &Key| {
+            let key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, dedup_out);
+            self.checked(self.cache.get_raw(KEYWORDS_CANDIDATES, version, &key))
+        };
+        let raw = entry(dedup_out);
+        let own = raw
             .as_ref()
             .and_then(|raw| self.checked(raw.decode::<KeywordsEntryRef<'_>>()))
             .filter(|entry| entry.docs.len() == deduped.len());
+        let earlier = earlier.filter(|_| own.is_none());
+        let earlier_raw = earlier.and_then(|earlier| entry(&earlier.dedup_out));
+        // Each document's cached candidates are at its own position in its own entry, or
+        // where `same` says in the earlier one.
+        let (found, same) = match (own, &earlier_raw) {
+            (Some(own), _) => (Some(own), None),
+            (None, Some(raw)) => (self.checked(raw.decode::<KeywordsEntryRef<'_>>()), earlier.map(|e| &e.same)),
+            (None, None) => (None, None),
+        };
         let score = |i: usize| match (&deduped[i], &features[i]) {
             (Slot::Ok(doc), Slot::Ok(feats)) => pith_features::keywords::incremental::candidates_of_blocks(
                 doc.texts(),
@@ -1752,12 +1849,21 @@ impl<'a> Runner<'a> {
                     KeywordRef { text, score }
                 }
                 let rescored: Vec<_> = self.timed(FEATURES, || {
-                    entry.docs.iter().map(|c| c.rescore_with(&doc_freq.index, &shift, k, borrowed)).collect()
+                    (0..deduped.len())
+                        .map(|i| {
+                            let j = match same {
+                                None => i,
+                                Some(same) => same[i]?,
+                            };
+                            entry.docs.get(j)?.rescore_with(&doc_freq.index, &shift, k, borrowed)
+                        })
+                        .collect()
                 });
                 let certified = rescored.iter().flatten().count() as u64;
                 self.keyword_docs[CERTIFIED].fetch_add(certified, Ordering::Relaxed);
                 self.keyword_docs[SCORED].fetch_add(rescored.len() as u64 - certified, Ordering::Relaxed);
-                if certified == rescored.len() as u64 {
+                // (Certified from an earlier entry, they are stored as this shard's own.)
+                if same.is_none() && certified == rescored.len() as u64 {
                     // Every document certified: the cached candidates still serve (against
                     // their own frequencies, whose snapshot stays in the cache), and are not
                     // written again, which a small change to the corpus would otherwise do
@@ -1945,16 +2051,33 @@ impl<'a> Runner<'a> {
 /// hangs on: everything but the ids and the verdicts (`drop`, `cluster`). A change
 /// elsewhere in the corpus that only moves a document in or out of a cluster leaves its
 /// shard's features cached; the one feature that reads the cluster is set afterwards.
-fn features_input(deduped: &[Slot<DedupedDoc>]) -> Key {
+///
+/// It is made of each document's features input (`doc_inputs`), which `FeaturesLast`
+/// keeps.
+fn features_input(deduped: &[Slot<DedupedDoc>], inputs: &[Option<u128>]) -> Key {
     fingerprint(
         &deduped
             .iter()
-            .map(|slot| match slot {
-                Slot::Ok(d) => Ok((&d.title, &d.blocks, &d.removed, d.raw_bytes)),
+            .zip(inputs)
+            .map(|(slot, input)| match slot {
+                Slot::Ok(_) => Ok(input.expect("a document's input")),
                 Slot::Failed(f) => Err(f),
             })
             .collect::<Vec<_>>(),
     )
+}
+
+/// Each document's features input (`None` for a failed one): the first 128 bits of the
+/// fingerprint of what its features are made of (see `features_input`).
+fn doc_inputs(deduped: &[Slot<DedupedDoc>]) -> Vec<Option<u128>> {
+    deduped
+        .par_iter()
+        .map(|slot| {
+            let d = slot.ok()?;
+            let key = fingerprint(&(&d.title, &d.blocks, &d.removed, d.raw_bytes));
+            Some(u128::from_le_bytes(key.0[..16].try_into().expect("16 bytes")))
+        })
+        .collect()
 }
 
 /// Counts the reader's repairs of the shard's documents (each kind once per document).

@@ -983,6 +983,9 @@ fn cache_stats_and_clean() {
     run_corpus(&tmp.path().join("a"), &cache, &[]);
     let stats = String::from_utf8(ok(pith(&cache, &["cache", "stats"])).stdout).unwrap();
     assert!(stats.contains("parse-v"), "{stats}");
+    // The columns line up, whatever the lengths of the names ("keywords_candidates-v3").
+    let at: Vec<usize> = stats.lines().skip(1).map(|l| l.find(" files ").unwrap()).collect();
+    assert!(at.len() > 2 && at.windows(2).all(|w| w[0] == w[1]), "{stats}");
     ok(pith(&cache, &["cache", "clean"]));
     assert!(walk(&cache).is_empty());
 }

@@ -409,11 +409,13 @@ fn dispatch(cmd: Cmd, cfg: &RunConfig) -> anyhow::Result<()> {
                 CacheCmd::Stats => {
                     writeln!(stdout, "cache: {}", dir.display())?;
                     let usage = cache.usage()?;
+                    // The names' column as wide as the longest ("dedup_pair_texts-v10").
+                    let width = usage.iter().map(|u| u.stage.len()).max().unwrap_or(0).max(16);
                     for u in &usage {
-                        writeln!(stdout, "{:<16} {:>8} files {:>12} bytes", u.stage, u.files, u.bytes)?;
+                        writeln!(stdout, "{:<width$} {:>8} files {:>12} bytes", u.stage, u.files, u.bytes)?;
                     }
                     let (files, bytes) = usage.iter().fold((0, 0), |(f, b), u| (f + u.files, b + u.bytes));
-                    writeln!(stdout, "{:<16} {files:>8} files {bytes:>12} bytes", "total")?;
+                    writeln!(stdout, "{:<width$} {files:>8} files {bytes:>12} bytes", "total")?;
                 }
                 CacheCmd::Clean => {
                     let freed = cache.clean()?;

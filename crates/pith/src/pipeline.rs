@@ -1814,17 +1814,16 @@ impl<'a> Runner<'a> {
         let version = VERSIONS[FEATURES];
         let (k, m) = (fcfg.keywords, n_candidates(fcfg.keywords));
         let candidates_key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, dedup_out);
-        let entry = |dedup_out: &Key| {
-            let key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, dedup_out);
-            self.checked(self.cache.get_raw(KEYWORDS_CANDIDATES, version, &key))
-        };
-        let raw = entry(dedup_out);
+        let raw = self.checked(self.cache.get_raw(KEYWORDS_CANDIDATES, version, &candidates_key));
         let own = raw
             .as_ref()
             .and_then(|raw| self.checked(raw.decode::<KeywordsEntryRef<'_>>()))
             .filter(|entry| entry.docs.len() == deduped.len());
         let earlier = earlier.filter(|_| own.is_none());
-        let earlier_raw = earlier.and_then(|earlier| entry(&earlier.dedup_out));
+        let earlier_raw = earlier.and_then(|earlier| {
+            let key = Key::for_stage(KEYWORDS_CANDIDATES, version, fcfg, &earlier.dedup_out);
+            self.checked(self.cache.get_raw(KEYWORDS_CANDIDATES, version, &key))
+        });
         // Each document's cached candidates are at its own position in its own entry, or
         // where `same` says in the earlier one.
         let (found, same) = match (own, &earlier_raw) {

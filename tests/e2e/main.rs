@@ -459,10 +459,7 @@ fn a_chrome_change_elsewhere_leaves_a_shard_cached() {
 /// the last run's entries for their shard's place, and the output is a fresh run's.
 #[test]
 fn scattered_changes_recompute_only_the_documents_they_change() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = tmp.path().join("cache");
-    let input = tmp.path().join("in");
-    fs::create_dir(&input).unwrap();
+    let runs = Runs::new();
     let vocab = hostile::vocabulary();
     let mut rng = hostile::Rng(13);
     // Six JSONL files of 30 records (a shard each); three documents of each hold a line
@@ -485,14 +482,8 @@ fn scattered_changes_recompute_only_the_documents_they_change() {
                 .collect()
         })
         .collect();
-    write_jsonl_files(&input, &files);
-    let run = |name: &str, extra: &[&str]| {
-        let out = tmp.path().join(name);
-        let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        ok(pith(&cache, &args));
-        out
-    };
+    write_jsonl_files(&runs.input, &files);
+    let run = |name: &str, extra: &[&str]| runs.run(name, extra);
     let n = (n_files * per_file) as u64;
     // (features reused; keywords reused, certified, scored; features cache misses)
     let reuse = |out: &Path| {
@@ -524,7 +515,7 @@ fn scattered_changes_recompute_only_the_documents_they_change() {
     for texts in &mut files {
         texts[7] = texts[7].replacen(".\n", " beside the quokka with a xylophone.\n", 1);
     }
-    write_jsonl_files(&input, &files);
+    write_jsonl_files(&runs.input, &files);
     let third = run("third", &["--min-line-docs", "20"]);
     assert_eq!(output_files(&third), output_files(&run("fresh-2", &["--no-cache", "--min-line-docs", "20"])));
     assert_eq!(reuse(&third), (n - 6, 0, n - 6, 6, n_files as u64));
@@ -532,7 +523,7 @@ fn scattered_changes_recompute_only_the_documents_they_change() {
     // A document put first in the first file moves the others of its shard along: they
     // are found by their features input, not by their position.
     files[0].insert(0, hostile::article(&mut rng, &vocab, n as usize, 3));
-    write_jsonl_files(&input, &files);
+    write_jsonl_files(&runs.input, &files);
     let fourth = run("fourth", &["--min-line-docs", "20"]);
     assert_eq!(output_files(&fourth), output_files(&run("fresh-3", &["--no-cache", "--min-line-docs", "20"])));
     assert_eq!(reuse(&fourth).0, per_file as u64);
@@ -663,6 +654,31 @@ fn a_changed_near_copy_is_measured_again() {
 
 /// Writes `files[f]` as `dir/part-{f}.jsonl`, one record `{"id": "f{f}-{i}", "text"}` per
 /// text: a shard per file.
+/// An input folder and a cache in a temporary folder, and `pith run`s over them.
+struct Runs {
+    tmp: tempfile::TempDir,
+    cache: PathBuf,
+    input: PathBuf,
+}
+
+impl Runs {
+    fn new() -> Runs {
+        let tmp = tempfile::tempdir().unwrap();
+        let (cache, input) = (tmp.path().join("cache"), tmp.path().join("in"));
+        fs::create_dir(&input).unwrap();
+        Runs { tmp, cache, input }
+    }
+
+    /// `pith run` over the input into the output folder `name`, which it returns.
+    fn run(&self, name: &str, extra: &[&str]) -> PathBuf {
+        let out = self.tmp.path().join(name);
+        let mut args = vec!["run", self.input.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ok(pith(&self.cache, &args));
+        out
+    }
+}
+
 fn write_jsonl_files(dir: &Path, files: &[Vec<String>]) {
     for (f, texts) in files.iter().enumerate() {
         let lines: Vec<String> = texts
@@ -802,10 +818,7 @@ fn a_touched_corpus_measures_its_pairs_from_the_kept_texts_with_the_same_output(
 /// writes.
 #[test]
 fn an_edit_rescores_only_its_document_s_keywords() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = tmp.path().join("cache");
-    let input = tmp.path().join("in");
-    fs::create_dir(&input).unwrap();
+    let runs = Runs::new();
     let vocab = hostile::vocabulary();
     let mut rng = hostile::Rng(7);
     // Ten JSONL files of 30 records: a shard each.
@@ -813,15 +826,9 @@ fn an_edit_rescores_only_its_document_s_keywords() {
     let mut files: Vec<Vec<String>> = (0..n_files)
         .map(|f| (0..per_file).map(|i| hostile::article(&mut rng, &vocab, f * per_file + i, 3)).collect())
         .collect();
-    let write = |files: &[Vec<String>]| write_jsonl_files(&input, files);
+    let write = |files: &[Vec<String>]| write_jsonl_files(&runs.input, files);
     write(&files);
-    let run = |name: &str, extra: &[&str]| {
-        let out = tmp.path().join(name);
-        let mut args = vec!["run", input.to_str().unwrap(), "-o", out.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        ok(pith(&cache, &args));
-        out
-    };
+    let run = |name: &str, extra: &[&str]| runs.run(name, extra);
     // (reused, certified, scored)
     let keywords = |out: &Path| {
         let s = summary(out);
@@ -868,7 +875,7 @@ fn an_edit_rescores_only_its_document_s_keywords() {
     assert!(reused == 0 && certified + scored == n + 1 && certified >= n / 2, "{:?}", keywords(&fifth));
 
     // A cache without the earlier runs' frequencies: every document is scored again.
-    for entry in fs::read_dir(&cache).unwrap().flatten() {
+    for entry in fs::read_dir(&runs.cache).unwrap().flatten() {
         if entry.file_name().to_string_lossy().starts_with("keywords_df-") {
             fs::remove_dir_all(entry.path()).unwrap();
         }

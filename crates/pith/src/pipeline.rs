@@ -463,13 +463,18 @@ struct PairKeys {
 
 impl PairKeys {
     fn of(groups: &[&[InputFile]], cfg: &pith_dedup::DedupConfig) -> PairKeys {
-        let paths: Vec<&str> = groups.iter().flat_map(|g| g.iter().map(|f| f.rel.as_str())).collect();
-        let paths = fingerprint(&paths);
+        let paths = paths_key(groups);
         PairKeys {
             pairs: Key::for_stage(PAIRS, VERSIONS[DEDUP], cfg, &paths),
             texts: Key::for_stage(PAIR_TEXTS, VERSIONS[DEDUP], cfg, &paths),
         }
     }
+}
+
+/// The fingerprint of the input paths of `groups`, in order: what the entries a later run
+/// over the same inputs finds again are keyed by (`PairKeys`, `FeaturesLast`).
+fn paths_key(groups: &[&[InputFile]]) -> Key {
+    fingerprint(&groups.iter().flat_map(|g| g.iter().map(|f| f.rel.as_str())).collect::<Vec<_>>())
 }
 
 /// What `Runner::remembered` found of the last reduce over the same input paths, and
@@ -809,7 +814,7 @@ impl<'a> Runner<'a> {
         let chrome_key = fingerprint(&corpus.chrome);
         // Each shard's place, for `FeaturesLast`: the input paths and its position among
         // their shards.
-        let paths = fingerprint(&groups.iter().flat_map(|g| g.iter().map(|f| f.rel.as_str())).collect::<Vec<_>>());
+        let paths = paths_key(groups);
         let fcfg = &self.cfg.stages.features;
         let place = |at: usize| Key::for_stage(FEATURES_LAST, VERSIONS[FEATURES], fcfg, &fingerprint(&(&paths, at)));
         // The input is read only for shards whose heads or strip output the cache lacks,

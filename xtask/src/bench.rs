@@ -303,11 +303,15 @@ mod tests {
         assert_eq!(runs[1]["stages"]["parse"]["cache_misses"], 0, "{:#}", runs[1]);
         for run in &runs[2..] {
             assert!(run["stages"]["parse"]["cache_misses"].as_u64().unwrap() > 0, "{run:#}");
+            assert!(run["keywords"]["certified"].is_u64(), "{run:#}");
         }
+        // The touched shard's other documents keep their features.
+        assert!(runs[2]["features_reused"].as_u64().unwrap() > 0, "{:#}", runs[2]);
         let touches = report["touches"].as_array().unwrap();
         assert_eq!(touches.len(), 2, "{touches:#?}");
         assert!(touches.iter().all(|t| t["docs_changed"] == 1), "{touches:#?}");
-        assert!(report::markdown(&report).contains("| 1 | cold |"));
+        let markdown = report::markdown(&report);
+        assert!(markdown.contains("| 1 | cold |") && markdown.contains("Reuse in the `touched` run"), "{markdown}");
         let targets = report["targets"].as_array().unwrap();
         let parse_strip = targets.iter().find(|t| t["what"].as_str().unwrap().starts_with("cold parse + strip"));
         let value = parse_strip.map(|t| t["value"].as_f64().unwrap());

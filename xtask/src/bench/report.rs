@@ -71,6 +71,8 @@ pub(super) fn build(inputs: Inputs<'_>) -> Value {
                 "failed": summary["failed"],
                 "shards": summary["shards"],
                 "pith_seconds": summary["seconds"],
+                "keywords": summary["keywords"],
+                "features_reused": summary["features_reused"],
                 "mb_per_s": round(mb_per_s, 2),
                 "mb_per_s_per_core": round(mb_per_s / run.threads as f64, 2),
                 "mb_per_cpu_s": run.cost.cpu_seconds.map(|cpu| round(mb(bytes_in) / cpu, 2)),
@@ -308,6 +310,21 @@ pub(super) fn markdown(report: &Value) -> String {
             .map(|(name, bytes)| format!("{name} {:.1}", mb(bytes.as_u64().unwrap_or(0))))
             .collect();
         let _ = writeln!(res, "Cache after the cold run, {} thread(s), MB: {}.", run["threads"], by_stage.join(", "));
+    }
+    // What the runs after a change took from the cache document by document.
+    for run in runs.iter().filter(|r| r["scenario"] == "touched" || r["scenario"] == "scattered") {
+        let keywords = &run["keywords"];
+        let _ = writeln!(
+            res,
+            "Reuse in the `{}` run, {} thread(s): features of {} documents taken from earlier entries; \
+             keywords {} reused, {} certified, {} scored from text.",
+            run["scenario"].as_str().unwrap_or("-"),
+            run["threads"],
+            run["features_reused"],
+            keywords["reused"],
+            keywords["certified"],
+            keywords["scored"],
+        );
     }
 
     if let Some(speedup) = report["speedup"].as_array().filter(|s| !s.is_empty()) {

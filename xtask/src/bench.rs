@@ -6,6 +6,8 @@
 //! (another 1% spread through one file, so that every shard of that file misses). It reports wall time, MB/s, MB/s per
 //! core, the per-stage CPU seconds and cache counts of `summary.json`, peak RSS, the cache's
 //! size on disk and the speedup between thread counts, as `report.json` and `report.md`.
+//! `--ablate` adds cold runs without parts of the work (the cache, TF-IDF keywords, both),
+//! which say what each part costs a cold run.
 //! `--compare datatrove` instead times datatrove's closest pipeline against pith on a slice
 //! of the corpus (see [`datatrove`]).
 
@@ -52,6 +54,10 @@ pub(crate) struct BenchArgs {
     /// Measure this pith binary instead of building target/release/pith.
     #[arg(long, value_name = "FILE")]
     pith: Option<PathBuf>,
+    /// Also run cold without the cache (`--no-cache`), without TF-IDF keywords
+    /// (`[features] keywords = 0`) and without both: what each part costs a cold run.
+    #[arg(long)]
+    ablate: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,6 +73,14 @@ const TOUCH_SHARE: f64 = 0.01;
 /// (the first documents of the first file), `scattered` another 1% spread through the
 /// second file.
 const SCENARIOS: [&str; 4] = ["cold", "warm", "touched", "scattered"];
+
+/// `--ablate`'s cold runs: the scenario's name, whether it runs without the cache, and
+/// whether without keywords.
+const ABLATIONS: [(&str, bool, bool); 3] =
+    [("cold, no cache", true, false), ("cold, no keywords", false, true), ("cold, no cache or keywords", true, true)];
+
+/// The stage settings of a run without keywords (the defaults but for that).
+const NO_KEYWORDS: &str = "[features]\nkeywords = 0\n";
 
 pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let bench_dir = match &args.out {
@@ -121,12 +135,20 @@ fn bench(bench_dir: &Path, pith: &Path, git: serde_json::Value, args: &BenchArgs
             let (sequence, touches) = sequence(bench_dir, pith, &corpus, threads)?;
             touched = Some(touches);
             for (slot, run) in best.iter_mut().zip(sequence) {
-                if slot.as_ref().is_none_or(|b| run.cost.wall_seconds < b.cost.wall_seconds) {
-                    *slot = Some(run);
-                }
+                keep_fastest(slot, run);
             }
         }
         runs.extend(best.into_iter().flatten());
+        if args.ablate {
+            let mut best: Vec<Option<Run>> = vec![None; ABLATIONS.len()];
+            for repeat in 0..args.repeat {
+                eprintln!("bench: {threads} thread(s), ablations {} of {}", repeat + 1, args.repeat);
+                for (slot, run) in best.iter_mut().zip(ablations(bench_dir, pith, &corpus, threads)?) {
+                    keep_fastest(slot, run);
+                }
+            }
+            runs.extend(best.into_iter().flatten());
+        }
     }
     let touched = touched.expect("at least one sequence ran");
     Ok(report::build(report::Inputs {
@@ -139,6 +161,13 @@ fn bench(bench_dir: &Path, pith: &Path, git: serde_json::Value, args: &BenchArgs
         repeat: args.repeat,
         runs: &runs,
     }))
+}
+
+/// Keeps `run` in `slot` if it is the first or the fastest so far.
+fn keep_fastest(slot: &mut Option<Run>, run: Run) {
+    if slot.as_ref().is_none_or(|b| run.cost.wall_seconds < b.cost.wall_seconds) {
+        *slot = Some(run);
+    }
 }
 
 /// One measured `pith run`.
@@ -176,7 +205,7 @@ fn sequence(
             touched.push(corpus::touch(corpus, &input, &run_dir, TOUCH_SHARE, file, layout)?);
         }
         let out = run_dir.join(format!("out-{scenario}"));
-        let (cost, summary) = run_pith(pith, &input, &out, Some(&cache), threads, &run_dir.join(scenario))?;
+        let (cost, summary) = run_pith(pith, &input, &out, Some(&cache), None, threads, &run_dir.join(scenario))?;
         let cache_bytes = measure::disk_usage(&cache)?;
         let cache_by_stage = stage_usage(&cache)?;
         eprintln!(
@@ -188,6 +217,39 @@ fn sequence(
         res.push(Run { threads, scenario, cost, summary, cache_bytes, cache_by_stage });
     }
     Ok((res, touched))
+}
+
+/// `ABLATIONS`' cold runs, each on a fresh cache directory (or none).
+fn ablations(bench_dir: &Path, pith: &Path, corpus: &Corpus, threads: usize) -> anyhow::Result<Vec<Run>> {
+    let run_dir = bench_dir.join("runs").join(format!("t{threads}-ablations"));
+    corpus::remove_dir(&run_dir)?;
+    let input = run_dir.join("input");
+    corpus::link_input(corpus, &input)?;
+    let config = run_dir.join("no-keywords.toml");
+    std::fs::write(&config, NO_KEYWORDS).with_context(|| format!("writing {}", config.display()))?;
+    let mut res = Vec::new();
+    for (i, (scenario, no_cache, no_keywords)) in ABLATIONS.into_iter().enumerate() {
+        let cache = run_dir.join(format!("cache-{i}"));
+        let out = run_dir.join(format!("out-{i}"));
+        let (cost, summary) = run_pith(
+            pith,
+            &input,
+            &out,
+            (!no_cache).then_some(cache.as_path()),
+            no_keywords.then_some(config.as_path()),
+            threads,
+            &run_dir.join(format!("ablation-{i}")),
+        )?;
+        let (cache_bytes, cache_by_stage) = match no_cache {
+            true => (0, Vec::new()),
+            false => (measure::disk_usage(&cache)?, stage_usage(&cache)?),
+        };
+        eprintln!("bench: {threads} thread(s) {scenario}: {:.2} s", cost.wall_seconds);
+        corpus::remove_dir(&out)?;
+        corpus::remove_dir(&cache)?;
+        res.push(Run { threads, scenario, cost, summary, cache_bytes, cache_by_stage });
+    }
+    Ok(res)
 }
 
 /// The size of each subdirectory of the cache (one per stage and version), sorted by name.
@@ -204,13 +266,15 @@ fn stage_usage(cache: &Path) -> anyhow::Result<Vec<(String, u64)>> {
     Ok(res)
 }
 
-/// `pith run input -o out` with the cache (or `--no-cache`), measured; returns its cost and
-/// `summary.json`. `log` names the log file (with `.log`) and GNU time's report (`.time`).
+/// `pith run input -o out` with the cache (or `--no-cache`) and the stage settings of
+/// `config` (or the defaults), measured; returns its cost and `summary.json`. `log` names
+/// the log file (with `.log`) and GNU time's report (`.time`).
 fn run_pith(
     pith: &Path,
     input: &Path,
     out: &Path,
     cache: Option<&Path>,
+    config: Option<&Path>,
     threads: usize,
     log: &Path,
 ) -> anyhow::Result<(Cost, serde_json::Value)> {
@@ -219,6 +283,9 @@ fn run_pith(
     match cache {
         Some(dir) => args.extend(["--cache-dir".to_owned(), dir.display().to_string()]),
         None => args.push("--no-cache".to_owned()),
+    }
+    if let Some(config) = config {
+        args.extend(["--config".to_owned(), config.display().to_string()]);
     }
     args.extend(["--threads".to_owned(), threads.to_string(), "--no-progress".to_owned(), "-q".to_owned()]);
     let cost = measure::run(pith, &args, &log.with_extension("log"))?;
@@ -279,8 +346,15 @@ mod tests {
         let dir = crate::target_dir().join("tmp").join(format!("xtask-bench-test-{}", std::process::id()));
         corpus::remove_dir(&dir).unwrap();
         let pith = build_pith(&[], "debug").unwrap();
-        let cli =
-            BenchCli::try_parse_from(["bench", "--size=200KB", "--threads=1", "--out", dir.to_str().unwrap()]).unwrap();
+        let cli = BenchCli::try_parse_from([
+            "bench",
+            "--size=200KB",
+            "--threads=1",
+            "--ablate",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .unwrap();
         let report = bench(&dir, &pith, git_state(), &cli.args).unwrap();
 
         for key in ["date", "command", "git", "host", "pith", "corpus", "touches", "runs", "speedup", "targets"] {
@@ -291,7 +365,8 @@ mod tests {
         assert!((100_000..400_000).contains(&bytes), "{corpus}");
         let runs = report["runs"].as_array().unwrap();
         let scenarios: Vec<&str> = runs.iter().map(|r| r["scenario"].as_str().unwrap()).collect();
-        assert_eq!(scenarios, SCENARIOS);
+        let ablations = ABLATIONS.map(|(scenario, _, _)| scenario);
+        assert_eq!(scenarios, [&SCENARIOS[..], &ablations[..]].concat());
         for run in runs {
             for key in ["wall_seconds", "mb_per_s", "mb_per_s_per_core", "peak_rss_bytes", "cache_bytes", "stages"] {
                 assert!(run.get(key).is_some(), "no `{key}` in {run:#}");
@@ -301,17 +376,26 @@ mod tests {
         }
         // The warm run hits everywhere; the touched runs miss some shards.
         assert_eq!(runs[1]["stages"]["parse"]["cache_misses"], 0, "{:#}", runs[1]);
-        for run in &runs[2..] {
+        for run in &runs[2..SCENARIOS.len()] {
             assert!(run["stages"]["parse"]["cache_misses"].as_u64().unwrap() > 0, "{run:#}");
             assert!(run["keywords"]["certified"].is_u64(), "{run:#}");
         }
         // The touched shard's other documents keep their features.
         assert!(runs[2]["features_reused"].as_u64().unwrap() > 0, "{:#}", runs[2]);
+        // The ablations: each against the cold run; the ones without the cache keep none,
+        // the one without keywords keeps no keywords entry.
+        let ablated = &runs[SCENARIOS.len()..];
+        assert!(ablated.iter().all(|run| run["vs_cold"].as_f64().is_some_and(|v| v > 0.0)), "{ablated:#?}");
+        assert_eq!((ablated[0]["cache_bytes"].as_u64(), ablated[2]["cache_bytes"].as_u64()), (Some(0), Some(0)));
+        let stages = ablated[1]["cache_by_stage"].as_object().unwrap();
+        assert!(stages.keys().any(|name| name.starts_with("features_json")), "{stages:#?}");
+        assert!(!stages.keys().any(|name| name.starts_with("keywords")), "{stages:#?}");
         let touches = report["touches"].as_array().unwrap();
         assert_eq!(touches.len(), 2, "{touches:#?}");
         assert!(touches.iter().all(|t| t["docs_changed"] == 1), "{touches:#?}");
         let markdown = report::markdown(&report);
         assert!(markdown.contains("| 1 | cold |") && markdown.contains("Reuse in the `touched` run"), "{markdown}");
+        assert!(markdown.contains("What the cold run's parts cost, 1 thread(s): without the cache "), "{markdown}");
         let targets = report["targets"].as_array().unwrap();
         let parse_strip = targets.iter().find(|t| t["what"].as_str().unwrap().starts_with("cold parse + strip"));
         let value = parse_strip.map(|t| t["value"].as_f64().unwrap());

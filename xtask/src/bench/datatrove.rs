@@ -47,7 +47,7 @@ pub(super) fn run(bench_dir: &Path, pith: &Path, git: Value, size: &Size, seed: 
     let mut pith_best: Option<(measure::Cost, Value)> = None;
     for n in 0..PITH_RUNS {
         let log = dir.join(format!("pith-{n}"));
-        let (cost, summary) = super::run_pith(pith, &slice_path, &dir.join("pith-out"), None, 1, &log)?;
+        let (cost, summary) = super::run_pith(pith, &slice_path, &dir.join("pith-out"), None, None, 1, &log)?;
         if pith_best.as_ref().is_none_or(|(best, _)| cost.wall_seconds < best.wall_seconds) {
             pith_best = Some((cost, summary));
         }
@@ -57,7 +57,7 @@ pub(super) fn run(bench_dir: &Path, pith: &Path, git: Value, size: &Size, seed: 
     // cache), so a cold run with an empty cache is shown too.
     let cache = dir.join("pith-cache");
     let (cold_cost, _) =
-        super::run_pith(pith, &slice_path, &dir.join("pith-out"), Some(&cache), 1, &dir.join("pith-cold"))?;
+        super::run_pith(pith, &slice_path, &dir.join("pith-out"), Some(&cache), None, 1, &dir.join("pith-cold"))?;
 
     let script = dir.join("datatrove_bench.py");
     std::fs::write(&script, SCRIPT).with_context(|| format!("writing {}", script.display()))?;

@@ -327,6 +327,35 @@ pub(super) fn markdown(report: &Value) -> String {
         );
     }
 
+    // `--ablate`'s runs, by thread count.
+    let mut threads_seen = Vec::new();
+    for run in runs.iter().filter(|r| r["scenario"].as_str().is_some_and(|s| s.starts_with("cold, "))) {
+        if threads_seen.contains(&run["threads"]) {
+            continue;
+        }
+        threads_seen.push(run["threads"].clone());
+        let parts: Vec<String> = runs
+            .iter()
+            .filter(|r| r["threads"] == run["threads"])
+            .filter_map(|r| {
+                let without = r["scenario"].as_str()?.strip_prefix("cold, ")?;
+                let without = match without {
+                    "no cache" => "the cache",
+                    "no keywords" => "keywords",
+                    "no cache or keywords" => "both",
+                    other => other,
+                };
+                Some(format!(
+                    "without {without} {} s ({} of cold, {} MB/s per core)",
+                    num(&r["wall_seconds"], 2),
+                    num(&r["vs_cold"], 3),
+                    num(&r["mb_per_s_per_core"], 1),
+                ))
+            })
+            .collect();
+        let _ = writeln!(res, "What the cold run's parts cost, {} thread(s): {}.", run["threads"], parts.join("; "));
+    }
+
     if let Some(speedup) = report["speedup"].as_array().filter(|s| !s.is_empty()) {
         let _ = writeln!(res);
         let _ = writeln!(res, "| speedup | {} |", SCENARIOS.join(" | "));

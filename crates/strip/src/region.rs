@@ -384,11 +384,12 @@ static LONG_STOP_WORD_STARTS: LazyLock<PackedWords<{ 1 << 11 }>> = LazyLock::new
     )
 });
 
-/// A set of packed words (never 0) with a language mask each: open addressing, linear
-/// probing, at most half full, so that a lookup (half of a page's words are stop words,
-/// the other half are not) is usually one multiplication and one load, and the masks are
-/// only read for the words found. `SLOTS`, a power of two, is fixed so that no index
-/// needs a bounds check.
+/// A set of packed words (never 0) with a language mask each, looked up without a
+/// branch: each word sits in one of its two slots (cuckoo hashing, at most half full),
+/// and a lookup reads both. Half of a page's words are stop words and the other half are
+/// not, in no pattern a branch predictor learns: with linear probing, whether the first
+/// slot held the word or was empty was such a branch. `SLOTS`, a power of two, is fixed
+/// so that no index needs a bounds check.
 struct PackedWords<const SLOTS: usize> {
     words: Box<[u64; SLOTS]>,
     masks: Box<[u32; SLOTS]>,
@@ -406,33 +407,46 @@ impl<const SLOTS: usize> PackedWords<SLOTS> {
             masks: vec![0; SLOTS].into_boxed_slice().try_into().expect("SLOTS long"),
         };
         for (word, mask) in words {
-            let mut i = Self::slot(word);
-            while res.words[i] != 0 && res.words[i] != word {
-                i = (i + 1) % SLOTS;
+            match Self::slots(word).into_iter().find(|&i| res.words[i] == word) {
+                Some(i) => res.masks[i] |= mask,
+                None => res.insert(word, mask),
             }
-            res.words[i] = word;
-            res.masks[i] |= mask;
         }
         res
     }
 
-    fn slot(word: u64) -> usize {
-        (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> Self::SHIFT) as usize
+    /// The two slots a word may sit in.
+    #[inline(always)]
+    fn slots(word: u64) -> [usize; 2] {
+        [
+            (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> Self::SHIFT) as usize,
+            (word.wrapping_mul(0xc2b2_ae3d_27d4_eb4f) >> Self::SHIFT) as usize,
+        ]
+    }
+
+    /// Puts a new word in its first slot; the word that held it moves to its other slot,
+    /// and so on until one finds an empty slot.
+    fn insert(&mut self, mut word: u64, mut mask: u32) {
+        let mut at = Self::slots(word)[0];
+        for _ in 0..SLOTS {
+            std::mem::swap(&mut self.words[at], &mut word);
+            std::mem::swap(&mut self.masks[at], &mut mask);
+            if word == 0 {
+                return;
+            }
+            let [first, second] = Self::slots(word);
+            at = if at == first { second } else { first };
+        }
+        panic!("no room for {word:#x} in {SLOTS} slots");
     }
 
     /// The language mask of `word`, 0 when it is none of the words.
+    #[inline(always)]
     fn get(&self, word: u64) -> u32 {
-        let mut i = Self::slot(word);
-        loop {
-            let key = self.words[i];
-            if key == word {
-                return self.masks[i];
-            }
-            if key == 0 {
-                return 0;
-            }
-            i = (i + 1) % SLOTS;
-        }
+        let [first, second] = Self::slots(word);
+        // Each slot's mask if it holds the word, else 0 (an empty slot's mask is 0).
+        let hit = |i: usize| self.masks[i] & u32::from(self.words[i] == word).wrapping_neg();
+        hit(first) | hit(second)
     }
 }
 
@@ -609,10 +623,8 @@ impl WordScan<'_> {
             Some(&chunk) => (u64::from_le_bytes(chunk) | LOWER) & (u64::MAX >> (64 - 8 * len)),
             None => pack_ascii(&bytes[start..end]),
         };
-        let mask = self.short_stop_words.get(key);
-        if mask != 0 {
-            self.short_stop.add(mask, &mut self.long.stop);
-        }
+        // Added without a branch, 0 for a word that is no stop word (see `PackedWords`).
+        self.short_stop.add(self.short_stop_words.get(key), &mut self.long.stop);
     }
 }
 

@@ -129,25 +129,15 @@ fn bench(bench_dir: &Path, pith: &Path, git: serde_json::Value, args: &BenchArgs
     let mut runs = Vec::new();
     let mut touched = None;
     for &threads in &args.threads {
-        let mut best: Vec<Option<Run>> = vec![None; SCENARIOS.len()];
-        for repeat in 0..args.repeat {
-            eprintln!("bench: {threads} thread(s), sequence {} of {}", repeat + 1, args.repeat);
+        runs.extend(fastest_of(args.repeat, &format!("{threads} thread(s), sequence"), || {
             let (sequence, touches) = sequence(bench_dir, pith, &corpus, threads)?;
             touched = Some(touches);
-            for (slot, run) in best.iter_mut().zip(sequence) {
-                keep_fastest(slot, run);
-            }
-        }
-        runs.extend(best.into_iter().flatten());
+            Ok(sequence)
+        })?);
         if args.ablate {
-            let mut best: Vec<Option<Run>> = vec![None; ABLATIONS.len()];
-            for repeat in 0..args.repeat {
-                eprintln!("bench: {threads} thread(s), ablations {} of {}", repeat + 1, args.repeat);
-                for (slot, run) in best.iter_mut().zip(ablations(bench_dir, pith, &corpus, threads)?) {
-                    keep_fastest(slot, run);
-                }
-            }
-            runs.extend(best.into_iter().flatten());
+            runs.extend(fastest_of(args.repeat, &format!("{threads} thread(s), ablations"), || {
+                ablations(bench_dir, pith, &corpus, threads)
+            })?);
         }
     }
     let touched = touched.expect("at least one sequence ran");
@@ -163,11 +153,21 @@ fn bench(bench_dir: &Path, pith: &Path, git: serde_json::Value, args: &BenchArgs
     }))
 }
 
-/// Keeps `run` in `slot` if it is the first or the fastest so far.
-fn keep_fastest(slot: &mut Option<Run>, run: Run) {
-    if slot.as_ref().is_none_or(|b| run.cost.wall_seconds < b.cost.wall_seconds) {
-        *slot = Some(run);
+/// Each of the runs `runs` makes, the fastest of `repeat` times (`what` names them in
+/// the progress lines).
+fn fastest_of(repeat: u32, what: &str, mut runs: impl FnMut() -> anyhow::Result<Vec<Run>>) -> anyhow::Result<Vec<Run>> {
+    let mut best: Vec<Option<Run>> = Vec::new();
+    for i in 0..repeat {
+        eprintln!("bench: {what} {} of {repeat}", i + 1);
+        let made = runs()?;
+        best.resize(made.len(), None);
+        for (slot, run) in best.iter_mut().zip(made) {
+            if slot.as_ref().is_none_or(|b| run.cost.wall_seconds < b.cost.wall_seconds) {
+                *slot = Some(run);
+            }
+        }
     }
+    Ok(best.into_iter().flatten().collect())
 }
 
 /// One measured `pith run`.
